@@ -1,0 +1,184 @@
+/*
+ * conf.h - the configuration of one unit, as read from its unit file.
+ *
+ * A unit file is parsed in two steps: unitfile.c turns text into a list of
+ * (section, key, value, line) entries with systemd's syntax rules, and
+ * conf.c maps those entries onto the structs below with systemd's meaning
+ * (defaults, list accumulation, "empty assignment resets the list").
+ *
+ * A conf struct is immutable once loaded: a running unit points at the conf
+ * it was started with, and a reload swaps in a new one. Everything is owned
+ * by the struct and released by conf_free().
+ *
+ * Times are microseconds; CONF_USEC_INFINITY means "no limit".
+ */
+#ifndef SUPD_CONF_H
+#define SUPD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONF_USEC_INFINITY UINT64_MAX
+
+/* Callback for warnings and errors; `where` is "file:line". */
+typedef void (*conf_diag_fn)(void *ctx, int is_error, const char *where, const char *msg);
+
+enum unit_kind { UNIT_SERVICE = 0, UNIT_SOCKET = 1 };
+
+enum svc_type {
+	SVC_TYPE_SIMPLE = 0,
+	SVC_TYPE_EXEC = 1,
+	SVC_TYPE_NOTIFY = 2,
+	SVC_TYPE_ONESHOT = 3,
+};
+
+enum svc_restart {
+	RESTART_NO = 0,
+	RESTART_ALWAYS,
+	RESTART_ON_SUCCESS,
+	RESTART_ON_FAILURE,
+	RESTART_ON_ABNORMAL,
+	RESTART_ON_ABORT,
+	RESTART_ON_WATCHDOG,
+};
+
+enum notify_access { NOTIFY_UNSET = 0, NOTIFY_NONE, NOTIFY_MAIN, NOTIFY_EXEC, NOTIFY_ALL };
+
+enum kill_mode { KILL_CONTROL_GROUP = 0, KILL_MIXED, KILL_PROCESS, KILL_NONE };
+
+enum std_output { STDOUT_INHERIT = 0, STDOUT_NULL, STDOUT_FILE, STDOUT_APPEND, STDOUT_JOURNAL, STDOUT_SOCKET };
+enum std_input { STDIN_NULL = 0, STDIN_SOCKET };
+
+/* ExecStart= and friends. Prefix characters ('-', '@', '+', '!', ':') are
+ * stripped into flags. argv is NULL-terminated; path is argv[0] unless '@'
+ * gave a separate argv[0]. */
+#define EXEC_IGNORE_FAILURE 0x1u /* '-' */
+#define EXEC_ARGV0          0x2u /* '@' */
+#define EXEC_PRIVILEGED     0x4u /* '+' (and '!', '!!') */
+#define EXEC_NO_ENV_EXPAND  0x8u /* ':' */
+struct exec_cmd {
+	char *path;
+	char **argv;
+	size_t argc;
+	unsigned flags;
+	unsigned line;
+};
+
+/* OpenFile=path[:fdname[:options]] */
+#define OPENFILE_READ_ONLY 0x1u
+#define OPENFILE_APPEND    0x2u
+#define OPENFILE_TRUNCATE  0x4u
+#define OPENFILE_GRACEFUL  0x8u
+struct open_file {
+	char *path;
+	char *fdname; /* defaults to basename(path) */
+	unsigned flags;
+};
+
+struct svc_conf {
+	enum svc_type type;
+	struct exec_cmd *exec_start;     size_t n_exec_start;
+	struct exec_cmd *exec_start_pre; size_t n_exec_start_pre;
+	struct exec_cmd *exec_start_post; size_t n_exec_start_post;
+	struct exec_cmd *exec_stop;      size_t n_exec_stop;
+	struct exec_cmd *exec_reload;    size_t n_exec_reload;
+	enum svc_restart restart;
+	uint64_t restart_usec;          /* RestartSec=, default 100ms */
+	unsigned restart_steps;         /* RestartSteps=, default 0 */
+	uint64_t restart_max_delay_usec; /* RestartMaxDelaySec=, default infinity */
+	uint64_t timeout_start_usec;    /* TimeoutStartSec=, default 90s */
+	uint64_t timeout_stop_usec;     /* TimeoutStopSec=, default 90s */
+	uint64_t watchdog_usec;         /* WatchdogSec=, default 0 (off) */
+	uint64_t start_limit_interval_usec; /* [Unit] StartLimitIntervalSec=, default 10s */
+	unsigned start_limit_burst;     /* [Unit] StartLimitBurst=, default 5 */
+	int kill_signal;                /* KillSignal=, default SIGTERM */
+	bool send_sigkill;              /* SendSIGKILL=, default yes */
+	enum kill_mode kill_mode;
+	char **environment;             /* Environment=, "K=V" strings, NULL-terminated */
+	size_t n_environment;
+	char *working_directory;        /* NULL: "/" as systemd; "~" allowed */
+	bool working_directory_missing_ok; /* '-' prefix */
+	char *user, *group;             /* NULL: the daemon's own */
+	char **sockets;                 /* Sockets= unit names, NULL-terminated */
+	size_t n_sockets;
+	enum notify_access notify_access; /* NOTIFY_UNSET: resolved at use (main if notify/watchdog/fdstore) */
+	unsigned fdstore_max;           /* FileDescriptorStoreMax=, default 0 */
+	int fdstore_preserve;           /* 0 no, 1 restart (default), 2 yes */
+	struct open_file *open_files;   size_t n_open_files;
+	enum std_input std_input;
+	enum std_output std_output, std_error;
+	char *std_output_path, *std_error_path;
+	int restart_mode_overlap;       /* RestartMode=overlap */
+};
+
+enum listen_kind { LISTEN_STREAM = 0, LISTEN_DATAGRAM = 1, LISTEN_SEQPACKET = 2, LISTEN_FIFO = 3 };
+
+struct listen_spec {
+	enum listen_kind kind;
+	char *address;  /* as written: "127.0.0.1:8080", "[::1]:80", "8080", "/path", "@abstract" */
+	unsigned line;
+};
+
+enum bind_ipv6_only { BIND_IPV6_DEFAULT = 0, BIND_IPV6_BOTH, BIND_IPV6_ONLY };
+
+struct sock_conf {
+	struct listen_spec *listen;     size_t n_listen;
+	char *fdname;                   /* FileDescriptorName=; NULL = the unit's full name */
+	char *service;                  /* Service=; NULL = same base name + ".service" */
+	int backlog;                    /* Backlog=, default SOMAXCONN (4096 on Debian 12) */
+	mode_t socket_mode;             /* SocketMode=, default 0666 */
+	mode_t directory_mode;          /* DirectoryMode=, default 0755 */
+	char *socket_user, *socket_group;
+	bool reuse_port, free_bind, keep_alive, no_delay, accept, pass_credentials;
+	enum bind_ipv6_only bind_ipv6_only;
+	unsigned max_connections;       /* default 64 */
+	unsigned max_connections_per_source; /* default = max_connections */
+	uint64_t trigger_limit_interval_usec; /* default 2s */
+	unsigned trigger_limit_burst;   /* default 20 (200 with Accept=yes) */
+	bool remove_on_stop;
+};
+
+struct unit_conf {
+	char *name;          /* "worker.service" */
+	char *path;          /* file it came from */
+	enum unit_kind kind;
+	char *description;
+	char **wanted_by;    /* [Install] WantedBy= */
+	size_t n_wanted_by;
+	char **requires, **wants, **after, **before, **binds_to, **part_of;
+	size_t n_requires, n_wants, n_after, n_before, n_binds_to, n_part_of;
+	union {
+		struct svc_conf svc;
+		struct sock_conf sock;
+	};
+};
+
+/*
+ * Load a unit from text (already read from `path`). `name` is the unit's
+ * file name ("worker.service"); its suffix selects the kind. Unknown keys and
+ * sections produce warnings through diag; bad values produce errors and make
+ * the whole load fail with -EINVAL (the first error's message is also copied
+ * into err). On success *out is filled and owns its memory.
+ */
+int conf_load_text(const char *name, const char *path, const char *text, size_t len,
+		   struct unit_conf *out, char *err, size_t errlen,
+		   conf_diag_fn diag, void *diag_ctx);
+
+/* Read `path` and call conf_load_text(). */
+int conf_load_file(const char *path, struct unit_conf *out, char *err, size_t errlen,
+		   conf_diag_fn diag, void *diag_ctx);
+
+void conf_free(struct unit_conf *c);
+
+/* Value parsers, exposed for tests and for other modules. Each returns 0 or -EINVAL. */
+int conf_parse_timespan(const char *s, uint64_t *usec);      /* "100ms", "1min 30s", "infinity", "5" (=s) */
+int conf_parse_bool(const char *s, bool *b);                 /* yes/no/true/false/on/off/1/0 */
+int conf_parse_signal(const char *s, int *sig);              /* "SIGTERM", "TERM", "15" */
+/* Split a command line as systemd does (quotes, backslash escapes, prefix
+ * characters). Fills cmd; returns 0 or -EINVAL with a reason in err. */
+int conf_parse_exec(const char *s, struct exec_cmd *cmd, char *err, size_t errlen);
+void conf_exec_free(struct exec_cmd *cmd);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * listen.h - turning a socket unit's Listen*= lines into bound descriptors.
+ *
+ * Pure system-call code, no libuv: parse an address the way systemd.socket(5)
+ * reads it, then create, configure, bind and listen. The returned fd is
+ * close-on-exec and owned by the caller.
+ *
+ * Address forms (ListenStream=, ListenDatagram=, ListenSequentialPacket=):
+ *   "127.0.0.1:8080"  IPv4
+ *   "[::1]:8080"      IPv6 (with optional %scope)
+ *   "8080"            bare port: IPv6 any-address, dual-stack (IPV6_V6ONLY=0)
+ *                     unless BindIPv6Only=ipv6-only; IPv4 if no IPv6 support
+ *   "/abs/path"       Unix socket in the file system
+ *   "@name"           Unix socket in the abstract namespace
+ * ListenFIFO= takes an absolute path; the FIFO is created if missing (mkfifo
+ * with SocketMode=) and opened O_RDWR|O_NONBLOCK so it never sees EOF.
+ */
+#ifndef SUPD_LISTEN_H
+#define SUPD_LISTEN_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "conf.h"
+
+struct listen_addr {
+	int family;                  /* AF_INET, AF_INET6, AF_UNIX; 0 for a FIFO */
+	int type;                    /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET; 0 for a FIFO */
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	int bare_port;               /* 1 when given as a bare port (dual-stack) */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1]; /* Unix/FIFO path, "@..." for abstract */
+};
+
+/* Parse `spec` (kind + address text). Returns 0, or -EINVAL with a reason in err. */
+int listen_parse(const struct listen_spec *spec, struct listen_addr *out, char *err, size_t errlen);
+
+/*
+ * Create the socket/FIFO described by `a` with the options of `sc`
+ * (Backlog=, SocketMode=, ReusePort=, FreeBind=, BindIPv6Only=, KeepAlive=,
+ * NoDelay=, PassCredentials=, SocketUser=/SocketGroup=), bind it and, for
+ * stream and seqpacket, listen. A stale Unix socket path (a socket nobody
+ * listens on) is unlinked first; any other existing file is an error.
+ * Returns the fd (>= 0, O_CLOEXEC, O_NONBLOCK) or -errno with a reason in err
+ * (e.g. "bind 127.0.0.1:8080: Address already in use").
+ */
+int listen_open(const struct listen_addr *a, const struct sock_conf *sc, char *err, size_t errlen);
+
+/* Remove the file system path of a Unix socket or FIFO at exit (no-op for
+ * inet and abstract). */
+void listen_unlink(const struct listen_addr *a);
+
+/* Describe an fd for `supctl fds`: kind ("tcp", "tcp6", "udp", "udp6",
+ * "unix-stream", "unix-dgram", "unix-seqpacket", "fifo", "file", "memfd",
+ * "pipe", "dir", "dev", "other") and its address or path. Works on any fd. */
+void listen_describe_fd(int fd, char *kind, size_t kindlen, char *addr, size_t addrlen);
+
+/* Format a listen_addr for log lines: "127.0.0.1:8080", "[::]:8080", "/run/x.sock". */
+void listen_format(const struct listen_addr *a, char *buf, size_t len);
+
+#endif

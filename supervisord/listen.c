@@ -1,0 +1,439 @@
+/*
+ * listen.c - create, configure, bind and listen on what listen_parse() read.
+ *
+ * Each listen_open() call owns what it creates until it returns: on failure
+ * it closes its socket and removes a socket path or FIFO it created itself,
+ * never a file that was there before. On success the fd belongs to the
+ * caller and the file system path stays until listen_unlink().
+ *
+ * Socket options follow systemd's socket_apply_socket_options(), except that
+ * a failing option the unit asked for is an error here rather than a logged
+ * warning: this module has no logger, and a unit that asked for ReusePort=
+ * should not run silently without it.
+ *
+ * Modes: bind() and mkfifo() run under umask(~mode & 0777) so the path never
+ * exists with wider permissions than SocketMode= (umask is process-wide; the
+ * daemon is single-threaded). An explicit chmod follows anyway, as for a
+ * FIFO that already existed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "listen.h"
+
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78
+#endif
+
+/* getpwnam_r/getgrnam_r buffers grow on ERANGE up to this size. */
+#define LISTEN_PWBUF_MAX (1u << 20)
+
+static int fail(int r, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Format "<what>: <strerror(-r)>" into err and return r (a -errno). */
+static int fail(int r, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (err && errlen > 0) {
+		va_start(ap, fmt);
+		n = vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < errlen)
+			snprintf(err + n, errlen - (size_t)n, ": %s", strerror(-r));
+	}
+	return r;
+}
+
+static int set_int(int fd, int level, int opt, int val)
+{
+	return setsockopt(fd, level, opt, &val, sizeof(val)) < 0 ? -errno : 0;
+}
+
+/* "mkdir -p" of the parent of path; directories we create get mode. */
+static int mkdir_parents(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	char buf[sizeof(((struct listen_addr *)0)->path)];
+	size_t len = strlen(path);
+	char *slash;
+
+	if (len >= sizeof(buf))
+		return fail(-ENAMETOOLONG, err, errlen, "mkdir %s", path);
+	memcpy(buf, path, len + 1);
+	slash = strrchr(buf, '/');
+	if (!slash || slash == buf)
+		return 0;
+	*slash = '\0';
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, mode) == 0) {
+			/* mkdir() is subject to the umask; DirectoryMode= is not. */
+			if (chmod(buf, mode) < 0)
+				return fail(-errno, err, errlen, "chmod %s", buf);
+		} else if (errno != EEXIST) {
+			return fail(-errno, err, errlen, "mkdir %s", buf);
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	return 0;
+}
+
+/*
+ * An existing path where a Unix socket is to be bound: a socket nobody
+ * accepts on (connect gives ECONNREFUSED) is stale and removed; a live one
+ * is EADDRINUSE; anything else is EEXIST, because it is not ours to delete.
+ */
+static int clear_stale_socket(const struct listen_addr *a, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (lstat(a->path, &st) < 0)
+		return errno == ENOENT ? 0 : fail(-errno, err, errlen, "stat %s", a->path);
+	if (!S_ISSOCK(st.st_mode))
+		return fail(-EEXIST, err, errlen, "%s: exists and is not a socket", a->path);
+	fd = socket(AF_UNIX, a->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return fail(-errno, err, errlen, "socket %s", a->path);
+	if (connect(fd, (const struct sockaddr *)&a->sa, a->salen) == 0) {
+		r = fail(-EADDRINUSE, err, errlen, "%s: socket path in use", a->path);
+		goto out;
+	}
+	switch (errno) {
+	case ECONNREFUSED:
+		if (unlink(a->path) < 0 && errno != ENOENT)
+			r = fail(-errno, err, errlen, "unlink stale socket %s", a->path);
+		break;
+	case EAGAIN:       /* a listener with a full backlog */
+	case EINPROGRESS:
+	case EPROTOTYPE:   /* a live socket of another type */
+		r = fail(-EADDRINUSE, err, errlen, "%s: socket path in use", a->path);
+		break;
+	default:
+		r = fail(-errno, err, errlen, "probe %s", a->path);
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/* A decimal id that is not the (uid_t)-1 "unchanged" marker. */
+static int parse_id(const char *s, unsigned long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return *end == '\0' && errno == 0 && *v < (unsigned long)(uid_t)-1;
+}
+
+/* Numeric id, or a name through the r-variant lookups; *gid gets the
+ * user's primary group when the user is known, as systemd's SocketUser=
+ * does. */
+static int resolve_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd pw, *res = NULL;
+	size_t size = 1024;
+	char *buf = NULL;
+	unsigned long v = 0;
+	int numeric = parse_id(name, &v), r;
+
+	for (;;) {
+		char *nb = realloc(buf, size);
+		if (!nb) {
+			r = -ENOMEM;
+			goto out;
+		}
+		buf = nb;
+		if (numeric)
+			r = getpwuid_r((uid_t)v, &pw, buf, size, &res);
+		else
+			r = getpwnam_r(name, &pw, buf, size, &res);
+		if (r != ERANGE || size >= LISTEN_PWBUF_MAX)
+			break;
+		size *= 2;
+	}
+	if (res) {
+		*uid = pw.pw_uid;
+		*gid = pw.pw_gid;
+		r = 0;
+	} else if (numeric) {
+		*uid = (uid_t)v;   /* a number need not be in passwd */
+		r = 0;
+	} else {
+		r = r > 0 ? -r : -ESRCH;
+	}
+out:
+	free(buf);
+	return r;
+}
+
+static int resolve_group(const char *name, gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	size_t size = 1024;
+	char *buf = NULL;
+	unsigned long v = 0;
+	int r;
+
+	if (parse_id(name, &v)) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	for (;;) {
+		char *nb = realloc(buf, size);
+		if (!nb) {
+			r = -ENOMEM;
+			goto out;
+		}
+		buf = nb;
+		r = getgrnam_r(name, &gr, buf, size, &res);
+		if (r != ERANGE || size >= LISTEN_PWBUF_MAX)
+			break;
+		size *= 2;
+	}
+	if (res) {
+		*gid = gr.gr_gid;
+		r = 0;
+	} else {
+		r = r > 0 ? -r : -ESRCH;
+	}
+out:
+	free(buf);
+	return r;
+}
+
+static int resolve_owner(const struct sock_conf *sc, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+	int r;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (sc->socket_user && sc->socket_user[0]) {
+		r = resolve_user(sc->socket_user, uid, gid);
+		if (r < 0)
+			return fail(r, err, errlen, "SocketUser=%s", sc->socket_user);
+	}
+	if (sc->socket_group && sc->socket_group[0]) {
+		r = resolve_group(sc->socket_group, gid);
+		if (r < 0)
+			return fail(r, err, errlen, "SocketGroup=%s", sc->socket_group);
+	}
+	return 0;
+}
+
+/* Options that apply before bind(). */
+static int apply_options(int fd, const struct listen_addr *a, const struct sock_conf *sc,
+			 const char *name, char *err, size_t errlen)
+{
+	int inet = a->family == AF_INET || a->family == AF_INET6;
+	int r;
+
+	if (inet && (r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)) < 0)
+		return fail(r, err, errlen, "SO_REUSEADDR %s", name);
+	if (a->family == AF_INET6) {
+		/* Unset BindIPv6Only= leaves the kernel default for an
+		 * explicit address; a bare port is dual-stack. */
+		int only = -1;
+		if (sc->bind_ipv6_only == BIND_IPV6_ONLY)
+			only = 1;
+		else if (sc->bind_ipv6_only == BIND_IPV6_BOTH || a->bare_port)
+			only = 0;
+		if (only >= 0 && (r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, only)) < 0)
+			return fail(r, err, errlen, "IPV6_V6ONLY %s", name);
+	}
+	if (sc->reuse_port && (r = set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1)) < 0)
+		return fail(r, err, errlen, "SO_REUSEPORT %s", name);
+	if (sc->free_bind && inet) {
+		r = a->family == AF_INET ? set_int(fd, IPPROTO_IP, IP_FREEBIND, 1)
+					 : set_int(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1);
+		if (r < 0)
+			return fail(r, err, errlen, "FreeBind %s", name);
+	}
+	if (sc->keep_alive &&
+	    (r = set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1)) < 0)
+		return fail(r, err, errlen, "SO_KEEPALIVE %s", name);
+	if (sc->no_delay && inet && a->type == SOCK_STREAM &&
+	    (r = set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1)) < 0)
+		return fail(r, err, errlen, "TCP_NODELAY %s", name);
+	if (sc->pass_credentials && a->family == AF_UNIX &&
+	    (r = set_int(fd, SOL_SOCKET, SO_PASSCRED, 1)) < 0)
+		return fail(r, err, errlen, "SO_PASSCRED %s", name);
+	return 0;
+}
+
+static int open_fifo(const struct listen_addr *a, const struct sock_conf *sc, char *err, size_t errlen)
+{
+	struct stat st;
+	mode_t mode = sc->socket_mode & 07777, old;
+	uid_t uid;
+	gid_t gid;
+	int fd = -1, r, created = 0;
+
+	r = resolve_owner(sc, &uid, &gid, err, errlen);
+	if (r < 0)
+		return r;
+	r = mkdir_parents(a->path, sc->directory_mode, err, errlen);
+	if (r < 0)
+		return r;
+	old = umask(~mode & 0777);
+	r = mkfifo(a->path, mode);
+	umask(old);
+	if (r == 0) {
+		created = 1;
+	} else if (errno != EEXIST) {
+		return fail(-errno, err, errlen, "mkfifo %s", a->path);
+	} else if (lstat(a->path, &st) < 0) {
+		return fail(-errno, err, errlen, "stat %s", a->path);
+	} else if (!S_ISFIFO(st.st_mode)) {
+		return fail(-EEXIST, err, errlen, "%s: exists and is not a FIFO", a->path);
+	}
+	/* O_RDWR keeps a writer open so readers never see EOF; O_NOFOLLOW
+	 * and the fstat close the race with a path swapped after lstat. */
+	fd = open(a->path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0) {
+		r = fail(-errno, err, errlen, "open %s", a->path);
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		r = fail(-EEXIST, err, errlen, "%s: exists and is not a FIFO", a->path);
+		goto fail;
+	}
+	if (fchmod(fd, mode) < 0) {
+		r = fail(-errno, err, errlen, "chmod %s", a->path);
+		goto fail;
+	}
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0) {
+		r = fail(-errno, err, errlen, "chown %s", a->path);
+		goto fail;
+	}
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(a->path);
+	return r;
+}
+
+/* The file-system half of a Unix socket: make room for it before bind. */
+static int prepare_unix_path(const struct listen_addr *a, const struct sock_conf *sc,
+			     char *err, size_t errlen)
+{
+	int r = mkdir_parents(a->path, sc->directory_mode, err, errlen);
+
+	return r < 0 ? r : clear_stale_socket(a, err, errlen);
+}
+
+/* ... and after bind: SocketMode=, SocketUser=, SocketGroup=. */
+static int finish_unix_path(const struct listen_addr *a, const struct sock_conf *sc,
+			    uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (chmod(a->path, sc->socket_mode & 07777) < 0)
+		return fail(-errno, err, errlen, "chmod %s", a->path);
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && lchown(a->path, uid, gid) < 0)
+		return fail(-errno, err, errlen, "chown %s", a->path);
+	return 0;
+}
+
+int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, char *err, size_t errlen)
+{
+	struct listen_addr a = *a_in;
+	char name[sizeof(a.path) + 64];
+	int fsock = a.family == AF_UNIX && a.path[0] == '/';
+	int fd = -1, r, bound = 0, backlog;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	mode_t old = 0;
+
+	if (err && errlen > 0)
+		err[0] = '\0';
+	if (a.family == 0)
+		return open_fifo(&a, sc, err, errlen);
+	if (a.family != AF_INET && a.family != AF_INET6 && a.family != AF_UNIX)
+		return fail(-EAFNOSUPPORT, err, errlen, "listen family %d", a.family);
+
+	fd = socket(a.family, a.type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 && a.bare_port && errno == EAFNOSUPPORT) {
+		/* No IPv6 in this kernel: a bare port means 0.0.0.0, as in
+		 * systemd's socket_address_parse(). */
+		struct sockaddr_in *sin = (struct sockaddr_in *)&a.sa;
+		in_port_t port = ((struct sockaddr_in6 *)&a_in->sa)->sin6_port;
+
+		memset(&a.sa, 0, sizeof(a.sa));
+		sin->sin_family = AF_INET;
+		sin->sin_port = port;
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		a.family = AF_INET;
+		a.salen = sizeof(*sin);
+		fd = socket(a.family, a.type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	}
+	listen_format(&a, name, sizeof(name));
+	if (fd < 0)
+		return fail(-errno, err, errlen, "socket %s", name);
+
+	r = apply_options(fd, &a, sc, name, err, errlen);
+	if (r < 0)
+		goto fail;
+	if (fsock) {
+		r = resolve_owner(sc, &uid, &gid, err, errlen);
+		if (r < 0)
+			goto fail;
+		r = prepare_unix_path(&a, sc, err, errlen);
+		if (r < 0)
+			goto fail;
+	}
+	if (fsock)
+		old = umask(~sc->socket_mode & 0777);
+	r = bind(fd, (const struct sockaddr *)&a.sa, a.salen) < 0 ? -errno : 0;
+	if (fsock)
+		umask(old);
+	if (r < 0) {
+		r = fail(r, err, errlen, "bind %s", name);
+		goto fail;
+	}
+	bound = 1;
+	if (fsock) {
+		r = finish_unix_path(&a, sc, uid, gid, err, errlen);
+		if (r < 0)
+			goto fail;
+	}
+	if (a.type == SOCK_STREAM || a.type == SOCK_SEQPACKET) {
+		backlog = sc->backlog > 0 ? sc->backlog : SOMAXCONN;
+		if (listen(fd, backlog) < 0) {
+			r = fail(-errno, err, errlen, "listen %s", name);
+			goto fail;
+		}
+	}
+	return fd;
+fail:
+	close(fd);
+	if (bound && fsock)
+		unlink(a.path);   /* ours: the stale check ran before bind */
+	return r;
+}
+
+void listen_unlink(const struct listen_addr *a)
+{
+	if ((a->family == AF_UNIX || a->family == 0) && a->path[0] == '/')
+		(void)unlink(a->path);
+}

@@ -1,0 +1,639 @@
+/*
+ * control.c - see control.h.
+ *
+ * Client life cycle: accepted -> (HELLO) -> requests... -> closed. A client
+ * is freed only in its poll handle's close_cb, and only after its jobs were
+ * dropped, so a job never points at freed memory. A client that sends a
+ * malformed frame gets an error reply and is disconnected; nothing it sends
+ * can stop the daemon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+#include "proto.h"
+#include "service.h"
+#include "sockunit.h"
+#include "unit.h"
+
+#define CTL_MAX_CLIENTS 256
+#define CTL_MAX_QUEUED  64   /* frames queued for one slow client before it is dropped */
+
+struct outframe {
+	struct outframe *next;
+	uint16_t type, flags;
+	uint32_t id;
+	size_t len;
+	uint8_t *payload;
+};
+
+struct client {
+	struct client *next;
+	int fd;
+	uv_poll_t *watch;
+	uid_t uid;
+	pid_t pid;
+	bool hello;
+	bool closing;
+	struct outframe *out, **out_tail;
+	unsigned n_out;
+};
+
+struct job {
+	struct job *next;
+	struct client *c;
+	uint32_t id;
+	uint16_t type;
+	struct unit *u;
+	uint64_t gen0;
+};
+
+static uv_loop_t *ctl_loop;
+static int listen_fd = -1;
+static uv_poll_t listen_watch;
+static bool listen_watch_init;
+static char listen_path[108];
+static struct client *clients;
+static unsigned n_clients;
+static struct job *jobs;
+
+static void client_close(struct client *c);
+
+/* ---- output ---- */
+
+static void flush_out(struct client *c);
+static void client_cb(uv_poll_t *w, int status, int events);
+
+static void client_poll_update(struct client *c)
+{
+	if (c->closing || !c->watch)
+		return;
+	int ev = UV_READABLE | UV_DISCONNECT;
+	if (c->out)
+		ev |= UV_WRITABLE;
+	uv_poll_start(c->watch, ev, client_cb);
+}
+
+static void send_frame(struct client *c, uint16_t type, uint16_t flags, uint32_t id,
+		       const void *payload, size_t len)
+{
+	if (c->closing)
+		return;
+	if (!c->out) {
+		int r = proto_send(c->fd, type, flags, id, payload, len, NULL, 0);
+		if (r == 0)
+			return;
+		if (r != -EAGAIN) {
+			log_debug("control: client pid %d: send: %s", (int)c->pid, strerror(-r));
+			client_close(c);
+			return;
+		}
+	}
+	if (c->n_out >= CTL_MAX_QUEUED) {
+		log_warn("control: client pid %d does not read its replies, disconnecting", (int)c->pid);
+		client_close(c);
+		return;
+	}
+	struct outframe *f = calloc(1, sizeof *f);
+	if (!f || (len && !(f->payload = malloc(len)))) {
+		free(f);
+		client_close(c);
+		return;
+	}
+	if (len)
+		memcpy(f->payload, payload, len);
+	f->type = type;
+	f->flags = flags;
+	f->id = id;
+	f->len = len;
+	*c->out_tail = f;
+	c->out_tail = &f->next;
+	c->n_out++;
+	client_poll_update(c);
+}
+
+static void flush_out(struct client *c)
+{
+	while (c->out) {
+		struct outframe *f = c->out;
+		int r = proto_send(c->fd, f->type, f->flags, f->id, f->payload, f->len, NULL, 0);
+		if (r == -EAGAIN)
+			break;
+		if (r < 0) {
+			client_close(c);
+			return;
+		}
+		c->out = f->next;
+		if (!c->out)
+			c->out_tail = &c->out;
+		c->n_out--;
+		free(f->payload);
+		free(f);
+	}
+	client_poll_update(c);
+}
+
+static void reply_ok(struct client *c, uint32_t id, const char *msg)
+{
+	uint8_t buf[PROTO_MAX_STR + 16];
+	struct proto_buf b;
+	proto_buf_init_writer(&b, buf, sizeof buf);
+	proto_put_str(&b, msg);
+	send_frame(c, PROTO_R_OK, 0, id, b.data, b.len);
+}
+
+static void reply_err(struct client *c, uint32_t id, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void reply_err(struct client *c, uint32_t id, int err, const char *fmt, ...)
+{
+	char msg[PROTO_MAX_STR];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	uint8_t buf[PROTO_MAX_STR + 16];
+	struct proto_buf b;
+	proto_buf_init_writer(&b, buf, sizeof buf);
+	proto_put_i32(&b, err);
+	proto_put_str(&b, msg);
+	send_frame(c, PROTO_R_ERROR, 0, id, b.data, b.len);
+}
+
+/* ---- jobs ---- */
+
+static void job_free(struct job **pp)
+{
+	struct job *j = *pp;
+	*pp = j->next;
+	free(j);
+}
+
+static void drop_jobs_of(struct client *c)
+{
+	for (struct job **pp = &jobs; *pp;) {
+		if ((*pp)->c == c)
+			job_free(pp);
+		else
+			pp = &(*pp)->next;
+	}
+}
+
+/* Returns 1 when the job is finished (and answered), 0 to keep waiting. */
+static int job_check(struct job *j)
+{
+	struct unit *u = j->u;
+	struct service *s = &u->svc;
+	if (j->type == PROTO_STOP) {
+		if (s->state == SVC_STOPPED || s->state == SVC_FAILED) {
+			reply_ok(j->c, j->id, "");
+			return 1;
+		}
+		return 0;
+	}
+	/* start / restart */
+	bool fresh = s->generation > j->gen0;
+	if (s->state == SVC_RUNNING && (fresh || j->type == PROTO_START)) {
+		reply_ok(j->c, j->id, "");
+		return 1;
+	}
+	if (s->state == SVC_FAILED || (s->state == SVC_STOPPED && !s->want_up) ||
+	    (s->state == SVC_AUTO_RESTART && fresh)) {
+		reply_err(j->c, j->id, -EIO, "%s failed to start (%s): %s", u->name,
+			  svc_result_name(s->result), s->error[0] ? s->error : "stopped");
+		return 1;
+	}
+	return 0;
+}
+
+void ctl_jobs_update(struct unit *u)
+{
+	for (struct job **pp = &jobs; *pp;) {
+		struct job *j = *pp;
+		if (j->u == u && !j->c->closing && job_check(j))
+			job_free(pp);
+		else
+			pp = &(*pp)->next;
+	}
+}
+
+/* ---- requests ---- */
+
+static void do_hello(struct client *c, uint32_t id, struct proto_buf *b)
+{
+	uint32_t ver;
+	char name[PROTO_MAX_NAME + 1];
+	if (proto_get_u32(b, &ver) < 0 || proto_get_str(b, name, sizeof name) < 0 || proto_get_end(b) < 0) {
+		reply_err(c, id, -EBADMSG, "malformed HELLO");
+		return;
+	}
+	if (ver != PROTO_VERSION) {
+		reply_err(c, id, -EPROTONOSUPPORT, "protocol version %u not supported (daemon speaks %u)",
+			  ver, PROTO_VERSION);
+		return;
+	}
+	c->hello = true;
+	uint8_t out[256];
+	struct proto_buf w;
+	proto_buf_init_writer(&w, out, sizeof out);
+	proto_put_u32(&w, PROTO_VERSION);
+	proto_put_str(&w, SUPERVISORD_VERSION);
+	proto_put_u32(&w, (uint32_t)getpid());
+	send_frame(c, PROTO_R_HELLO, 0, id, w.data, w.len);
+}
+
+static void fill_status(const struct unit *u, struct proto_unit_status *st)
+{
+	memset(st, 0, sizeof *st);
+	snprintf(st->name, sizeof st->name, "%s", u->name);
+	st->type = u->kind == UNIT_SOCKET ? PROTO_UNIT_SOCKET : PROTO_UNIT_SERVICE;
+	snprintf(st->state, sizeof st->state, "%s", unit_state_label(u));
+	if (u->conf && u->conf->description)
+		snprintf(st->description, sizeof st->description, "%s", u->conf->description);
+	if (!u->conf) {
+		snprintf(st->status, sizeof st->status, "bad unit file: %s", u->load_error ? u->load_error : "?");
+		return;
+	}
+	if (u->kind == UNIT_SERVICE) {
+		const struct service *s = &u->svc;
+		st->pid = (uint32_t)s->pid;
+		st->restarts = s->restarts;
+		st->since_usec = s->since_usec;
+		if (s->error[0] && (s->state == SVC_FAILED || s->state == SVC_AUTO_RESTART || !s->status_text[0]))
+			snprintf(st->status, sizeof st->status, "%s", s->error);
+		else
+			snprintf(st->status, sizeof st->status, "%s", s->status_text);
+	} else {
+		st->since_usec = u->sock.since_usec;
+		snprintf(st->status, sizeof st->status, "%s", u->sock.error);
+	}
+}
+
+static void do_status(struct client *c, uint32_t id, struct proto_buf *b)
+{
+	uint32_t n;
+	if (proto_get_u32(b, &n) < 0 || n > 4096) {
+		reply_err(c, id, -EBADMSG, "malformed STATUS");
+		return;
+	}
+	struct unit **list = NULL;
+	size_t count = 0;
+	if (n == 0) {
+		count = unit_count();
+		list = malloc((count ? count : 1) * sizeof *list);
+		if (!list)
+			goto oom;
+		for (size_t i = 0; i < count; i++)
+			list[i] = unit_at(i);
+	} else {
+		list = malloc(n * sizeof *list);
+		if (!list)
+			goto oom;
+		for (uint32_t i = 0; i < n; i++) {
+			char name[PROTO_MAX_NAME + 1], canon[PROTO_MAX_NAME + 16];
+			if (proto_get_str(b, name, sizeof name) < 0) {
+				free(list);
+				reply_err(c, id, -EBADMSG, "malformed STATUS");
+				return;
+			}
+			struct unit *u = unit_lookup(name, canon, sizeof canon);
+			if (!u) {
+				free(list);
+				reply_err(c, id, -ENOENT, "unit %s not found", canon);
+				return;
+			}
+			list[count++] = u;
+		}
+	}
+	if (proto_get_end(b) < 0) {
+		free(list);
+		reply_err(c, id, -EBADMSG, "malformed STATUS");
+		return;
+	}
+
+	/* Pack records into frames; every frame but the last has F_MORE. */
+	static uint8_t frame[PROTO_MAX_PAYLOAD];
+	static uint8_t rec[PROTO_MAX_PAYLOAD];
+	static struct proto_unit_status st;
+	size_t i = 0;
+	do {
+		struct proto_buf w;
+		proto_buf_init_writer(&w, frame, sizeof frame);
+		proto_put_u32(&w, 0); /* count, patched below */
+		uint32_t in_frame = 0;
+		while (i < count) {
+			struct proto_buf r;
+			proto_buf_init_writer(&r, rec, sizeof rec);
+			fill_status(list[i], &st);
+			proto_put_unit_status(&r, &st);
+			if (w.len + r.len > w.cap)
+				break;
+			memcpy(w.data + w.len, r.data, r.len);
+			w.len += r.len;
+			in_frame++;
+			i++;
+		}
+		memcpy(frame, &in_frame, sizeof in_frame);
+		send_frame(c, PROTO_R_STATUS, i < count ? PROTO_F_MORE : 0, id, w.data, w.len);
+	} while (i < count && !c->closing);
+	free(list);
+	return;
+oom:
+	reply_err(c, id, -ENOMEM, "out of memory");
+}
+
+static void do_job(struct client *c, uint32_t id, uint16_t type, struct proto_buf *b)
+{
+	char name[PROTO_MAX_NAME + 1], canon[PROTO_MAX_NAME + 16], err[SVC_ERROR_MAX];
+	uint32_t flags;
+	if (proto_get_str(b, name, sizeof name) < 0 || proto_get_u32(b, &flags) < 0 || proto_get_end(b) < 0) {
+		reply_err(c, id, -EBADMSG, "malformed %s", proto_type_name(type));
+		return;
+	}
+	struct unit *u = unit_lookup(name, canon, sizeof canon);
+	if (!u) {
+		reply_err(c, id, -ENOENT, "unit %s not found", canon);
+		return;
+	}
+	if (u->kind == UNIT_SOCKET) {
+		reply_err(c, id, -EOPNOTSUPP, "%s: starting and stopping socket units is not supported yet",
+			  u->name);
+		return;
+	}
+	if (!u->conf) {
+		reply_err(c, id, -ENOEXEC, "%s is not loaded: %s", u->name, u->load_error);
+		return;
+	}
+	struct job *j = NULL;
+	if (!(flags & PROTO_JOB_NO_BLOCK)) {
+		j = calloc(1, sizeof *j);
+		if (!j) {
+			reply_err(c, id, -ENOMEM, "out of memory");
+			return;
+		}
+		j->c = c;
+		j->id = id;
+		j->type = type;
+		j->u = u;
+		j->gen0 = u->svc.generation;
+		j->next = jobs;
+		jobs = j;
+	}
+	int r;
+	err[0] = '\0';
+	if (type == PROTO_START)
+		r = svc_start(u, err, sizeof err);
+	else if (type == PROTO_STOP)
+		r = svc_stop(u);
+	else
+		r = svc_restart(u, err, sizeof err);
+	if (r < 0) {
+		if (j) {
+			for (struct job **pp = &jobs; *pp; pp = &(*pp)->next)
+				if (*pp == j) {
+					job_free(pp);
+					break;
+				}
+		}
+		reply_err(c, id, r, "%s", err[0] ? err : strerror(-r));
+		return;
+	}
+	if (j)
+		ctl_jobs_update(u); /* it may be done already */
+	else
+		reply_ok(c, id, "");
+}
+
+static void handle_frame(struct client *c, const struct proto_hdr *h, const uint8_t *payload)
+{
+	struct proto_buf b;
+	proto_buf_init_reader(&b, payload, h->len);
+	if (h->type != PROTO_HELLO && !c->hello) {
+		reply_err(c, h->id, -EPROTO, "HELLO expected first");
+		return;
+	}
+	switch (h->type) {
+	case PROTO_HELLO:
+		do_hello(c, h->id, &b);
+		break;
+	case PROTO_STATUS:
+		do_status(c, h->id, &b);
+		break;
+	case PROTO_START:
+	case PROTO_STOP:
+	case PROTO_RESTART:
+		do_job(c, h->id, h->type, &b);
+		break;
+	default:
+		reply_err(c, h->id, -EOPNOTSUPP, "request %s (%u) not supported", proto_type_name(h->type),
+			  h->type);
+		break;
+	}
+}
+
+/* ---- connections ---- */
+
+static void client_close_cb(uv_handle_t *h)
+{
+	struct client *c = h->data;
+	while (c->out) {
+		struct outframe *f = c->out;
+		c->out = f->next;
+		free(f->payload);
+		free(f);
+	}
+	free(h);
+	free(c);
+}
+
+static void client_close(struct client *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	drop_jobs_of(c);
+	for (struct client **pp = &clients; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	n_clients--;
+	if (c->watch) {
+		uv_poll_stop(c->watch);
+		uv_close((uv_handle_t *)c->watch, client_close_cb);
+	}
+	close(c->fd);
+	c->fd = -1;
+	if (!c->watch)
+		client_close_cb(NULL);
+}
+
+static void client_cb(uv_poll_t *w, int status, int events)
+{
+	struct client *c = w->data;
+	static uint8_t buf[PROTO_MAX_MSG];
+	int fds[PROTO_MAX_FDS_PER_MSG];
+
+	if (status < 0) {
+		client_close(c);
+		return;
+	}
+	if (events & UV_WRITABLE) {
+		flush_out(c);
+		if (c->closing)
+			return;
+	}
+	if (!(events & (UV_READABLE | UV_DISCONNECT)))
+		return;
+	/* A bounded number of frames per wake-up, so one chatty client cannot
+	 * starve the others. */
+	for (int i = 0; i < 16 && !c->closing; i++) {
+		struct proto_hdr h;
+		const uint8_t *payload;
+		size_t nfds = 0;
+		int r = proto_recv(c->fd, buf, &h, &payload, fds, &nfds);
+		if (r == -EAGAIN)
+			return;
+		if (r == -EPIPE) {
+			client_close(c);
+			return;
+		}
+		if (r < 0) {
+			log_warn("control: client pid %d sent an invalid frame (%s), disconnecting", (int)c->pid,
+				 strerror(-r));
+			reply_err(c, 0, r, "invalid frame: %s", strerror(-r));
+			client_close(c);
+			return;
+		}
+		/* No request of this version carries descriptors. */
+		proto_close_fds(fds, nfds);
+		handle_frame(c, &h, payload);
+	}
+}
+
+static void accept_cb(uv_poll_t *w, int status, int events)
+{
+	for (int i = 0; i < 16; i++) {
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("control: accept: %s", strerror(errno));
+			return;
+		}
+		struct ucred cred;
+		socklen_t cl = sizeof cred;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+			close(fd);
+			continue;
+		}
+		if (cred.uid != 0 && cred.uid != geteuid()) {
+			log_warn("control: refused uid %u (pid %d)", (unsigned)cred.uid, (int)cred.pid);
+			uint8_t buf[256];
+			struct proto_buf b;
+			proto_buf_init_writer(&b, buf, sizeof buf);
+			proto_put_i32(&b, -EACCES);
+			proto_put_str(&b, "permission denied: only root or the daemon's user may use the control socket");
+			proto_send(fd, PROTO_R_ERROR, 0, 0, b.data, b.len, NULL, 0);
+			close(fd);
+			continue;
+		}
+		if (n_clients >= CTL_MAX_CLIENTS) {
+			log_warn("control: too many clients, refusing pid %d", (int)cred.pid);
+			close(fd);
+			continue;
+		}
+		struct client *c = calloc(1, sizeof *c);
+		uv_poll_t *pw = malloc(sizeof *pw);
+		if (!c || !pw || uv_poll_init(ctl_loop, pw, fd) < 0) {
+			free(c);
+			free(pw);
+			close(fd);
+			continue;
+		}
+		c->fd = fd; /* now owned by the client */
+		c->uid = cred.uid;
+		c->pid = cred.pid;
+		c->watch = pw;
+		pw->data = c;
+		c->out_tail = &c->out;
+		c->next = clients;
+		clients = c;
+		n_clients++;
+		client_poll_update(c);
+	}
+}
+
+int ctl_listen(uv_loop_t *loop, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int r;
+	ctl_loop = loop;
+	if (strlen(path) >= sizeof sa.sun_path) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return r;
+	}
+	/* A socket file left by a dead daemon is replaced; a live one is not. */
+	int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (probe >= 0) {
+		if (connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
+			close(probe);
+			close(fd);
+			snprintf(err, errlen, "%s: another supervisord is running there", path);
+			return -EADDRINUSE;
+		}
+		close(probe);
+	}
+	unlink(path);
+	mode_t old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 128) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	r = uv_poll_init(loop, &listen_watch, fd);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", path, uv_strerror(r));
+		close(fd);
+		unlink(path);
+		return r;
+	}
+	listen_watch_init = true;
+	listen_fd = fd;
+	snprintf(listen_path, sizeof listen_path, "%s", path);
+	uv_poll_start(&listen_watch, UV_READABLE, accept_cb);
+	return 0;
+}
+
+void ctl_shutdown(void)
+{
+	while (clients)
+		client_close(clients);
+	if (listen_watch_init) {
+		uv_poll_stop(&listen_watch);
+		uv_close((uv_handle_t *)&listen_watch, NULL);
+		listen_watch_init = false;
+	}
+	if (listen_fd >= 0) {
+		close(listen_fd);
+		listen_fd = -1;
+		unlink(listen_path);
+	}
+}

@@ -1,0 +1,460 @@
+/*
+ * execplan.c - see execplan.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "execplan.h"
+#include "fdstore.h"
+#include "openfile.h"
+
+char execplan_notify_socket[108];
+
+struct strvec {
+	char **v;
+	size_t n, cap;
+	int oom;
+};
+
+static void vec_push(struct strvec *s, char *str)
+{
+	if (!str) {
+		s->oom = 1;
+		return;
+	}
+	if (s->n + 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **nv = realloc(s->v, cap * sizeof *nv);
+		if (!nv) {
+			free(str);
+			s->oom = 1;
+			return;
+		}
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n++] = str;
+	s->v[s->n] = NULL;
+}
+
+static void vec_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* Set NAME=value in the vector, replacing an earlier assignment. */
+static void env_set(struct strvec *e, char *assign)
+{
+	if (!assign) {
+		e->oom = 1;
+		return;
+	}
+	size_t klen = strcspn(assign, "=");
+	for (size_t i = 0; i < e->n; i++) {
+		if (strncmp(e->v[i], assign, klen) == 0 && e->v[i][klen] == '=') {
+			free(e->v[i]);
+			e->v[i] = assign;
+			return;
+		}
+	}
+	vec_push(e, assign);
+}
+
+static const char *env_get(char *const *envp, const char *name, size_t nlen)
+{
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, nlen) == 0 && (*envp)[nlen] == '=')
+			return *envp + nlen + 1;
+	return NULL;
+}
+
+static int is_var_char(char c, int first)
+{
+	return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (!first && c >= '0' && c <= '9');
+}
+
+/* A string buffer for building one expanded word. */
+struct sbuf {
+	char *p;
+	size_t n, cap;
+	int oom;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t len)
+{
+	if (b->oom)
+		return;
+	if (b->n + len + 1 > b->cap) {
+		size_t cap = (b->n + len + 1) * 2;
+		char *np = realloc(b->p, cap);
+		if (!np) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+	b->p[b->n] = '\0';
+}
+
+/*
+ * systemd's rules: "${FOO}" is replaced inline, as one word; a word that is
+ * exactly "$FOO" is replaced by the value split on whitespace into several
+ * words (none when empty or unset); "$$" is a literal "$".
+ */
+char **execplan_expand_argv(char *const *argv, char *const *envp)
+{
+	struct strvec out = { 0 };
+	for (char *const *a = argv; a && *a; a++) {
+		const char *w = *a;
+		if (w[0] == '$' && is_var_char(w[1], 1)) {
+			size_t k = 1;
+			while (is_var_char(w[k], 0))
+				k++;
+			if (w[k] == '\0') {
+				const char *v = env_get(envp, w + 1, k - 1);
+				while (v && *v) {
+					v += strspn(v, " \t\n");
+					size_t l = strcspn(v, " \t\n");
+					if (l)
+						vec_push(&out, strndup(v, l));
+					v += l;
+				}
+				continue;
+			}
+		}
+		struct sbuf b = { 0 };
+		sb_add(&b, "", 0);
+		for (const char *p = w; *p;) {
+			if (p[0] == '$' && p[1] == '$') {
+				sb_add(&b, "$", 1);
+				p += 2;
+			} else if (p[0] == '$' && p[1] == '{') {
+				const char *end = strchr(p + 2, '}');
+				if (!end) {
+					sb_add(&b, p, strlen(p));
+					break;
+				}
+				const char *v = env_get(envp, p + 2, (size_t)(end - p - 2));
+				if (v)
+					sb_add(&b, v, strlen(v));
+				p = end + 1;
+			} else if (p[0] == '$' && is_var_char(p[1], 1)) {
+				size_t k = 1;
+				while (is_var_char(p[k], 0))
+					k++;
+				const char *v = env_get(envp, p + 1, k - 1);
+				if (v)
+					sb_add(&b, v, strlen(v));
+				p += k;
+			} else {
+				size_t l = strcspn(p + 1, "$") + 1;
+				sb_add(&b, p, l);
+				p += l;
+			}
+		}
+		if (b.oom) {
+			free(b.p);
+			out.oom = 1;
+		} else {
+			vec_push(&out, b.p);
+		}
+	}
+	if (out.oom || !out.v) {
+		if (!out.oom && !out.v) {
+			/* empty argv: keep an empty vector */
+			out.v = calloc(1, sizeof *out.v);
+			if (out.v)
+				return out.v;
+		}
+		vec_free(out.v);
+		return NULL;
+	}
+	return out.v;
+}
+
+static int add_fd(struct exec_plan *p, size_t *cap, int fd, const char *name)
+{
+	if (p->nfds + 1 > *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		int *nf = realloc(p->fds, nc * sizeof *nf);
+		if (!nf)
+			return -ENOMEM;
+		p->fds = nf;
+		char **nn = realloc(p->fdnames, nc * sizeof *nn);
+		if (!nn)
+			return -ENOMEM;
+		p->fdnames = nn;
+		*cap = nc;
+	}
+	p->fds[p->nfds] = fd;
+	p->fdnames[p->nfds] = (char *)name;
+	p->nfds++;
+	return 0;
+}
+
+static int collect_fds(struct unit *u, struct exec_plan *p, char *err, size_t errlen)
+{
+	struct service *s = &u->svc;
+	size_t cap = 0;
+	int r;
+	for (size_t i = 0; i < s->n_sockets; i++) {
+		struct sockunit *su = &s->sockets[i]->sock;
+		for (size_t j = 0; j < su->n; j++) {
+			if (su->l[j].fd < 0)
+				continue;
+			if ((r = add_fd(p, &cap, su->l[j].fd, su->l[j].fdname)) < 0)
+				goto oom;
+		}
+	}
+	for (struct fdstore_entry *e = s->fdstore; e; e = e->next)
+		if ((r = add_fd(p, &cap, e->fd, e->name)) < 0)
+			goto oom;
+	const struct svc_conf *c = &u->conf->svc;
+	for (size_t i = 0; i < c->n_open_files; i++) {
+		char why[256];
+		int fd = openfile_open(&c->open_files[i], why, sizeof why);
+		if (fd < 0) {
+			if (c->open_files[i].flags & OPENFILE_GRACEFUL)
+				continue;
+			snprintf(err, errlen, "OpenFile=%s: %s", c->open_files[i].path, why);
+			return fd;
+		}
+		int *no = realloc(p->owned, (p->nowned + 1) * sizeof *no);
+		if (!no) {
+			close(fd);
+			goto oom;
+		}
+		p->owned = no;
+		p->owned[p->nowned++] = fd; /* now owned by the plan */
+		if ((r = add_fd(p, &cap, fd, c->open_files[i].fdname)) < 0)
+			goto oom;
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "descriptors: %s", strerror(ENOMEM));
+	return -ENOMEM;
+}
+
+static int resolve_user(const struct svc_conf *c, struct exec_plan *p, struct strvec *env,
+			char *err, size_t errlen)
+{
+	if (!c->user && !c->group)
+		return 0;
+	if (geteuid() != 0) {
+		snprintf(err, errlen, "User=/Group= need the daemon to run as root");
+		return -EPERM;
+	}
+	char buf[16384];
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	if (c->user) {
+		char *end;
+		unsigned long n = strtoul(c->user, &end, 10);
+		if (*c->user && !*end) {
+			uid = (uid_t)n;
+			getpwuid_r(uid, &pw, buf, sizeof buf, &pwp);
+		} else {
+			getpwnam_r(c->user, &pw, buf, sizeof buf, &pwp);
+			if (!pwp) {
+				snprintf(err, errlen, "User=%s: no such user", c->user);
+				return -ESRCH;
+			}
+			uid = pwp->pw_uid;
+		}
+		gid = pwp ? pwp->pw_gid : (gid_t)uid;
+		if (pwp) {
+			env_set(env, xasprintf("USER=%s", pwp->pw_name));
+			env_set(env, xasprintf("LOGNAME=%s", pwp->pw_name));
+			env_set(env, xasprintf("HOME=%s", pwp->pw_dir));
+			env_set(env, xasprintf("SHELL=%s", pwp->pw_shell));
+		}
+	}
+	if (c->group) {
+		char gbuf[16384];
+		char *end;
+		unsigned long n = strtoul(c->group, &end, 10);
+		if (*c->group && !*end) {
+			gid = (gid_t)n;
+		} else {
+			getgrnam_r(c->group, &gr, gbuf, sizeof gbuf, &grp);
+			if (!grp) {
+				snprintf(err, errlen, "Group=%s: no such group", c->group);
+				return -ESRCH;
+			}
+			gid = grp->gr_gid;
+		}
+	}
+	int ng = 64;
+	p->groups = calloc((size_t)ng, sizeof *p->groups);
+	if (!p->groups)
+		return -ENOMEM;
+	if (pwp) {
+		if (getgrouplist(pwp->pw_name, gid, p->groups, &ng) < 0) {
+			gid_t *g = realloc(p->groups, (size_t)ng * sizeof *g);
+			if (!g)
+				return -ENOMEM;
+			p->groups = g;
+			getgrouplist(pwp->pw_name, gid, p->groups, &ng);
+		}
+	} else {
+		p->groups[0] = gid;
+		ng = 1;
+	}
+	p->req.set_ids = true;
+	p->req.uid = uid;
+	p->req.gid = gid;
+	p->req.groups = p->groups;
+	p->req.ngroups = (size_t)ng;
+	return 0;
+}
+
+/* Find the placeholder we put after "NAME=" and return a pointer to it. */
+static char *pid_slot(char **envp, const char *prefix)
+{
+	size_t l = strlen(prefix);
+	for (char **e = envp; e && *e; e++)
+		if (strncmp(*e, prefix, l) == 0)
+			return *e + l;
+	return NULL;
+}
+
+int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process,
+		   struct exec_plan *p, char *err, size_t errlen)
+{
+	const struct svc_conf *c = &u->conf->svc;
+	struct strvec env = { 0 };
+	int r;
+	memset(p, 0, sizeof *p);
+	p->req.stdin_fd = p->req.stdout_fd = p->req.stderr_fd = -1;
+
+	env_set(&env, strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+	const char *lang = getenv("LANG");
+	if (lang)
+		env_set(&env, xasprintf("LANG=%s", lang));
+	if ((r = resolve_user(c, p, &env, err, errlen)) < 0)
+		goto fail;
+	if (!c->user && geteuid() != 0) {
+		/* A user-mode daemon's services run as that user: give them a HOME. */
+		const char *home = getenv("HOME");
+		if (home)
+			env_set(&env, xasprintf("HOME=%s", home));
+	}
+	for (size_t i = 0; i < c->n_environment; i++)
+		env_set(&env, strdup(c->environment[i]));
+
+	if (main_process) {
+		if ((r = collect_fds(u, p, err, errlen)) < 0)
+			goto fail;
+		if (p->nfds > 0 && c->std_input != STDIN_SOCKET) {
+			size_t total = 0;
+			for (size_t i = 0; i < p->nfds; i++)
+				total += strlen(p->fdnames[i]) + 1;
+			char *names = malloc(total + sizeof "LISTEN_FDNAMES=");
+			if (names) {
+				char *w = stpcpy(names, "LISTEN_FDNAMES=");
+				for (size_t i = 0; i < p->nfds; i++) {
+					if (i)
+						*w++ = ':';
+					w = stpcpy(w, p->fdnames[i]);
+				}
+			}
+			env_set(&env, names);
+			env_set(&env, xasprintf("LISTEN_FDS=%zu", p->nfds));
+			env_set(&env, xasprintf("LISTEN_PID=%*s", SPAWN_PID_SLOT - 1, ""));
+		}
+		if (execplan_notify_socket[0])
+			env_set(&env, xasprintf("NOTIFY_SOCKET=%s", execplan_notify_socket));
+		if (c->fdstore_max > 0)
+			env_set(&env, xasprintf("FDSTORE=%u", c->fdstore_max));
+		if (c->watchdog_usec > 0 && c->watchdog_usec != CONF_USEC_INFINITY) {
+			env_set(&env, xasprintf("WATCHDOG_USEC=%llu", (unsigned long long)c->watchdog_usec));
+			env_set(&env, xasprintf("WATCHDOG_PID=%*s", SPAWN_PID_SLOT - 1, ""));
+		}
+	}
+	if (env.oom || !env.v) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "environment: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	p->envp = env.v;
+	env.v = NULL;
+	p->req.pid_slots[0] = pid_slot(p->envp, "LISTEN_PID=");
+	p->req.pid_slots[1] = pid_slot(p->envp, "WATCHDOG_PID=");
+
+	p->argv = execplan_expand_argv(cmd->argv, p->envp);
+	if (!p->argv || !p->argv[0]) {
+		r = p->argv ? -EINVAL : -ENOMEM;
+		snprintf(err, errlen, "exec: %s", p->argv ? "command expands to nothing" : strerror(ENOMEM));
+		goto fail;
+	}
+	if (cmd->flags & EXEC_ARGV0) {
+		/* '@': path is cmd->path, argv[0] is the second word, already in argv. */
+		p->path = spawn_resolve(cmd->path);
+	} else {
+		p->path = spawn_resolve(p->argv[0]);
+	}
+	if (!p->path) {
+		r = -errno;
+		snprintf(err, errlen, "exec %s: %s", cmd->path, strerror(errno));
+		goto fail;
+	}
+
+	p->req.path = p->path;
+	p->req.argv = p->argv;
+	p->req.envp = p->envp;
+	p->req.fds = p->fds;
+	p->req.nfds = p->nfds;
+	p->req.cwd = c->working_directory;
+	p->req.cwd_missing_ok = c->working_directory_missing_ok;
+	if (c->working_directory && strcmp(c->working_directory, "~") == 0) {
+		const char *home = getenv("HOME");
+		p->req.cwd = home ? home : "/";
+	}
+	return 0;
+fail:
+	vec_free(env.v);
+	execplan_free(p);
+	return r;
+}
+
+void execplan_free(struct exec_plan *p)
+{
+	free(p->path);
+	vec_free(p->argv);
+	vec_free(p->envp);
+	free(p->fds);
+	free(p->fdnames);
+	for (size_t i = 0; i < p->nowned; i++)
+		close(p->owned[i]);
+	free(p->owned);
+	free(p->groups);
+	memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,44 @@
+/*
+ * execplan.h - what one service process gets: resolved path, argv with
+ * $VAR expansion, the environment (LISTEN_*, NOTIFY_SOCKET, Environment=),
+ * the descriptors to place at 3.., and the credentials to switch to.
+ *
+ * A plan is built in the parent before fork and freed right after it. The
+ * descriptors in `fds` are borrowed from their owners (socket units, the fd
+ * store), except those in `owned` (opened for this start, e.g. OpenFile=),
+ * which execplan_free closes.
+ */
+#ifndef SUPD_EXECPLAN_H
+#define SUPD_EXECPLAN_H
+
+#include "spawn.h"
+#include "unit.h"
+
+struct exec_plan {
+	struct spawn_req req;
+	char *path;
+	char **argv;
+	char **envp;
+	int *fds;
+	char **fdnames;
+	size_t nfds;
+	int *owned;
+	size_t nowned;
+	gid_t *groups;
+};
+
+/* Build the plan for running `cmd` of service unit u. main_process selects
+ * whether descriptors and LISTEN_* are passed (only the main process gets
+ * them, as in systemd). Returns 0, or -errno with "stage: reason" in err. */
+int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process,
+		   struct exec_plan *p, char *err, size_t errlen);
+void execplan_free(struct exec_plan *p);
+
+/* Expand $VAR and ${VAR} in argv the way systemd does, against envp.
+ * Exposed for tests. Returns a NULL-terminated malloc'd vector or NULL. */
+char **execplan_expand_argv(char *const *argv, char *const *envp);
+
+/* Path of the notify socket, set once at start-up ("" when none). */
+extern char execplan_notify_socket[108];
+
+#endif

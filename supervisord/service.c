@@ -1,0 +1,563 @@
+/*
+ * service.c - the service state machine; see service.h for the picture.
+ *
+ * All transitions go through set_state(), which records the time, updates
+ * socket watching (a service's sockets are watched only while it is down)
+ * and lets waiting control jobs complete.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "execplan.h"
+#include "fdstore.h"
+#include "log.h"
+#include "service.h"
+#include "sockunit.h"
+
+static bool shutting_down;
+
+static const char *const state_names[SVC__MAX] = {
+	[SVC_STOPPED] = "stopped",
+	[SVC_STARTING] = "starting",
+	[SVC_RUNNING] = "running",
+	[SVC_STOPPING] = "stopping",
+	[SVC_AUTO_RESTART] = "auto-restart",
+	[SVC_FAILED] = "failed",
+};
+
+static const char *const result_names[RES__MAX] = {
+	[RES_SUCCESS] = "success",
+	[RES_EXIT_CODE] = "exit-code",
+	[RES_SIGNAL] = "signal",
+	[RES_CORE_DUMP] = "core-dump",
+	[RES_EXEC] = "exec",
+	[RES_TIMEOUT] = "timeout",
+	[RES_WATCHDOG] = "watchdog",
+	[RES_START_LIMIT] = "start-limit-hit",
+	[RES_RESOURCES] = "resources",
+	[RES_DEPENDENCY] = "dependency",
+};
+
+const char *svc_state_name(enum svc_state s)
+{
+	return (unsigned)s < SVC__MAX ? state_names[s] : "unknown";
+}
+
+const char *svc_result_name(enum svc_result r)
+{
+	return (unsigned)r < RES__MAX ? result_names[r] : "unknown";
+}
+
+void svc_set_shutting_down(void)
+{
+	shutting_down = true;
+}
+
+bool svc_shutting_down(void)
+{
+	return shutting_down;
+}
+
+bool svc_is_active(const struct unit *u)
+{
+	enum svc_state s = u->svc.state;
+	return s == SVC_STARTING || s == SVC_RUNNING || s == SVC_STOPPING;
+}
+
+struct unit *svc_by_pid(pid_t pid)
+{
+	if (pid <= 0)
+		return NULL;
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *u = unit_at(i);
+		if (u->kind == UNIT_SERVICE && u->svc.pid == pid)
+			return u;
+	}
+	return NULL;
+}
+
+/* ---- side effects ---- */
+
+static void timer_cb(uv_timer_t *t);
+
+static void arm_timer(struct unit *u, enum svc_timer kind, uint64_t usec)
+{
+	struct service *s = &u->svc;
+	uv_timer_stop(&s->timer);
+	s->tkind = TMR_NONE;
+	if (usec == CONF_USEC_INFINITY)
+		return;
+	s->tkind = kind;
+	s->deadline_mono = now_mono_usec() + usec;
+	uv_timer_start(&s->timer, timer_cb, (usec + 999) / 1000, 0);
+}
+
+static void disarm_timer(struct unit *u)
+{
+	uv_timer_stop(&u->svc.timer);
+	u->svc.tkind = TMR_NONE;
+	u->svc.deadline_mono = 0;
+}
+
+/* Is this service down in a way that lets its sockets start it again? */
+static bool wants_socket_watch(const struct unit *u)
+{
+	const struct service *s = &u->svc;
+	if (shutting_down || s->n_sockets == 0)
+		return false;
+	if (s->state == SVC_STOPPED)
+		return true;
+	return s->state == SVC_FAILED && s->result != RES_START_LIMIT && s->result != RES_DEPENDENCY;
+}
+
+static void set_state(struct unit *u, enum svc_state st)
+{
+	struct service *s = &u->svc;
+	if (s->state != st) {
+		log_debug("%s: %s -> %s", u->name, svc_state_name(s->state), svc_state_name(st));
+		s->state = st;
+		s->since_usec = now_real_usec();
+	}
+	bool watch = wants_socket_watch(u);
+	for (size_t i = 0; i < s->n_sockets; i++)
+		sockunit_watch(s->sockets[i], watch);
+	unit_state_changed(u);
+}
+
+static void close_exec_watch(struct unit *u)
+{
+	struct service *s = &u->svc;
+	if (s->exec_watch) {
+		uv_poll_stop(s->exec_watch);
+		unit_close_free((uv_handle_t *)s->exec_watch);
+		s->exec_watch = NULL;
+	}
+	if (s->exec_fd >= 0) {
+		close(s->exec_fd);
+		s->exec_fd = -1;
+	}
+}
+
+/* Signal the main process's process group (it has a session of its own),
+ * falling back to the pid if the group is already gone. */
+static void kill_main(struct unit *u, int sig)
+{
+	pid_t pid = u->svc.pid;
+	if (pid <= 0)
+		return;
+	if (kill(-pid, sig) < 0 && kill(pid, sig) < 0 && errno != ESRCH)
+		log_warn("%s: kill %d with signal %d: %s", u->name, (int)pid, sig, strerror(errno));
+	if (sig != SIGKILL && sig != SIGCONT)
+		kill(-pid, SIGCONT); /* a stopped process must wake to see it */
+}
+
+static void fail_start(struct unit *u, enum svc_result res, const char *msg)
+{
+	struct service *s = &u->svc;
+	s->result = res;
+	snprintf(s->error, sizeof s->error, "%s", msg);
+	log_err("%s: failed to start: %s", u->name, msg);
+	s->want_up = false;
+	set_state(u, SVC_FAILED);
+}
+
+/* ---- start ---- */
+
+static void exec_watch_cb(uv_poll_t *h, int status, int events);
+
+/* Start-rate limit (StartLimitIntervalSec=/StartLimitBurst=): returns true
+ * and records this start if it is allowed. */
+static bool start_limit_ok(struct unit *u)
+{
+	struct service *s = &u->svc;
+	const struct svc_conf *c = &u->conf->svc;
+	if (c->start_limit_interval_usec == 0 || c->start_limit_burst == 0)
+		return true;
+	uint64_t now = now_mono_usec();
+	unsigned keep = 0;
+	for (unsigned i = 0; i < s->start_ring_n; i++)
+		if (now - s->start_ring[i] < c->start_limit_interval_usec)
+			s->start_ring[keep++] = s->start_ring[i];
+	s->start_ring_n = keep;
+	unsigned burst = c->start_limit_burst < START_LIMIT_MAX ? c->start_limit_burst : START_LIMIT_MAX;
+	if (keep >= burst)
+		return false;
+	s->start_ring[s->start_ring_n++] = now;
+	return true;
+}
+
+static void spawn_main(struct unit *u)
+{
+	struct service *s = &u->svc;
+	const struct svc_conf *c = &u->conf->svc;
+	char err[SVC_ERROR_MAX];
+
+	if (!start_limit_ok(u)) {
+		fail_start(u, RES_START_LIMIT, "start request repeated too quickly (StartLimitBurst=)");
+		return;
+	}
+	for (size_t i = 0; i < s->n_sockets; i++) {
+		if (s->sockets[i]->sock.state != SOCK_LISTENING) {
+			snprintf(err, sizeof err, "socket %s is not listening: %s", s->sockets[i]->name,
+				 s->sockets[i]->sock.error[0] ? s->sockets[i]->sock.error : "stopped");
+			fail_start(u, RES_DEPENDENCY, err);
+			return;
+		}
+	}
+
+	struct exec_plan plan;
+	int r = execplan_build(u, &c->exec_start[0], true, &plan, err, sizeof err);
+	if (r < 0) {
+		fail_start(u, r == -ENOMEM ? RES_RESOURCES : RES_EXEC, err);
+		return;
+	}
+	pid_t pid;
+	int status_fd;
+	r = spawn_start(&plan.req, &pid, &status_fd);
+	execplan_free(&plan);
+	if (r < 0) {
+		snprintf(err, sizeof err, "fork: %s", strerror(-r));
+		fail_start(u, RES_RESOURCES, err);
+		return;
+	}
+
+	s->pid = pid;
+	s->generation++;
+	s->started_mono = now_mono_usec();
+	s->result = RES_SUCCESS;
+	s->error[0] = '\0';
+	s->status_text[0] = '\0';
+	s->sigkill_sent = false;
+	s->exec_fd = status_fd; /* now owned by the service */
+	/* If the watch cannot be set up, the exit still drains the pipe. */
+	s->exec_watch = malloc(sizeof *s->exec_watch);
+	if (s->exec_watch && uv_poll_init(u->svc.timer.loop, s->exec_watch, status_fd) == 0) {
+		s->exec_watch->data = u;
+		uv_poll_start(s->exec_watch, UV_READABLE | UV_DISCONNECT, exec_watch_cb);
+	} else {
+		free(s->exec_watch);
+		s->exec_watch = NULL;
+	}
+	log_info("%s: started, pid %d", u->name, (int)pid);
+
+	if (c->type == SVC_TYPE_SIMPLE) {
+		disarm_timer(u);
+		set_state(u, SVC_RUNNING);
+	} else {
+		arm_timer(u, TMR_START, c->timeout_start_usec);
+		set_state(u, SVC_STARTING);
+	}
+}
+
+/* The exec-status pipe said something: exec succeeded (EOF) or failed. */
+static void handle_exec_status(struct unit *u)
+{
+	struct service *s = &u->svc;
+	struct spawn_err e;
+	int r = spawn_read_status(s->exec_fd, &e);
+	if (r == -EAGAIN)
+		return;
+	close_exec_watch(u);
+	if (r == 0) {
+		s->result = RES_EXEC;
+		snprintf(s->error, sizeof s->error, "%s %s: %s", spawn_stage_name(e.stage),
+			 u->conf->svc.exec_start[0].path, strerror(e.err));
+		log_err("%s: %s", u->name, s->error);
+		return; /* the child exits 127; svc_on_exit finishes the job */
+	}
+	if (s->state == SVC_STARTING && u->conf->svc.type == SVC_TYPE_EXEC) {
+		disarm_timer(u);
+		set_state(u, SVC_RUNNING);
+	}
+}
+
+static void exec_watch_cb(uv_poll_t *h, int status, int events)
+{
+	struct unit *u = h->data;
+	handle_exec_status(u);
+}
+
+int svc_start(struct unit *u, char *err, size_t errlen)
+{
+	struct service *s = &u->svc;
+	if (!u->conf) {
+		snprintf(err, errlen, "%s: not loaded: %s", u->name, u->load_error ? u->load_error : "?");
+		return -ENOEXEC;
+	}
+	if (shutting_down) {
+		snprintf(err, errlen, "supervisord is shutting down");
+		return -ESHUTDOWN;
+	}
+	s->want_up = true;
+	switch (s->state) {
+	case SVC_STOPPED:
+	case SVC_FAILED:
+		/* An explicit start is the operator's decision: it clears the rate
+		 * limit that a crash loop may have hit. */
+		if (s->result == RES_START_LIMIT)
+			s->start_ring_n = 0;
+		spawn_main(u);
+		return 0;
+	case SVC_AUTO_RESTART:
+		disarm_timer(u);
+		spawn_main(u);
+		return 0;
+	case SVC_STARTING:
+	case SVC_RUNNING:
+	case SVC_STOPPING: /* want_up makes the exit start it again */
+		return 0;
+	case SVC__MAX:
+		break;
+	}
+	snprintf(err, errlen, "%s: unexpected state", u->name);
+	return -EINVAL;
+}
+
+static void begin_stop(struct unit *u)
+{
+	const struct svc_conf *c = &u->conf->svc;
+	kill_main(u, c->kill_signal);
+	arm_timer(u, TMR_STOP, c->timeout_stop_usec);
+	set_state(u, SVC_STOPPING);
+}
+
+int svc_stop(struct unit *u)
+{
+	struct service *s = &u->svc;
+	s->want_up = false;
+	if (!u->conf)
+		return 0;
+	switch (s->state) {
+	case SVC_STARTING:
+	case SVC_RUNNING:
+		begin_stop(u);
+		break;
+	case SVC_AUTO_RESTART:
+		disarm_timer(u);
+		set_state(u, SVC_STOPPED);
+		break;
+	case SVC_STOPPING:
+	case SVC_STOPPED:
+	case SVC_FAILED:
+	case SVC__MAX:
+		set_state(u, s->state); /* lets a waiting stop job see it is done */
+		break;
+	}
+	return 0;
+}
+
+int svc_restart(struct unit *u, char *err, size_t errlen)
+{
+	struct service *s = &u->svc;
+	if (!u->conf)
+		return svc_start(u, err, errlen);
+	switch (s->state) {
+	case SVC_STARTING:
+	case SVC_RUNNING:
+		if (shutting_down)
+			return svc_start(u, err, errlen);
+		s->want_up = true;
+		begin_stop(u);
+		return 0;
+	case SVC_STOPPING:
+	case SVC_STOPPED:
+	case SVC_FAILED:
+	case SVC_AUTO_RESTART:
+	case SVC__MAX:
+		break;
+	}
+	return svc_start(u, err, errlen);
+}
+
+void svc_on_activation(struct unit *u)
+{
+	char err[SVC_ERROR_MAX];
+	if (!u->conf || svc_is_active(u) || u->svc.state == SVC_AUTO_RESTART)
+		return;
+	log_info("%s: activated by its socket", u->name);
+	if (svc_start(u, err, sizeof err) < 0)
+		log_err("%s", err);
+}
+
+/* ---- exit ---- */
+
+static enum svc_result classify_exit(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st) == 0 ? RES_SUCCESS : RES_EXIT_CODE;
+	if (WIFSIGNALED(st)) {
+		switch (WTERMSIG(st)) {
+		case SIGHUP:
+		case SIGINT:
+		case SIGTERM:
+		case SIGPIPE:
+			return RES_SUCCESS; /* systemd's "clean" signals */
+		default:
+			return WCOREDUMP(st) ? RES_CORE_DUMP : RES_SIGNAL;
+		}
+	}
+	return RES_SIGNAL;
+}
+
+static bool should_restart(const struct unit *u, enum svc_result res)
+{
+	switch (u->conf->svc.restart) {
+	case RESTART_NO:
+		return false;
+	case RESTART_ALWAYS:
+		return res != RES_START_LIMIT;
+	case RESTART_ON_SUCCESS:
+		return res == RES_SUCCESS;
+	case RESTART_ON_FAILURE:
+		return res != RES_SUCCESS && res != RES_START_LIMIT;
+	case RESTART_ON_ABNORMAL:
+		return res == RES_SIGNAL || res == RES_CORE_DUMP || res == RES_TIMEOUT || res == RES_WATCHDOG;
+	case RESTART_ON_ABORT:
+		return res == RES_SIGNAL || res == RES_CORE_DUMP;
+	case RESTART_ON_WATCHDOG:
+		return res == RES_WATCHDOG;
+	}
+	return false;
+}
+
+static void describe_exit(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)%s", WTERMSIG(st), strsignal(WTERMSIG(st)),
+			 WCOREDUMP(st) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "wait status 0x%x", (unsigned)st);
+}
+
+void svc_on_exit(struct unit *u, int st)
+{
+	struct service *s = &u->svc;
+	char how[128];
+
+	/* The exec-status pipe is complete once the child is gone: read it now
+	 * so that an exec failure is known whatever order the events came in. */
+	if (s->exec_fd >= 0)
+		handle_exec_status(u);
+	close_exec_watch(u);
+
+	describe_exit(st, how, sizeof how);
+	s->pid = 0;
+	s->wait_status = st;
+	enum svc_state was = s->state;
+	disarm_timer(u);
+
+	enum svc_result res = s->result;
+	if (res == RES_SUCCESS && was != SVC_STOPPING)
+		res = classify_exit(st);
+	if (res == RES_SUCCESS && was == SVC_STOPPING && WIFEXITED(st) && WEXITSTATUS(st) != 0 &&
+	    !s->sigkill_sent)
+		res = RES_SUCCESS; /* exiting non-zero on our own stop signal is still a stop */
+	s->result = res;
+	if (res != RES_SUCCESS && res != RES_EXEC && res != RES_TIMEOUT && res != RES_WATCHDOG)
+		snprintf(s->error, sizeof s->error, "%s", how);
+
+	log_info("%s: main process %s", u->name, how);
+
+	if (was == SVC_STOPPING && res == RES_SUCCESS) {
+		if (s->want_up && !shutting_down) {
+			spawn_main(u);
+			return;
+		}
+		s->error[0] = '\0';
+		set_state(u, SVC_STOPPED);
+		return;
+	}
+
+	/* An exit we did not ask for (or a failed stop). */
+	if (!shutting_down && should_restart(u, res) && (s->want_up || was != SVC_STOPPING)) {
+		s->want_up = true;
+		uint64_t delay = u->conf->svc.restart_usec;
+		log_info("%s: restarting in %llu ms", u->name, (unsigned long long)(delay / 1000));
+		arm_timer(u, TMR_RESTART, delay);
+		set_state(u, SVC_AUTO_RESTART);
+		return;
+	}
+	if (was == SVC_STOPPING && s->want_up && !shutting_down) {
+		spawn_main(u);
+		return;
+	}
+	s->want_up = false;
+	set_state(u, res == RES_SUCCESS ? SVC_STOPPED : SVC_FAILED);
+}
+
+/* ---- timers ---- */
+
+static void timer_cb(uv_timer_t *t)
+{
+	struct unit *u = t->data;
+	struct service *s = &u->svc;
+	enum svc_timer kind = s->tkind;
+	const struct svc_conf *c = &u->conf->svc;
+	s->tkind = TMR_NONE;
+
+	switch (kind) {
+	case TMR_START:
+		if (s->state != SVC_STARTING)
+			break;
+		s->result = RES_TIMEOUT;
+		snprintf(s->error, sizeof s->error, "start timed out after %llu ms",
+			 (unsigned long long)(c->timeout_start_usec / 1000));
+		log_err("%s: %s, stopping", u->name, s->error);
+		s->want_up = false;
+		begin_stop(u);
+		break;
+	case TMR_STOP:
+		if (s->state != SVC_STOPPING)
+			break;
+		if (!s->sigkill_sent && c->send_sigkill) {
+			log_warn("%s: did not stop within %llu ms, sending SIGKILL", u->name,
+				 (unsigned long long)(c->timeout_stop_usec / 1000));
+			s->sigkill_sent = true;
+			if (s->result == RES_SUCCESS)
+				s->result = RES_TIMEOUT;
+			snprintf(s->error, sizeof s->error, "stop timed out, killed");
+			kill_main(u, SIGKILL);
+			arm_timer(u, TMR_STOP, c->timeout_stop_usec);
+		} else {
+			log_err("%s: process %d still around after SIGKILL", u->name, (int)s->pid);
+		}
+		break;
+	case TMR_RESTART:
+		if (s->state != SVC_AUTO_RESTART)
+			break;
+		s->restarts++;
+		spawn_main(u);
+		break;
+	case TMR_NONE:
+	case TMR__MAX:
+		log_debug("%s: stray timer", u->name);
+		break;
+	}
+}
+
+void svc_init(struct unit *u, uv_loop_t *loop)
+{
+	struct service *s = &u->svc;
+	s->exec_fd = -1;
+	s->state = SVC_STOPPED;
+	s->since_usec = now_real_usec();
+	uv_timer_init(loop, &s->timer);
+	s->timer.data = u;
+	u->handles_open++;
+}
+
+const char *unit_state_label(const struct unit *u)
+{
+	if (!u->conf)
+		return "failed";
+	if (u->kind == UNIT_SOCKET)
+		return sockunit_state_name(u->sock.state);
+	return svc_state_name(u->svc.state);
+}

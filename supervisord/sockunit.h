@@ -1,0 +1,27 @@
+/*
+ * sockunit.h - socket units: bound once at start-up and held for the
+ * daemon's whole life, whatever their service does.
+ *
+ * States: LISTENING (every listener bound), FAILED (a bind failed: the error
+ * names the address; listeners that did bind are closed again, so the unit
+ * is all or nothing), STOPPED (closed on request or at exit).
+ *
+ * Watching: while its service is down, a listener is polled for readability;
+ * the first connection or datagram starts the service, which then accepts it
+ * itself. The daemon never reads from or accepts on a watched socket.
+ */
+#ifndef SUPD_SOCKUNIT_H
+#define SUPD_SOCKUNIT_H
+
+#include "unit.h"
+
+/* Bind every listener. Returns 0 or -errno (state FAILED, error set). */
+int sockunit_open(uv_loop_t *loop, struct unit *u);
+/* Close every listener and remove socket paths. */
+void sockunit_close(struct unit *u);
+/* Start or stop watching for activity (no-op when already so). */
+void sockunit_watch(struct unit *u, bool on);
+
+const char *sockunit_state_name(enum sock_state s);
+
+#endif

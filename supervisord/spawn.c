@@ -1,0 +1,251 @@
+/*
+ * spawn.c - see spawn.h.
+ *
+ * After fork only async-signal-safe calls are made: everything the child
+ * needs (argv, envp, resolved path, fd list) is built before fork. The parent
+ * blocks every signal across fork so that the child cannot run libuv's signal
+ * handler before it has reset the dispositions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
+
+#include "spawn.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const char *const stage_names[] = {
+	[STAGE_NONE] = "none",
+	[STAGE_FDS] = "descriptors",
+	[STAGE_STDIO] = "stdio",
+	[STAGE_SESSION] = "setsid",
+	[STAGE_CHDIR] = "chdir",
+	[STAGE_GROUPS] = "setgroups",
+	[STAGE_GID] = "setgid",
+	[STAGE_UID] = "setuid",
+	[STAGE_SIGNALS] = "signals",
+	[STAGE_EXEC] = "exec",
+};
+
+const char *spawn_stage_name(int stage)
+{
+	if (stage < 0 || stage >= STAGE__MAX)
+		return "unknown";
+	return stage_names[stage];
+}
+
+char *spawn_resolve(const char *name)
+{
+	if (!name || !*name) {
+		errno = ENOENT;
+		return NULL;
+	}
+	if (strchr(name, '/'))
+		return strdup(name);
+	char buf[4096];
+	const char *p = DEFAULT_PATH;
+	int last_err = ENOENT;
+	while (*p) {
+		const char *end = strchr(p, ':');
+		size_t dlen = end ? (size_t)(end - p) : strlen(p);
+		int n = snprintf(buf, sizeof buf, "%.*s/%s", (int)dlen, p, name);
+		if (n > 0 && (size_t)n < sizeof buf) {
+			if (access(buf, X_OK) == 0)
+				return strdup(buf);
+			if (errno != ENOENT)
+				last_err = errno;
+		}
+		p += dlen;
+		if (*p == ':')
+			p++;
+	}
+	errno = last_err;
+	return NULL;
+}
+
+/* Write the decimal pid into a slot of SPAWN_PID_SLOT bytes. */
+static void put_pid(char *slot, pid_t pid)
+{
+	char tmp[SPAWN_PID_SLOT];
+	int n = 0;
+	unsigned v = (unsigned)pid;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < SPAWN_PID_SLOT - 1);
+	for (int i = 0; i < n; i++)
+		slot[i] = tmp[n - 1 - i];
+	slot[n] = '\0';
+}
+
+static void child_fail(int status_fd, int stage, int err)
+{
+	struct spawn_err e = { .stage = stage, .err = err };
+	ssize_t w = write(status_fd, &e, sizeof e);
+	(void)w;
+	_exit(127);
+}
+
+/* Move fd to a number >= floor, keeping it close-on-exec. */
+static int move_above(int fd, int floor)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, floor);
+}
+
+static void child(const struct spawn_req *r, int status_fd)
+{
+	size_t n = r->nfds;
+	int floor = 3 + (int)n;
+	int fds[n ? n : 1];
+
+	/* 1. Get the status pipe and every source fd out of the target range
+	 *    0..3+n-1, so that the dup2 calls below cannot clobber them. */
+	if (status_fd < floor) {
+		status_fd = move_above(status_fd, floor);
+		if (status_fd < 0)
+			_exit(127);
+	}
+	for (size_t i = 0; i < n; i++) {
+		fds[i] = r->fds[i];
+		if (fds[i] < floor) {
+			fds[i] = move_above(fds[i], floor);
+			if (fds[i] < 0)
+				child_fail(status_fd, STAGE_FDS, errno);
+		}
+	}
+	int in = r->stdin_fd, out = r->stdout_fd, er = r->stderr_fd;
+	if (in >= 0 && in < floor && (in = move_above(in, floor)) < 0)
+		child_fail(status_fd, STAGE_STDIO, errno);
+	if (out >= 0 && out < floor && out != 1 && (out = move_above(out, floor)) < 0)
+		child_fail(status_fd, STAGE_STDIO, errno);
+	if (er >= 0 && er < floor && er != 2 && (er = move_above(er, floor)) < 0)
+		child_fail(status_fd, STAGE_STDIO, errno);
+
+	/* 2. stdio. */
+	if (in < 0) {
+		in = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (in < 0)
+			child_fail(status_fd, STAGE_STDIO, errno);
+	}
+	if (dup2(in, 0) < 0)
+		child_fail(status_fd, STAGE_STDIO, errno);
+	if (out >= 0 && out != 1 && dup2(out, 1) < 0)
+		child_fail(status_fd, STAGE_STDIO, errno);
+	if (er >= 0 && er != 2 && dup2(er, 2) < 0)
+		child_fail(status_fd, STAGE_STDIO, errno);
+	for (int i = 0; i < 3; i++) {
+		int fl = fcntl(i, F_GETFD);
+		if (fl >= 0 && (fl & FD_CLOEXEC))
+			fcntl(i, F_SETFD, fl & ~FD_CLOEXEC);
+	}
+
+	/* 3. The passed descriptors at 3.., without FD_CLOEXEC. dup2() clears
+	 *    the flag on the new descriptor. */
+	for (size_t i = 0; i < n; i++)
+		if (dup2(fds[i], 3 + (int)i) < 0)
+			child_fail(status_fd, STAGE_FDS, errno);
+
+	/* 4. Nothing else crosses exec: mark everything above as close-on-exec
+	 *    (descriptors the daemon itself inherited included). */
+	if (syscall(SYS_close_range, (unsigned)floor, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
+		for (int fd = floor; fd < 65536; fd++)
+			if (fd != status_fd)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+
+	if (setsid() < 0)
+		child_fail(status_fd, STAGE_SESSION, errno);
+
+	if (r->set_ids) {
+		if (setgroups(r->ngroups, r->groups) < 0)
+			child_fail(status_fd, STAGE_GROUPS, errno);
+		if (setresgid(r->gid, r->gid, r->gid) < 0)
+			child_fail(status_fd, STAGE_GID, errno);
+		if (setresuid(r->uid, r->uid, r->uid) < 0)
+			child_fail(status_fd, STAGE_UID, errno);
+	}
+	if (r->cwd) {
+		if (chdir(r->cwd) < 0 && !(r->cwd_missing_ok && errno == ENOENT))
+			child_fail(status_fd, STAGE_CHDIR, errno);
+	} else if (chdir("/") < 0) {
+		child_fail(status_fd, STAGE_CHDIR, errno);
+	}
+	umask(022);
+
+	pid_t self = getpid();
+	for (int i = 0; i < 2; i++)
+		if (r->pid_slots[i])
+			put_pid(r->pid_slots[i], self);
+
+	/* 5. Default dispositions and an empty mask: the parent blocked all
+	 *    signals around fork, and libuv's handlers must not run here. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &sa, NULL); /* fails harmlessly for SIGKILL/SIGSTOP and internals */
+	sigset_t none;
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		child_fail(status_fd, STAGE_SIGNALS, errno);
+
+	execve(r->path, r->argv, r->envp);
+	child_fail(status_fd, STAGE_EXEC, errno);
+}
+
+int spawn_start(const struct spawn_req *r, pid_t *pid, int *status_fd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t c = fork();
+	if (c == 0) {
+		close(p[0]);
+		child(r, p[1]);
+		_exit(127); /* not reached */
+	}
+	int saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[1]);
+	if (c < 0) {
+		close(p[0]);
+		return -saved;
+	}
+	int fl = fcntl(p[0], F_GETFL);
+	if (fl >= 0)
+		fcntl(p[0], F_SETFL, fl | O_NONBLOCK);
+	*pid = c;
+	*status_fd = p[0];
+	return 0;
+}
+
+int spawn_read_status(int status_fd, struct spawn_err *e)
+{
+	ssize_t n;
+	do
+		n = read(status_fd, e, sizeof *e);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 1;
+	if (n < 0)
+		return errno == EAGAIN ? -EAGAIN : 1;
+	if ((size_t)n != sizeof *e) {
+		/* A short report cannot happen with PIPE_BUF atomic writes; treat
+		 * it as an exec failure of unknown kind rather than trust it. */
+		e->stage = STAGE_EXEC;
+		e->err = EIO;
+	}
+	return 0;
+}

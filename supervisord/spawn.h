@@ -1,0 +1,76 @@
+/*
+ * spawn.h - fork and exec one process with an exact descriptor layout.
+ *
+ * We never use uv_spawn: libuv reaps its own children and would steal exit
+ * statuses from our waitpid(-1) reaper, and it fixes the environment before
+ * fork, so LISTEN_PID could not be the child's pid. Children adopted after a
+ * re-exec are handled exactly like fresh ones because nothing about a child
+ * lives in libuv.
+ *
+ * The child reports failure on a close-on-exec pipe: it writes one
+ * struct spawn_err and exits 127; EOF without data means exec succeeded.
+ * The caller owns the read end (*status_fd) and watches it from the loop.
+ */
+#ifndef SUPD_SPAWN_H
+#define SUPD_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum spawn_stage {
+	STAGE_NONE = 0,
+	STAGE_FDS,        /* moving descriptors into place */
+	STAGE_STDIO,
+	STAGE_SESSION,    /* setsid */
+	STAGE_CHDIR,
+	STAGE_GROUPS,
+	STAGE_GID,
+	STAGE_UID,
+	STAGE_SIGNALS,
+	STAGE_EXEC,
+	STAGE__MAX
+};
+
+struct spawn_err {
+	int32_t stage;
+	int32_t err;
+};
+
+struct spawn_req {
+	const char *path;          /* resolved absolute path */
+	char *const *argv;
+	char *const *envp;
+	const int *fds;            /* placed at 3.. without FD_CLOEXEC */
+	size_t nfds;
+	int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null for stdin, the daemon's for out/err */
+	const char *cwd;           /* NULL: stay in "/" */
+	bool cwd_missing_ok;
+	bool set_ids;              /* switch to uid/gid/groups */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t ngroups;
+	/* Slots inside envp strings the child fills with its own pid, each
+	 * SPAWN_PID_SLOT bytes of spaces (NULL when unused). */
+	char *pid_slots[2];
+};
+
+#define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */
+
+/* Returns 0 and sets *pid and *status_fd (O_CLOEXEC, O_NONBLOCK), or -errno
+ * if the fork or the pipe failed (nothing is left open). */
+int spawn_start(const struct spawn_req *r, pid_t *pid, int *status_fd);
+
+/* Read the status pipe without blocking. Returns 1 when exec succeeded
+ * (EOF), 0 when the child reported *e, -EAGAIN when nothing is known yet. */
+int spawn_read_status(int status_fd, struct spawn_err *e);
+
+const char *spawn_stage_name(int stage);
+
+/* Find `name` in the default search path when it is not absolute (systemd's
+ * rule). Returns a malloc'd path or NULL with errno set. */
+char *spawn_resolve(const char *name);
+
+#endif

@@ -1,0 +1,301 @@
+/*
+ * unit.c - the unit registry; see unit.h.
+ *
+ * The registry is an array of pointers, sorted by name once loading is
+ * done, so lookups are a binary search and `supctl status` lists units in a
+ * stable order.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+#include "service.h"
+#include "sockunit.h"
+
+static struct unit **units;
+static size_t n_units, cap_units;
+static unsigned pending_frees;
+
+uint64_t now_mono_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t now_real_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+size_t unit_count(void)
+{
+	return n_units;
+}
+
+struct unit *unit_at(size_t i)
+{
+	return i < n_units ? units[i] : NULL;
+}
+
+static int cmp_units(const void *a, const void *b)
+{
+	return strcmp((*(struct unit *const *)a)->name, (*(struct unit *const *)b)->name);
+}
+
+struct unit *unit_find(const char *name)
+{
+	size_t lo = 0, hi = n_units;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(name, units[mid]->name);
+		if (c == 0)
+			return units[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+struct unit *unit_lookup(const char *name, char *canon, size_t canonlen)
+{
+	if (has_suffix(name, ".service") || has_suffix(name, ".socket"))
+		snprintf(canon, canonlen, "%s", name);
+	else
+		snprintf(canon, canonlen, "%s.service", name);
+	return unit_find(canon);
+}
+
+static int add_unit(struct unit *u)
+{
+	if (n_units == cap_units) {
+		size_t cap = cap_units ? cap_units * 2 : 32;
+		struct unit **nu = realloc(units, cap * sizeof *nu);
+		if (!nu)
+			return -ENOMEM;
+		units = nu;
+		cap_units = cap;
+	}
+	units[n_units++] = u;
+	return 0;
+}
+
+struct diag_ctx {
+	const char *name;
+};
+
+static void diag(void *ctx, int is_error, const char *where, const char *msg)
+{
+	if (is_error)
+		log_err("%s: %s", where, msg);
+	else
+		log_warn("%s: %s", where, msg);
+}
+
+static struct unit *load_one(uv_loop_t *loop, const char *dir, const char *fname)
+{
+	struct unit *u = calloc(1, sizeof *u);
+	char path[4096], err[1024];
+	if (!u)
+		return NULL;
+	u->name = strdup(fname);
+	u->kind = has_suffix(fname, ".socket") ? UNIT_SOCKET : UNIT_SERVICE;
+	snprintf(path, sizeof path, "%s/%s", dir, fname);
+	struct unit_conf *c = calloc(1, sizeof *c);
+	if (!u->name || !c) {
+		free(c);
+		free(u->name);
+		free(u);
+		return NULL;
+	}
+	err[0] = '\0';
+	int r = conf_load_file(path, c, err, sizeof err, diag, NULL);
+	if (r < 0) {
+		free(c);
+		u->load_error = strdup(err[0] ? err : strerror(-r));
+		log_err("%s: not loaded: %s", fname, u->load_error);
+	} else {
+		u->conf = c;
+	}
+	if (u->kind == UNIT_SERVICE) {
+		svc_init(u, loop);
+	} else {
+		u->sock.since_usec = now_real_usec();
+		if (u->conf) {
+			size_t n = u->conf->sock.n_listen;
+			u->sock.l = calloc(n ? n : 1, sizeof *u->sock.l);
+			u->sock.n = n;
+			const char *fdname = u->conf->sock.fdname ? u->conf->sock.fdname : u->name;
+			for (size_t i = 0; i < n; i++) {
+				u->sock.l[i].fd = -1;
+				u->sock.l[i].fdname = strdup(fdname);
+			}
+		}
+	}
+	return u;
+}
+
+/* The service a socket unit activates: Service= or the same base name. */
+static struct unit *socket_service(struct unit *su)
+{
+	char name[512];
+	if (su->conf->sock.service) {
+		snprintf(name, sizeof name, "%s", su->conf->sock.service);
+	} else {
+		size_t base = strlen(su->name) - strlen(".socket");
+		snprintf(name, sizeof name, "%.*s.service", (int)base, su->name);
+	}
+	struct unit *s = unit_find(name);
+	if (!s || s->kind != UNIT_SERVICE)
+		return NULL;
+	return s;
+}
+
+static int add_socket_to(struct unit *svc, struct unit *sock)
+{
+	struct service *s = &svc->svc;
+	for (size_t i = 0; i < s->n_sockets; i++)
+		if (s->sockets[i] == sock)
+			return 0;
+	struct unit **ns = realloc(s->sockets, (s->n_sockets + 1) * sizeof *ns);
+	if (!ns)
+		return -ENOMEM;
+	s->sockets = ns;
+	s->sockets[s->n_sockets++] = sock;
+	return 0;
+}
+
+/*
+ * Sockets= lists come first, in their order; then every socket unit that
+ * names the service (Service= or same base name), in name order. That is
+ * the order of the fds at 3.. as well.
+ */
+static void link_units(void)
+{
+	for (size_t i = 0; i < n_units; i++) {
+		struct unit *u = units[i];
+		if (u->kind != UNIT_SERVICE || !u->conf)
+			continue;
+		const struct svc_conf *c = &u->conf->svc;
+		for (size_t j = 0; j < c->n_sockets; j++) {
+			struct unit *su = unit_find(c->sockets[j]);
+			if (!su || su->kind != UNIT_SOCKET) {
+				log_warn("%s: Sockets=%s: no such socket unit", u->name, c->sockets[j]);
+				continue;
+			}
+			if (su->conf)
+				add_socket_to(u, su);
+		}
+	}
+	for (size_t i = 0; i < n_units; i++) {
+		struct unit *su = units[i];
+		if (su->kind != UNIT_SOCKET || !su->conf)
+			continue;
+		struct unit *svc = socket_service(su);
+		if (!svc) {
+			log_warn("%s: no service %s to activate", su->name,
+				 su->conf->sock.service ? su->conf->sock.service : "of the same name");
+			continue;
+		}
+		su->sock.service = svc;
+		if (svc->conf)
+			add_socket_to(svc, su);
+	}
+	for (size_t i = 0; i < n_units; i++) {
+		struct unit *u = units[i];
+		if (u->kind == UNIT_SERVICE && u->conf)
+			u->svc.socket_activated = u->svc.n_sockets > 0 && u->conf->n_wanted_by == 0;
+	}
+}
+
+int unit_load_dir(uv_loop_t *loop, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -errno;
+	struct dirent *e;
+	int r = 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (!has_suffix(e->d_name, ".service") && !has_suffix(e->d_name, ".socket"))
+			continue;
+		struct unit *u = load_one(loop, dir, e->d_name);
+		if (!u || add_unit(u) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	closedir(d);
+	qsort(units, n_units, sizeof *units, cmp_units);
+	link_units();
+	return r;
+}
+
+void unit_state_changed(struct unit *u)
+{
+	ctl_jobs_update(u);
+}
+
+void unit_handle_closed(uv_handle_t *h)
+{
+	/* Every handle embedded in a unit carries the unit in ->data. */
+	struct unit *u = h->data;
+	if (u && u->handles_open)
+		u->handles_open--;
+	if (pending_frees)
+		pending_frees--;
+}
+
+static void free_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+void unit_close_free(uv_handle_t *h)
+{
+	uv_close(h, free_cb);
+}
+
+static void free_unit(struct unit *u)
+{
+	if (u->kind == UNIT_SERVICE) {
+		free(u->svc.sockets);
+	} else {
+		for (size_t i = 0; i < u->sock.n; i++)
+			free(u->sock.l[i].fdname);
+		free(u->sock.l);
+	}
+	if (u->conf) {
+		conf_free(u->conf);
+		free(u->conf);
+	}
+	free(u->load_error);
+	free(u->name);
+	free(u);
+}
+
+void unit_free_all(void)
+{
+	for (size_t i = 0; i < n_units; i++)
+		free_unit(units[i]);
+	free(units);
+	units = NULL;
+	n_units = cap_units = 0;
+}

@@ -1,0 +1,167 @@
+/*
+ * unit.h - the unit registry and the runtime state of every unit.
+ *
+ * A unit is a service or a socket, loaded from NAME.service / NAME.socket.
+ * A unit whose file failed to load stays in the registry with `conf == NULL`
+ * and its error in `load_error`, so that `supctl status` can show why; it is
+ * never started.
+ *
+ * Units are allocated when loaded and freed only after every libuv handle
+ * they embed has been closed (unit_free_all at exit).
+ *
+ * Service model (service.c holds every transition):
+ *   state   what the process is doing now (enum svc_state)
+ *   want_up what was asked for last (start/restart: 1, stop: 0)
+ *   result  why it last stopped (kept apart from state, as dinit does)
+ * Socket model (sockunit.c): bound listeners held for the daemon's whole
+ * life; while the service is not running they are watched for activity.
+ *
+ * Every descriptor a unit holds is a field here, -1 when empty; only the
+ * unit's own code closes it.
+ */
+#ifndef SUPD_UNIT_H
+#define SUPD_UNIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "conf.h"
+#include "listen.h"
+
+enum svc_state {
+	SVC_STOPPED = 0,
+	SVC_STARTING,      /* forked; waiting for exec (Type=exec) or READY=1 (Type=notify) */
+	SVC_RUNNING,
+	SVC_STOPPING,      /* KillSignal sent; waiting for exit (SIGKILL on timeout) */
+	SVC_AUTO_RESTART,  /* exited; waiting RestartSec before starting again */
+	SVC_FAILED,
+	SVC__MAX
+};
+
+enum svc_result {
+	RES_SUCCESS = 0,
+	RES_EXIT_CODE,     /* exited non-zero */
+	RES_SIGNAL,        /* killed by a signal that is not a clean one */
+	RES_CORE_DUMP,
+	RES_EXEC,          /* could not be started (stage + errno in error) */
+	RES_TIMEOUT,       /* start or stop timeout */
+	RES_WATCHDOG,
+	RES_START_LIMIT,   /* started too often */
+	RES_RESOURCES,     /* fork or descriptor setup failed in the daemon */
+	RES_DEPENDENCY,    /* a socket it needs is not available */
+	RES__MAX
+};
+
+enum svc_timer { TMR_NONE = 0, TMR_START, TMR_STOP, TMR_RESTART, TMR__MAX };
+
+enum sock_state { SOCK_STOPPED = 0, SOCK_LISTENING, SOCK_FAILED, SOCK__MAX };
+
+enum fd_origin { FD_ORIGIN_SOCKET = 0, FD_ORIGIN_OPENFILE, FD_ORIGIN_FDSTORE, FD_ORIGIN__MAX };
+
+#define SVC_ERROR_MAX 512
+#define SVC_STATUS_MAX 1024
+#define START_LIMIT_MAX 64  /* entries in the start-time ring buffer */
+
+struct unit;
+
+/* One descriptor held in a service's fd store. */
+struct fdstore_entry {
+	int fd;
+	char *name;
+	bool poll;               /* FDPOLL: drop on POLLHUP/POLLERR */
+	uv_poll_t *watch;        /* allocated while polled; freed in its close_cb */
+	struct fdstore_entry *next;
+};
+
+struct service {
+	enum svc_state state;
+	bool want_up;
+	enum svc_result result;
+	pid_t pid;               /* main process, 0 when none */
+	int wait_status;         /* last raw waitpid status */
+	unsigned restarts;       /* automatic restarts (systemd's NRestarts) */
+	uint64_t generation;     /* incremented on every spawn; jobs wait on it */
+	uint64_t since_usec;     /* CLOCK_REALTIME of the last state change */
+	uint64_t started_mono;   /* CLOCK_MONOTONIC usec of the last spawn */
+
+	int exec_fd;             /* read end of the exec-status pipe, -1 when none */
+	uv_poll_t *exec_watch;   /* allocated per spawn, freed by its close_cb */
+
+	uv_timer_t timer;        /* one timer: its meaning is `tkind` */
+	enum svc_timer tkind;
+	uint64_t deadline_mono;  /* absolute CLOCK_MONOTONIC usec of the armed timer */
+
+	uint64_t start_ring[START_LIMIT_MAX]; /* monotonic usec of recent starts */
+	unsigned start_ring_n;
+
+	bool sigkill_sent;
+	char error[SVC_ERROR_MAX];   /* why it failed, for status */
+	char status_text[SVC_STATUS_MAX]; /* STATUS= */
+
+	struct unit **sockets;   /* socket units whose fds it gets, in order */
+	size_t n_sockets;
+	bool socket_activated;   /* has sockets and no WantedBy=: starts on demand */
+
+	struct fdstore_entry *fdstore;
+	unsigned n_fdstore;
+};
+
+struct listener {
+	struct listen_addr addr;
+	int fd;
+	char *fdname;            /* FileDescriptorName= or the unit's name */
+	uv_poll_t watch;
+	bool watch_init;
+	bool watching;
+};
+
+struct sockunit {
+	enum sock_state state;
+	struct listener *l;
+	size_t n;
+	struct unit *service;    /* the service it activates, NULL if none */
+	char error[SVC_ERROR_MAX];
+	uint64_t since_usec;
+};
+
+struct unit {
+	char *name;              /* "worker.service" */
+	enum unit_kind kind;
+	struct unit_conf *conf;  /* NULL when the file failed to load */
+	char *load_error;        /* "file:line: message" when conf == NULL */
+	unsigned handles_open;   /* libuv handles not yet closed */
+	union {
+		struct service svc;
+		struct sockunit sock;
+	};
+};
+
+/* ---- registry ---- */
+
+/* Load every *.service and *.socket file in dir; bad files become units
+ * with load_error set. Then link sockets and services. Returns 0 or -errno
+ * if the directory itself cannot be read. */
+int unit_load_dir(uv_loop_t *loop, const char *dir);
+
+struct unit *unit_find(const char *name);
+/* Accepts "worker", "worker.service", "x.socket". */
+struct unit *unit_lookup(const char *name, char *canon, size_t canonlen);
+size_t unit_count(void);
+struct unit *unit_at(size_t i);
+/* Close every libuv handle of every unit, then free them once closed. */
+void unit_free_all(void);
+void unit_handle_closed(uv_handle_t *h);
+/* uv_close() a handle that was malloc'd, and free it in the close_cb. */
+void unit_close_free(uv_handle_t *h);
+
+/* Called by service.c / sockunit.c on every state change: lets waiting
+ * control jobs finish. */
+void unit_state_changed(struct unit *u);
+
+/* Time helpers, microseconds. */
+uint64_t now_mono_usec(void);
+uint64_t now_real_usec(void);
+
+#endif

@@ -1,0 +1,494 @@
+/*
+ * conf_service.c - the [Service] section: keys, defaults, checks that need
+ * the whole section (ExecStart= count against Type=), and freeing.
+ *
+ * Defaults are systemd's (systemd.service(5), systemd.kill(5),
+ * systemd.exec(5)). Lists accumulate over repeated keys and an empty
+ * assignment empties them; a scalar's empty assignment restores its
+ * default.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf_priv.h"
+
+#define SVC(field) offsetof(struct unit_conf, svc.field)
+#define FDSTORE_MAX 4096 /* systemd's FileDescriptorStoreMax= limit too */
+
+static const char *const type_names[] = {
+	[SVC_TYPE_SIMPLE] = "simple", [SVC_TYPE_EXEC] = "exec",
+	[SVC_TYPE_NOTIFY] = "notify", [SVC_TYPE_ONESHOT] = "oneshot",
+};
+
+void conf_service_defaults(struct svc_conf *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->type = SVC_TYPE_SIMPLE;
+	s->restart = RESTART_NO;
+	s->restart_usec = 100000;
+	s->restart_max_delay_usec = CONF_USEC_INFINITY;
+	s->timeout_start_usec = 90000000;
+	s->timeout_stop_usec = 90000000;
+	s->start_limit_interval_usec = 10000000;
+	s->start_limit_burst = 5;
+	s->kill_signal = SIGTERM;
+	s->send_sigkill = true;
+	s->kill_mode = KILL_CONTROL_GROUP;
+	s->notify_access = NOTIFY_UNSET;
+	s->fdstore_preserve = 1;
+	s->std_input = STDIN_NULL;
+	s->std_output = STDOUT_INHERIT;
+	s->std_error = STDOUT_INHERIT;
+}
+
+static void exec_list_free(struct exec_cmd **v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		conf_exec_free(&(*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+static void open_files_free(struct svc_conf *s)
+{
+	for (size_t i = 0; i < s->n_open_files; i++) {
+		free(s->open_files[i].path);
+		free(s->open_files[i].fdname);
+	}
+	free(s->open_files);
+	s->open_files = NULL;
+	s->n_open_files = 0;
+}
+
+void conf_service_free(struct svc_conf *s)
+{
+	exec_list_free(&s->exec_start, &s->n_exec_start);
+	exec_list_free(&s->exec_start_pre, &s->n_exec_start_pre);
+	exec_list_free(&s->exec_start_post, &s->n_exec_start_post);
+	exec_list_free(&s->exec_stop, &s->n_exec_stop);
+	exec_list_free(&s->exec_reload, &s->n_exec_reload);
+	conf_strv_free(&s->environment, &s->n_environment);
+	conf_strv_free(&s->sockets, &s->n_sockets);
+	open_files_free(s);
+	free(s->working_directory);
+	free(s->user);
+	free(s->group);
+	free(s->std_output_path);
+	free(s->std_error_path);
+}
+
+static int h_type(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	static const char *const unsupported[] = { "forking", "dbus", "idle", "notify-reload", NULL };
+	enum svc_type *f = CONF_FIELD(x, k, enum svc_type);
+
+	if (*v == '\0') {
+		*f = SVC_TYPE_SIMPLE;
+		return 0;
+	}
+	for (int t = 0; t < (int)(sizeof(type_names) / sizeof(type_names[0])); t++) {
+		if (strcmp(v, type_names[t]) == 0) {
+			*f = (enum svc_type)t;
+			return 0;
+		}
+	}
+	for (const char *const *u = unsupported; *u; u++) {
+		if (strcmp(v, *u) == 0)
+			return conf_why(x, "Type=%s is unsupported (use simple, exec, notify or oneshot)", v);
+	}
+	return conf_why(x, "unknown service type");
+}
+
+/* ExecStart= and friends: each assignment appends one command. */
+static int h_exec(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct exec_cmd **list = CONF_FIELD(x, k, struct exec_cmd *), cmd, *nv;
+	size_t *n = CONF_FIELD2(x, k, size_t);
+	int r;
+
+	if (*v == '\0') {
+		exec_list_free(list, n);
+		return 0;
+	}
+	r = conf_parse_exec(v, &cmd, x->why, sizeof(x->why));
+	if (r < 0)
+		return r;
+	cmd.line = x->e->line;
+	nv = realloc(*list, (*n + 1) * sizeof(*nv));
+	if (!nv) {
+		conf_exec_free(&cmd);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = cmd; /* now owned by the list */
+	*list = nv;
+	return 0;
+}
+
+static int h_restart(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	x->restart_line = x->e->line;
+	return conf_h_enum(x, k, v);
+}
+
+static int h_timeout_both(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct svc_conf *s = &x->c->svc;
+	uint64_t t;
+
+	if (*v == '\0') {
+		s->timeout_start_usec = x->def.svc.timeout_start_usec;
+		s->timeout_stop_usec = x->def.svc.timeout_stop_usec;
+		return 0;
+	}
+	if (conf_parse_timespan(v, &t) < 0)
+		return conf_why(x, "invalid time span");
+	s->timeout_start_usec = s->timeout_stop_usec = t == 0 ? CONF_USEC_INFINITY : t;
+	return 0;
+}
+
+static int h_signal(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	int *f = CONF_FIELD(x, k, int);
+
+	if (*v == '\0') {
+		*f = *CONF_DEFAULT(x, k, int);
+		return 0;
+	}
+	if (conf_parse_signal(v, f) < 0)
+		return conf_why(x, "unknown signal");
+	return 0;
+}
+
+/* Environment="A=b c" D=e: words as systemd splits them, each K=V. A later
+ * assignment of the same name replaces the earlier one, as in systemd. */
+static int env_set(struct svc_conf *s, const char *kv, size_t namelen)
+{
+	char *d;
+
+	for (size_t i = 0; i < s->n_environment; i++) {
+		if (strncmp(s->environment[i], kv, namelen + 1) == 0) {
+			d = strdup(kv);
+			if (!d)
+				return -ENOMEM;
+			free(s->environment[i]);
+			s->environment[i] = d;
+			return 0;
+		}
+	}
+	return conf_strv_add(&s->environment, &s->n_environment, kv);
+}
+
+static int h_environment(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct svc_conf *s = &x->c->svc;
+	const char *p = v, *eq;
+	char *w;
+	int r;
+
+	if (*v == '\0') {
+		conf_strv_free(&s->environment, &s->n_environment);
+		return 0;
+	}
+	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
+		eq = strchr(w, '=');
+		if (!eq || !conf_env_name_valid(w, (size_t)(eq - w)))
+			r = conf_why(x, "'%.100s' is not a valid NAME=VALUE assignment", w);
+		else
+			r = env_set(s, w, (size_t)(eq - w));
+		free(w);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+static int h_workdir(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct svc_conf *s = &x->c->svc;
+	bool missing_ok = false;
+	char *d;
+
+	if (*v == '-') {
+		missing_ok = true;
+		v++;
+	}
+	if (*v == '\0' && !missing_ok) {
+		free(s->working_directory);
+		s->working_directory = NULL;
+		s->working_directory_missing_ok = false;
+		return 0;
+	}
+	if (strcmp(v, "~") != 0 && v[0] != '/')
+		return conf_why(x, "must be an absolute path or '~'");
+	d = strdup(v);
+	if (!d)
+		return -ENOMEM;
+	free(s->working_directory);
+	s->working_directory = d;
+	s->working_directory_missing_ok = missing_ok;
+	return 0;
+}
+
+static int h_fdstore_preserve(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	int *f = &x->c->svc.fdstore_preserve;
+	bool b;
+
+	if (*v == '\0')
+		*f = 1;
+	else if (strcmp(v, "restart") == 0)
+		*f = 1;
+	else if (conf_parse_bool(v, &b) == 0)
+		*f = b ? 2 : 0;
+	else
+		return conf_why(x, "expected no, restart or yes");
+	return 0;
+}
+
+/* The file name of an absolute path ("/proc/1/ns/mnt" -> "mnt"), ignoring
+ * trailing slashes; NULL for "/" itself. */
+static char *path_basename(const char *path)
+{
+	size_t end = strlen(path), start;
+
+	while (end > 0 && path[end - 1] == '/')
+		end--;
+	if (end == 0)
+		return NULL;
+	start = end;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	return strndup(path + start, end - start);
+}
+
+static int open_file_options(struct conf_ctx *x, const char *opts, unsigned *flags)
+{
+	static const struct conf_enum names[] = {
+		{ "read-only", OPENFILE_READ_ONLY }, { "append", OPENFILE_APPEND },
+		{ "truncate", OPENFILE_TRUNCATE }, { "graceful", OPENFILE_GRACEFUL }, { NULL, 0 },
+	};
+	char word[32];
+	int flag;
+
+	while (*opts) {
+		size_t n = strcspn(opts, ",");
+		if (n == 0 || n >= sizeof(word))
+			return conf_why(x, "invalid option list");
+		memcpy(word, opts, n);
+		word[n] = '\0';
+		if (conf_enum_lookup(names, word, &flag) < 0)
+			return conf_why(x, "unknown option '%s'", word);
+		if (*flags & (unsigned)flag)
+			return conf_why(x, "option '%s' given twice", word);
+		*flags |= (unsigned)flag;
+		opts += n + (opts[n] == ',');
+	}
+	if ((*flags & OPENFILE_READ_ONLY) && (*flags & (OPENFILE_APPEND | OPENFILE_TRUNCATE)))
+		return conf_why(x, "read-only conflicts with append and truncate");
+	return 0;
+}
+
+/* OpenFile=path[:fdname[:options]] (systemd's open_file_parse()). */
+static int h_open_file(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct svc_conf *s = &x->c->svc;
+	struct open_file of = { 0 }, *nv;
+	const char *c1, *c2 = NULL;
+	int r = -ENOMEM;
+
+	if (*v == '\0') {
+		open_files_free(s);
+		return 0;
+	}
+	c1 = strchr(v, ':');
+	if (c1)
+		c2 = strchr(c1 + 1, ':');
+	if (c2 && strchr(c2 + 1, ':'))
+		return conf_why(x, "more than three ':'-separated fields");
+	if (v[0] != '/')
+		return conf_why(x, "path must be absolute");
+	if (c2 && open_file_options(x, c2 + 1, &of.flags) < 0)
+		return -EINVAL;
+	of.path = c1 ? strndup(v, (size_t)(c1 - v)) : strdup(v);
+	if (!of.path)
+		goto fail;
+	if (c1 && (c2 ? c2 : c1 + strlen(c1)) > c1 + 1)
+		of.fdname = strndup(c1 + 1, c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1));
+	else
+		of.fdname = path_basename(of.path);
+	if (!of.fdname) {
+		r = strcmp(of.path, "/") == 0 ? conf_why(x, "no file name to use as fd name") : -ENOMEM;
+		goto fail;
+	}
+	if (!conf_fdname_valid(of.fdname)) {
+		r = conf_why(x, "invalid fd name '%.100s'", of.fdname);
+		goto fail;
+	}
+	nv = realloc(s->open_files, (s->n_open_files + 1) * sizeof(*nv));
+	if (!nv)
+		goto fail;
+	nv[s->n_open_files++] = of; /* now owned by the list */
+	s->open_files = nv;
+	return 0;
+fail:
+	free(of.path);
+	free(of.fdname);
+	return r;
+}
+
+/* StandardOutput=/StandardError=; off2 is the field for a file's path. */
+static int h_std_output(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	static const struct conf_enum plain[] = {
+		{ "inherit", STDOUT_INHERIT }, { "null", STDOUT_NULL }, { "socket", STDOUT_SOCKET },
+		{ "journal", STDOUT_JOURNAL }, { "journal+console", STDOUT_JOURNAL },
+		{ "kmsg", STDOUT_JOURNAL }, { "kmsg+console", STDOUT_JOURNAL },
+		{ "syslog", STDOUT_JOURNAL }, { "syslog+console", STDOUT_JOURNAL }, { NULL, 0 },
+	};
+	enum std_output *f = CONF_FIELD(x, k, enum std_output);
+	char **path = CONF_FIELD2(x, k, char *), *d = NULL;
+	int mode;
+
+	if (*v == '\0') {
+		mode = STDOUT_INHERIT;
+	} else if (conf_enum_lookup(plain, v, &mode) == 0) {
+		;
+	} else if (strncmp(v, "file:", 5) == 0 || strncmp(v, "append:", 7) == 0) {
+		mode = v[0] == 'f' ? STDOUT_FILE : STDOUT_APPEND;
+		v += mode == STDOUT_FILE ? 5 : 7;
+		if (v[0] != '/')
+			return conf_why(x, "file path must be absolute");
+		d = strdup(v);
+		if (!d)
+			return -ENOMEM;
+	} else if (strncmp(v, "truncate:", 9) == 0 || strncmp(v, "fd:", 3) == 0 || strcmp(v, "tty") == 0) {
+		return conf_why(x, "not supported (use inherit, null, journal, socket, file: or append:)");
+	} else {
+		return conf_why(x, "unknown output");
+	}
+	free(*path);
+	*path = d;
+	*f = (enum std_output)mode;
+	return 0;
+}
+
+static int h_restart_mode(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	/* "direct" (v254) only changes which state dependants see; for us it
+	 * restarts like "normal". */
+	if (*v == '\0' || strcmp(v, "normal") == 0 || strcmp(v, "direct") == 0)
+		x->c->svc.restart_mode_overlap = 0;
+	else if (strcmp(v, "overlap") == 0)
+		x->c->svc.restart_mode_overlap = 1;
+	else
+		return conf_why(x, "expected normal, direct or overlap");
+	return 0;
+}
+
+static const struct conf_enum restart_names[] = {
+	{ "no", RESTART_NO }, { "always", RESTART_ALWAYS }, { "on-success", RESTART_ON_SUCCESS },
+	{ "on-failure", RESTART_ON_FAILURE }, { "on-abnormal", RESTART_ON_ABNORMAL },
+	{ "on-abort", RESTART_ON_ABORT }, { "on-watchdog", RESTART_ON_WATCHDOG }, { NULL, 0 },
+};
+
+static const struct conf_enum kill_mode_names[] = {
+	{ "control-group", KILL_CONTROL_GROUP }, { "mixed", KILL_MIXED },
+	{ "process", KILL_PROCESS }, { "none", KILL_NONE }, { NULL, 0 },
+};
+
+static const struct conf_enum notify_names[] = {
+	{ "none", NOTIFY_NONE }, { "main", NOTIFY_MAIN }, { "exec", NOTIFY_EXEC },
+	{ "all", NOTIFY_ALL }, { NULL, 0 },
+};
+
+static const struct conf_enum stdin_names[] = {
+	{ "null", STDIN_NULL }, { "socket", STDIN_SOCKET }, { NULL, 0 },
+};
+
+#define KEY(name, fn, field, arg) { name, fn, SVC(field), 0, (intptr_t)(arg) }
+#define LIST(name, fn, field, nfield, arg) { name, fn, SVC(field), SVC(nfield), (intptr_t)(arg) }
+
+const struct conf_key conf_service_keys[] = {
+	KEY("Type", h_type, type, 0),
+	LIST("ExecStart", h_exec, exec_start, n_exec_start, 0),
+	LIST("ExecStartPre", h_exec, exec_start_pre, n_exec_start_pre, 0),
+	LIST("ExecStartPost", h_exec, exec_start_post, n_exec_start_post, 0),
+	LIST("ExecStop", h_exec, exec_stop, n_exec_stop, 0),
+	LIST("ExecReload", h_exec, exec_reload, n_exec_reload, 0),
+	KEY("Restart", h_restart, restart, restart_names),
+	KEY("RestartSec", conf_h_timespan, restart_usec, 0),
+	KEY("RestartSteps", conf_h_unsigned, restart_steps, 0),
+	KEY("RestartMaxDelaySec", conf_h_timespan, restart_max_delay_usec, 0),
+	KEY("TimeoutStartSec", conf_h_timespan, timeout_start_usec, CONF_T_ZERO_INFINITY),
+	KEY("TimeoutStopSec", conf_h_timespan, timeout_stop_usec, CONF_T_ZERO_INFINITY),
+	KEY("TimeoutSec", h_timeout_both, timeout_start_usec, 0),
+	KEY("WatchdogSec", conf_h_timespan, watchdog_usec, 0),
+	KEY("StartLimitInterval", conf_h_timespan, start_limit_interval_usec, 0),
+	KEY("StartLimitBurst", conf_h_unsigned, start_limit_burst, 0),
+	KEY("KillSignal", h_signal, kill_signal, 0),
+	KEY("SendSIGKILL", conf_h_bool, send_sigkill, 0),
+	KEY("KillMode", conf_h_enum, kill_mode, kill_mode_names),
+	KEY("Environment", h_environment, environment, 0),
+	KEY("WorkingDirectory", h_workdir, working_directory, 0),
+	KEY("User", conf_h_user, user, 0),
+	KEY("Group", conf_h_user, group, 0),
+	LIST("Sockets", conf_h_units, sockets, n_sockets, ".socket"),
+	KEY("NotifyAccess", conf_h_enum, notify_access, notify_names),
+	KEY("FileDescriptorStoreMax", conf_h_unsigned, fdstore_max, FDSTORE_MAX),
+	KEY("FileDescriptorStorePreserve", h_fdstore_preserve, fdstore_preserve, 0),
+	KEY("OpenFile", h_open_file, open_files, 0),
+	KEY("StandardInput", conf_h_enum, std_input, stdin_names),
+	LIST("StandardOutput", h_std_output, std_output, std_output_path, 0),
+	LIST("StandardError", h_std_output, std_error, std_error_path, 0),
+	KEY("RestartMode", h_restart_mode, restart_mode_overlap, 0),
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+/* Keys systemd knows in [Service] that we accept with a warning. */
+const char *const conf_service_unsupported[] = {
+	"PIDFile", "BusName", "RemainAfterExit", "GuessMainPID", "ExecCondition",
+	"ExecStopPost", "RuntimeMaxSec", "RuntimeRandomizedExtraSec", "TimeoutAbortSec",
+	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RestartPreventExitStatus",
+	"RestartForceExitStatus", "SuccessExitStatus", "RootDirectoryStartOnly", "NonBlocking",
+	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly", "FinalKillSignal",
+	"RestartKillSignal", "WatchdogSignal", "USBFunctionDescriptors", "USBFunctionStrings",
+	"OpenFileDescriptorStoreMax", "EnvironmentFile", "PassEnvironment", "UnsetEnvironment",
+	"UMask", "RootDirectory", "RootImage", "Nice", "SupplementaryGroups", "DynamicUser",
+	"StandardInputText", "StandardInputData", "TTYPath", "TTYReset", "TTYVHangup",
+	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
+	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
+	"CapabilityBoundingSet", "AmbientCapabilities", "NoNewPrivileges", "SecureBits",
+	"SystemCallFilter", "SystemCallArchitectures", "SystemCallErrorNumber", "LockPersonality",
+	"MemoryDenyWriteExecute", "RemoveIPC", "KeyringMode", "OOMScoreAdjust", "Personality",
+	"IOSchedulingClass", "IOSchedulingPriority", "CPUSchedulingPolicy", "CPUSchedulingPriority",
+	"CPUAffinity", "NUMAPolicy", "NUMAMask", "ReadWritePaths", "ReadOnlyPaths",
+	"InaccessiblePaths", "ExecPaths", "NoExecPaths", "TemporaryFileSystem", "BindPaths",
+	"BindReadOnlyPaths", "MountFlags", "UtmpIdentifier", "UtmpMode", "IgnoreSIGPIPE",
+	"Slice", "Delegate", "DeviceAllow", "DevicePolicy", "TasksMax", "TasksAccounting",
+	"IPAddressAllow", "IPAddressDeny", "SELinuxContext", "AppArmorProfile", "SmackProcessLabel",
+	"Limit*", "Private*", "Protect*", "Restrict*", "Memory*", "CPU*", "IO*", "BlockIO*",
+	"StateDirectory*", "RuntimeDirectory*", "CacheDirectory*", "LogsDirectory*",
+	"ConfigurationDirectory*", "Credential*", "LoadCredential*", "SetCredential*",
+	"ImportCredential*", "Mount*", "Timer*", NULL,
+};
+
+int conf_service_finish(struct conf_ctx *x)
+{
+	struct svc_conf *s = &x->c->svc;
+	unsigned line = x->kind_line ? x->kind_line : 1;
+
+	if (s->n_exec_start == 0)
+		conf_report(x, 1, line, "service has no ExecStart=");
+	if (s->n_exec_start > 1 && s->type != SVC_TYPE_ONESHOT)
+		conf_report(x, 1, s->exec_start[1].line, "more than one ExecStart= for Type=%s",
+			    type_names[s->type]);
+	if (s->type == SVC_TYPE_ONESHOT &&
+	    (s->restart == RESTART_ALWAYS || s->restart == RESTART_ON_SUCCESS))
+		conf_report(x, 1, x->restart_line, "Restart=%s is not allowed for Type=oneshot",
+			    s->restart == RESTART_ALWAYS ? "always" : "on-success");
+	return 0;
+}

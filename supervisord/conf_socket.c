@@ -1,0 +1,251 @@
+/*
+ * conf_socket.c - the [Socket] section: keys, defaults, and the checks that
+ * need the whole section (at least one Listen*=, Accept= dependent limits).
+ *
+ * Addresses are stored as written; listen.c turns them into sockaddrs when
+ * the socket is opened. Here we only reject what can never bind (no port,
+ * port 0, a relative FIFO path), so that the error names file:line.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "conf_priv.h"
+
+#define SOCK(field) offsetof(struct unit_conf, sock.field)
+#define UNIX_PATH_MAX_ (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+
+void conf_socket_defaults(struct sock_conf *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->backlog = 4096; /* SOMAXCONN on Linux >= 5.4 */
+	s->socket_mode = 0666;
+	s->directory_mode = 0755;
+	s->bind_ipv6_only = BIND_IPV6_DEFAULT;
+	s->max_connections = 64;
+	s->max_connections_per_source = 64;
+	s->trigger_limit_interval_usec = 2000000;
+	s->trigger_limit_burst = 20;
+}
+
+static void listen_free(struct sock_conf *s)
+{
+	for (size_t i = 0; i < s->n_listen; i++)
+		free(s->listen[i].address);
+	free(s->listen);
+	s->listen = NULL;
+	s->n_listen = 0;
+}
+
+void conf_socket_free(struct sock_conf *s)
+{
+	listen_free(s);
+	free(s->fdname);
+	free(s->service);
+	free(s->socket_user);
+	free(s->socket_group);
+}
+
+static bool valid_port(const char *p)
+{
+	unsigned port;
+
+	return conf_parse_unsigned(p, 65535, &port) == 0 && port > 0;
+}
+
+/* "8080", "host:8080", "[v6]:8080", "[v6%if]:8080". */
+static int check_inet(struct conf_ctx *x, const char *a)
+{
+	const char *colon;
+
+	if (a[0] == '[') {
+		colon = strstr(a, "]:");
+		if (!colon || colon == a + 1 || !valid_port(colon + 2))
+			return conf_why(x, "expected [ADDRESS]:PORT");
+		return 0;
+	}
+	colon = strrchr(a, ':');
+	if (!colon)
+		return valid_port(a) ? 0 : conf_why(x, "not a port, address:port or path");
+	if (colon == a || !valid_port(colon + 1))
+		return conf_why(x, "expected ADDRESS:PORT with a port in 1..65535");
+	return 0;
+}
+
+static int check_address(struct conf_ctx *x, enum listen_kind kind, const char *a)
+{
+	if (kind == LISTEN_FIFO)
+		return a[0] == '/' ? 0 : conf_why(x, "FIFO path must be absolute");
+	if (a[0] == '/' || a[0] == '@') {
+		if (strlen(a) > UNIX_PATH_MAX_)
+			return conf_why(x, "Unix socket path longer than %zu bytes", UNIX_PATH_MAX_);
+		return 0;
+	}
+	if (kind == LISTEN_SEQPACKET)
+		return conf_why(x, "ListenSequentialPacket= needs a Unix socket path");
+	return check_inet(x, a);
+}
+
+/* ListenStream= etc.: arg is the listen_kind. An empty assignment of any of
+ * them clears every Listen*= so far, as systemd does. */
+static int h_listen(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct sock_conf *s = &x->c->sock;
+	struct listen_spec *nv;
+	char *d;
+	int r;
+
+	if (*v == '\0') {
+		listen_free(s);
+		return 0;
+	}
+	r = check_address(x, (enum listen_kind)k->arg, v);
+	if (r < 0)
+		return r;
+	d = strdup(v);
+	if (!d)
+		return -ENOMEM;
+	nv = realloc(s->listen, (s->n_listen + 1) * sizeof(*nv));
+	if (!nv) {
+		free(d);
+		return -ENOMEM;
+	}
+	nv[s->n_listen].kind = (enum listen_kind)k->arg;
+	nv[s->n_listen].address = d; /* now owned by the list */
+	nv[s->n_listen].line = x->e->line;
+	s->n_listen++;
+	s->listen = nv;
+	return 0;
+}
+
+static int h_fdname(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	if (*v && !conf_fdname_valid(v))
+		return conf_why(x, "fd names are 1..255 printable ASCII characters without ':'");
+	return conf_h_string(x, k, v);
+}
+
+static int h_service(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (*v && (!conf_unit_name_valid(v) || n <= 8 || strcmp(v + n - 8, ".service") != 0))
+		return conf_why(x, "must name a .service unit");
+	return conf_h_string(x, k, v);
+}
+
+static int h_backlog(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	unsigned u;
+
+	if (*v == '\0') {
+		x->c->sock.backlog = x->def.sock.backlog;
+		return 0;
+	}
+	if (conf_parse_unsigned(v, INT_MAX, &u) < 0)
+		return conf_why(x, "not a number in 0..%d", INT_MAX);
+	x->c->sock.backlog = (int)u;
+	return 0;
+}
+
+static int h_mode(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	mode_t *f = CONF_FIELD(x, k, mode_t);
+
+	if (*v == '\0') {
+		*f = *CONF_DEFAULT(x, k, mode_t);
+		return 0;
+	}
+	if (conf_parse_mode(v, f) < 0)
+		return conf_why(x, "not an octal mode in 0..07777");
+	return 0;
+}
+
+static int h_max_conn(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	unsigned *f = CONF_FIELD(x, k, unsigned);
+
+	if (conf_h_unsigned(x, k, v) < 0)
+		return -EINVAL;
+	if (*f == 0)
+		return conf_why(x, "must be at least 1");
+	if (k->off == SOCK(max_connections_per_source))
+		x->per_source_set = *v != '\0';
+	return 0;
+}
+
+static int h_burst(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	x->burst_set = *v != '\0';
+	return conf_h_unsigned(x, k, v);
+}
+
+static const struct conf_enum ipv6_only_names[] = {
+	{ "default", BIND_IPV6_DEFAULT }, { "both", BIND_IPV6_BOTH },
+	{ "ipv6-only", BIND_IPV6_ONLY }, { NULL, 0 },
+};
+
+#define KEY(name, fn, field, arg) { name, fn, SOCK(field), 0, (intptr_t)(arg) }
+
+const struct conf_key conf_socket_keys[] = {
+	{ "ListenStream", h_listen, 0, 0, LISTEN_STREAM },
+	{ "ListenDatagram", h_listen, 0, 0, LISTEN_DATAGRAM },
+	{ "ListenSequentialPacket", h_listen, 0, 0, LISTEN_SEQPACKET },
+	{ "ListenFIFO", h_listen, 0, 0, LISTEN_FIFO },
+	KEY("FileDescriptorName", h_fdname, fdname, 0),
+	KEY("Service", h_service, service, 0),
+	KEY("Backlog", h_backlog, backlog, 0),
+	KEY("SocketMode", h_mode, socket_mode, 0),
+	KEY("DirectoryMode", h_mode, directory_mode, 0),
+	KEY("SocketUser", conf_h_user, socket_user, 0),
+	KEY("SocketGroup", conf_h_user, socket_group, 0),
+	KEY("ReusePort", conf_h_bool, reuse_port, 0),
+	KEY("FreeBind", conf_h_bool, free_bind, 0),
+	KEY("KeepAlive", conf_h_bool, keep_alive, 0),
+	KEY("NoDelay", conf_h_bool, no_delay, 0),
+	KEY("PassCredentials", conf_h_bool, pass_credentials, 0),
+	KEY("Accept", conf_h_bool, accept, 0),
+	KEY("BindIPv6Only", conf_h_enum, bind_ipv6_only, ipv6_only_names),
+	KEY("MaxConnections", h_max_conn, max_connections, 0),
+	KEY("MaxConnectionsPerSource", h_max_conn, max_connections_per_source, 0),
+	KEY("TriggerLimitIntervalSec", conf_h_timespan, trigger_limit_interval_usec, 0),
+	KEY("TriggerLimitBurst", h_burst, trigger_limit_burst, 0),
+	KEY("RemoveOnStop", conf_h_bool, remove_on_stop, 0),
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+/* Keys systemd knows in [Socket] that we accept with a warning. */
+const char *const conf_socket_unsupported[] = {
+	"ListenSpecial", "ListenNetlink", "ListenMessageQueue", "ListenUSBFunction",
+	"SocketProtocol", "BindToDevice", "Symlinks", "Writable", "FlushPending", "Timestamping",
+	"Priority", "ReceiveBuffer", "SendBuffer", "IPTOS", "IPTTL", "Mark", "PipeSize",
+	"MessageQueueMaxMessages", "MessageQueueMessageSize", "SmackLabel", "SmackLabelIPIn",
+	"SmackLabelIPOut", "SELinuxContextFromNet", "PassSecurity", "PassPacketInfo",
+	"PassFileDescriptorsToExec", "Broadcast", "DeferAcceptSec", "KeepAliveTimeSec",
+	"KeepAliveIntervalSec", "KeepAliveProbes", "Transparent", "TCPCongestion",
+	"ExecStartPre", "ExecStartPost", "ExecStopPre", "ExecStopPost", "TimeoutSec",
+	"PollLimitIntervalSec", "PollLimitBurst", "DeferTrigger", "NonBlocking", "User", "Group",
+	"SupplementaryGroups", "UMask", "WorkingDirectory", "Environment", "EnvironmentFile",
+	"SELinuxContext", "AppArmorProfile", "Slice", "KillMode", "KillSignal", "SendSIGKILL",
+	"Limit*", "Private*", "Protect*", "Restrict*", "Standard*", NULL,
+};
+
+int conf_socket_finish(struct conf_ctx *x)
+{
+	struct sock_conf *s = &x->c->sock;
+	unsigned line = x->kind_line ? x->kind_line : 1;
+
+	if (s->n_listen == 0)
+		conf_report(x, 1, line, "socket unit has no ListenStream=, ListenDatagram=, "
+			    "ListenSequentialPacket= or ListenFIFO=");
+	if (s->accept && s->service)
+		conf_report(x, 1, line, "Service= cannot be used with Accept=yes");
+	if (s->accept && !x->burst_set)
+		s->trigger_limit_burst = 200;
+	if (!x->per_source_set)
+		s->max_connections_per_source = s->max_connections;
+	return 0;
+}

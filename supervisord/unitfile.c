@@ -1,0 +1,273 @@
+/*
+ * unitfile.c - systemd unit-file syntax (see unitfile.h for the rules).
+ *
+ * The text is walked one physical line at a time. A line ending in an
+ * unescaped backslash is appended to a pending "logical" line instead of
+ * being parsed; the pending line is parsed once a line without a trailing
+ * backslash (or the end of the text) arrives. This is systemd's
+ * config_parse() loop: in particular a comment line inside a continuation is
+ * dropped, and the following line is appended as is (its leading whitespace
+ * is kept, the final value is trimmed once at the end).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unitfile.h"
+
+#define WHITESPACE " \t\n\r"
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+struct parser {
+	struct uf_file *out;
+	char *section;         /* current section, NULL before the first header */
+	unsigned section_line;
+	unsigned *errline;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct parser *ps, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct parser *ps, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	*ps->errline = line;
+	if (ps->errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(ps->err, ps->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int buf_append(struct buf *b, const char *s, size_t n)
+{
+	char *np;
+	size_t ncap;
+
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap : 128;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		np = realloc(b->p, ncap);
+		if (!np)
+			return -ENOMEM;
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* Trim in place; returns the first non-blank character. */
+static char *strip(char *s)
+{
+	size_t n;
+
+	s += strspn(s, WHITESPACE);
+	n = strlen(s);
+	while (n > 0 && strchr(WHITESPACE, s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static int add_entry(struct parser *ps, const char *key, const char *value, unsigned line)
+{
+	struct uf_file *f = ps->out;
+	struct uf_entry *e, *nv;
+	size_t ncap;
+
+	if (f->n == f->cap) {
+		ncap = f->cap ? f->cap * 2 : 16;
+		nv = realloc(f->entries, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		f->entries = nv;
+		f->cap = ncap;
+	}
+	e = &f->entries[f->n];
+	e->section = strdup(ps->section);
+	e->key = strdup(key);
+	e->value = strdup(value);
+	e->line = line;
+	e->section_line = ps->section_line;
+	if (!e->section || !e->key || !e->value) {
+		free(e->section);
+		free(e->key);
+		free(e->value);
+		return -ENOMEM;
+	}
+	f->n++;
+	return 0;
+}
+
+static int parse_header(struct parser *ps, char *l, unsigned line)
+{
+	size_t k = strlen(l);
+	char *name;
+
+	if (k < 2 || l[k - 1] != ']')
+		return fail(ps, line, "invalid section header '%s'", l);
+	l[k - 1] = '\0';
+	name = l + 1;
+	if (*name == '\0')
+		return fail(ps, line, "empty section name");
+	for (char *p = name; *p; p++) {
+		if ((unsigned char)*p < ' ' || *p == 0x7f || *p == '[' || *p == ']' ||
+		    *p == '"' || *p == '\'' || *p == '\\')
+			return fail(ps, line, "bad character in section header '[%s]'", name);
+	}
+	free(ps->section);
+	ps->section = strdup(name);
+	if (!ps->section)
+		return -ENOMEM;
+	ps->section_line = line;
+	return 0;
+}
+
+/* One logical line: blank, a section header, or Key=value. */
+static int parse_logical(struct parser *ps, char *raw, unsigned line)
+{
+	char *l = strip(raw), *eq, *key, *value;
+
+	if (*l == '\0')
+		return 0;
+	if (*l == '[')
+		return parse_header(ps, l, line);
+	if (!ps->section)
+		return fail(ps, line, "assignment outside of any section: '%s'", l);
+	eq = strchr(l, '=');
+	if (!eq)
+		return fail(ps, line, "missing '=' in '%s'", l);
+	*eq = '\0';
+	key = strip(l);
+	value = strip(eq + 1);
+	if (*key == '\0')
+		return fail(ps, line, "missing key name before '='");
+	return add_entry(ps, key, value, line);
+}
+
+/* Does the line end in a backslash that is not itself escaped? */
+static bool ends_escaped(const char *s, size_t n)
+{
+	bool escaped = false;
+
+	for (size_t i = 0; i < n; i++)
+		escaped = escaped ? false : s[i] == '\\';
+	return escaped;
+}
+
+/* Length of the physical line at text[pos]; *next is where the next starts.
+ * Line ends are "\n", "\r\n" and a lone "\r", as systemd's read_line(). */
+static size_t next_line(const char *text, size_t len, size_t pos, size_t *next)
+{
+	size_t i = pos;
+
+	while (i < len && text[i] != '\n' && text[i] != '\r')
+		i++;
+	*next = i;
+	if (i < len) {
+		*next = i + 1;
+		if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
+			*next = i + 2;
+	}
+	return i - pos;
+}
+
+static int parse_all(struct parser *ps, const char *text, size_t len)
+{
+	struct buf cont = { 0 };
+	unsigned line = 0, cont_line = 0;
+	size_t pos = 0, next, n;
+	const char *l;
+	int r = 0;
+
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		pos = 3; /* UTF-8 byte order mark */
+	while (pos < len) {
+		l = text + pos;
+		n = next_line(text, len, pos, &next);
+		pos = next;
+		line++;
+		if (memchr(l, '\0', n)) {
+			r = fail(ps, line, "NUL byte in line");
+			goto out;
+		}
+		if (n > UF_LINE_MAX) {
+			r = fail(ps, line, "line too long (%zu bytes, limit %d)", n, UF_LINE_MAX);
+			goto out;
+		}
+		size_t lead = 0;
+		while (lead < n && strchr(" \t", l[lead]))
+			lead++;
+		if (lead < n && (l[lead] == '#' || l[lead] == ';'))
+			continue;
+		if (cont.len == 0)
+			cont_line = line;
+		if (cont.len + n > UF_LINE_MAX) {
+			r = fail(ps, cont_line, "continued line too long (limit %d bytes)", UF_LINE_MAX);
+			goto out;
+		}
+		r = buf_append(&cont, l, n);
+		if (r < 0)
+			goto out;
+		if (ends_escaped(l, n)) {
+			cont.p[cont.len - 1] = ' ';
+			continue;
+		}
+		r = parse_logical(ps, cont.p, cont_line);
+		if (r < 0)
+			goto out;
+		cont.len = 0;
+	}
+	if (cont.len > 0)
+		r = parse_logical(ps, cont.p, cont_line);
+out:
+	free(cont.p);
+	return r;
+}
+
+int uf_parse(const char *text, size_t len, struct uf_file *out,
+	     unsigned *errline, char *err, size_t errlen)
+{
+	struct parser ps = { .out = out, .errline = errline, .err = err, .errlen = errlen };
+	unsigned dummy;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!errline)
+		ps.errline = &dummy;
+	*ps.errline = 0;
+	if (errlen > 0)
+		err[0] = '\0';
+	r = parse_all(&ps, text, len);
+	free(ps.section);
+	if (r < 0)
+		uf_free(out);
+	return r;
+}
+
+void uf_free(struct uf_file *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->entries[i].section);
+		free(f->entries[i].key);
+		free(f->entries[i].value);
+	}
+	free(f->entries);
+	memset(f, 0, sizeof(*f));
+}

@@ -1,0 +1,1083 @@
+/*
+ * test_conf.c - unit-file syntax (unitfile.c) and its systemd meaning
+ * (conf*.c): table tests, one case per directive at least, plus every error
+ * path. Run under ASan: each test frees what it loads, so a leak in
+ * conf_free() shows up as a failure.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "unitfile.h"
+
+#define SEC 1000000ULL
+
+struct diag_log {
+	unsigned n_err, n_warn;
+	char text[8192];
+};
+
+static void record(void *ctx, int is_error, const char *where, const char *msg)
+{
+	struct diag_log *d = ctx;
+	size_t n = strlen(d->text);
+
+	if (is_error)
+		d->n_err++;
+	else
+		d->n_warn++;
+	snprintf(d->text + n, sizeof(d->text) - n, "%s %s: %s\n", is_error ? "E" : "W", where, msg);
+}
+
+static struct diag_log dl;
+static char err[512];
+
+static int load(const char *name, const char *text, struct unit_conf *c)
+{
+	memset(&dl, 0, sizeof(dl));
+	memset(err, 0, sizeof(err));
+	return conf_load_text(name, "/u/x", text, strlen(text), c, err, sizeof(err), record, &dl);
+}
+
+/* Load a service made of `body` under [Service] plus an ExecStart. */
+static void load_svc(const char *body, struct unit_conf *c)
+{
+	char text[4096];
+	int r;
+
+	snprintf(text, sizeof(text), "[Service]\nExecStart=/bin/true\n%s\n", body);
+	r = load("a.service", text, c);
+	cr_assert_eq(r, 0, "load of [%s] failed: %s", body, err);
+	cr_assert_eq(dl.n_warn, 0, "unexpected warning: %s", dl.text);
+}
+
+static void load_sock(const char *body, struct unit_conf *c)
+{
+	char text[4096];
+	int r;
+
+	snprintf(text, sizeof(text), "[Socket]\nListenStream=8080\n%s\n", body);
+	r = load("a.socket", text, c);
+	cr_assert_eq(r, 0, "load of [%s] failed: %s", body, err);
+	cr_assert_eq(dl.n_warn, 0, "unexpected warning: %s", dl.text);
+}
+
+/* A load that must fail with -EINVAL and an error starting with `prefix`. */
+static void expect_fail(const char *name, const char *text, const char *prefix)
+{
+	struct unit_conf c;
+	int r = load(name, text, &c);
+
+	cr_expect_eq(r, -EINVAL, "'%s' loaded (r=%d)", text, r);
+	if (r == 0)
+		conf_free(&c);
+	cr_expect(strncmp(err, prefix, strlen(prefix)) == 0, "err '%s' should start with '%s'", err, prefix);
+	cr_expect_geq(dl.n_err, 1);
+}
+
+/* ---------------------------------------------------------------- syntax */
+
+Test(unitfile, entries_and_lines, .timeout = 10)
+{
+	const char *t = "# comment\n; another\n\n[Unit]\n  Description  =  hello world  \n"
+			"[Service]\nExecStart=/bin/a \\\n  b\nType=\n";
+	struct uf_file f;
+	unsigned line;
+	char msg[128];
+
+	cr_assert_eq(uf_parse(t, strlen(t), &f, &line, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(f.n, 3);
+	cr_expect_str_eq(f.entries[0].section, "Unit");
+	cr_expect_str_eq(f.entries[0].key, "Description");
+	cr_expect_str_eq(f.entries[0].value, "hello world");
+	cr_expect_eq(f.entries[0].line, 5);
+	cr_expect_eq(f.entries[0].section_line, 4);
+	cr_expect_str_eq(f.entries[1].value, "/bin/a    b");
+	cr_expect_eq(f.entries[1].line, 7);
+	cr_expect_str_eq(f.entries[2].key, "Type");
+	cr_expect_str_eq(f.entries[2].value, "");
+	cr_expect_eq(f.entries[2].line, 9);
+	uf_free(&f);
+}
+
+Test(unitfile, continuation_skips_comments, .timeout = 10)
+{
+	const char *t = "[S]\nK=a\\\n# inside\n; inside\nb\\\nc\nL=\\\\\nM=x\\";
+	struct uf_file f;
+	unsigned line;
+	char msg[128];
+
+	cr_assert_eq(uf_parse(t, strlen(t), &f, &line, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(f.n, 3);
+	cr_expect_str_eq(f.entries[0].value, "a b c");
+	cr_expect_eq(f.entries[0].line, 2);
+	cr_expect_str_eq(f.entries[1].value, "\\\\"); /* escaped backslash: no continuation */
+	cr_expect_str_eq(f.entries[2].value, "x");    /* continuation at end of file */
+	uf_free(&f);
+}
+
+Test(unitfile, crlf_bom_and_cr, .timeout = 10)
+{
+	const char *t = "\xef\xbb\xbf[S]\r\nA=1\r\nB=2\rC=3";
+	struct uf_file f;
+	unsigned line;
+	char msg[128];
+
+	cr_assert_eq(uf_parse(t, strlen(t), &f, &line, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(f.n, 3);
+	cr_expect_str_eq(f.entries[0].value, "1");
+	cr_expect_eq(f.entries[2].line, 4);
+	uf_free(&f);
+}
+
+static const struct {
+	const char *text;
+	size_t len; /* 0: strlen */
+	unsigned line;
+	const char *msg;
+} syntax_errors[] = {
+	{ "A=1\n[S]\n", 0, 1, "assignment outside" },
+	{ "[S]\nA=1\njunk line\n", 0, 3, "missing '='" },
+	{ "[S]\n=1\n", 0, 2, "missing key" },
+	{ "[S\nA=1\n", 0, 1, "invalid section header" },
+	{ "[]\nA=1\n", 0, 1, "empty section" },
+	{ "[S]\nA=1\nB=\0x\n", 13, 3, "NUL byte" },
+};
+
+Test(unitfile, syntax_errors, .timeout = 10)
+{
+	for (size_t i = 0; i < sizeof(syntax_errors) / sizeof(syntax_errors[0]); i++) {
+		const char *t = syntax_errors[i].text;
+		size_t len = syntax_errors[i].len ? syntax_errors[i].len : strlen(t);
+		struct uf_file f;
+		unsigned line = 0;
+		char msg[128];
+
+		cr_expect_eq(uf_parse(t, len, &f, &line, msg, sizeof(msg)), -EINVAL, "case %zu", i);
+		cr_expect_eq(line, syntax_errors[i].line, "case %zu: line %u", i, line);
+		cr_expect(strstr(msg, syntax_errors[i].msg), "case %zu: '%s'", i, msg);
+		cr_expect_eq(f.n, 0);
+	}
+}
+
+Test(unitfile, long_lines, .timeout = 10)
+{
+	size_t n = UF_LINE_MAX + 100;
+	char *t = malloc(n + 16);
+	struct uf_file f;
+	unsigned line;
+	char msg[128];
+
+	cr_assert(t);
+	strcpy(t, "[S]\nA=");
+	memset(t + 6, 'x', n - 6);
+	t[n] = '\0';
+	cr_expect_eq(uf_parse(t, n, &f, &line, msg, sizeof(msg)), -EINVAL);
+	cr_expect_eq(line, 2);
+	cr_expect(strstr(msg, "too long"), "%s", msg);
+
+	/* Two halves under the limit each, over it once joined. */
+	strcpy(t, "[S]\nA=");
+	memset(t + 6, 'x', UF_LINE_MAX / 2 + 10);
+	strcpy(t + 6 + UF_LINE_MAX / 2 + 10, "\\\n");
+	size_t m = strlen(t);
+	memset(t + m, 'y', UF_LINE_MAX / 2 + 10);
+	t[m + UF_LINE_MAX / 2 + 10] = '\0';
+	cr_expect_eq(uf_parse(t, strlen(t), &f, &line, msg, sizeof(msg)), -EINVAL);
+	cr_expect(strstr(msg, "too long"), "%s", msg);
+	free(t);
+}
+
+/* Through conf_load_text: syntax errors name file:line. */
+Test(conf_errors, syntax_errors_name_file_line, .timeout = 10)
+{
+	struct unit_conf c;
+	const char nul[] = "[Service]\nExecStart=/bin/true\nUser=a\0b\n";
+
+	expect_fail("a.service", "ExecStart=/bin/true\n", "/u/x:1: assignment outside");
+	expect_fail("a.service", "[Service]\nExecStart=/bin/true\nFoo\n", "/u/x:3: missing '='");
+	memset(err, 0, sizeof(err));
+	cr_expect_eq(conf_load_text("a.service", "/u/x", nul, sizeof(nul) - 1, &c, err, sizeof(err),
+				    NULL, NULL), -EINVAL);
+	cr_expect(strncmp(err, "/u/x:3: NUL", 11) == 0, "%s", err);
+}
+
+/* ---------------------------------------------------------------- values */
+
+static const struct {
+	const char *s;
+	int r;
+	uint64_t usec;
+} timespans[] = {
+	{ "0", 0, 0 },
+	{ "5", 0, 5 * SEC },
+	{ "100ms", 0, 100000 },
+	{ "1.5s", 0, 1500000 },
+	{ "1min 30s", 0, 90 * SEC },
+	{ "1min30s", 0, 90 * SEC },
+	{ "2h", 0, 7200 * SEC },
+	{ "1hr", 0, 3600 * SEC },
+	{ "3hours", 0, 3 * 3600 * SEC },
+	{ "1d", 0, 86400 * SEC },
+	{ "2 days", 0, 2 * 86400 * SEC },
+	{ "1w", 0, 7 * 86400 * SEC },
+	{ "5m", 0, 300 * SEC },
+	{ "5min", 0, 300 * SEC },
+	{ "2minutes", 0, 120 * SEC },
+	{ "10sec", 0, 10 * SEC },
+	{ "1second", 0, SEC },
+	{ "20us", 0, 20 },
+	{ "20usec", 0, 20 },
+	{ "7msec", 0, 7000 },
+	{ " 5s ", 0, 5 * SEC },
+	{ ".5s", 0, 500000 },
+	{ "0.25", 0, 250000 },
+	{ "infinity", 0, CONF_USEC_INFINITY },
+	{ "", -EINVAL, 0 },
+	{ "-1s", -EINVAL, 0 },
+	{ "abc", -EINVAL, 0 },
+	{ "5x", -EINVAL, 0 },
+	{ "5s x", -EINVAL, 0 },
+	{ "3.", -EINVAL, 0 },
+	{ "1.2.3", -EINVAL, 0 },
+	{ "infinity 5", -EINVAL, 0 },
+	{ "99999999999999999999", -EINVAL, 0 },
+};
+
+Test(values, timespan, .timeout = 10)
+{
+	for (size_t i = 0; i < sizeof(timespans) / sizeof(timespans[0]); i++) {
+		uint64_t u = 42;
+		int r = conf_parse_timespan(timespans[i].s, &u);
+
+		cr_expect_eq(r, timespans[i].r, "'%s': r=%d", timespans[i].s, r);
+		if (r == 0)
+			cr_expect_eq(u, timespans[i].usec, "'%s': %llu", timespans[i].s,
+				     (unsigned long long)u);
+	}
+}
+
+Test(values, bool, .timeout = 10)
+{
+	static const char *const yes[] = { "1", "yes", "YES", "true", "True", "on", "y", "t" };
+	static const char *const no[] = { "0", "no", "No", "false", "FALSE", "off", "n", "f" };
+	static const char *const bad[] = { "", "2", "yess", "enable", " yes" };
+	bool b;
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		b = false;
+		cr_expect_eq(conf_parse_bool(yes[i], &b), 0, "%s", yes[i]);
+		cr_expect(b, "%s", yes[i]);
+		cr_expect_eq(conf_parse_bool(no[i], &b), 0, "%s", no[i]);
+		cr_expect(!b, "%s", no[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(conf_parse_bool(bad[i], &b), -EINVAL, "'%s'", bad[i]);
+}
+
+Test(values, signal, .timeout = 10)
+{
+	static const struct {
+		const char *s;
+		int sig;
+	} ok[] = {
+		{ "SIGTERM", SIGTERM }, { "TERM", SIGTERM }, { "15", SIGTERM }, { "SIGKILL", SIGKILL },
+		{ "HUP", SIGHUP }, { "SIGUSR2", SIGUSR2 }, { "SIGINT", SIGINT }, { "QUIT", SIGQUIT },
+		{ "SIGWINCH", SIGWINCH }, { "9", 9 },
+	};
+	static const char *const bad[] = { "", "0", "SIGFOO", "sigterm", "65", "-1", "SIG" };
+	int sig;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cr_expect_eq(conf_parse_signal(ok[i].s, &sig), 0, "%s", ok[i].s);
+		cr_expect_eq(sig, ok[i].sig, "%s", ok[i].s);
+	}
+	cr_expect_eq(conf_parse_signal("SIGRTMIN+2", &sig), 0);
+	cr_expect_eq(sig, SIGRTMIN + 2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(conf_parse_signal(bad[i], &sig), -EINVAL, "'%s'", bad[i]);
+}
+
+/* ------------------------------------------------------------ exec lines */
+
+#define MAXW 6
+static const struct {
+	const char *line;
+	const char *path;           /* NULL: must fail */
+	const char *argv[MAXW + 1]; /* NULL-terminated */
+	unsigned flags;
+} execs[] = {
+	{ "/bin/echo hello world", "/bin/echo", { "/bin/echo", "hello", "world" }, 0 },
+	{ "  /bin/echo   a\tb  ", "/bin/echo", { "/bin/echo", "a", "b" }, 0 },
+	{ "/bin/echo \"a b\" 'c d'", "/bin/echo", { "/bin/echo", "a b", "c d" }, 0 },
+	{ "/bin/echo a\"b c\"d", "/bin/echo", { "/bin/echo", "ab cd" }, 0 },
+	{ "/bin/echo 'it''s'", "/bin/echo", { "/bin/echo", "its" }, 0 },
+	{ "/bin/echo \"\"", "/bin/echo", { "/bin/echo", "" }, 0 },
+	{ "/bin/echo \"a\\\"b\"", "/bin/echo", { "/bin/echo", "a\"b" }, 0 },
+	{ "/bin/echo 'a\\'b'", "/bin/echo", { "/bin/echo", "a'b" }, 0 },
+	/* "\ " is no C escape: systemd warns and keeps it verbatim, one word. */
+	{ "/bin/echo a\\ b", "/bin/echo", { "/bin/echo", "a\\ b" }, 0 },
+	{ "/bin/echo \\n\\t\\\\", "/bin/echo", { "/bin/echo", "\n\t\\" }, 0 },
+	{ "/bin/echo \\x41\\102\\s", "/bin/echo", { "/bin/echo", "AB " }, 0 },
+	{ "/bin/echo \\u00e9", "/bin/echo", { "/bin/echo", "\xc3\xa9" }, 0 },
+	{ "/bin/echo \\q \\x00", "/bin/echo", { "/bin/echo", "\\q", "\\x00" }, 0 },
+	{ "/bin/echo $HOME ${USER}", "/bin/echo", { "/bin/echo", "$HOME", "${USER}" }, 0 },
+	{ "/bin/echo \\;", "/bin/echo", { "/bin/echo", ";" }, 0 },
+	{ "/bin/echo a;b", "/bin/echo", { "/bin/echo", "a;b" }, 0 },
+	{ "-/bin/false", "/bin/false", { "/bin/false" }, EXEC_IGNORE_FAILURE },
+	{ "@/bin/sh mysh -c x", "/bin/sh", { "mysh", "-c", "x" }, EXEC_ARGV0 },
+	{ "-@/bin/sh mysh", "/bin/sh", { "mysh" }, EXEC_ARGV0 | EXEC_IGNORE_FAILURE },
+	{ "+/bin/id", "/bin/id", { "/bin/id" }, EXEC_PRIVILEGED },
+	{ "!/bin/id", "/bin/id", { "/bin/id" }, EXEC_PRIVILEGED },
+	{ "!!/bin/id", "/bin/id", { "/bin/id" }, EXEC_PRIVILEGED },
+	{ ":/bin/echo $X", "/bin/echo", { "/bin/echo", "$X" }, EXEC_NO_ENV_EXPAND },
+	{ "-:+@/bin/sh sh", "/bin/sh", { "sh" },
+	  EXEC_IGNORE_FAILURE | EXEC_NO_ENV_EXPAND | EXEC_PRIVILEGED | EXEC_ARGV0 },
+	{ "\"/bin/my prog\" x", "/bin/my prog", { "/bin/my prog", "x" }, 0 },
+	{ "echo hi", "echo", { "echo", "hi" }, 0 },
+	{ "//usr//bin/./env", "/usr/bin/env", { "//usr//bin/./env" }, 0 },
+	{ "", NULL, { NULL }, 0 },
+	{ "   ", NULL, { NULL }, 0 },
+	{ "-", NULL, { NULL }, 0 },
+	{ "@/bin/sh", NULL, { NULL }, 0 },
+	{ "bin/echo", NULL, { NULL }, 0 },
+	{ "/bin/", NULL, { NULL }, 0 },
+	{ "/bin/a\\tb", NULL, { NULL }, 0 },
+	{ "\"/bin/it's\"", NULL, { NULL }, 0 },
+	{ "/bin/echo \"unterminated", NULL, { NULL }, 0 },
+	{ "/bin/echo 'x\\", NULL, { NULL }, 0 },
+	{ "/bin/echo a ; /bin/echo b", NULL, { NULL }, 0 },
+	{ "/bin/echo ;", NULL, { NULL }, 0 },
+	{ "+!/bin/id", NULL, { NULL }, 0 },
+	{ "!!!/bin/id", NULL, { NULL }, 0 },
+};
+
+Test(exec, split_table, .timeout = 10)
+{
+	for (size_t i = 0; i < sizeof(execs) / sizeof(execs[0]); i++) {
+		struct exec_cmd cmd;
+		char why[256] = "";
+		int r = conf_parse_exec(execs[i].line, &cmd, why, sizeof(why));
+		size_t n = 0;
+
+		if (!execs[i].path) {
+			cr_expect_eq(r, -EINVAL, "'%s' should fail", execs[i].line);
+			cr_expect_neq(why[0], '\0', "'%s' gives no reason", execs[i].line);
+			cr_expect_null(cmd.argv);
+			continue;
+		}
+		cr_expect_eq(r, 0, "'%s': %s", execs[i].line, why);
+		if (r < 0)
+			continue;
+		cr_expect_str_eq(cmd.path, execs[i].path, "'%s'", execs[i].line);
+		cr_expect_eq(cmd.flags, execs[i].flags, "'%s': flags %#x", execs[i].line, cmd.flags);
+		while (execs[i].argv[n])
+			n++;
+		cr_expect_eq(cmd.argc, n, "'%s': argc %zu", execs[i].line, cmd.argc);
+		for (size_t j = 0; j < n && j < cmd.argc; j++)
+			cr_expect_str_eq(cmd.argv[j], execs[i].argv[j], "'%s' argv[%zu]", execs[i].line, j);
+		cr_expect_null(cmd.argv[cmd.argc]);
+		conf_exec_free(&cmd);
+	}
+}
+
+Test(exec, directives_accumulate_and_reset, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("ExecStartPre=/bin/a\nExecStartPre=-/bin/b x\nExecStartPost=/bin/c\n"
+		 "ExecStop=/bin/d\nExecStop=\nExecStop=/bin/e\nExecReload=/bin/kill -HUP $MAINPID", &c);
+	cr_expect_eq(c.svc.n_exec_start, 1);
+	cr_expect_eq(c.svc.exec_start[0].line, 2);
+	cr_assert_eq(c.svc.n_exec_start_pre, 2);
+	cr_expect_str_eq(c.svc.exec_start_pre[1].argv[1], "x");
+	cr_expect_eq(c.svc.exec_start_pre[1].flags, EXEC_IGNORE_FAILURE);
+	cr_expect_eq(c.svc.exec_start_pre[1].line, 4);
+	cr_expect_eq(c.svc.n_exec_start_post, 1);
+	cr_assert_eq(c.svc.n_exec_stop, 1);
+	cr_expect_str_eq(c.svc.exec_stop[0].path, "/bin/e");
+	cr_assert_eq(c.svc.n_exec_reload, 1);
+	cr_expect_str_eq(c.svc.exec_reload[0].argv[2], "$MAINPID");
+	conf_free(&c);
+}
+
+Test(exec, exec_start_rules, .timeout = 10)
+{
+	struct unit_conf c;
+
+	/* Type=oneshot may have several; an empty assignment resets. */
+	cr_assert_eq(load("a.service", "[Service]\nType=oneshot\nExecStart=/bin/a\nExecStart=/bin/b\n", &c), 0,
+		     "%s", err);
+	cr_expect_eq(c.svc.n_exec_start, 2);
+	conf_free(&c);
+	cr_assert_eq(load("a.service", "[Service]\nExecStart=/bin/a\nExecStart=\nExecStart=/bin/b\n", &c), 0,
+		     "%s", err);
+	cr_assert_eq(c.svc.n_exec_start, 1);
+	cr_expect_str_eq(c.svc.exec_start[0].path, "/bin/b");
+	conf_free(&c);
+
+	expect_fail("a.service", "[Service]\nExecStart=/bin/a\nExecStart=/bin/b\n",
+		    "/u/x:3: more than one ExecStart= for Type=simple");
+	expect_fail("a.service", "[Service]\nExecStart=/bin/a\nExecStart=/bin/b\nType=notify\n",
+		    "/u/x:3: more than one ExecStart= for Type=notify");
+	expect_fail("a.service", "[Unit]\nDescription=x\n[Service]\nType=simple\n",
+		    "/u/x:3: service has no ExecStart=");
+	expect_fail("a.service", "[Service]\nExecStart=/bin/a\nExecStart=\n", "/u/x:1: service has no");
+	expect_fail("a.service", "[Service]\nExecStart=bin/a\n", "/u/x:2: bad value for ExecStart=: 'bin/a'");
+	expect_fail("a.service", "[Service]\nExecStart=/bin/a 'x\n", "/u/x:2: bad value for ExecStart=");
+}
+
+/* ---------------------------------------------------------- [Unit] etc. */
+
+Test(unit, description_and_dependencies, .timeout = 10)
+{
+	struct unit_conf c;
+
+	cr_assert_eq(load("web.service",
+			  "[Unit]\nDescription=My web  server\nRequires=a.socket b.service\n"
+			  "Requires=c.service\nWants=x.service\nWants=\nWants=y.service\n"
+			  "After=network.target a.socket\nBefore=z.service\nBindsTo=b.service\n"
+			  "PartOf=p.service\n[Service]\nExecStart=/bin/true\n"
+			  "[Install]\nWantedBy=multi-user.target\nWantedBy=default.target\n"
+			  "Alias=w.service\nRequiredBy=q.service\nAlso=web.socket\n", &c), 0, "%s", err);
+	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
+	cr_expect_str_eq(c.name, "web.service");
+	cr_expect_str_eq(c.path, "/u/x");
+	cr_expect_eq(c.kind, UNIT_SERVICE);
+	cr_expect_str_eq(c.description, "My web  server");
+	cr_assert_eq(c.n_requires, 3);
+	cr_expect_str_eq(c.requires[0], "a.socket");
+	cr_expect_str_eq(c.requires[2], "c.service");
+	cr_expect_null(c.requires[3]);
+	cr_assert_eq(c.n_wants, 1);
+	cr_expect_str_eq(c.wants[0], "y.service");
+	cr_assert_eq(c.n_after, 2);
+	cr_expect_str_eq(c.after[0], "network.target");
+	cr_expect_eq(c.n_before, 1);
+	cr_expect_eq(c.n_binds_to, 1);
+	cr_expect_eq(c.n_part_of, 1);
+	cr_assert_eq(c.n_wanted_by, 2);
+	cr_expect_str_eq(c.wanted_by[1], "default.target");
+	conf_free(&c);
+
+	expect_fail("a.service", "[Unit]\nAfter=not/a/unit\n[Service]\nExecStart=/bin/true\n",
+		    "/u/x:2: bad value for After=: 'not/a/unit'");
+}
+
+Test(unit, start_limit, .timeout = 10)
+{
+	struct unit_conf c;
+
+	cr_assert_eq(load("a.service", "[Unit]\nStartLimitIntervalSec=30s\nStartLimitBurst=3\n"
+				       "[Service]\nExecStart=/bin/true\n", &c), 0, "%s", err);
+	cr_expect_eq(c.svc.start_limit_interval_usec, 30 * SEC);
+	cr_expect_eq(c.svc.start_limit_burst, 3);
+	conf_free(&c);
+
+	/* Accepted and ignored on sockets. */
+	cr_assert_eq(load("a.socket", "[Unit]\nStartLimitIntervalSec=30s\nStartLimitBurst=3\n"
+				      "[Socket]\nListenStream=80\n", &c), 0, "%s", err);
+	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
+	cr_expect_eq(c.sock.backlog, 4096);
+	conf_free(&c);
+	expect_fail("a.service", "[Unit]\nStartLimitBurst=x\n[Service]\nExecStart=/bin/true\n",
+		    "/u/x:2: bad value for StartLimitBurst=: 'x'");
+}
+
+Test(unit, kind_from_name, .timeout = 10)
+{
+	struct unit_conf c;
+
+	expect_fail("a.timer", "[Timer]\n", "/u/x: invalid unit name");
+	expect_fail("service", "[Service]\nExecStart=/bin/true\n", "/u/x: invalid unit name");
+	cr_expect_eq(load("a@b.service", "[Service]\nExecStart=/bin/true\n", &c), 0, "%s", err);
+	conf_free(&c);
+}
+
+/* ------------------------------------------------------------ warnings */
+
+Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
+{
+	struct unit_conf c;
+
+	cr_assert_eq(load("a.service",
+			  "[Unit]\nFoo=1\nDocumentation=man:x\nConditionPathExists=/x\n"
+			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateTmp=yes\nLimitNOFILE=1024\n"
+			  "ProtectSystem=full\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
+			  "[Socket]\nListenStream=1\n", &c), 0, "%s", err);
+	cr_expect_eq(dl.n_err, 0);
+	cr_expect_eq(dl.n_warn, 9, "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:2: unknown key 'Foo' in section [Unit], ignoring\n"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:3: Documentation= in section [Unit] is not supported, ignoring"),
+		  "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:4: ConditionPathExists= in section [Unit] is not supported"),
+		  "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:7: unknown key 'Bar' in section [Service], ignoring"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:8: PrivateTmp= in section [Service] is not supported, ignoring"),
+		  "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:9: LimitNOFILE= in section"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:10: ProtectSystem= in section"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:12: unknown section [Frob], ignoring"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:17: unknown section [Socket], ignoring"), "%s", dl.text);
+	cr_expect_eq(err[0], '\0');
+	conf_free(&c);
+}
+
+Test(conf_errors, bad_values_name_file_line_key_value, .timeout = 10)
+{
+	struct unit_conf c;
+
+	cr_expect_eq(load("a.service", "[Service]\nExecStart=/bin/true\nRestart=sometimes\n"
+				       "RestartSec=soon\nKillSignal=SIGNOPE\n", &c), -EINVAL);
+	cr_expect_eq(dl.n_err, 3, "%s", dl.text);
+	cr_expect(strncmp(err, "/u/x:3: bad value for Restart=: 'sometimes'", 43) == 0, "%s", err);
+	cr_expect(strstr(dl.text, "E /u/x:4: bad value for RestartSec=: 'soon'"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "E /u/x:5: bad value for KillSignal=: 'SIGNOPE'"), "%s", dl.text);
+}
+
+Test(conf_errors, missing_file, .timeout = 10)
+{
+	struct unit_conf c;
+	char e[256];
+
+	cr_expect_eq(conf_load_file("/nonexistent/dir/a.service", &c, e, sizeof(e), NULL, NULL), -ENOENT);
+	cr_expect_str_eq(e, "/nonexistent/dir/a.service: No such file or directory");
+}
+
+Test(conf_errors, load_file, .timeout = 10)
+{
+	char dir[] = "/tmp/test_conf.XXXXXX", path[256], e[256];
+	struct unit_conf c;
+	FILE *f;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/hello.socket", dir);
+	f = fopen(path, "w");
+	cr_assert(f);
+	fputs("[Socket]\nListenStream=/run/hello.sock\n", f);
+	fclose(f);
+	cr_assert_eq(conf_load_file(path, &c, e, sizeof(e), NULL, NULL), 0, "%s", e);
+	cr_expect_str_eq(c.name, "hello.socket");
+	cr_expect_str_eq(c.path, path);
+	cr_expect_eq(c.kind, UNIT_SOCKET);
+	conf_free(&c);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* ------------------------------------------------------------ [Service] */
+
+Test(service, defaults, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("", &c);
+	cr_expect_eq(c.svc.type, SVC_TYPE_SIMPLE);
+	cr_expect_eq(c.svc.restart, RESTART_NO);
+	cr_expect_eq(c.svc.restart_usec, 100000);
+	cr_expect_eq(c.svc.restart_steps, 0);
+	cr_expect_eq(c.svc.restart_max_delay_usec, CONF_USEC_INFINITY);
+	cr_expect_eq(c.svc.timeout_start_usec, 90 * SEC);
+	cr_expect_eq(c.svc.timeout_stop_usec, 90 * SEC);
+	cr_expect_eq(c.svc.watchdog_usec, 0);
+	cr_expect_eq(c.svc.start_limit_interval_usec, 10 * SEC);
+	cr_expect_eq(c.svc.start_limit_burst, 5);
+	cr_expect_eq(c.svc.kill_signal, SIGTERM);
+	cr_expect(c.svc.send_sigkill);
+	cr_expect_eq(c.svc.kill_mode, KILL_CONTROL_GROUP);
+	cr_expect_null(c.svc.environment);
+	cr_expect_null(c.svc.working_directory);
+	cr_expect_null(c.svc.user);
+	cr_expect_null(c.svc.group);
+	cr_expect_eq(c.svc.n_sockets, 0);
+	cr_expect_eq(c.svc.notify_access, NOTIFY_UNSET);
+	cr_expect_eq(c.svc.fdstore_max, 0);
+	cr_expect_eq(c.svc.fdstore_preserve, 1);
+	cr_expect_eq(c.svc.n_open_files, 0);
+	cr_expect_eq(c.svc.std_input, STDIN_NULL);
+	cr_expect_eq(c.svc.std_output, STDOUT_INHERIT);
+	cr_expect_eq(c.svc.std_error, STDOUT_INHERIT);
+	cr_expect_eq(c.svc.restart_mode_overlap, 0);
+	cr_expect_null(c.description);
+	cr_expect_eq(c.n_wanted_by, 0);
+	conf_free(&c);
+}
+
+/* One row per scalar directive: the text, and a check of the field. */
+#define F(expr) (long long)(expr)
+static const struct {
+	const char *text;
+	int field; /* index into the switch in scalar_value() */
+	long long want;
+} scalars[] = {
+	{ "Type=simple", 0, SVC_TYPE_SIMPLE },
+	{ "Type=exec", 0, SVC_TYPE_EXEC },
+	{ "Type=notify", 0, SVC_TYPE_NOTIFY },
+	{ "Type=oneshot", 0, SVC_TYPE_ONESHOT },
+	{ "Type=notify\nType=", 0, SVC_TYPE_SIMPLE },
+	{ "Restart=always", 1, RESTART_ALWAYS },
+	{ "Restart=on-success", 1, RESTART_ON_SUCCESS },
+	{ "Restart=on-failure", 1, RESTART_ON_FAILURE },
+	{ "Restart=on-abnormal", 1, RESTART_ON_ABNORMAL },
+	{ "Restart=on-abort", 1, RESTART_ON_ABORT },
+	{ "Restart=on-watchdog", 1, RESTART_ON_WATCHDOG },
+	{ "Restart=no", 1, RESTART_NO },
+	{ "RestartSec=5", 2, F(5 * SEC) },
+	{ "RestartSec=250ms", 2, 250000 },
+	{ "RestartSec=5\nRestartSec=", 2, 100000 },
+	{ "RestartSteps=4", 3, 4 },
+	{ "RestartMaxDelaySec=1min", 4, F(60 * SEC) },
+	{ "TimeoutStartSec=10s", 5, F(10 * SEC) },
+	{ "TimeoutStartSec=0", 5, F(CONF_USEC_INFINITY) },
+	{ "TimeoutStartSec=infinity", 5, F(CONF_USEC_INFINITY) },
+	{ "TimeoutStopSec=3s", 6, F(3 * SEC) },
+	{ "TimeoutStopSec=0", 6, F(CONF_USEC_INFINITY) },
+	{ "TimeoutSec=7s", 5, F(7 * SEC) },
+	{ "TimeoutSec=7s", 6, F(7 * SEC) },
+	{ "TimeoutSec=0", 6, F(CONF_USEC_INFINITY) },
+	{ "WatchdogSec=20s", 7, F(20 * SEC) },
+	{ "KillSignal=SIGINT", 8, SIGINT },
+	{ "KillSignal=HUP", 8, SIGHUP },
+	{ "KillSignal=9", 8, 9 },
+	{ "SendSIGKILL=no", 9, 0 },
+	{ "SendSIGKILL=off\nSendSIGKILL=", 9, 1 },
+	{ "KillMode=mixed", 10, KILL_MIXED },
+	{ "KillMode=process", 10, KILL_PROCESS },
+	{ "KillMode=none", 10, KILL_NONE },
+	{ "KillMode=control-group", 10, KILL_CONTROL_GROUP },
+	{ "NotifyAccess=none", 11, NOTIFY_NONE },
+	{ "NotifyAccess=main", 11, NOTIFY_MAIN },
+	{ "NotifyAccess=exec", 11, NOTIFY_EXEC },
+	{ "NotifyAccess=all", 11, NOTIFY_ALL },
+	{ "FileDescriptorStoreMax=16", 12, 16 },
+	{ "FileDescriptorStoreMax=4096", 12, 4096 },
+	{ "FileDescriptorStorePreserve=no", 13, 0 },
+	{ "FileDescriptorStorePreserve=restart", 13, 1 },
+	{ "FileDescriptorStorePreserve=yes", 13, 2 },
+	{ "FileDescriptorStorePreserve=false", 13, 0 },
+	{ "FileDescriptorStorePreserve=on", 13, 2 },
+	{ "StandardInput=socket", 14, STDIN_SOCKET },
+	{ "StandardInput=null", 14, STDIN_NULL },
+	{ "StandardOutput=null", 15, STDOUT_NULL },
+	{ "StandardOutput=journal", 15, STDOUT_JOURNAL },
+	{ "StandardOutput=journal+console", 15, STDOUT_JOURNAL },
+	{ "StandardOutput=kmsg", 15, STDOUT_JOURNAL },
+	{ "StandardOutput=socket", 15, STDOUT_SOCKET },
+	{ "StandardOutput=inherit", 15, STDOUT_INHERIT },
+	{ "StandardError=null", 16, STDOUT_NULL },
+	{ "StandardError=journal", 16, STDOUT_JOURNAL },
+	{ "RestartMode=overlap", 17, 1 },
+	{ "RestartMode=normal", 17, 0 },
+	{ "RestartMode=direct", 17, 0 },
+	{ "StartLimitInterval=5s", 18, F(5 * SEC) },
+	{ "StartLimitBurst=9", 19, 9 },
+};
+
+static long long scalar_value(const struct svc_conf *s, int field)
+{
+	switch (field) {
+	case 0: return s->type;
+	case 1: return s->restart;
+	case 2: return F(s->restart_usec);
+	case 3: return s->restart_steps;
+	case 4: return F(s->restart_max_delay_usec);
+	case 5: return F(s->timeout_start_usec);
+	case 6: return F(s->timeout_stop_usec);
+	case 7: return F(s->watchdog_usec);
+	case 8: return s->kill_signal;
+	case 9: return s->send_sigkill;
+	case 10: return s->kill_mode;
+	case 11: return s->notify_access;
+	case 12: return s->fdstore_max;
+	case 13: return s->fdstore_preserve;
+	case 14: return s->std_input;
+	case 15: return s->std_output;
+	case 16: return s->std_error;
+	case 17: return s->restart_mode_overlap;
+	case 18: return F(s->start_limit_interval_usec);
+	case 19: return s->start_limit_burst;
+	}
+	return -1;
+}
+
+Test(service, scalar_directives, .timeout = 10)
+{
+	for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
+		struct unit_conf c;
+
+		load_svc(scalars[i].text, &c);
+		cr_expect_eq(scalar_value(&c.svc, scalars[i].field), scalars[i].want, "'%s': got %lld",
+			     scalars[i].text, scalar_value(&c.svc, scalars[i].field));
+		conf_free(&c);
+	}
+}
+
+static const struct {
+	const char *text;
+	const char *msg; /* part of the error */
+} service_errors[] = {
+	{ "Type=forking", "bad value for Type=: 'forking': Type=forking is unsupported" },
+	{ "Type=dbus", "unsupported" },
+	{ "Type=idle", "unsupported" },
+	{ "Type=notify-reload", "unsupported" },
+	{ "Type=weird", "bad value for Type=: 'weird'" },
+	{ "Restart=maybe", "Restart=: 'maybe'" },
+	{ "RestartSec=-1", "RestartSec=: '-1'" },
+	{ "RestartSteps=x", "RestartSteps=: 'x'" },
+	{ "RestartMaxDelaySec=x", "RestartMaxDelaySec=" },
+	{ "TimeoutStartSec=1x", "TimeoutStartSec=" },
+	{ "TimeoutStopSec=foo", "TimeoutStopSec=" },
+	{ "TimeoutSec=foo", "TimeoutSec=" },
+	{ "WatchdogSec=x", "WatchdogSec=" },
+	{ "KillSignal=SIGFOO", "KillSignal=: 'SIGFOO'" },
+	{ "KillSignal=0", "KillSignal=" },
+	{ "SendSIGKILL=maybe", "SendSIGKILL=: 'maybe'" },
+	{ "KillMode=all", "KillMode=: 'all'" },
+	{ "NotifyAccess=some", "NotifyAccess=" },
+	{ "FileDescriptorStoreMax=4097", "FileDescriptorStoreMax=: '4097'" },
+	{ "FileDescriptorStoreMax=-1", "FileDescriptorStoreMax=" },
+	{ "FileDescriptorStorePreserve=sometimes", "FileDescriptorStorePreserve=" },
+	{ "StandardInput=tty", "StandardInput=: 'tty'" },
+	{ "StandardOutput=tty", "StandardOutput=: 'tty'" },
+	{ "StandardOutput=file:rel/path", "StandardOutput=: 'file:rel/path'" },
+	{ "StandardError=wat", "StandardError=" },
+	{ "RestartMode=fast", "RestartMode=" },
+	{ "Environment=1A=b", "Environment=: '1A=b'" },
+	{ "Environment=NOEQUALS", "Environment=" },
+	{ "Environment=\"A=b", "Environment=" },
+	{ "Environment=A-B=c", "Environment=" },
+	{ "WorkingDirectory=relative", "WorkingDirectory=: 'relative'" },
+	{ "WorkingDirectory=-relative", "WorkingDirectory=" },
+	{ "User=a b", "User=: 'a b'" },
+	{ "Group=a:b", "Group=" },
+	{ "Sockets=a.service", "Sockets=: 'a.service'" },
+	{ "OpenFile=relative", "OpenFile=: 'relative'" },
+	{ "OpenFile=/a:b:c:d", "OpenFile=" },
+	{ "OpenFile=/a:b:bogus", "OpenFile=" },
+	{ "OpenFile=/a:b:append,append", "OpenFile=" },
+	{ "OpenFile=/a:b:read-only,append", "OpenFile=" },
+	{ "OpenFile=/a:b:read-only,truncate", "OpenFile=" },
+	{ "OpenFile=/a:b\x01:", "OpenFile=" },
+	{ "OpenFile=/", "OpenFile=" },
+};
+
+Test(service, bad_values, .timeout = 10)
+{
+	for (size_t i = 0; i < sizeof(service_errors) / sizeof(service_errors[0]); i++) {
+		char text[512];
+		struct unit_conf c;
+
+		snprintf(text, sizeof(text), "[Service]\nExecStart=/bin/true\n%s\n", service_errors[i].text);
+		if (load("a.service", text, &c) == 0) {
+			cr_expect_fail("'%s' accepted", service_errors[i].text);
+			conf_free(&c);
+			continue;
+		}
+		cr_expect(strncmp(err, "/u/x:3: ", 8) == 0, "'%s': err '%s'", service_errors[i].text, err);
+		cr_expect(strstr(err, service_errors[i].msg), "'%s': err '%s'", service_errors[i].text, err);
+	}
+	expect_fail("a.service", "[Service]\nExecStart=/bin/true\nRestart=always\nType=oneshot\n",
+		    "/u/x:3: Restart=always is not allowed for Type=oneshot");
+	expect_fail("a.service", "[Service]\nType=oneshot\nExecStart=/bin/true\nRestart=on-success\n",
+		    "/u/x:4: Restart=on-success is not allowed for Type=oneshot");
+}
+
+Test(service, environment, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("Environment=\"A=b c\" D=e\nEnvironment=F='g h' I=\nEnvironment=D=replaced\n"
+		 "Environment=J=\\x41\\n K=$HOME", &c);
+	cr_assert_eq(c.svc.n_environment, 6);
+	cr_expect_str_eq(c.svc.environment[0], "A=b c");
+	cr_expect_str_eq(c.svc.environment[1], "D=replaced");
+	cr_expect_str_eq(c.svc.environment[2], "F=g h");
+	cr_expect_str_eq(c.svc.environment[3], "I=");
+	cr_expect_str_eq(c.svc.environment[4], "J=A\n");
+	cr_expect_str_eq(c.svc.environment[5], "K=$HOME");
+	cr_expect_null(c.svc.environment[6]);
+	conf_free(&c);
+
+	load_svc("Environment=A=1\nEnvironment=\nEnvironment=B=2", &c);
+	cr_assert_eq(c.svc.n_environment, 1);
+	cr_expect_str_eq(c.svc.environment[0], "B=2");
+	conf_free(&c);
+}
+
+Test(service, working_directory_user_group, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("WorkingDirectory=/srv/app\nUser=www-data\nGroup=1000", &c);
+	cr_expect_str_eq(c.svc.working_directory, "/srv/app");
+	cr_expect(!c.svc.working_directory_missing_ok);
+	cr_expect_str_eq(c.svc.user, "www-data");
+	cr_expect_str_eq(c.svc.group, "1000");
+	conf_free(&c);
+
+	load_svc("WorkingDirectory=-/maybe\nUser=nobody\nUser=", &c);
+	cr_expect_str_eq(c.svc.working_directory, "/maybe");
+	cr_expect(c.svc.working_directory_missing_ok);
+	cr_expect_null(c.svc.user);
+	conf_free(&c);
+
+	load_svc("WorkingDirectory=~", &c);
+	cr_expect_str_eq(c.svc.working_directory, "~");
+	conf_free(&c);
+
+	load_svc("WorkingDirectory=/x\nWorkingDirectory=", &c);
+	cr_expect_null(c.svc.working_directory);
+	conf_free(&c);
+}
+
+Test(service, sockets, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("Sockets=a.socket b.socket\nSockets=c.socket", &c);
+	cr_assert_eq(c.svc.n_sockets, 3);
+	cr_expect_str_eq(c.svc.sockets[2], "c.socket");
+	cr_expect_null(c.svc.sockets[3]);
+	conf_free(&c);
+	load_svc("Sockets=a.socket\nSockets=\nSockets=d.socket", &c);
+	cr_assert_eq(c.svc.n_sockets, 1);
+	cr_expect_str_eq(c.svc.sockets[0], "d.socket");
+	conf_free(&c);
+}
+
+Test(service, open_file, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("OpenFile=/etc/hosts\nOpenFile=/proc/1/ns/mnt\nOpenFile=/var/log/x.log:log:append,graceful\n"
+		 "OpenFile=/dir/:d:read-only\nOpenFile=/data/db::truncate", &c);
+	cr_assert_eq(c.svc.n_open_files, 5);
+	cr_expect_str_eq(c.svc.open_files[0].path, "/etc/hosts");
+	cr_expect_str_eq(c.svc.open_files[0].fdname, "hosts");
+	cr_expect_eq(c.svc.open_files[0].flags, 0);
+	cr_expect_str_eq(c.svc.open_files[1].fdname, "mnt");
+	cr_expect_str_eq(c.svc.open_files[2].path, "/var/log/x.log");
+	cr_expect_str_eq(c.svc.open_files[2].fdname, "log");
+	cr_expect_eq(c.svc.open_files[2].flags, OPENFILE_APPEND | OPENFILE_GRACEFUL);
+	cr_expect_eq(c.svc.open_files[3].flags, OPENFILE_READ_ONLY);
+	cr_expect_str_eq(c.svc.open_files[4].fdname, "db");
+	cr_expect_eq(c.svc.open_files[4].flags, OPENFILE_TRUNCATE);
+	conf_free(&c);
+
+	load_svc("OpenFile=/a\nOpenFile=\nOpenFile=/b", &c);
+	cr_assert_eq(c.svc.n_open_files, 1);
+	cr_expect_str_eq(c.svc.open_files[0].path, "/b");
+	conf_free(&c);
+}
+
+Test(service, std_output_files, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("StandardOutput=file:/var/log/out\nStandardError=append:/var/log/err", &c);
+	cr_expect_eq(c.svc.std_output, STDOUT_FILE);
+	cr_expect_str_eq(c.svc.std_output_path, "/var/log/out");
+	cr_expect_eq(c.svc.std_error, STDOUT_APPEND);
+	cr_expect_str_eq(c.svc.std_error_path, "/var/log/err");
+	conf_free(&c);
+
+	load_svc("StandardOutput=file:/x\nStandardOutput=null", &c);
+	cr_expect_eq(c.svc.std_output, STDOUT_NULL);
+	cr_expect_null(c.svc.std_output_path);
+	conf_free(&c);
+}
+
+/* ------------------------------------------------------------- [Socket] */
+
+Test(socket, defaults, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_sock("", &c);
+	cr_expect_eq(c.kind, UNIT_SOCKET);
+	cr_assert_eq(c.sock.n_listen, 1);
+	cr_expect_eq(c.sock.listen[0].kind, LISTEN_STREAM);
+	cr_expect_str_eq(c.sock.listen[0].address, "8080");
+	cr_expect_eq(c.sock.listen[0].line, 2);
+	cr_expect_null(c.sock.fdname);
+	cr_expect_null(c.sock.service);
+	cr_expect_eq(c.sock.backlog, 4096);
+	cr_expect_eq(c.sock.socket_mode, 0666);
+	cr_expect_eq(c.sock.directory_mode, 0755);
+	cr_expect_null(c.sock.socket_user);
+	cr_expect(!c.sock.reuse_port && !c.sock.free_bind && !c.sock.keep_alive);
+	cr_expect(!c.sock.no_delay && !c.sock.accept && !c.sock.pass_credentials);
+	cr_expect_eq(c.sock.bind_ipv6_only, BIND_IPV6_DEFAULT);
+	cr_expect_eq(c.sock.max_connections, 64);
+	cr_expect_eq(c.sock.max_connections_per_source, 64);
+	cr_expect_eq(c.sock.trigger_limit_interval_usec, 2 * SEC);
+	cr_expect_eq(c.sock.trigger_limit_burst, 20);
+	cr_expect(!c.sock.remove_on_stop);
+	conf_free(&c);
+}
+
+Test(socket, listen_kinds_and_reset, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_sock("ListenDatagram=127.0.0.1:53\nListenSequentialPacket=/run/x.sock\n"
+		  "ListenFIFO=/run/x.fifo\nListenStream=[::1]:80\nListenStream=@abstract", &c);
+	cr_assert_eq(c.sock.n_listen, 6);
+	cr_expect_eq(c.sock.listen[1].kind, LISTEN_DATAGRAM);
+	cr_expect_str_eq(c.sock.listen[1].address, "127.0.0.1:53");
+	cr_expect_eq(c.sock.listen[1].line, 3);
+	cr_expect_eq(c.sock.listen[2].kind, LISTEN_SEQPACKET);
+	cr_expect_eq(c.sock.listen[3].kind, LISTEN_FIFO);
+	cr_expect_str_eq(c.sock.listen[4].address, "[::1]:80");
+	cr_expect_str_eq(c.sock.listen[5].address, "@abstract");
+	conf_free(&c);
+
+	/* An empty assignment of any Listen*= clears them all. */
+	load_sock("ListenFIFO=/run/f\nListenDatagram=\nListenStream=9090", &c);
+	cr_assert_eq(c.sock.n_listen, 1);
+	cr_expect_str_eq(c.sock.listen[0].address, "9090");
+	conf_free(&c);
+
+	expect_fail("a.socket", "[Unit]\nDescription=x\n[Socket]\nBacklog=5\n", "/u/x:3: socket unit has no Listen");
+	expect_fail("a.socket", "[Socket]\nListenStream=80\nListenStream=\n", "/u/x:1: socket unit has no Listen");
+}
+
+Test(socket, options, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_sock("FileDescriptorName=web\nService=worker.service\nBacklog=128\nSocketMode=0600\n"
+		  "DirectoryMode=0700\nSocketUser=www\nSocketGroup=www\nReusePort=yes\nFreeBind=true\n"
+		  "KeepAlive=on\nNoDelay=1\nPassCredentials=yes\nBindIPv6Only=ipv6-only\n"
+		  "MaxConnections=10\nTriggerLimitIntervalSec=5s\nTriggerLimitBurst=7\nRemoveOnStop=yes", &c);
+	cr_expect_str_eq(c.sock.fdname, "web");
+	cr_expect_str_eq(c.sock.service, "worker.service");
+	cr_expect_eq(c.sock.backlog, 128);
+	cr_expect_eq(c.sock.socket_mode, 0600);
+	cr_expect_eq(c.sock.directory_mode, 0700);
+	cr_expect_str_eq(c.sock.socket_user, "www");
+	cr_expect_str_eq(c.sock.socket_group, "www");
+	cr_expect(c.sock.reuse_port && c.sock.free_bind && c.sock.keep_alive);
+	cr_expect(c.sock.no_delay && c.sock.pass_credentials && c.sock.remove_on_stop);
+	cr_expect(!c.sock.accept);
+	cr_expect_eq(c.sock.bind_ipv6_only, BIND_IPV6_ONLY);
+	cr_expect_eq(c.sock.max_connections, 10);
+	cr_expect_eq(c.sock.max_connections_per_source, 10);
+	cr_expect_eq(c.sock.trigger_limit_interval_usec, 5 * SEC);
+	cr_expect_eq(c.sock.trigger_limit_burst, 7);
+	conf_free(&c);
+
+	load_sock("BindIPv6Only=both\nMaxConnectionsPerSource=3", &c);
+	cr_expect_eq(c.sock.bind_ipv6_only, BIND_IPV6_BOTH);
+	cr_expect_eq(c.sock.max_connections_per_source, 3);
+	conf_free(&c);
+
+	load_sock("Accept=yes", &c);
+	cr_expect(c.sock.accept);
+	cr_expect_eq(c.sock.trigger_limit_burst, 200);
+	conf_free(&c);
+
+	load_sock("Accept=yes\nTriggerLimitBurst=30", &c);
+	cr_expect_eq(c.sock.trigger_limit_burst, 30);
+	conf_free(&c);
+
+	load_sock("FileDescriptorName=x\nFileDescriptorName=", &c);
+	cr_expect_null(c.sock.fdname);
+	conf_free(&c);
+}
+
+static const struct {
+	const char *text;
+	const char *msg;
+} socket_errors[] = {
+	{ "ListenStream=0", "ListenStream=: '0'" },
+	{ "ListenStream=70000", "ListenStream=" },
+	{ "ListenStream=host:", "ListenStream=" },
+	{ "ListenStream=[::1]", "ListenStream=" },
+	{ "ListenStream=relative/path", "ListenStream=" },
+	{ "ListenDatagram=:53", "ListenDatagram=" },
+	{ "ListenSequentialPacket=127.0.0.1:80", "ListenSequentialPacket=" },
+	{ "ListenFIFO=fifo", "ListenFIFO=: 'fifo'" },
+	{ "FileDescriptorName=a:b", "FileDescriptorName=: 'a:b'" },
+	{ "FileDescriptorName=tab\there", "FileDescriptorName=" },
+	{ "Service=worker.socket", "Service=: 'worker.socket'" },
+	{ "Backlog=-5", "Backlog=" },
+	{ "SocketMode=0999", "SocketMode=: '0999'" },
+	{ "SocketMode=17777", "SocketMode=" },
+	{ "DirectoryMode=rwx", "DirectoryMode=" },
+	{ "SocketUser=a b", "SocketUser=" },
+	{ "ReusePort=2", "ReusePort=" },
+	{ "FreeBind=x", "FreeBind=" },
+	{ "KeepAlive=x", "KeepAlive=" },
+	{ "NoDelay=x", "NoDelay=" },
+	{ "PassCredentials=x", "PassCredentials=" },
+	{ "Accept=x", "Accept=" },
+	{ "RemoveOnStop=x", "RemoveOnStop=" },
+	{ "BindIPv6Only=never", "BindIPv6Only=" },
+	{ "MaxConnections=0", "MaxConnections=" },
+	{ "MaxConnectionsPerSource=x", "MaxConnectionsPerSource=" },
+	{ "TriggerLimitIntervalSec=x", "TriggerLimitIntervalSec=" },
+	{ "TriggerLimitBurst=x", "TriggerLimitBurst=" },
+};
+
+Test(socket, bad_values, .timeout = 10)
+{
+	for (size_t i = 0; i < sizeof(socket_errors) / sizeof(socket_errors[0]); i++) {
+		char text[512];
+		struct unit_conf c;
+
+		snprintf(text, sizeof(text), "[Socket]\nListenStream=80\n%s\n", socket_errors[i].text);
+		if (load("a.socket", text, &c) == 0) {
+			cr_expect_fail("'%s' accepted", socket_errors[i].text);
+			conf_free(&c);
+			continue;
+		}
+		cr_expect(strncmp(err, "/u/x:3: ", 8) == 0, "'%s': err '%s'", socket_errors[i].text, err);
+		cr_expect(strstr(err, socket_errors[i].msg), "'%s': err '%s'", socket_errors[i].text, err);
+	}
+	expect_fail("a.socket", "[Socket]\nListenStream=80\nAccept=yes\nService=x.service\n",
+		    "/u/x:1: Service= cannot be used with Accept=yes");
+}
+
+Test(socket, service_keys_warn_in_socket, .timeout = 10)
+{
+	struct unit_conf c;
+
+	cr_assert_eq(load("a.socket", "[Socket]\nListenStream=80\nExecStartPre=/bin/x\n[Service]\nType=simple\n",
+			  &c), 0, "%s", err);
+	cr_expect_eq(dl.n_warn, 2, "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:3: ExecStartPre= in section [Socket] is not supported"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:4: unknown section [Service]"), "%s", dl.text);
+	conf_free(&c);
+}
+
+/* A realistic unit from end to end, with quoting and continuation. */
+Test(service, full_unit, .timeout = 10)
+{
+	struct unit_conf c;
+
+	cr_assert_eq(load("worker.service",
+			  "# worker\n[Unit]\nDescription=Worker\nRequires=worker.socket\nAfter=worker.socket\n\n"
+			  "[Service]\nType=notify\nExecStart=/usr/bin/worker --name \"my worker\" \\\n"
+			  "    --level=3 \\\n"
+			  "    # a comment in the middle\n"
+			  "    '--path=/a b'\n"
+			  "Environment=\"GREETING=hello world\" MODE=fast\nRestart=on-failure\nRestartSec=1.5s\n"
+			  "FileDescriptorStoreMax=8\nNotifyAccess=main\nWatchdogSec=30s\n"
+			  "[Install]\nWantedBy=multi-user.target\n", &c), 0, "%s", err);
+	cr_assert_eq(c.svc.n_exec_start, 1);
+	cr_expect_eq(c.svc.exec_start[0].line, 9);
+	cr_assert_eq(c.svc.exec_start[0].argc, 5);
+	cr_expect_str_eq(c.svc.exec_start[0].argv[2], "my worker");
+	cr_expect_str_eq(c.svc.exec_start[0].argv[3], "--level=3");
+	cr_expect_str_eq(c.svc.exec_start[0].argv[4], "--path=/a b");
+	cr_expect_eq(c.svc.restart_usec, 1500000);
+	cr_expect_eq(c.svc.type, SVC_TYPE_NOTIFY);
+	cr_expect_eq(c.svc.n_environment, 2);
+	conf_free(&c);
+}

@@ -199,9 +199,12 @@ static int job_check(struct job *j)
 		}
 		return 0;
 	}
-	/* start / restart */
+	/* start / restart. A Type=simple service is "running" from fork on, but
+	 * the job waits until exec has succeeded (the status pipe closed), so
+	 * that a missing binary fails the start instead of reporting success. */
 	bool fresh = s->generation > j->gen0;
-	if (s->state == SVC_RUNNING && (fresh || j->type == PROTO_START)) {
+	bool exec_known = s->exec_fd < 0 && s->result != RES_EXEC;
+	if (s->state == SVC_RUNNING && exec_known && (fresh || j->type == PROTO_START)) {
 		reply_ok(j->c, j->id, "");
 		return 1;
 	}

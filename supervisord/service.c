@@ -171,7 +171,9 @@ static void fail_start(struct unit *u, enum svc_result res, const char *msg)
 static void exec_watch_cb(uv_poll_t *h, int status, int events);
 
 /* Start-rate limit (StartLimitIntervalSec=/StartLimitBurst=): returns true
- * and records this start if it is allowed. */
+ * and records this start if it is allowed. Unlike systemd, only automatic
+ * starts (Restart= and socket activation) count: an operator may restart a
+ * service as often as they like, which zero-loss restarts rely on. */
 static bool start_limit_ok(struct unit *u)
 {
 	struct service *s = &u->svc;
@@ -191,13 +193,13 @@ static bool start_limit_ok(struct unit *u)
 	return true;
 }
 
-static void spawn_main(struct unit *u)
+static void spawn_main(struct unit *u, bool automatic)
 {
 	struct service *s = &u->svc;
 	const struct svc_conf *c = &u->conf->svc;
 	char err[SVC_ERROR_MAX];
 
-	if (!start_limit_ok(u)) {
+	if (automatic && !start_limit_ok(u)) {
 		fail_start(u, RES_START_LIMIT, "start request repeated too quickly (StartLimitBurst=)");
 		return;
 	}
@@ -273,6 +275,8 @@ static void handle_exec_status(struct unit *u)
 	if (s->state == SVC_STARTING && u->conf->svc.type == SVC_TYPE_EXEC) {
 		disarm_timer(u);
 		set_state(u, SVC_RUNNING);
+	} else {
+		unit_state_changed(u); /* a start job may have waited for exec */
 	}
 }
 
@@ -282,7 +286,7 @@ static void exec_watch_cb(uv_poll_t *h, int status, int events)
 	handle_exec_status(u);
 }
 
-int svc_start(struct unit *u, char *err, size_t errlen)
+static int start_request(struct unit *u, bool automatic, char *err, size_t errlen)
 {
 	struct service *s = &u->svc;
 	if (!u->conf) {
@@ -299,13 +303,13 @@ int svc_start(struct unit *u, char *err, size_t errlen)
 	case SVC_FAILED:
 		/* An explicit start is the operator's decision: it clears the rate
 		 * limit that a crash loop may have hit. */
-		if (s->result == RES_START_LIMIT)
+		if (s->result == RES_START_LIMIT && !automatic)
 			s->start_ring_n = 0;
-		spawn_main(u);
+		spawn_main(u, automatic);
 		return 0;
 	case SVC_AUTO_RESTART:
 		disarm_timer(u);
-		spawn_main(u);
+		spawn_main(u, automatic);
 		return 0;
 	case SVC_STARTING:
 	case SVC_RUNNING:
@@ -316,6 +320,11 @@ int svc_start(struct unit *u, char *err, size_t errlen)
 	}
 	snprintf(err, errlen, "%s: unexpected state", u->name);
 	return -EINVAL;
+}
+
+int svc_start(struct unit *u, char *err, size_t errlen)
+{
+	return start_request(u, false, err, errlen);
 }
 
 static void begin_stop(struct unit *u)
@@ -380,7 +389,7 @@ void svc_on_activation(struct unit *u)
 	if (!u->conf || svc_is_active(u) || u->svc.state == SVC_AUTO_RESTART)
 		return;
 	log_info("%s: activated by its socket", u->name);
-	if (svc_start(u, err, sizeof err) < 0)
+	if (start_request(u, true, err, sizeof err) < 0)
 		log_err("%s", err);
 }
 
@@ -467,7 +476,7 @@ void svc_on_exit(struct unit *u, int st)
 
 	if (was == SVC_STOPPING && res == RES_SUCCESS) {
 		if (s->want_up && !shutting_down) {
-			spawn_main(u);
+			spawn_main(u, false);
 			return;
 		}
 		s->error[0] = '\0';
@@ -485,7 +494,7 @@ void svc_on_exit(struct unit *u, int st)
 		return;
 	}
 	if (was == SVC_STOPPING && s->want_up && !shutting_down) {
-		spawn_main(u);
+		spawn_main(u, false);
 		return;
 	}
 	s->want_up = false;
@@ -533,7 +542,7 @@ static void timer_cb(uv_timer_t *t)
 		if (s->state != SVC_AUTO_RESTART)
 			break;
 		s->restarts++;
-		spawn_main(u);
+		spawn_main(u, true);
 		break;
 	case TMR_NONE:
 	case TMR__MAX:

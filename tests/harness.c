@@ -1,19 +1,492 @@
+/*
+ * harness.c - see harness.h.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "harness.h"
 
-int harness_count_fds(int pid)
+void h_msleep(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+long long h_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool h_alive(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+void hd_init(struct hd *d)
+{
+	memset(d, 0, sizeof *d);
+	snprintf(d->dir, sizeof d->dir, "/tmp/supd-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
+	snprintf(d->units, sizeof d->units, "%s/units", d->dir);
+	snprintf(d->rt, sizeof d->rt, "%s/rt", d->dir);
+	snprintf(d->log, sizeof d->log, "%s/daemon.log", d->dir);
+	cr_assert_eq(mkdir(d->units, 0755), 0);
+}
+
+void hd_unit(struct hd *d, const char *name, const char *fmt, ...)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/%s", d->units, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+void hd_start(struct hd *d)
+{
+	int logfd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	cr_assert(logfd >= 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(logfd, 2);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		/* The test runner's descriptors must not reach the daemon. */
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execl(H_DAEMON, H_DAEMON, "-u", d->units, "-r", d->rt, (char *)NULL);
+		_exit(127);
+	}
+	close(logfd);
+	d->pid = pid;
+	char sock[400];
+	snprintf(sock, sizeof sock, "%s/control.sock", d->rt);
+	long long end = h_now_ms() + 10000;
+	while (h_now_ms() < end) {
+		if (access(sock, F_OK) == 0 && hd_ctl(d, NULL, 0, "status", NULL) == 0)
+			return;
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			d->pid = 0;
+			cr_assert_fail("supervisord exited during start-up (status 0x%x); see %s", st, d->log);
+		}
+		h_msleep(20);
+	}
+	cr_assert_fail("supervisord did not answer within 10 s; see %s", d->log);
+}
+
+static void rm_rf(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		DIR *dir = opendir(path);
+		if (dir) {
+			struct dirent *e;
+			while ((e = readdir(dir))) {
+				if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+					continue;
+				char sub[1024];
+				snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+				rm_rf(sub);
+			}
+			closedir(dir);
+		}
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+int hd_stop(struct hd *d)
+{
+	int result = -1;
+	if (d->pid > 0) {
+		kill(d->pid, SIGTERM);
+		long long end = h_now_ms() + 15000;
+		int st;
+		while (h_now_ms() < end) {
+			pid_t r = waitpid(d->pid, &st, WNOHANG);
+			if (r == d->pid) {
+				result = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+				break;
+			}
+			h_msleep(10);
+		}
+		if (result < 0) {
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &st, 0);
+		}
+		d->pid = 0;
+	}
+	if (getenv("SUPD_TEST_KEEP")) {
+		fprintf(stderr, "keeping %s\n", d->dir);
+		return result;
+	}
+	rm_rf(d->dir);
+	return result;
+}
+
+int hd_ctl(struct hd *d, char *out, size_t outlen, ...)
+{
+	const char *argv[64];
+	int n = 0;
+	argv[n++] = H_SUPCTL;
+	argv[n++] = "-r";
+	argv[n++] = d->rt;
+	va_list ap;
+	va_start(ap, outlen);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) && n < 62)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execv(H_SUPCTL, (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	size_t got = 0;
+	char sink[4096];
+	long long end = h_now_ms() + 30000;
+	for (;;) {
+		int left = (int)(end - h_now_ms());
+		if (left <= 0)
+			break;
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		if (poll(&pfd, 1, left) <= 0)
+			break;
+		ssize_t r;
+		if (out && got + 1 < outlen)
+			r = read(p[0], out + got, outlen - got - 1);
+		else
+			r = read(p[0], sink, sizeof sink);
+		if (r <= 0)
+			break;
+		if (out && got + 1 < outlen)
+			got += (size_t)r;
+	}
+	if (out && outlen)
+		out[got] = '\0';
+	close(p[0]);
+	int st;
+	while (h_now_ms() < end) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		h_msleep(5);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Find "key": in a flat JSON object text and copy its value. */
+static int json_field(const char *obj, const char *key, char *out, size_t outlen)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	const char *p = strstr(obj, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	size_t n = 0;
+	if (*p == '"') {
+		p++;
+		while (*p && *p != '"' && n + 1 < outlen) {
+			if (*p == '\\' && p[1])
+				p++;
+			out[n++] = *p++;
+		}
+	} else {
+		while (*p && *p != ',' && *p != '}' && n + 1 < outlen)
+			out[n++] = *p++;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+int hd_unit_info(struct hd *d, const char *unit, char *state, size_t statelen, int *pid, int *restarts,
+		 char *status, size_t statuslen)
+{
+	static char out[65536];
+	if (hd_ctl(d, out, sizeof out, "status", "--json", unit, NULL) != 0)
+		return -1;
+	char tmp[64];
+	if (state && json_field(out, "state", state, statelen) < 0)
+		return -1;
+	if (pid) {
+		if (json_field(out, "pid", tmp, sizeof tmp) < 0)
+			return -1;
+		*pid = atoi(tmp);
+	}
+	if (restarts) {
+		if (json_field(out, "restarts", tmp, sizeof tmp) < 0)
+			return -1;
+		*restarts = atoi(tmp);
+	}
+	if (status && json_field(out, "status", status, statuslen) < 0)
+		return -1;
+	return 0;
+}
+
+int hd_wait_state(struct hd *d, const char *unit, const char *state, int ms)
+{
+	long long end = h_now_ms() + ms;
+	char st[64];
+	do {
+		if (hd_unit_info(d, unit, st, sizeof st, NULL, NULL, NULL, 0) == 0 && !strcmp(st, state))
+			return 0;
+		h_msleep(20);
+	} while (h_now_ms() < end);
+	return -1;
+}
+
+bool hd_log_has(struct hd *d, const char *needle)
+{
+	FILE *f = fopen(d->log, "r");
+	if (!f)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof line, f))
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
+int h_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof sa;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &l) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+int h_count_fds(pid_t pid)
 {
 	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/fd", pid);
-	DIR *d = opendir(path);
-	if (!d)
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	DIR *dir = opendir(path);
+	if (!dir)
 		return -1;
 	int n = 0;
 	struct dirent *e;
-	while ((e = readdir(d)))
+	while ((e = readdir(dir)))
 		if (e->d_name[0] != '.')
 			n++;
-	closedir(d);
-	return n - 1; /* the DIR's own fd when pid is us; callers compare deltas */
+	closedir(dir);
+	if (pid == getpid())
+		n--; /* the DIR's own descriptor */
+	return n;
+}
+
+void h_list_fds(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	size_t used = 0;
+	buf[0] = '\0';
+	DIR *dir = opendir(path);
+	if (!dir)
+		return;
+	struct dirent *e;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char link[600], target[512];
+		snprintf(link, sizeof link, "%s/%s", path, e->d_name);
+		ssize_t n = readlink(link, target, sizeof target - 1);
+		target[n > 0 ? n : 0] = '\0';
+		int w = snprintf(buf + used, len - used, "%s:%s\n", e->d_name, target);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+	closedir(dir);
+}
+
+static int do_request(int fd, const struct sockaddr *sa, socklen_t salen, char *out, size_t outlen,
+		      int timeout_ms)
+{
+	long long end = h_now_ms() + timeout_ms;
+	int r = connect(fd, sa, salen);
+	if (r < 0 && errno != EINPROGRESS)
+		return -errno;
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	if (r < 0) {
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		int err = 0;
+		socklen_t el = sizeof err;
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err)
+			return -err;
+	}
+	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+	if (send(fd, req, sizeof req - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof req - 1))
+		return -errno ? -errno : -EIO;
+	size_t got = 0;
+	for (;;) {
+		int left = (int)(end - h_now_ms());
+		if (left <= 0)
+			return -ETIMEDOUT;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, left) <= 0)
+			return -ETIMEDOUT;
+		ssize_t n = recv(fd, out + got, outlen - got - 1, 0);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got + 1 >= outlen)
+			break;
+	}
+	out[got] = '\0';
+	return got ? (int)got : -ECONNRESET;
+}
+
+int h_http_get(int port, char *out, size_t outlen, int timeout_ms)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int r = do_request(fd, (struct sockaddr *)&sa, sizeof sa, out, outlen, timeout_ms);
+	close(fd);
+	return r;
+}
+
+int h_unix_get(const char *path, char *out, size_t outlen, int timeout_ms)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	int r = do_request(fd, (struct sockaddr *)&sa, sizeof sa, out, outlen, timeout_ms);
+	close(fd);
+	return r;
+}
+
+static volatile sig_atomic_t load_stop;
+
+static void load_stop_handler(int sig)
+{
+	load_stop = 1;
+}
+
+void h_load_start(struct h_load *l, int port, int max_ms)
+{
+	int p[2];
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		signal(SIGUSR1, load_stop_handler);
+		struct h_load_result res = { 0 };
+		long long end = h_now_ms() + max_ms;
+		char buf[1024];
+		while (!load_stop && h_now_ms() < end) {
+			struct timespec a, b;
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			int r = h_http_get(port, buf, sizeof buf, 5000);
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			long us = (b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000;
+			if (load_stop && r < 0)
+				break; /* interrupted by the stop signal: not a failure */
+			if (r > 0 && strstr(buf, "pid")) {
+				res.ok++;
+			} else {
+				if (!res.failed)
+					snprintf(res.first_error, sizeof res.first_error, "%s",
+						 r < 0 ? strerror(-r) : "bad answer");
+				res.failed++;
+			}
+			if (us > res.max_latency_us)
+				res.max_latency_us = us;
+		}
+		ssize_t w = write(p[1], &res, sizeof res);
+		_exit(w == (ssize_t)sizeof res ? 0 : 1);
+	}
+	close(p[1]);
+	l->pid = pid;
+	l->result_fd = p[0];
+}
+
+void h_load_stop(struct h_load *l, struct h_load_result *res)
+{
+	memset(res, 0, sizeof *res);
+	kill(l->pid, SIGUSR1);
+	struct pollfd pfd = { .fd = l->result_fd, .events = POLLIN };
+	if (poll(&pfd, 1, 20000) > 0) {
+		ssize_t n = read(l->result_fd, res, sizeof *res);
+		if (n != (ssize_t)sizeof *res)
+			res->failed = -1;
+	} else {
+		res->failed = -1;
+		kill(l->pid, SIGKILL);
+	}
+	int st;
+	waitpid(l->pid, &st, 0);
+	close(l->result_fd);
 }

@@ -1,0 +1,304 @@
+/*
+ * test_foundation.c - the real supervisord, real workers, real sockets:
+ * exec-time descriptor passing (sd_listen_fds), socket activation, restart
+ * under load, bad input, and shutdown. Every test checks the descriptors of
+ * the daemon and of its workers.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define SDWORKER H_WORKERS "/sdworker"
+
+static char *slurp(const char *path)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static char *wait_file(const char *path, int ms)
+{
+	long long end = h_now_ms() + ms;
+	do {
+		if (access(path, F_OK) == 0)
+			return slurp(path);
+		h_msleep(10);
+	} while (h_now_ms() < end);
+	return NULL;
+}
+
+/* The pid in a worker's answer "pid N". */
+static int answer_pid(const char *answer)
+{
+	const char *p = strstr(answer, "pid ");
+	return p ? atoi(p + 4) : -1;
+}
+
+Test(foundation, sd_listen_fds_exact_layout, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	char report[400], upath[400];
+	snprintf(report, sizeof report, "%s/report", d.dir);
+	snprintf(upath, sizeof upath, "%s/w.sock", d.dir);
+	hd_unit(&d, "w.socket",
+		"[Socket]\n"
+		"ListenStream=127.0.0.1:%d\n"
+		"ListenStream=%s\n",
+		port, upath);
+	hd_unit(&d, "w.service",
+		"[Unit]\nDescription=sd_listen_fds worker\n"
+		"[Service]\nExecStart=" SDWORKER "\nEnvironment=REPORT=%s\n",
+		report);
+	hd_start(&d);
+	int daemon_fds = h_count_fds(d.pid);
+
+	/* Socket-activated: nothing runs before the first client. */
+	char st[64];
+	int pid = -1;
+	cr_assert_eq(hd_unit_info(&d, "w.service", st, sizeof st, &pid, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+	cr_expect_eq(pid, 0);
+	cr_assert_eq(hd_unit_info(&d, "w.socket", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "listening");
+
+	/* The first client is served by the service it starts. */
+	char ans[1024];
+	int r = h_http_get(port, ans, sizeof ans, 5000);
+	cr_assert_gt(r, 0, "first connection: %s", strerror(-r));
+	int wpid = answer_pid(ans);
+	cr_assert_gt(wpid, 0, "answer: %s", ans);
+	cr_assert_eq(hd_wait_state(&d, "w.service", "running", 5000), 0);
+	cr_assert_eq(hd_unit_info(&d, "w.service", st, sizeof st, &pid, NULL, NULL, 0), 0);
+	cr_expect_eq(pid, wpid);
+
+	/* And over the Unix socket, by the same process. */
+	r = h_unix_get(upath, ans, sizeof ans, 5000);
+	cr_assert_gt(r, 0, "unix connection: %s", strerror(-r));
+	cr_expect_eq(answer_pid(ans), wpid);
+
+	/* What libsystemd saw. */
+	char *rep = wait_file(report, 5000);
+	cr_assert_not_null(rep, "no report from the worker");
+	char want[128];
+	snprintf(want, sizeof want, "listen_pid=%d\n", wpid);
+	cr_expect(strstr(rep, want), "LISTEN_PID is not the worker's pid:\n%s", rep);
+	cr_expect(strstr(rep, "n=2\n"), "sd_listen_fds did not return 2:\n%s", rep);
+	cr_expect(strstr(rep, "fd3=w.socket:tcp4\n"), "fd 3:\n%s", rep);
+	cr_expect(strstr(rep, "fd4=w.socket:unix-stream\n"), "fd 4:\n%s", rep);
+	cr_expect(strstr(rep, "open=0,1,2,3,4,\n"), "descriptors beyond 0-4:\n%s", rep);
+
+	/* From outside too: the worker holds exactly 0-4. */
+	char fds[4096];
+	h_list_fds(wpid, fds, sizeof fds);
+	cr_expect_eq(h_count_fds(wpid), 5, "worker fds:\n%s", fds);
+
+	/* The daemon holds no more than before (the exec pipe is gone). */
+	h_list_fds(d.pid, fds, sizeof fds);
+	cr_expect_eq(h_count_fds(d.pid), daemon_fds, "daemon fds:\n%s", fds);
+
+	cr_expect_eq(hd_stop(&d), 0);
+	cr_expect(!h_alive(wpid), "worker survived the daemon's shutdown");
+	cr_expect_neq(access(upath, F_OK), 0, "Unix socket path left behind");
+}
+
+Test(foundation, restart_under_load_refuses_nothing, .timeout = 120)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	hd_unit(&d, "web.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
+	hd_unit(&d, "web.service",
+		"[Service]\nExecStart=" SDWORKER "\n"
+		"[Install]\nWantedBy=multi-user.target\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "web.service", "running", 5000), 0);
+	int daemon_fds = h_count_fds(d.pid);
+
+	struct h_load load;
+	h_load_start(&load, port, 60000);
+	h_msleep(200);
+
+	int last = -1, pids[6];
+	hd_unit_info(&d, "web.service", NULL, 0, &last, NULL, NULL, 0);
+	pids[0] = last;
+	for (int i = 1; i <= 5; i++) {
+		char out[1024];
+		int rc = hd_ctl(&d, out, sizeof out, "restart", "web", NULL);
+		cr_assert_eq(rc, 0, "restart %d: rc %d: %s", i, rc, out);
+		char st[64];
+		int pid;
+		cr_assert_eq(hd_unit_info(&d, "web.service", st, sizeof st, &pid, NULL, NULL, 0), 0);
+		cr_expect_str_eq(st, "running");
+		for (int k = 0; k < i; k++)
+			cr_expect_neq(pid, pids[k], "restart %d kept pid %d", i, pid);
+		pids[i] = pid;
+		h_msleep(100);
+	}
+
+	struct h_load_result res;
+	h_load_stop(&load, &res);
+	cr_log_info("restart under load: %ld ok, %ld failed, longest request %ld us", res.ok, res.failed,
+		    res.max_latency_us);
+	cr_expect_eq(res.failed, 0, "%ld failed connections (first: %s)", res.failed, res.first_error);
+	cr_expect_gt(res.ok, 10);
+
+	char fds[4096];
+	h_list_fds(d.pid, fds, sizeof fds);
+	cr_expect_eq(h_count_fds(d.pid), daemon_fds, "daemon fds:\n%s", fds);
+	cr_expect_eq(h_count_fds(pids[5]), 4, "worker should hold 0-3 only");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(foundation, bad_units_do_not_disturb_good_ones, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	/* Occupy a port so that one socket unit cannot bind. */
+	int blocker = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int busy = h_free_port();
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)busy),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(bind(blocker, (struct sockaddr *)&sa, sizeof sa), 0);
+	cr_assert_eq(listen(blocker, 1), 0);
+
+	hd_unit(&d, "broken.service", "[Service]\nExecStart=/bin/true\nthis line has no equals sign\n");
+	hd_unit(&d, "noexec.service", "[Service]\nExecStart=/nonexistent/binary --flag\n");
+	hd_unit(&d, "busy.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", busy);
+	hd_unit(&d, "busy.service", "[Service]\nExecStart=" SDWORKER "\n");
+	hd_unit(&d, "good.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
+	hd_unit(&d, "good.service", "[Service]\nExecStart=" SDWORKER "\nUnknownKey=1\n");
+	hd_unit(&d, "idle.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+
+	char st[64], status[4096];
+	/* The malformed unit: failed, its error names file:line. */
+	cr_assert_eq(hd_unit_info(&d, "broken.service", st, sizeof st, NULL, NULL, status, sizeof status), 0);
+	cr_expect_str_eq(st, "failed");
+	cr_expect(strstr(status, "broken.service:3"), "status text: %s", status);
+	cr_expect(hd_log_has(&d, "broken.service:3"), "the daemon's log does not name broken.service:3");
+	/* The unknown key: a warning naming file:line, and the unit loads. */
+	cr_expect(hd_log_has(&d, "good.service:3"), "no warning naming good.service:3");
+
+	/* The missing binary: failed with the exec error visible. */
+	cr_assert_eq(hd_wait_state(&d, "noexec.service", "failed", 5000), 0);
+	cr_assert_eq(hd_unit_info(&d, "noexec.service", st, sizeof st, NULL, NULL, status, sizeof status), 0);
+	cr_expect(strstr(status, "No such file or directory"), "status text: %s", status);
+	cr_expect(strstr(status, "/nonexistent/binary"), "status text: %s", status);
+
+	/* The busy port: that socket fails with the error, the rest run. */
+	cr_assert_eq(hd_unit_info(&d, "busy.socket", st, sizeof st, NULL, NULL, status, sizeof status), 0);
+	cr_expect_str_eq(st, "failed");
+	cr_expect(strstr(status, "Address already in use"), "status text: %s", status);
+	cr_assert_eq(hd_unit_info(&d, "good.socket", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "listening");
+	cr_assert_eq(hd_wait_state(&d, "idle.service", "running", 5000), 0);
+
+	char ans[1024];
+	cr_expect_gt(h_http_get(port, ans, sizeof ans, 5000), 0, "the good service does not answer");
+
+	/* Unknown units: non-zero exit and a message naming them. */
+	char out[1024];
+	int rc = hd_ctl(&d, out, sizeof out, "status", "nosuchunit", NULL);
+	cr_expect_eq(rc, 4, "rc %d: %s", rc, out);
+	cr_expect(strstr(out, "nosuchunit.service"), "message: %s", out);
+	rc = hd_ctl(&d, out, sizeof out, "start", "nosuchunit", NULL);
+	cr_expect_eq(rc, 4, "rc %d: %s", rc, out);
+	cr_expect(strstr(out, "nosuchunit"), "message: %s", out);
+	/* Starting the broken ones fails with a reason, and the daemon runs on. */
+	rc = hd_ctl(&d, out, sizeof out, "start", "noexec", NULL);
+	cr_expect_eq(rc, 1, "rc %d: %s", rc, out);
+	cr_expect(strstr(out, "No such file or directory"), "message: %s", out);
+	rc = hd_ctl(&d, out, sizeof out, "start", "broken.service", NULL);
+	cr_expect_eq(rc, 1, "rc %d: %s", rc, out);
+	rc = hd_ctl(&d, out, sizeof out, "start", "busy", NULL);
+	cr_expect_eq(rc, 1, "rc %d: %s", rc, out);
+	cr_expect(strstr(out, "busy.socket"), "message: %s", out);
+	cr_expect_eq(hd_ctl(&d, NULL, 0, "status", NULL), 0);
+
+	cr_expect_eq(hd_stop(&d), 0);
+	close(blocker);
+}
+
+Test(foundation, stop_start_and_crash_restart, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	hd_unit(&d, "crashy.service",
+		"[Service]\nType=exec\nExecStart=/bin/sh -c 'sleep 0.2; exit 3'\n"
+		"Restart=on-failure\nRestartSec=50ms\n"
+		"[Unit]\nStartLimitBurst=100\n");
+	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	int daemon_fds = h_count_fds(d.pid);
+
+	/* Restart=on-failure: it keeps coming back, and the counter grows. */
+	long long end = h_now_ms() + 10000;
+	int restarts = 0;
+	while (h_now_ms() < end && restarts < 3) {
+		hd_unit_info(&d, "crashy.service", NULL, 0, NULL, &restarts, NULL, 0);
+		h_msleep(50);
+	}
+	cr_expect_geq(restarts, 3, "restarts: %d", restarts);
+
+	/* stop returns once it is stopped; start once it runs again. */
+	int pid1 = 0, pid2 = 0;
+	cr_assert_eq(hd_wait_state(&d, "plain.service", "running", 5000), 0);
+	hd_unit_info(&d, "plain.service", NULL, 0, &pid1, NULL, NULL, 0);
+	cr_assert_eq(hd_ctl(&d, NULL, 0, "stop", "plain", "crashy", NULL), 0);
+	char st[64];
+	cr_assert_eq(hd_unit_info(&d, "plain.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+	cr_expect(!h_alive(pid1), "stopped service still alive");
+	cr_assert_eq(hd_unit_info(&d, "crashy.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+	cr_assert_eq(hd_ctl(&d, NULL, 0, "start", "plain.service", NULL), 0);
+	cr_assert_eq(hd_unit_info(&d, "plain.service", st, sizeof st, &pid2, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "running");
+	cr_expect(pid2 > 0 && pid2 != pid1);
+
+	char fds[4096];
+	h_list_fds(d.pid, fds, sizeof fds);
+	cr_expect_eq(h_count_fds(d.pid), daemon_fds, "daemon fds:\n%s", fds);
+	cr_expect_eq(h_count_fds(pid2), 3, "a service without sockets holds 0-2 only");
+	cr_expect_eq(hd_stop(&d), 0);
+	cr_expect(!h_alive(pid2));
+}
+
+Test(foundation, stop_escalates_to_sigkill, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	/* Ignores SIGTERM: must be killed after TimeoutStopSec. */
+	hd_unit(&d, "stubborn.service",
+		"[Service]\nExecStart=/bin/sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'\n"
+		"TimeoutStopSec=300ms\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "stubborn.service", "running", 5000), 0);
+	int pid;
+	hd_unit_info(&d, "stubborn.service", NULL, 0, &pid, NULL, NULL, 0);
+	long long t0 = h_now_ms();
+	cr_assert_eq(hd_ctl(&d, NULL, 0, "stop", "stubborn", NULL), 0);
+	long long took = h_now_ms() - t0;
+	cr_expect_geq(took, 250, "stopped too early (%lld ms)", took);
+	cr_expect(!h_alive(pid));
+	cr_expect(hd_log_has(&d, "SIGKILL"));
+	cr_expect_eq(hd_stop(&d), 0);
+}

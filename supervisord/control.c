@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "control_priv.h"
 #include "log.h"
 #include "proto.h"
 #include "service.h"
@@ -34,18 +35,8 @@ struct outframe {
 	uint32_t id;
 	size_t len;
 	uint8_t *payload;
-};
-
-struct client {
-	struct client *next;
-	int fd;
-	uv_poll_t *watch;
-	uid_t uid;
-	pid_t pid;
-	bool hello;
-	bool closing;
-	struct outframe *out, **out_tail;
-	unsigned n_out;
+	int *fds;        /* duplicates owned by the frame, closed once sent */
+	size_t nfds;
 };
 
 struct job {
@@ -83,13 +74,21 @@ static void client_poll_update(struct client *c)
 	uv_poll_start(c->watch, ev, client_cb);
 }
 
-static void send_frame(struct client *c, uint16_t type, uint16_t flags, uint32_t id,
-		       const void *payload, size_t len)
+static void outframe_free(struct outframe *f)
+{
+	proto_close_fds(f->fds, f->nfds);
+	free(f->fds);
+	free(f->payload);
+	free(f);
+}
+
+void ctl_send_fds(struct client *c, uint16_t type, uint16_t flags, uint32_t id, const void *payload,
+		  size_t len, const int *fds, size_t nfds)
 {
 	if (c->closing)
 		return;
 	if (!c->out) {
-		int r = proto_send(c->fd, type, flags, id, payload, len, NULL, 0);
+		int r = proto_send(c->fd, type, flags, id, payload, len, fds, nfds);
 		if (r == 0)
 			return;
 		if (r != -EAGAIN) {
@@ -104,13 +103,25 @@ static void send_frame(struct client *c, uint16_t type, uint16_t flags, uint32_t
 		return;
 	}
 	struct outframe *f = calloc(1, sizeof *f);
-	if (!f || (len && !(f->payload = malloc(len)))) {
-		free(f);
+	if (!f || (len && !(f->payload = malloc(len))) || (nfds && !(f->fds = calloc(nfds, sizeof *f->fds)))) {
+		if (f)
+			outframe_free(f);
 		client_close(c);
 		return;
 	}
 	if (len)
 		memcpy(f->payload, payload, len);
+	for (size_t i = 0; i < nfds; i++) {
+		/* The caller keeps its descriptors: queue duplicates. */
+		f->fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		if (f->fds[i] < 0) {
+			f->nfds = i;
+			outframe_free(f);
+			client_close(c);
+			return;
+		}
+		f->nfds = i + 1;
+	}
 	f->type = type;
 	f->flags = flags;
 	f->id = id;
@@ -125,7 +136,7 @@ static void flush_out(struct client *c)
 {
 	while (c->out) {
 		struct outframe *f = c->out;
-		int r = proto_send(c->fd, f->type, f->flags, f->id, f->payload, f->len, NULL, 0);
+		int r = proto_send(c->fd, f->type, f->flags, f->id, f->payload, f->len, f->fds, f->nfds);
 		if (r == -EAGAIN)
 			break;
 		if (r < 0) {
@@ -136,13 +147,18 @@ static void flush_out(struct client *c)
 		if (!c->out)
 			c->out_tail = &c->out;
 		c->n_out--;
-		free(f->payload);
-		free(f);
+		outframe_free(f);
 	}
 	client_poll_update(c);
 }
 
-static void reply_ok(struct client *c, uint32_t id, const char *msg)
+static void send_frame(struct client *c, uint16_t type, uint16_t flags, uint32_t id,
+		       const void *payload, size_t len)
+{
+	ctl_send_fds(c, type, flags, id, payload, len, NULL, 0);
+}
+
+void ctl_reply_ok(struct client *c, uint32_t id, const char *msg)
 {
 	uint8_t buf[PROTO_MAX_STR + 16];
 	struct proto_buf b;
@@ -151,9 +167,7 @@ static void reply_ok(struct client *c, uint32_t id, const char *msg)
 	send_frame(c, PROTO_R_OK, 0, id, b.data, b.len);
 }
 
-static void reply_err(struct client *c, uint32_t id, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void reply_err(struct client *c, uint32_t id, int err, const char *fmt, ...)
+void ctl_reply_err(struct client *c, uint32_t id, int err, const char *fmt, ...)
 {
 	char msg[PROTO_MAX_STR];
 	va_list ap;
@@ -194,7 +208,7 @@ static int job_check(struct job *j)
 	struct service *s = &u->svc;
 	if (j->type == PROTO_STOP) {
 		if (s->state == SVC_STOPPED || s->state == SVC_FAILED) {
-			reply_ok(j->c, j->id, "");
+			ctl_reply_ok(j->c, j->id, "");
 			return 1;
 		}
 		return 0;
@@ -205,12 +219,12 @@ static int job_check(struct job *j)
 	bool fresh = s->generation > j->gen0;
 	bool exec_known = s->exec_fd < 0 && s->result != RES_EXEC;
 	if (s->state == SVC_RUNNING && exec_known && (fresh || j->type == PROTO_START)) {
-		reply_ok(j->c, j->id, "");
+		ctl_reply_ok(j->c, j->id, "");
 		return 1;
 	}
 	if (s->state == SVC_FAILED || (s->state == SVC_STOPPED && !s->want_up) ||
 	    (s->state == SVC_AUTO_RESTART && fresh)) {
-		reply_err(j->c, j->id, -EIO, "%s failed to start (%s): %s", u->name,
+		ctl_reply_err(j->c, j->id, -EIO, "%s failed to start (%s): %s", u->name,
 			  svc_result_name(s->result), s->error[0] ? s->error : "stopped");
 		return 1;
 	}
@@ -235,11 +249,11 @@ static void do_hello(struct client *c, uint32_t id, struct proto_buf *b)
 	uint32_t ver;
 	char name[PROTO_MAX_NAME + 1];
 	if (proto_get_u32(b, &ver) < 0 || proto_get_str(b, name, sizeof name) < 0 || proto_get_end(b) < 0) {
-		reply_err(c, id, -EBADMSG, "malformed HELLO");
+		ctl_reply_err(c, id, -EBADMSG, "malformed HELLO");
 		return;
 	}
 	if (ver != PROTO_VERSION) {
-		reply_err(c, id, -EPROTONOSUPPORT, "protocol version %u not supported (daemon speaks %u)",
+		ctl_reply_err(c, id, -EPROTONOSUPPORT, "protocol version %u not supported (daemon speaks %u)",
 			  ver, PROTO_VERSION);
 		return;
 	}
@@ -284,7 +298,7 @@ static void do_status(struct client *c, uint32_t id, struct proto_buf *b)
 {
 	uint32_t n;
 	if (proto_get_u32(b, &n) < 0 || n > 4096) {
-		reply_err(c, id, -EBADMSG, "malformed STATUS");
+		ctl_reply_err(c, id, -EBADMSG, "malformed STATUS");
 		return;
 	}
 	struct unit **list = NULL;
@@ -304,13 +318,13 @@ static void do_status(struct client *c, uint32_t id, struct proto_buf *b)
 			char name[PROTO_MAX_NAME + 1], canon[PROTO_MAX_NAME + 16];
 			if (proto_get_str(b, name, sizeof name) < 0) {
 				free(list);
-				reply_err(c, id, -EBADMSG, "malformed STATUS");
+				ctl_reply_err(c, id, -EBADMSG, "malformed STATUS");
 				return;
 			}
 			struct unit *u = unit_lookup(name, canon, sizeof canon);
 			if (!u) {
 				free(list);
-				reply_err(c, id, -ENOENT, "unit %s not found", canon);
+				ctl_reply_err(c, id, -ENOENT, "unit %s not found", canon);
 				return;
 			}
 			list[count++] = u;
@@ -318,7 +332,7 @@ static void do_status(struct client *c, uint32_t id, struct proto_buf *b)
 	}
 	if (proto_get_end(b) < 0) {
 		free(list);
-		reply_err(c, id, -EBADMSG, "malformed STATUS");
+		ctl_reply_err(c, id, -EBADMSG, "malformed STATUS");
 		return;
 	}
 
@@ -350,7 +364,7 @@ static void do_status(struct client *c, uint32_t id, struct proto_buf *b)
 	free(list);
 	return;
 oom:
-	reply_err(c, id, -ENOMEM, "out of memory");
+	ctl_reply_err(c, id, -ENOMEM, "out of memory");
 }
 
 static void do_job(struct client *c, uint32_t id, uint16_t type, struct proto_buf *b)
@@ -358,28 +372,28 @@ static void do_job(struct client *c, uint32_t id, uint16_t type, struct proto_bu
 	char name[PROTO_MAX_NAME + 1], canon[PROTO_MAX_NAME + 16], err[SVC_ERROR_MAX];
 	uint32_t flags;
 	if (proto_get_str(b, name, sizeof name) < 0 || proto_get_u32(b, &flags) < 0 || proto_get_end(b) < 0) {
-		reply_err(c, id, -EBADMSG, "malformed %s", proto_type_name(type));
+		ctl_reply_err(c, id, -EBADMSG, "malformed %s", proto_type_name(type));
 		return;
 	}
 	struct unit *u = unit_lookup(name, canon, sizeof canon);
 	if (!u) {
-		reply_err(c, id, -ENOENT, "unit %s not found", canon);
+		ctl_reply_err(c, id, -ENOENT, "unit %s not found", canon);
 		return;
 	}
 	if (u->kind == UNIT_SOCKET) {
-		reply_err(c, id, -EOPNOTSUPP, "%s: starting and stopping socket units is not supported yet",
+		ctl_reply_err(c, id, -EOPNOTSUPP, "%s: starting and stopping socket units is not supported yet",
 			  u->name);
 		return;
 	}
 	if (!u->conf) {
-		reply_err(c, id, -ENOEXEC, "%s is not loaded: %s", u->name, u->load_error);
+		ctl_reply_err(c, id, -ENOEXEC, "%s is not loaded: %s", u->name, u->load_error);
 		return;
 	}
 	struct job *j = NULL;
 	if (!(flags & PROTO_JOB_NO_BLOCK)) {
 		j = calloc(1, sizeof *j);
 		if (!j) {
-			reply_err(c, id, -ENOMEM, "out of memory");
+			ctl_reply_err(c, id, -ENOMEM, "out of memory");
 			return;
 		}
 		j->c = c;
@@ -406,24 +420,32 @@ static void do_job(struct client *c, uint32_t id, uint16_t type, struct proto_bu
 					break;
 				}
 		}
-		reply_err(c, id, r, "%s", err[0] ? err : strerror(-r));
+		ctl_reply_err(c, id, r, "%s", err[0] ? err : strerror(-r));
 		return;
 	}
 	if (j)
 		ctl_jobs_update(u); /* it may be done already */
 	else
-		reply_ok(c, id, "");
+		ctl_reply_ok(c, id, "");
 }
 
-static void handle_frame(struct client *c, const struct proto_hdr *h, const uint8_t *payload)
+/* fds: what arrived with the frame. A handler that keeps some sets their
+ * slots to -1; whatever is left is closed by the caller. */
+static void handle_frame(struct client *c, const struct proto_hdr *h, const uint8_t *payload, int *fds,
+			 size_t nfds)
 {
 	struct proto_buf b;
 	proto_buf_init_reader(&b, payload, h->len);
 	if (h->type != PROTO_HELLO && !c->hello) {
-		reply_err(c, h->id, -EPROTO, "HELLO expected first");
+		ctl_reply_err(c, h->id, -EPROTO, "HELLO expected first");
 		return;
 	}
 	switch (h->type) {
+	case PROTO_FDS_LIST:
+	case PROTO_FD_GET:
+	case PROTO_FD_STORE:
+		ctl_fds_handle(c, h, &b, fds, nfds);
+		break;
 	case PROTO_HELLO:
 		do_hello(c, h->id, &b);
 		break;
@@ -436,7 +458,7 @@ static void handle_frame(struct client *c, const struct proto_hdr *h, const uint
 		do_job(c, h->id, h->type, &b);
 		break;
 	default:
-		reply_err(c, h->id, -EOPNOTSUPP, "request %s (%u) not supported", proto_type_name(h->type),
+		ctl_reply_err(c, h->id, -EOPNOTSUPP, "request %s (%u) not supported", proto_type_name(h->type),
 			  h->type);
 		break;
 	}
@@ -450,8 +472,7 @@ static void client_close_cb(uv_handle_t *h)
 	while (c->out) {
 		struct outframe *f = c->out;
 		c->out = f->next;
-		free(f->payload);
-		free(f);
+		outframe_free(f);
 	}
 	free(h);
 	free(c);
@@ -512,13 +533,12 @@ static void client_cb(uv_poll_t *w, int status, int events)
 		if (r < 0) {
 			log_warn("control: client pid %d sent an invalid frame (%s), disconnecting", (int)c->pid,
 				 strerror(-r));
-			reply_err(c, 0, r, "invalid frame: %s", strerror(-r));
+			ctl_reply_err(c, 0, r, "invalid frame: %s", strerror(-r));
 			client_close(c);
 			return;
 		}
-		/* No request of this version carries descriptors. */
-		proto_close_fds(fds, nfds);
-		handle_frame(c, &h, payload);
+		handle_frame(c, &h, payload, fds, nfds);
+		proto_close_fds(fds, nfds); /* whatever the handler did not take */
 	}
 }
 

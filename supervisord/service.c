@@ -1,7 +1,7 @@
 /*
  * service.c - the service state machine; see service.h for the picture.
  *
- * All transitions go through set_state(), which records the time, updates
+ * All transitions go through svc_set_state(), which records the time, updates
  * socket watching (a service's sockets are watched only while it is down)
  * and lets waiting control jobs complete.
  */
@@ -17,6 +17,7 @@
 #include "fdstore.h"
 #include "log.h"
 #include "service.h"
+#include "service_priv.h"
 #include "sockunit.h"
 
 static bool shutting_down;
@@ -83,9 +84,9 @@ struct unit *svc_by_pid(pid_t pid)
 
 /* ---- side effects ---- */
 
-static void timer_cb(uv_timer_t *t);
+void svc_timer_cb(uv_timer_t *t);
 
-static void arm_timer(struct unit *u, enum svc_timer kind, uint64_t usec)
+void svc_arm_timer(struct unit *u, enum svc_timer kind, uint64_t usec)
 {
 	struct service *s = &u->svc;
 	uv_timer_stop(&s->timer);
@@ -94,10 +95,10 @@ static void arm_timer(struct unit *u, enum svc_timer kind, uint64_t usec)
 		return;
 	s->tkind = kind;
 	s->deadline_mono = now_mono_usec() + usec;
-	uv_timer_start(&s->timer, timer_cb, (usec + 999) / 1000, 0);
+	uv_timer_start(&s->timer, svc_timer_cb, (usec + 999) / 1000, 0);
 }
 
-static void disarm_timer(struct unit *u)
+void svc_disarm_timer(struct unit *u)
 {
 	uv_timer_stop(&u->svc.timer);
 	u->svc.tkind = TMR_NONE;
@@ -115,7 +116,7 @@ static bool wants_socket_watch(const struct unit *u)
 	return s->state == SVC_FAILED && s->result != RES_START_LIMIT && s->result != RES_DEPENDENCY;
 }
 
-static void set_state(struct unit *u, enum svc_state st)
+void svc_set_state(struct unit *u, enum svc_state st)
 {
 	struct service *s = &u->svc;
 	if (s->state != st) {
@@ -145,7 +146,7 @@ static void close_exec_watch(struct unit *u)
 
 /* Signal the main process's process group (it has a session of its own),
  * falling back to the pid if the group is already gone. */
-static void kill_main(struct unit *u, int sig)
+void svc_kill_main(struct unit *u, int sig)
 {
 	pid_t pid = u->svc.pid;
 	if (pid <= 0)
@@ -163,7 +164,7 @@ static void fail_start(struct unit *u, enum svc_result res, const char *msg)
 	snprintf(s->error, sizeof s->error, "%s", msg);
 	log_err("%s: failed to start: %s", u->name, msg);
 	s->want_up = false;
-	set_state(u, SVC_FAILED);
+	svc_set_state(u, SVC_FAILED);
 }
 
 /* ---- start ---- */
@@ -248,11 +249,11 @@ static void spawn_main(struct unit *u, bool automatic)
 	log_info("%s: started, pid %d", u->name, (int)pid);
 
 	if (c->type == SVC_TYPE_SIMPLE) {
-		disarm_timer(u);
-		set_state(u, SVC_RUNNING);
+		svc_disarm_timer(u);
+		svc_set_state(u, SVC_RUNNING);
 	} else {
-		arm_timer(u, TMR_START, c->timeout_start_usec);
-		set_state(u, SVC_STARTING);
+		svc_arm_timer(u, TMR_START, c->timeout_start_usec);
+		svc_set_state(u, SVC_STARTING);
 	}
 }
 
@@ -273,8 +274,8 @@ static void handle_exec_status(struct unit *u)
 		return; /* the child exits 127; svc_on_exit finishes the job */
 	}
 	if (s->state == SVC_STARTING && u->conf->svc.type == SVC_TYPE_EXEC) {
-		disarm_timer(u);
-		set_state(u, SVC_RUNNING);
+		svc_disarm_timer(u);
+		svc_set_state(u, SVC_RUNNING);
 	} else {
 		unit_state_changed(u); /* a start job may have waited for exec */
 	}
@@ -308,7 +309,7 @@ static int start_request(struct unit *u, bool automatic, char *err, size_t errle
 		spawn_main(u, automatic);
 		return 0;
 	case SVC_AUTO_RESTART:
-		disarm_timer(u);
+		svc_disarm_timer(u);
 		spawn_main(u, automatic);
 		return 0;
 	case SVC_STARTING:
@@ -327,12 +328,12 @@ int svc_start(struct unit *u, char *err, size_t errlen)
 	return start_request(u, false, err, errlen);
 }
 
-static void begin_stop(struct unit *u)
+void svc_begin_stop(struct unit *u)
 {
 	const struct svc_conf *c = &u->conf->svc;
-	kill_main(u, c->kill_signal);
-	arm_timer(u, TMR_STOP, c->timeout_stop_usec);
-	set_state(u, SVC_STOPPING);
+	svc_kill_main(u, c->kill_signal);
+	svc_arm_timer(u, TMR_STOP, c->timeout_stop_usec);
+	svc_set_state(u, SVC_STOPPING);
 }
 
 int svc_stop(struct unit *u)
@@ -344,17 +345,17 @@ int svc_stop(struct unit *u)
 	switch (s->state) {
 	case SVC_STARTING:
 	case SVC_RUNNING:
-		begin_stop(u);
+		svc_begin_stop(u);
 		break;
 	case SVC_AUTO_RESTART:
-		disarm_timer(u);
-		set_state(u, SVC_STOPPED);
+		svc_disarm_timer(u);
+		svc_set_state(u, SVC_STOPPED);
 		break;
 	case SVC_STOPPING:
 	case SVC_STOPPED:
 	case SVC_FAILED:
 	case SVC__MAX:
-		set_state(u, s->state); /* lets a waiting stop job see it is done */
+		svc_set_state(u, s->state); /* lets a waiting stop job see it is done */
 		break;
 	}
 	return 0;
@@ -371,7 +372,7 @@ int svc_restart(struct unit *u, char *err, size_t errlen)
 		if (shutting_down)
 			return svc_start(u, err, errlen);
 		s->want_up = true;
-		begin_stop(u);
+		svc_begin_stop(u);
 		return 0;
 	case SVC_STOPPING:
 	case SVC_STOPPED:
@@ -460,7 +461,7 @@ void svc_on_exit(struct unit *u, int st)
 	s->pid = 0;
 	s->wait_status = st;
 	enum svc_state was = s->state;
-	disarm_timer(u);
+	svc_disarm_timer(u);
 
 	enum svc_result res = s->result;
 	if (res == RES_SUCCESS && was != SVC_STOPPING)
@@ -480,7 +481,7 @@ void svc_on_exit(struct unit *u, int st)
 			return;
 		}
 		s->error[0] = '\0';
-		set_state(u, SVC_STOPPED);
+		svc_set_state(u, SVC_STOPPED);
 		return;
 	}
 
@@ -489,8 +490,8 @@ void svc_on_exit(struct unit *u, int st)
 		s->want_up = true;
 		uint64_t delay = u->conf->svc.restart_usec;
 		log_info("%s: restarting in %llu ms", u->name, (unsigned long long)(delay / 1000));
-		arm_timer(u, TMR_RESTART, delay);
-		set_state(u, SVC_AUTO_RESTART);
+		svc_arm_timer(u, TMR_RESTART, delay);
+		svc_set_state(u, SVC_AUTO_RESTART);
 		return;
 	}
 	if (was == SVC_STOPPING && s->want_up && !shutting_down) {
@@ -498,12 +499,12 @@ void svc_on_exit(struct unit *u, int st)
 		return;
 	}
 	s->want_up = false;
-	set_state(u, res == RES_SUCCESS ? SVC_STOPPED : SVC_FAILED);
+	svc_set_state(u, res == RES_SUCCESS ? SVC_STOPPED : SVC_FAILED);
 }
 
 /* ---- timers ---- */
 
-static void timer_cb(uv_timer_t *t)
+void svc_timer_cb(uv_timer_t *t)
 {
 	struct unit *u = t->data;
 	struct service *s = &u->svc;
@@ -520,7 +521,7 @@ static void timer_cb(uv_timer_t *t)
 			 (unsigned long long)(c->timeout_start_usec / 1000));
 		log_err("%s: %s, stopping", u->name, s->error);
 		s->want_up = false;
-		begin_stop(u);
+		svc_begin_stop(u);
 		break;
 	case TMR_STOP:
 		if (s->state != SVC_STOPPING)
@@ -532,8 +533,8 @@ static void timer_cb(uv_timer_t *t)
 			if (s->result == RES_SUCCESS)
 				s->result = RES_TIMEOUT;
 			snprintf(s->error, sizeof s->error, "stop timed out, killed");
-			kill_main(u, SIGKILL);
-			arm_timer(u, TMR_STOP, c->timeout_stop_usec);
+			svc_kill_main(u, SIGKILL);
+			svc_arm_timer(u, TMR_STOP, c->timeout_stop_usec);
 		} else {
 			log_err("%s: process %d still around after SIGKILL", u->name, (int)s->pid);
 		}

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,50 @@ static void diag(void *ctx, int is_error, const char *where, const char *msg)
 		log_warn("%s: %s", where, msg);
 }
 
+#define UNIT_FILE_MAX (1u << 20)
+
+/* Read a whole unit file (bounded) into a NUL-terminated buffer. */
+static int read_text(const char *path, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	int r = 0;
+	while (buf) {
+		if (n == cap) {
+			if (cap >= UNIT_FILE_MAX) {
+				r = -EFBIG;
+				break;
+			}
+			cap *= 2;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		ssize_t got = read(fd, buf + n, cap - n);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (got == 0) {
+			buf[n] = '\0';
+			close(fd);
+			*out = buf;
+			*len = n;
+			return 0;
+		}
+		n += (size_t)got;
+	}
+	close(fd);
+	free(buf);
+	return r ? r : -ENOMEM;
+}
+
 static struct unit *load_one(uv_loop_t *loop, const char *dir, const char *fname)
 {
 	struct unit *u = calloc(1, sizeof *u);
@@ -125,7 +170,11 @@ static struct unit *load_one(uv_loop_t *loop, const char *dir, const char *fname
 		return NULL;
 	}
 	err[0] = '\0';
-	int r = conf_load_file(path, c, err, sizeof err, diag, NULL);
+	int r = read_text(path, &u->text, &u->text_len);
+	if (r < 0)
+		snprintf(err, sizeof err, "%s: %s", path, strerror(-r));
+	else
+		r = conf_load_text(fname, path, u->text, u->text_len, c, err, sizeof err, diag, NULL);
 	if (r < 0) {
 		free(c);
 		u->load_error = strdup(err[0] ? err : strerror(-r));
@@ -287,6 +336,7 @@ static void free_unit(struct unit *u)
 		free(u->conf);
 	}
 	free(u->load_error);
+	free(u->text);
 	free(u->name);
 	free(u);
 }

@@ -106,6 +106,15 @@ struct service {
 
 	struct fdstore_entry *fdstore;
 	unsigned n_fdstore;
+
+	/* sd_notify state (notify.c / svc_notify.c). */
+	uv_timer_t watchdog;     /* WatchdogSec= deadline */
+	uint64_t watchdog_deadline_mono; /* 0 when not armed */
+	uint64_t watchdog_usec_override; /* WATCHDOG_USEC= from the service, 0 none */
+	int notify_errno;        /* ERRNO= */
+	bool notify_stopping;    /* STOPPING=1 seen */
+	bool notify_reloading;   /* RELOADING=1 seen, until READY=1 */
+	bool stop_requested;     /* the last stop was asked for by an operator (fd store release) */
 };
 
 struct listener {
@@ -131,6 +140,8 @@ struct unit {
 	enum unit_kind kind;
 	struct unit_conf *conf;  /* NULL when the file failed to load */
 	char *load_error;        /* "file:line: message" when conf == NULL */
+	char *text;              /* the unit file as loaded (re-exec re-parses it) */
+	size_t text_len;
 	unsigned handles_open;   /* libuv handles not yet closed */
 	union {
 		struct service svc;

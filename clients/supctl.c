@@ -27,9 +27,9 @@
 
 #include "proto.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3, EXIT_NOUNIT = 4 };
+#include "supctl.h"
 
-static int sock = -1;
+int sock = -1;
 static uint32_t next_id = 1;
 static char daemon_version[PROTO_MAX_STR + 1];
 static uint8_t rbuf[PROTO_MAX_MSG];
@@ -44,6 +44,8 @@ static void usage(FILE *f)
 		"  start [--no-block] UNIT...   start units, wait until running\n"
 		"  stop [--no-block] UNIT...    stop units, wait until stopped\n"
 		"  restart [--no-block] UNIT... restart units, wait until running again\n"
+		"  reexec [--binary PATH]       re-execute supervisord (PATH: a new build),\n"
+		"                               keeping every service, socket and descriptor\n"
 		"  version                      show supctl's and the daemon's versions\n"
 		"  help                         show this text\n"
 		"\n"
@@ -56,8 +58,7 @@ static void usage(FILE *f)
 		"3 cannot reach the daemon, 4 no such unit.\n");
 }
 
-static void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void die(int code, const char *fmt, ...)
+void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 	fputs("supctl: ", stderr);
@@ -68,7 +69,7 @@ static void die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-static int code_for(int err)
+int code_for(int err)
 {
 	if (err == -ENOENT)
 		return EXIT_NOUNIT;
@@ -77,7 +78,7 @@ static int code_for(int err)
 	return EXIT_FAIL;
 }
 
-static void send_req(uint16_t type, const struct proto_buf *b, uint32_t *id)
+void send_req(uint16_t type, const struct proto_buf *b, uint32_t *id)
 {
 	*id = next_id++;
 	int r = proto_send(sock, type, 0, *id, b->data, b->len, NULL, 0);
@@ -85,20 +86,31 @@ static void send_req(uint16_t type, const struct proto_buf *b, uint32_t *id)
 		die(EXIT_CONNECT, "sending %s to supervisord: %s", proto_type_name(type), strerror(-r));
 }
 
-/* Receive the next frame of the reply to `id`. R_ERROR is turned into a
- * negative return with the message copied into msg. */
-static int recv_reply(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *msg, size_t msglen)
+int recv_reply(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *msg, size_t msglen)
+{
+	return recv_reply_fds(id, h, b, msg, msglen, NULL, NULL);
+}
+
+int recv_reply_fds(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *msg, size_t msglen,
+		   int *fds_out, size_t *nfds_out)
 {
 	for (;;) {
 		const uint8_t *payload;
 		int fds[PROTO_MAX_FDS_PER_MSG];
 		size_t nfds = 0;
+		if (nfds_out)
+			*nfds_out = 0;
 		int r = proto_recv(sock, rbuf, h, &payload, fds, &nfds);
 		if (r == -EPIPE)
 			die(EXIT_CONNECT, "supervisord closed the connection");
 		if (r < 0)
 			die(EXIT_CONNECT, "reading from supervisord: %s", strerror(-r));
-		proto_close_fds(fds, nfds);
+		if (fds_out && h->id == id && h->type != PROTO_R_ERROR) {
+			memcpy(fds_out, fds, nfds * sizeof *fds);
+			*nfds_out = nfds;
+		} else {
+			proto_close_fds(fds, nfds);
+		}
 		proto_buf_init_reader(b, payload, h->len);
 		if (h->type == PROTO_R_ERROR) {
 			int32_t err;
@@ -351,6 +363,38 @@ static int cmd_job(uint16_t type, const char *verb, int argc, char **argv)
 	return rc;
 }
 
+static int cmd_reexec(int argc, char **argv)
+{
+	const char *binary = "";
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--binary") && i + 1 < argc)
+			binary = argv[++i];
+		else if (!strncmp(argv[i], "--binary=", 9))
+			binary = argv[i] + 9;
+		else
+			die(EXIT_USAGE, "reexec: unknown argument %s", argv[i]);
+	}
+	uint8_t out[PROTO_MAX_STR + 16];
+	struct proto_buf b;
+	proto_buf_init_writer(&b, out, sizeof out);
+	proto_put_str(&b, binary);
+	if (b.err)
+		die(EXIT_USAGE, "reexec: path too long");
+	uint32_t id;
+	send_req(PROTO_REEXEC, &b, &id);
+	struct proto_hdr h;
+	char msg[PROTO_MAX_STR + 1];
+	int r = recv_reply(id, &h, &b, msg, sizeof msg);
+	if (r < 0) {
+		fprintf(stderr, "supctl: reexec: %s\n", msg);
+		return code_for(r);
+	}
+	if (h.type != PROTO_R_OK || proto_get_str(&b, msg, sizeof msg) < 0)
+		die(EXIT_FAIL, "malformed reexec reply");
+	printf("%s\n", msg);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -390,7 +434,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
-	static const char *const known[] = { "status", "start", "stop", "restart", "version" };
+	static const char *const known[] = { "status", "start", "stop", "restart", "version", "reexec" };
 	bool ok = false;
 	for (size_t k = 0; k < sizeof known / sizeof *known; k++)
 		ok |= !strcmp(cmd, known[k]);
@@ -409,6 +453,8 @@ int main(int argc, char **argv)
 		return cmd_job(PROTO_STOP, "stop", cargc, cargv);
 	if (!strcmp(cmd, "restart"))
 		return cmd_job(PROTO_RESTART, "restart", cargc, cargv);
+	if (!strcmp(cmd, "reexec"))
+		return cmd_reexec(cargc, cargv);
 	/* version */
 	printf("supctl %s\nsupervisord %s\n", SUPERVISORD_VERSION, daemon_version);
 	return EXIT_OK;

@@ -1,0 +1,29 @@
+/*
+ * supctl.h - the pieces of supctl shared by its command files: one blocking
+ * connection to the daemon, request/reply helpers, exit codes.
+ */
+#ifndef SUPCTL_H
+#define SUPCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3, EXIT_NOUNIT = 4 };
+
+extern int sock;  /* the connection, after HELLO */
+
+void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+/* Exit code for a -errno from the daemon. */
+int code_for(int err);
+void send_req(uint16_t type, const struct proto_buf *b, uint32_t *id);
+/* Next frame of the reply to id; R_ERROR becomes its -errno with the
+ * message in msg. b reads the frame's payload. */
+int recv_reply(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *msg, size_t msglen);
+/* Same, keeping the descriptors that came with the frame (fds_out must hold
+ * PROTO_MAX_FDS_PER_MSG; the caller owns what is returned). */
+int recv_reply_fds(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *msg, size_t msglen,
+		   int *fds_out, size_t *nfds_out);
+
+#endif

@@ -80,18 +80,32 @@ static void serve_one(int lfd)
 	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (c < 0)
 		return;
-	/* Read the request head, bounded in size and time. */
+	/* Read the whole request head, bounded in size and time. Closing with
+	 * unread bytes would make the kernel answer with RST, so a signal does
+	 * not cut the read short. */
 	char buf[2048];
 	size_t got = 0;
 	struct pollfd p = { .fd = c, .events = POLLIN };
-	while (got < sizeof buf - 1 && poll(&p, 1, 2000) > 0) {
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	buf[0] = '\0';
+	while (got < sizeof buf - 1 && !strstr(buf, "\r\n\r\n")) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long left = 2000 - ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			break;
+		int pr = poll(&p, 1, (int)left);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			break;
 		ssize_t r = recv(c, buf + got, sizeof buf - 1 - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0)
 			break;
 		got += (size_t)r;
 		buf[got] = '\0';
-		if (strstr(buf, "\r\n\r\n") || strchr(buf, '\n'))
-			break;
 	}
 	char out[128];
 	int n = snprintf(out, sizeof out, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\npid %d\n", (int)getpid());

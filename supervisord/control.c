@@ -20,11 +20,14 @@
 
 #include "control.h"
 #include "control_priv.h"
+#include "fdclaim.h"
+#include "state_codec.h"
 #include "log.h"
 #include "proto.h"
 #include "service.h"
 #include "sockunit.h"
 #include "unit.h"
+#include "version.h"
 
 #define CTL_MAX_CLIENTS 256
 #define CTL_MAX_QUEUED  64   /* frames queued for one slow client before it is dropped */
@@ -262,7 +265,7 @@ static void do_hello(struct client *c, uint32_t id, struct proto_buf *b)
 	struct proto_buf w;
 	proto_buf_init_writer(&w, out, sizeof out);
 	proto_put_u32(&w, PROTO_VERSION);
-	proto_put_str(&w, SUPERVISORD_VERSION);
+	proto_put_str(&w, supervisord_version);
 	proto_put_u32(&w, (uint32_t)getpid());
 	send_frame(c, PROTO_R_HELLO, 0, id, w.data, w.len);
 }
@@ -659,4 +662,114 @@ void ctl_shutdown(void)
 		listen_fd = -1;
 		unlink(listen_path);
 	}
+}
+
+/* ---- re-exec ----
+ * Serialized: the listener, every client connection (so no supctl is cut
+ * off), every waiting job, and the reexec request itself, which the new
+ * image answers. A client's queued output is lost: a client that has not
+ * read its previous replies does not get them. */
+
+void ctl_serialize(struct state_out *o, struct fdlist *keep)
+{
+	so_i64(o, "control-fd", listen_fd);
+	so_str(o, "control-path", listen_path);
+	fdlist_add(keep, listen_fd);
+	for (struct client *c = clients; c; c = c->next) {
+		if (c->closing || c->fd < 0)
+			continue;
+		if (c->out)
+			log_warn("control: client pid %d has %u unread replies; they are dropped by the re-exec",
+				 (int)c->pid, c->n_out);
+		so_fmt(o, "client", "%d %u %d %d", c->fd, (unsigned)c->uid, (int)c->pid, c->hello ? 1 : 0);
+		fdlist_add(keep, c->fd);
+	}
+}
+
+void ctl_serialize_jobs(struct state_out *o, const struct client *req, uint32_t req_id)
+{
+	for (struct job *j = jobs; j; j = j->next)
+		if (!j->c->closing)
+			so_fmt(o, "job", "%d %u %u %llu %s", j->c->fd, j->id, j->type, (unsigned long long)j->gen0,
+			       j->u->name);
+	if (req)
+		so_fmt(o, "reexec-reply", "%d %u", req->fd, req_id);
+}
+
+int ctl_adopt_listener(uv_loop_t *loop, int fd, const char *path)
+{
+	ctl_loop = loop;
+	int r = uv_poll_init(loop, &listen_watch, fd);
+	if (r < 0)
+		return r;
+	listen_watch_init = true;
+	listen_fd = fd; /* now owned by the control server */
+	snprintf(listen_path, sizeof listen_path, "%s", path);
+	uv_poll_start(&listen_watch, UV_READABLE, accept_cb);
+	return 0;
+}
+
+int ctl_adopt_client(int fd, uid_t uid, pid_t pid, bool hello)
+{
+	struct client *c = calloc(1, sizeof *c);
+	uv_poll_t *pw = malloc(sizeof *pw);
+	if (!c || !pw || uv_poll_init(ctl_loop, pw, fd) < 0) {
+		free(c);
+		free(pw);
+		return -ENOMEM;
+	}
+	c->fd = fd; /* now owned by the client */
+	c->uid = uid;
+	c->pid = pid;
+	c->hello = hello;
+	c->watch = pw;
+	pw->data = c;
+	c->out_tail = &c->out;
+	c->next = clients;
+	clients = c;
+	n_clients++;
+	client_poll_update(c);
+	return 0;
+}
+
+static struct client *client_by_fd(int fd)
+{
+	for (struct client *c = clients; c; c = c->next)
+		if (c->fd == fd && !c->closing)
+			return c;
+	return NULL;
+}
+
+int ctl_adopt_job(int client_fd, uint32_t id, uint16_t type, uint64_t gen0, struct unit *u)
+{
+	struct client *c = client_by_fd(client_fd);
+	if (!c || (type != PROTO_START && type != PROTO_STOP && type != PROTO_RESTART) || u->kind != UNIT_SERVICE)
+		return -EINVAL;
+	struct job *j = calloc(1, sizeof *j);
+	if (!j)
+		return -ENOMEM;
+	j->c = c;
+	j->id = id;
+	j->type = type;
+	j->u = u;
+	j->gen0 = gen0;
+	j->next = jobs;
+	jobs = j;
+	return 0;
+}
+
+void ctl_reply_by_fd(int client_fd, uint32_t id, int err, const char *msg)
+{
+	struct client *c = client_by_fd(client_fd);
+	if (!c)
+		return;
+	if (err)
+		ctl_reply_err(c, id, err, "%s", msg);
+	else
+		ctl_reply_ok(c, id, msg);
+}
+
+int ctl_listener_fd(void)
+{
+	return listen_fd;
 }

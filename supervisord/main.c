@@ -25,6 +25,7 @@
 #include "service.h"
 #include "sockunit.h"
 #include "unit.h"
+#include "version.h"
 
 static uv_loop_t *loop;
 static uv_signal_t sig_term, sig_int, sig_hup;
@@ -198,7 +199,7 @@ int main(int argc, char **argv)
 			log_set_level(LOG_LVL_DEBUG);
 			break;
 		case 'V':
-			printf("supervisord %s\n", SUPERVISORD_VERSION);
+			printf("supervisord %s\n", supervisord_version);
 			return 0;
 		case 'h':
 			usage(stdout);
@@ -260,7 +261,7 @@ int main(int argc, char **argv)
 	uv_signal_init(loop, &sig_hup);
 	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
 
-	log_info("supervisord %s running, %zu units from %s, control socket %s", SUPERVISORD_VERSION,
+	log_info("supervisord %s running, %zu units from %s, control socket %s", supervisord_version,
 		 unit_count(), units_dir, path);
 	start_units();
 	reap_now();

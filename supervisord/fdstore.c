@@ -160,3 +160,9 @@ void fdstore_unwatch(struct unit *u)
 	for (struct fdstore_entry *e = u->svc.fdstore; e; e = e->next)
 		entry_unwatch(e);
 }
+
+void fdstore_rewatch(uv_loop_t *loop, struct fdstore_entry *e)
+{
+	if (!e->watch)
+		entry_watch(loop, e);
+}

@@ -18,6 +18,8 @@ int fdstore_add(uv_loop_t *loop, struct unit *u, int fd, const char *name, bool 
 /* Remove and close every entry named name; returns how many. */
 unsigned fdstore_remove(struct unit *u, const char *name);
 void fdstore_clear(struct unit *u);
+/* After a re-exec: poll a restored entry again (hang-up detection). */
+void fdstore_rewatch(uv_loop_t *loop, struct fdstore_entry *e);
 /* Stop polling (before re-exec); entries stay. */
 void fdstore_unwatch(struct unit *u);
 

@@ -237,15 +237,7 @@ static void spawn_main(struct unit *u, bool automatic)
 	s->status_text[0] = '\0';
 	s->sigkill_sent = false;
 	s->exec_fd = status_fd; /* now owned by the service */
-	/* If the watch cannot be set up, the exit still drains the pipe. */
-	s->exec_watch = malloc(sizeof *s->exec_watch);
-	if (s->exec_watch && uv_poll_init(u->svc.timer.loop, s->exec_watch, status_fd) == 0) {
-		s->exec_watch->data = u;
-		uv_poll_start(s->exec_watch, UV_READABLE | UV_DISCONNECT, exec_watch_cb);
-	} else {
-		free(s->exec_watch);
-		s->exec_watch = NULL;
-	}
+	svc_watch_exec(u);
 	log_info("%s: started, pid %d", u->name, (int)pid);
 
 	if (c->type == SVC_TYPE_SIMPLE) {
@@ -285,6 +277,20 @@ static void exec_watch_cb(uv_poll_t *h, int status, int events)
 {
 	struct unit *u = h->data;
 	handle_exec_status(u);
+}
+
+void svc_watch_exec(struct unit *u)
+{
+	struct service *s = &u->svc;
+	/* If the watch cannot be set up, the exit still drains the pipe. */
+	s->exec_watch = malloc(sizeof *s->exec_watch);
+	if (s->exec_watch && uv_poll_init(u->svc.timer.loop, s->exec_watch, s->exec_fd) == 0) {
+		s->exec_watch->data = u;
+		uv_poll_start(s->exec_watch, UV_READABLE | UV_DISCONNECT, exec_watch_cb);
+	} else {
+		free(s->exec_watch);
+		s->exec_watch = NULL;
+	}
 }
 
 static int start_request(struct unit *u, bool automatic, char *err, size_t errlen)

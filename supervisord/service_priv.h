@@ -17,6 +17,8 @@ void svc_disarm_timer(struct unit *u);
 void svc_timer_cb(uv_timer_t *t);
 /* Signal the main process's group (then SIGCONT). */
 void svc_kill_main(struct unit *u, int sig);
+/* Watch the exec-status pipe in svc.exec_fd. */
+void svc_watch_exec(struct unit *u);
 /* KillSignal=, arm TimeoutStopSec=, state STOPPING. */
 void svc_begin_stop(struct unit *u);
 

@@ -136,3 +136,24 @@ void sockunit_watch(struct unit *u, bool on)
 		l->watching = on;
 	}
 }
+
+/* After a re-exec: the listeners' fds were restored from the state (never
+ * re-bound: same sockets, same inodes); set up their watches again. */
+void sockunit_adopt(uv_loop_t *loop, struct unit *u)
+{
+	struct sockunit *su = &u->sock;
+	for (size_t i = 0; i < su->n; i++) {
+		struct listener *l = &su->l[i];
+		if (l->fd < 0 || l->watch_init)
+			continue;
+		if (uv_poll_init(loop, &l->watch, l->fd) < 0) {
+			log_err("%s: cannot watch restored fd %d", u->name, l->fd);
+			continue;
+		}
+		l->watch.data = u;
+		l->watch_init = true;
+		l->watching = false;
+		if (l->addr.type != 0)
+			set_blocking(l->fd);
+	}
+}

@@ -17,6 +17,8 @@
 
 /* Bind every listener. Returns 0 or -errno (state FAILED, error set). */
 int sockunit_open(uv_loop_t *loop, struct unit *u);
+/* After a re-exec: watch the listener fds restored from the state. */
+void sockunit_adopt(uv_loop_t *loop, struct unit *u);
 /* Close every listener and remove socket paths. */
 void sockunit_close(struct unit *u);
 /* Start or stop watching for activity (no-op when already so). */

@@ -97,10 +97,6 @@ static int add_unit(struct unit *u)
 	return 0;
 }
 
-struct diag_ctx {
-	const char *name;
-};
-
 static void diag(void *ctx, int is_error, const char *where, const char *msg)
 {
 	if (is_error)
@@ -153,32 +149,35 @@ static int read_text(const char *path, char **out, size_t *len)
 	return r ? r : -ENOMEM;
 }
 
-static struct unit *load_one(uv_loop_t *loop, const char *dir, const char *fname)
+static void free_unit(struct unit *u);
+
+struct unit *unit_new_from_text(uv_loop_t *loop, const char *fname, const char *path, char *text,
+				size_t text_len, const char *read_error)
 {
 	struct unit *u = calloc(1, sizeof *u);
-	char path[4096], err[1024];
-	if (!u)
-		return NULL;
-	u->name = strdup(fname);
-	u->kind = has_suffix(fname, ".socket") ? UNIT_SOCKET : UNIT_SERVICE;
-	snprintf(path, sizeof path, "%s/%s", dir, fname);
 	struct unit_conf *c = calloc(1, sizeof *c);
-	if (!u->name || !c) {
-		free(c);
-		free(u->name);
+	char err[1024];
+	if (!u || !c || !(u->name = strdup(fname)) || !(u->path = strdup(path))) {
+		if (u)
+			free(u->name);
 		free(u);
+		free(c);
+		free(text);
 		return NULL;
 	}
+	u->kind = has_suffix(fname, ".socket") ? UNIT_SOCKET : UNIT_SERVICE;
+	u->text = text; /* now owned by the unit */
+	u->text_len = text_len;
 	err[0] = '\0';
-	int r = read_text(path, &u->text, &u->text_len);
-	if (r < 0)
-		snprintf(err, sizeof err, "%s: %s", path, strerror(-r));
+	int r = -EIO;
+	if (read_error)
+		snprintf(err, sizeof err, "%s", read_error);
 	else
 		r = conf_load_text(fname, path, u->text, u->text_len, c, err, sizeof err, diag, NULL);
 	if (r < 0) {
 		free(c);
 		u->load_error = strdup(err[0] ? err : strerror(-r));
-		log_err("%s: not loaded: %s", fname, u->load_error);
+		log_err("%s: not loaded: %s", fname, u->load_error ? u->load_error : "?");
 	} else {
 		u->conf = c;
 	}
@@ -189,15 +188,31 @@ static struct unit *load_one(uv_loop_t *loop, const char *dir, const char *fname
 		if (u->conf) {
 			size_t n = u->conf->sock.n_listen;
 			u->sock.l = calloc(n ? n : 1, sizeof *u->sock.l);
-			u->sock.n = n;
+			u->sock.n = u->sock.l ? n : 0;
 			const char *fdname = u->conf->sock.fdname ? u->conf->sock.fdname : u->name;
-			for (size_t i = 0; i < n; i++) {
+			for (size_t i = 0; i < u->sock.n; i++) {
 				u->sock.l[i].fd = -1;
 				u->sock.l[i].fdname = strdup(fdname);
 			}
 		}
 	}
+	if (add_unit(u) < 0) {
+		free_unit(u);
+		return NULL;
+	}
 	return u;
+}
+
+static struct unit *load_one(uv_loop_t *loop, const char *dir, const char *fname)
+{
+	char path[4096], rerr[4200];
+	char *text = NULL;
+	size_t len = 0;
+	snprintf(path, sizeof path, "%s/%s", dir, fname);
+	int r = read_text(path, &text, &len);
+	if (r < 0)
+		snprintf(rerr, sizeof rerr, "%s: %s", path, strerror(-r));
+	return unit_new_from_text(loop, fname, path, text, len, r < 0 ? rerr : NULL);
 }
 
 /* The service a socket unit activates: Service= or the same base name. */
@@ -285,16 +300,20 @@ int unit_load_dir(uv_loop_t *loop, const char *dir)
 			continue;
 		if (!has_suffix(e->d_name, ".service") && !has_suffix(e->d_name, ".socket"))
 			continue;
-		struct unit *u = load_one(loop, dir, e->d_name);
-		if (!u || add_unit(u) < 0) {
+		if (!load_one(loop, dir, e->d_name)) {
 			r = -ENOMEM;
 			break;
 		}
 	}
 	closedir(d);
+	unit_registry_finish();
+	return r;
+}
+
+void unit_registry_finish(void)
+{
 	qsort(units, n_units, sizeof *units, cmp_units);
 	link_units();
-	return r;
 }
 
 void unit_state_changed(struct unit *u)
@@ -337,6 +356,7 @@ static void free_unit(struct unit *u)
 	}
 	free(u->load_error);
 	free(u->text);
+	free(u->path);
 	free(u->name);
 	free(u);
 }

@@ -140,6 +140,7 @@ struct unit {
 	enum unit_kind kind;
 	struct unit_conf *conf;  /* NULL when the file failed to load */
 	char *load_error;        /* "file:line: message" when conf == NULL */
+	char *path;              /* the file it was loaded from */
 	char *text;              /* the unit file as loaded (re-exec re-parses it) */
 	size_t text_len;
 	unsigned handles_open;   /* libuv handles not yet closed */
@@ -155,6 +156,14 @@ struct unit {
  * with load_error set. Then link sockets and services. Returns 0 or -errno
  * if the directory itself cannot be read. */
 int unit_load_dir(uv_loop_t *loop, const char *dir);
+
+/* Add one unit parsed from text (owned by the unit afterwards; NULL when
+ * read_error says why there is none). Call unit_registry_finish() after the
+ * last one. Returns NULL only when out of memory. */
+struct unit *unit_new_from_text(uv_loop_t *loop, const char *fname, const char *path, char *text,
+				size_t text_len, const char *read_error);
+/* Sort the registry and link sockets to services. */
+void unit_registry_finish(void);
 
 struct unit *unit_find(const char *name);
 /* Accepts "worker", "worker.service", "x.socket". */

@@ -1,0 +1,128 @@
+/* fdclaim.c - see fdclaim.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fdclaim.h"
+
+struct inherited {
+	int fd;
+	bool claimed;
+};
+
+static struct inherited *inh;
+static size_t n_inh;
+
+static int cmp_int(const void *a, const void *b)
+{
+	return ((const struct inherited *)a)->fd - ((const struct inherited *)b)->fd;
+}
+
+void fdclaim_scan(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	int self = dirfd(d);
+	size_t cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end || e->d_name[0] == '.' || fd < 3 || fd == self)
+			continue;
+		if (n_inh == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct inherited *ni = realloc(inh, cap * sizeof *ni);
+			if (!ni)
+				break;
+			inh = ni;
+		}
+		inh[n_inh++] = (struct inherited){ .fd = (int)fd };
+	}
+	closedir(d);
+	qsort(inh, n_inh, sizeof *inh, cmp_int);
+}
+
+static struct inherited *find(int fd)
+{
+	size_t lo = 0, hi = n_inh;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (inh[mid].fd == fd)
+			return &inh[mid];
+		if (inh[mid].fd < fd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int fdclaim_take(int fd)
+{
+	struct inherited *i = find(fd);
+	if (!i)
+		return -EBADF;
+	if (i->claimed)
+		return -EEXIST;
+	i->claimed = true;
+	return 0;
+}
+
+unsigned fdclaim_close_rest(void)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < n_inh; i++) {
+		if (inh[i].claimed) {
+			fcntl(inh[i].fd, F_SETFD, FD_CLOEXEC);
+		} else {
+			close(inh[i].fd);
+			n++;
+		}
+	}
+	free(inh);
+	inh = NULL;
+	n_inh = 0;
+	return n;
+}
+
+size_t fdclaim_count(void)
+{
+	return n_inh;
+}
+
+void fdlist_add(struct fdlist *l, int fd)
+{
+	if (fd < 0 || l->err)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		int *nv = realloc(l->v, cap * sizeof *nv);
+		if (!nv) {
+			l->err = -ENOMEM;
+			return;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = fd;
+}
+
+void fdlist_free(struct fdlist *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+int fdlist_set_cloexec(const struct fdlist *l, bool on)
+{
+	int r = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (fcntl(l->v[i], F_SETFD, on ? FD_CLOEXEC : 0) < 0 && !r)
+			r = -errno;
+	return r;
+}

@@ -1,0 +1,40 @@
+/*
+ * fdclaim.h - descriptors inherited across a re-exec.
+ *
+ * At start-up, before anything else opens a descriptor, every open fd >= 3
+ * is recorded. Restoring code claims the ones the state names, by number,
+ * each at most once (a state naming one fd twice is corrupt). Whatever is
+ * left unclaimed is closed: an fd the daemon holds that no owner knows is a
+ * leak. Claimed fds get FD_CLOEXEC back.
+ *
+ * The fd list kept for the exec (struct fdlist) is the other half: every
+ * serializer adds the fds it hands over, and only those lose FD_CLOEXEC.
+ */
+#ifndef SUPD_FDCLAIM_H
+#define SUPD_FDCLAIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+void fdclaim_scan(void);
+/* 0, or -EBADF (not inherited) / -EEXIST (claimed twice). Flags are not
+ * touched yet: a state that turns out bad must leave every fd as it came. */
+int fdclaim_take(int fd);
+/* The state was accepted: FD_CLOEXEC on every claimed fd, close every
+ * inherited fd nobody claimed; returns how many were closed. */
+unsigned fdclaim_close_rest(void);
+/* How many fds were inherited (for logs). */
+size_t fdclaim_count(void);
+
+struct fdlist {
+	int *v;
+	size_t n, cap;
+	int err;
+};
+
+void fdlist_add(struct fdlist *l, int fd);   /* ignores fd < 0 */
+void fdlist_free(struct fdlist *l);
+/* Set or clear FD_CLOEXEC on every fd of the list; 0 or -errno. */
+int fdlist_set_cloexec(const struct fdlist *l, bool on);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * state.h - the daemon's whole state, written before a re-exec and read by
+ * the new image. The encoding is in state_codec.h; this is the content.
+ *
+ * Format 1, in order (every value escaped, see state_codec.h):
+ *   supervisord-state 1
+ *   previous-binary PATH        the image that wrote it (fallback target)
+ *   version STRING              its version, for logs
+ *   control-fd N / control-path P
+ *   notify-fd N / notify-path P (when a notify socket exists)
+ *   client FD UID PID HELLO     one per control connection
+ *   begin-unit NAME             then the unit's keys, then end-unit:
+ *     path P / text T           the unit file as loaded (re-parsed)
+ *     [service] state S, want-up B, result R, pid N, wait-status N,
+ *       restarts N, generation N, since N, started-mono N, exec-fd N,
+ *       timer KIND DEADLINE (absolute CLOCK_MONOTONIC usec), start-ring
+ *       N..., sigkill-sent B, error T, status-text T, watchdog-deadline N,
+ *       watchdog-usec N, notify-errno N, notify-stopping B,
+ *       notify-reloading B, stop-requested B, fdstore FD POLL NAME
+ *     [socket] sock-state S, sock-error T, sock-since N, listener INDEX FD
+ *   end-unit
+ *   job CLIENT-FD ID TYPE GEN0 UNIT   waiting control jobs
+ *   reexec-reply CLIENT-FD ID         the request the new image answers
+ *   checksum HEX16
+ * Unknown keys are logged and skipped (an older image can hand over to a
+ * newer one). Every number is range-checked, every fd must have been
+ * inherited and may be named once, every name must be valid.
+ */
+#ifndef SUPD_STATE_H
+#define SUPD_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "fdclaim.h"
+#include "state_codec.h"
+
+struct client;
+
+int state_write(struct state_out *o, struct fdlist *keep, const char *prev_binary,
+		const struct client *req, uint32_t req_id);
+
+/* Read format-1 state into the (empty) registry and adopt everything.
+ * On failure (-EBADMSG, message in err) the process must not continue
+ * with what was built: the caller execs away (fallback or rescue), and
+ * every inherited fd is still open with the flags it came with. */
+int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen);
+
+#endif

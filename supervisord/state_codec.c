@@ -1,0 +1,307 @@
+/*
+ * state_codec.c - see state_codec.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state_codec.h"
+
+static const char header_prefix[] = "supervisord-state ";
+
+uint64_t state_checksum(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+void so_init(struct state_out *o)
+{
+	memset(o, 0, sizeof *o);
+}
+
+void so_free(struct state_out *o)
+{
+	free(o->buf);
+	memset(o, 0, sizeof *o);
+}
+
+static void grow(struct state_out *o, size_t more)
+{
+	if (o->err)
+		return;
+	if (o->len + more + 1 <= o->cap)
+		return;
+	size_t cap = o->cap ? o->cap : 4096;
+	while (cap < o->len + more + 1)
+		cap *= 2;
+	if (cap > STATE_MAX_SIZE) {
+		o->err = -EFBIG;
+		return;
+	}
+	char *nb = realloc(o->buf, cap);
+	if (!nb) {
+		o->err = -ENOMEM;
+		return;
+	}
+	o->buf = nb;
+	o->cap = cap;
+}
+
+static void raw(struct state_out *o, const char *s, size_t n)
+{
+	grow(o, n);
+	if (o->err)
+		return;
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+static void escaped(struct state_out *o, const char *v, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	grow(o, n * 4);
+	if (o->err)
+		return;
+	char *w = o->buf + o->len;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c == '\\') {
+			*w++ = '\\';
+			*w++ = '\\';
+		} else if (c == '\n') {
+			*w++ = '\\';
+			*w++ = 'n';
+		} else if (c < 0x20 || c >= 0x7f) {
+			*w++ = '\\';
+			*w++ = 'x';
+			*w++ = hex[c >> 4];
+			*w++ = hex[c & 15];
+		} else {
+			*w++ = (char)c;
+		}
+	}
+	o->len = (size_t)(w - o->buf);
+	o->buf[o->len] = '\0';
+}
+
+void so_put(struct state_out *o, const char *key, const char *val, size_t len)
+{
+	raw(o, key, strlen(key));
+	raw(o, " ", 1);
+	escaped(o, val ? val : "", val ? len : 0);
+	raw(o, "\n", 1);
+}
+
+void so_str(struct state_out *o, const char *key, const char *val)
+{
+	so_put(o, key, val, val ? strlen(val) : 0);
+}
+
+void so_u64(struct state_out *o, const char *key, uint64_t v)
+{
+	so_fmt(o, key, "%" PRIu64, v);
+}
+
+void so_i64(struct state_out *o, const char *key, int64_t v)
+{
+	so_fmt(o, key, "%" PRId64, v);
+}
+
+void so_fmt(struct state_out *o, const char *key, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof buf) {
+		o->err = o->err ? o->err : -EOVERFLOW;
+		return;
+	}
+	raw(o, key, strlen(key));
+	raw(o, " ", 1);
+	raw(o, buf, (size_t)n);
+	raw(o, "\n", 1);
+}
+
+void so_finish(struct state_out *o)
+{
+	if (o->err)
+		return;
+	char line[64];
+	uint64_t h = state_checksum(o->buf, o->len);
+	int n = snprintf(line, sizeof line, "checksum %016" PRIx64 "\n", h);
+	raw(o, line, (size_t)n);
+}
+
+/* ---- reading ---- */
+
+int si_open(struct state_in *in, const char *p, size_t len, unsigned *format, char *err, size_t errlen)
+{
+	memset(in, 0, sizeof *in);
+	if (len < sizeof header_prefix || len > STATE_MAX_SIZE) {
+		snprintf(err, errlen, "state of %zu bytes is not plausible", len);
+		return -EBADMSG;
+	}
+	if (p[len - 1] != '\n') {
+		snprintf(err, errlen, "state does not end with a newline (truncated?)");
+		return -EBADMSG;
+	}
+	/* The checksum line is the last line. */
+	size_t start = len - 1;
+	while (start > 0 && p[start - 1] != '\n')
+		start--;
+	static const char ck[] = "checksum ";
+	if (len - start != sizeof ck - 1 + 16 + 1 || memcmp(p + start, ck, sizeof ck - 1) != 0) {
+		snprintf(err, errlen, "state has no checksum line");
+		return -EBADMSG;
+	}
+	char hexs[17];
+	memcpy(hexs, p + start + sizeof ck - 1, 16);
+	hexs[16] = '\0';
+	char *end;
+	errno = 0;
+	uint64_t want = strtoull(hexs, &end, 16);
+	if (errno || *end || state_checksum(p, start) != want) {
+		snprintf(err, errlen, "state checksum mismatch: the blob is corrupt");
+		return -EBADMSG;
+	}
+	if (memcmp(p, header_prefix, sizeof header_prefix - 1) != 0) {
+		snprintf(err, errlen, "not a supervisord state");
+		return -EBADMSG;
+	}
+	size_t eol = sizeof header_prefix - 1;
+	while (eol < start && p[eol] != '\n')
+		eol++;
+	char num[16];
+	size_t nl = eol - (sizeof header_prefix - 1);
+	if (nl == 0 || nl >= sizeof num) {
+		snprintf(err, errlen, "bad state header");
+		return -EBADMSG;
+	}
+	memcpy(num, p + sizeof header_prefix - 1, nl);
+	num[nl] = '\0';
+	uint64_t f;
+	if (state_parse_u64(num, 1000000, &f) < 0 || f == 0) {
+		snprintf(err, errlen, "bad state format number '%s'", num);
+		return -EBADMSG;
+	}
+	*format = (unsigned)f;
+	in->p = p;
+	in->len = len;
+	in->pos = eol + 1;
+	in->body_end = start;
+	in->line = 1;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int si_next(struct state_in *in)
+{
+	if (in->pos >= in->body_end)
+		return 0;
+	in->line++;
+	const char *l = in->p + in->pos;
+	const char *nl = memchr(l, '\n', in->body_end - in->pos);
+	if (!nl)
+		return -EBADMSG;
+	size_t n = (size_t)(nl - l);
+	in->pos += n + 1;
+	if (n > STATE_MAX_LINE)
+		return -EBADMSG;
+	const char *sp = memchr(l, ' ', n);
+	size_t klen = sp ? (size_t)(sp - l) : n;
+	if (klen == 0 || klen >= sizeof in->key)
+		return -EBADMSG;
+	for (size_t i = 0; i < klen; i++) {
+		char c = l[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return -EBADMSG;
+	}
+	memcpy(in->key, l, klen);
+	in->key[klen] = '\0';
+	const char *v = sp ? sp + 1 : l + n;
+	size_t vlen = (size_t)(l + n - v);
+	if (vlen + 1 > in->val_cap) {
+		char *nb = realloc(in->val, vlen + 1);
+		if (!nb)
+			return -ENOMEM;
+		in->val = nb;
+		in->val_cap = vlen + 1;
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < vlen; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c < 0x20 || c >= 0x7f)
+			return -EBADMSG; /* the writer escapes these */
+		if (c != '\\') {
+			in->val[w++] = (char)c;
+			continue;
+		}
+		if (i + 1 >= vlen)
+			return -EBADMSG;
+		char e = v[++i];
+		if (e == '\\') {
+			in->val[w++] = '\\';
+		} else if (e == 'n') {
+			in->val[w++] = '\n';
+		} else if (e == 'x' && i + 2 < vlen && hexval(v[i + 1]) >= 0 && hexval(v[i + 2]) >= 0) {
+			in->val[w++] = (char)(hexval(v[i + 1]) * 16 + hexval(v[i + 2]));
+			i += 2;
+		} else {
+			return -EBADMSG;
+		}
+	}
+	in->val[w] = '\0';
+	in->val_len = w;
+	return 1;
+}
+
+void si_close(struct state_in *in)
+{
+	free(in->val);
+	in->val = NULL;
+}
+
+int state_parse_u64(const char *s, uint64_t max, uint64_t *v)
+{
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno || *end || x > max)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+int state_parse_i64(const char *s, int64_t min, int64_t max, int64_t *v)
+{
+	if (!s || !*s || *s == ' ' || *s == '+')
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	long long x = strtoll(s, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}

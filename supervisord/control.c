@@ -24,6 +24,7 @@
 #include "state_codec.h"
 #include "log.h"
 #include "proto.h"
+#include "reexec.h"
 #include "service.h"
 #include "sockunit.h"
 #include "unit.h"
@@ -449,6 +450,15 @@ static void handle_frame(struct client *c, const struct proto_hdr *h, const uint
 	case PROTO_FD_STORE:
 		ctl_fds_handle(c, h, &b, fds, nfds);
 		break;
+	case PROTO_REEXEC: {
+		char binary[PROTO_MAX_STR + 1];
+		if (proto_get_str(&b, binary, sizeof binary) < 0 || proto_get_end(&b) < 0) {
+			ctl_reply_err(c, h->id, -EBADMSG, "malformed REEXEC");
+			break;
+		}
+		reexec_request(c, h->id, binary);
+		break;
+	}
 	case PROTO_HELLO:
 		do_hello(c, h->id, &b);
 		break;

@@ -359,6 +359,9 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process
 	const char *lang = getenv("LANG");
 	if (lang)
 		env_set(&env, xasprintf("LANG=%s", lang));
+	/* Names the unit in /proc/PID/environ: if a re-exec ever has to fall
+	 * back to rescue mode, this is how it finds which child is whose. */
+	env_set(&env, xasprintf("SUPERVISORD_UNIT=%s", u->name));
 	if ((r = resolve_user(c, p, &env, err, errlen)) < 0)
 		goto fail;
 	if (!c->user && geteuid() != 0) {

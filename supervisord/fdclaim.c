@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "fdclaim.h"
+#include "log.h"
+#include <stdio.h>
 
 struct inherited {
 	int fd;
@@ -73,13 +75,29 @@ int fdclaim_take(int fd)
 	return 0;
 }
 
+void fdclaim_release(int fd)
+{
+	struct inherited *i = find(fd);
+	if (i && !i->claimed) {
+		i->claimed = true;
+		i->fd = -1; /* closed here, so the sweep must not touch the number */
+		close(fd);
+	}
+}
+
 unsigned fdclaim_close_rest(void)
 {
 	unsigned n = 0;
 	for (size_t i = 0; i < n_inh; i++) {
 		if (inh[i].claimed) {
-			fcntl(inh[i].fd, F_SETFD, FD_CLOEXEC);
+			if (inh[i].fd >= 0)
+				fcntl(inh[i].fd, F_SETFD, FD_CLOEXEC);
 		} else {
+			char link[64], target[256];
+			snprintf(link, sizeof link, "/proc/self/fd/%d", inh[i].fd);
+			ssize_t l = readlink(link, target, sizeof target - 1);
+			target[l > 0 ? l : 0] = '\0';
+			log_warn("closing inherited fd %d (%s): nothing claims it", inh[i].fd, target);
 			close(inh[i].fd);
 			n++;
 		}

@@ -20,6 +20,9 @@ void fdclaim_scan(void);
 /* 0, or -EBADF (not inherited) / -EEXIST (claimed twice). Flags are not
  * touched yet: a state that turns out bad must leave every fd as it came. */
 int fdclaim_take(int fd);
+/* Close an inherited fd that is used up (the state memfd) and take it off
+ * the list, so that the sweep cannot close whatever reuses its number. */
+void fdclaim_release(int fd);
 /* The state was accepted: FD_CLOEXEC on every claimed fd, close every
  * inherited fd nobody claimed; returns how many were closed. */
 unsigned fdclaim_close_rest(void);

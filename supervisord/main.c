@@ -20,12 +20,21 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "daemon.h"
+#include "fdclaim.h"
+#include "reexec.h"
+#include "rescue.h"
 #include "log.h"
 #include "reap.h"
 #include "service.h"
 #include "sockunit.h"
 #include "unit.h"
 #include "version.h"
+
+const char *daemon_units_dir;
+const char *daemon_runtime_dir;
+char daemon_self_exe[4096];
+bool daemon_verbose;
 
 static uv_loop_t *loop;
 static uv_signal_t sig_term, sig_int, sig_hup;
@@ -47,7 +56,11 @@ static void usage(FILE *f)
 		"                         (env SUPERVISORD_RUNTIME_DIR; default\n"
 		"                         /run/supervisord as root, else\n"
 		"                         $XDG_RUNTIME_DIR/supervisord)\n"
-		"  -v, --verbose          log state changes too\n");
+		"  -v, --verbose          log state changes too\n"
+		"      --check-state-format  print the re-exec state formats this build\n"
+		"                         reads, and exit (used before an upgrade)\n"
+		"\n"
+		"Internal, used by re-exec: --deserialize FD, --no-fallback, --rescue.\n");
 }
 
 /* mkdir -p, then make the last component 0700 and ours. */
@@ -142,7 +155,7 @@ static void start_units(void)
 		if (u->svc.n_sockets == 0 || u->conf->n_wanted_by > 0) {
 			if (svc_start(u, err, sizeof err) < 0)
 				log_err("%s", err);
-		} else {
+		} else if (u->svc.state == SVC_STOPPED) {
 			/* Socket-activated: watch its sockets until the first client. */
 			for (size_t j = 0; j < u->svc.n_sockets; j++)
 				sockunit_watch(u->svc.sockets[j], true);
@@ -173,6 +186,48 @@ static void teardown(void)
 	uv_loop_close(loop);
 }
 
+static void read_self_exe(void)
+{
+	ssize_t n = readlink("/proc/self/exe", daemon_self_exe, sizeof daemon_self_exe - 1);
+	if (n < 0)
+		n = 0;
+	daemon_self_exe[n] = '\0';
+	/* An upgraded binary replaced on disk shows as "PATH (deleted)". */
+	static const char del[] = " (deleted)";
+	size_t l = strlen(daemon_self_exe);
+	if (l > sizeof del - 1 && !strcmp(daemon_self_exe + l - (sizeof del - 1), del))
+		daemon_self_exe[l - (sizeof del - 1)] = '\0';
+}
+
+/* A fresh start (or rescue): control socket, units, sockets, services. */
+static int fresh_start(const char *control_path, bool rescue)
+{
+	char err[1024];
+	int r;
+	if (!(rescue && rescue_adopt_control(loop, control_path))) {
+		r = ctl_listen(loop, control_path, err, sizeof err);
+		if (r < 0) {
+			fprintf(stderr, "supervisord: control socket: %s\n", err);
+			return 1;
+		}
+	}
+	r = unit_load_dir(loop, daemon_units_dir);
+	if (r < 0) {
+		fprintf(stderr, "supervisord: unit directory %s: %s\n", daemon_units_dir, strerror(-r));
+		ctl_shutdown();
+		return 1;
+	}
+	if (rescue) {
+		rescue_adopt_units(loop);
+		unsigned closed = fdclaim_close_rest();
+		log_info("rescue: closed %u descriptors nobody claimed", closed);
+	}
+	log_info("supervisord %s running, %zu units from %s, control socket %s", supervisord_version, unit_count(),
+		 daemon_units_dir, control_path);
+	start_units();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -181,11 +236,17 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "check-state-format", no_argument, NULL, 'C' },
+		{ "deserialize", required_argument, NULL, 'D' },
+		{ "no-fallback", no_argument, NULL, 'F' },
+		{ "rescue", no_argument, NULL, 'R' },
 		{ 0 },
 	};
 	const char *units_dir = "units";
 	const char *runtime_dir = getenv("SUPERVISORD_RUNTIME_DIR");
 	char rtbuf[4096];
+	int state_fd = -1;
+	bool allow_fallback = true, rescue = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "u:r:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -196,6 +257,7 @@ int main(int argc, char **argv)
 			runtime_dir = optarg;
 			break;
 		case 'v':
+			daemon_verbose = true;
 			log_set_level(LOG_LVL_DEBUG);
 			break;
 		case 'V':
@@ -204,6 +266,25 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'C':
+			reexec_print_check();
+			return 0;
+		case 'D': {
+			char *end;
+			long fd = strtol(optarg, &end, 10);
+			if (*end || fd < 3 || fd > 1 << 20) {
+				fprintf(stderr, "supervisord: bad --deserialize '%s'\n", optarg);
+				return 2;
+			}
+			state_fd = (int)fd;
+			break;
+		}
+		case 'F':
+			allow_fallback = false;
+			break;
+		case 'R':
+			rescue = true;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -214,6 +295,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* After a re-exec, note every inherited descriptor before anything
+	 * else opens one: the state (or rescue) claims them by number. */
+	if (state_fd >= 0 || rescue)
+		fdclaim_scan();
+	read_self_exe();
 	if (!runtime_dir || !*runtime_dir) {
 		const char *xdg = getenv("XDG_RUNTIME_DIR");
 		if (geteuid() == 0) {
@@ -227,6 +313,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	daemon_units_dir = units_dir;
+	daemon_runtime_dir = runtime_dir;
 	int r = make_runtime_dir(runtime_dir);
 	if (r < 0) {
 		fprintf(stderr, "supervisord: runtime directory %s: %s\n", runtime_dir, strerror(-r));
@@ -235,23 +323,9 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	loop = uv_default_loop();
-
-	char path[4096], err[1024];
-	snprintf(path, sizeof path, "%s/control.sock", runtime_dir);
-	r = ctl_listen(loop, path, err, sizeof err);
-	if (r < 0) {
-		fprintf(stderr, "supervisord: control socket: %s\n", err);
-		return 1;
-	}
 	r = reap_init(loop);
 	if (r < 0) {
 		fprintf(stderr, "supervisord: SIGCHLD handler: %s\n", uv_strerror(r));
-		return 1;
-	}
-	r = unit_load_dir(loop, units_dir);
-	if (r < 0) {
-		fprintf(stderr, "supervisord: unit directory %s: %s\n", units_dir, strerror(-r));
-		ctl_shutdown();
 		return 1;
 	}
 	uv_signal_init(loop, &sig_term);
@@ -261,9 +335,28 @@ int main(int argc, char **argv)
 	uv_signal_init(loop, &sig_hup);
 	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
 
-	log_info("supervisord %s running, %zu units from %s, control socket %s", supervisord_version,
-		 unit_count(), units_dir, path);
-	start_units();
+	char path[4096];
+	snprintf(path, sizeof path, "%s/control.sock", runtime_dir);
+	if (state_fd >= 0) {
+		/* Does not return unless restored (or every fallback failed). */
+		r = reexec_restore(loop, state_fd, allow_fallback);
+		if (r < 0) {
+			log_err("re-exec: restore failed and no fallback could be executed: %s", strerror(-r));
+			return 1;
+		}
+		unsigned closed = fdclaim_close_rest();
+		if (closed)
+			log_warn("re-exec: closed %u inherited descriptors the state did not name", closed);
+		log_info("supervisord %s running (re-executed), %zu units", supervisord_version, unit_count());
+	} else if (fresh_start(path, rescue) != 0) {
+		return 1;
+	}
+
+	/* The signal mask may come blocked across a re-exec (on purpose: no
+	 * SIGCHLD is lost in the window). Handlers are installed: unblock. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	reap_now();
 
 	uv_run(loop, UV_RUN_DEFAULT);

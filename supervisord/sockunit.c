@@ -87,8 +87,11 @@ int sockunit_open(uv_loop_t *loop, struct unit *u)
 
 	for (size_t i = 0; i < su->n; i++) {
 		struct listener *l = &su->l[i];
-		if (l->fd >= 0)
+		if (l->fd >= 0) {
+			/* Adopted (rescue after a failed re-exec): not re-bound. */
+			sockunit_adopt(loop, u);
 			continue;
+		}
 		r = listen_parse(&c->listen[i], &l->addr, err, sizeof err);
 		if (r < 0)
 			goto fail;

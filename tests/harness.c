@@ -76,6 +76,11 @@ void hd_unit(struct hd *d, const char *name, const char *fmt, ...)
 
 void hd_start(struct hd *d)
 {
+	hd_start_with(d, H_DAEMON);
+}
+
+void hd_start_with(struct hd *d, const char *daemon)
+{
 	int logfd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	cr_assert(logfd >= 0);
 	pid_t pid = fork();
@@ -91,7 +96,7 @@ void hd_start(struct hd *d)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		execl(H_DAEMON, H_DAEMON, "-u", d->units, "-r", d->rt, (char *)NULL);
+		execl(daemon, daemon, "-u", d->units, "-r", d->rt, (char *)NULL);
 		_exit(127);
 	}
 	close(logfd);

@@ -30,6 +30,8 @@ void hd_init(struct hd *d);
 void hd_unit(struct hd *d, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Start the daemon and wait (bounded) until its control socket answers. */
 void hd_start(struct hd *d);
+/* The same with another daemon binary. */
+void hd_start_with(struct hd *d, const char *daemon);
 /* SIGTERM, wait bounded for exit; returns the exit status (or -1 on
  * timeout, after SIGKILL). Removes the temporary directory. */
 int hd_stop(struct hd *d);

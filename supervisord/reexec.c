@@ -1,0 +1,328 @@
+/*
+ * reexec.c - see reexec.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control_priv.h"
+#include "daemon.h"
+#include "log.h"
+#include "reexec.h"
+#include "state.h"
+#include "version.h"
+
+#define CHECK_TIMEOUT_MS 5000
+
+extern char **environ;
+
+void reexec_print_check(void)
+{
+	printf("%s %d\nversion %s\n", REEXEC_CHECK_PREFIX, STATE_FORMAT, supervisord_version);
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Does "formats" (space-separated numbers) contain ours? */
+static bool lists_our_format(const char *formats)
+{
+	char want[16];
+	snprintf(want, sizeof want, "%d", STATE_FORMAT);
+	const char *p = formats;
+	while (*p) {
+		p += strspn(p, " ");
+		size_t n = strcspn(p, " \n");
+		if (n == strlen(want) && !strncmp(p, want, n))
+			return true;
+		p += n;
+		if (*p == '\n')
+			break;
+	}
+	return false;
+}
+
+/*
+ * Run `binary --check-state-format` and read its answer. Bounded: the
+ * child gets CHECK_TIMEOUT_MS in all. The loop is blocked meanwhile; a
+ * healthy binary answers in a few milliseconds, and this is an operator's
+ * request. The child is reaped by the reaper as an unknown pid.
+ */
+static int check_binary(const char *binary, char *err, size_t errlen)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -errno;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		snprintf(err, errlen, "fork: %s", strerror(e));
+		return -e;
+	}
+	if (pid == 0) {
+		dup2(p[1], 1);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0)
+			dup2(null, 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execl(binary, binary, "--check-state-format", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	char buf[512];
+	size_t got = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long left = CHECK_TIMEOUT_MS - ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+			kill(pid, SIGKILL);
+			close(p[0]);
+			snprintf(err, errlen, "%s --check-state-format did not answer within %d ms", binary,
+				 CHECK_TIMEOUT_MS);
+			return -ETIMEDOUT;
+		}
+		ssize_t n = read(p[0], buf + got, sizeof buf - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof buf - 1)
+			break;
+	}
+	close(p[0]);
+	buf[got] = '\0';
+	const char *line = strstr(buf, REEXEC_CHECK_PREFIX " ");
+	if (!line || line != buf) {
+		snprintf(err, errlen, "%s is not a supervisord that can take over (its --check-state-format said: %.80s)",
+			 binary, got ? buf : "nothing");
+		return -ENOEXEC;
+	}
+	if (!lists_our_format(line + sizeof REEXEC_CHECK_PREFIX)) {
+		snprintf(err, errlen, "%s does not read state format %d", binary, STATE_FORMAT);
+		return -EPROTONOSUPPORT;
+	}
+	return 0;
+}
+
+static int make_memfd(const struct state_out *o, char *err, size_t errlen)
+{
+	int fd = memfd_create("supervisord-state", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		snprintf(err, errlen, "memfd_create: %s", strerror(errno));
+		return -errno;
+	}
+	size_t off = 0;
+	while (off < o->len) {
+		ssize_t n = write(fd, o->buf + off, o->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			close(fd);
+			snprintf(err, errlen, "writing state: %s", strerror(e));
+			return -e;
+		}
+		off += (size_t)n;
+	}
+	/* Sealed: nothing can change the state between the two images. */
+	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+static void build_argv(const char *binary, const char *fdarg, const char *extra, const char **argv)
+{
+	int n = 0;
+	argv[n++] = binary;
+	if (fdarg) {
+		argv[n++] = "--deserialize";
+		argv[n++] = fdarg;
+	}
+	if (extra)
+		argv[n++] = extra;
+	argv[n++] = "--units";
+	argv[n++] = daemon_units_dir;
+	argv[n++] = "--runtime-dir";
+	argv[n++] = daemon_runtime_dir;
+	if (daemon_verbose)
+		argv[n++] = "--verbose";
+	argv[n] = NULL;
+}
+
+void reexec_request(struct client *c, uint32_t id, const char *binary)
+{
+	char err[1024];
+	const char *target = binary && *binary ? binary : daemon_self_exe;
+	int r;
+
+	if (target[0] != '/') {
+		ctl_reply_err(c, id, -EINVAL, "reexec: --binary must be an absolute path: %s", target);
+		return;
+	}
+	if (access(target, X_OK) < 0) {
+		r = -errno;
+		ctl_reply_err(c, id, r, "reexec: %s: %s", target, strerror(-r));
+		return;
+	}
+	if (!same_file(target, daemon_self_exe) && (r = check_binary(target, err, sizeof err)) < 0) {
+		log_err("reexec refused: %s", err);
+		ctl_reply_err(c, id, r, "reexec refused: %s", err);
+		return;
+	}
+
+	struct state_out o;
+	struct fdlist keep = { 0 };
+	so_init(&o);
+	r = state_write(&o, &keep, daemon_self_exe, c, id);
+	if (r < 0) {
+		ctl_reply_err(c, id, r, "reexec: serializing state: %s", strerror(-r));
+		goto out;
+	}
+	int memfd = make_memfd(&o, err, sizeof err);
+	if (memfd < 0) {
+		ctl_reply_err(c, id, memfd, "reexec: %s", err);
+		goto out;
+	}
+	fdlist_add(&keep, memfd);
+	if (keep.err) {
+		close(memfd);
+		ctl_reply_err(c, id, keep.err, "reexec: out of memory");
+		goto out;
+	}
+
+	char fdarg[16], envfd[48];
+	snprintf(fdarg, sizeof fdarg, "%d", memfd);
+	snprintf(envfd, sizeof envfd, "SUPERVISORD_DESERIALIZE_FD=%d", memfd);
+	const char *argv[16];
+	build_argv(target, fdarg, NULL, argv);
+	setenv("SUPERVISORD_DESERIALIZE_FD", fdarg, 1);
+
+	log_info("re-executing %s (state: %zu bytes, %zu descriptors kept)", target, o.len, keep.n);
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	r = fdlist_set_cloexec(&keep, false);
+	if (r == 0) {
+		execve(target, (char *const *)argv, environ);
+		r = -errno;
+	}
+	/* Still here: put everything back as it was, and say why. */
+	fdlist_set_cloexec(&keep, true);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	unsetenv("SUPERVISORD_DESERIALIZE_FD");
+	close(memfd);
+	log_err("reexec of %s failed: %s", target, strerror(-r));
+	ctl_reply_err(c, id, r, "reexec: exec %s: %s; still running the old image", target, strerror(-r));
+out:
+	fdlist_free(&keep);
+	so_free(&o);
+}
+
+static int exec_with(const char *binary, int state_fd, const char *extra)
+{
+	char fdarg[16];
+	const char *argv[16];
+	snprintf(fdarg, sizeof fdarg, "%d", state_fd);
+	build_argv(binary, state_fd >= 0 ? fdarg : NULL, extra, argv);
+	if (state_fd >= 0)
+		fcntl(state_fd, F_SETFD, 0);
+	execve(binary, (char *const *)argv, environ);
+	return -errno;
+}
+
+int reexec_rescue_exec(void)
+{
+	unsetenv("SUPERVISORD_DESERIALIZE_FD");
+	return exec_with(daemon_self_exe, -1, "--rescue");
+}
+
+/* The previous binary named in an intact document. */
+static void find_previous(struct state_in *in, char *out, size_t len)
+{
+	struct state_in copy = *in;
+	copy.val = NULL;
+	copy.val_cap = 0;
+	out[0] = '\0';
+	while (si_next(&copy) > 0) {
+		if (!strcmp(copy.key, "previous-binary")) {
+			snprintf(out, len, "%s", copy.val);
+			break;
+		}
+	}
+	si_close(&copy);
+}
+
+int reexec_restore(uv_loop_t *loop, int state_fd, bool allow_fallback)
+{
+	char err[1024];
+	struct stat st;
+	char *blob = NULL;
+	int r = -EBADMSG;
+	err[0] = '\0';
+
+	if (fstat(state_fd, &st) < 0 || st.st_size <= 0 || (uint64_t)st.st_size > STATE_MAX_SIZE) {
+		snprintf(err, sizeof err, "state fd %d unusable", state_fd);
+		goto rescue;
+	}
+	blob = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, state_fd, 0);
+	if (blob == MAP_FAILED) {
+		blob = NULL;
+		snprintf(err, sizeof err, "mmap state: %s", strerror(errno));
+		goto rescue;
+	}
+	struct state_in in;
+	unsigned format = 0;
+	if (si_open(&in, blob, (size_t)st.st_size, &format, err, sizeof err) < 0)
+		goto rescue;
+	if (format != STATE_FORMAT) {
+		char prev[4096];
+		find_previous(&in, prev, sizeof prev);
+		log_err("re-exec: state format %u is not one this build (%s) reads", format, supervisord_version);
+		if (allow_fallback && prev[0] == '/' && !same_file(prev, daemon_self_exe)) {
+			log_err("re-exec: handing over back to %s", prev);
+			munmap(blob, (size_t)st.st_size);
+			r = exec_with(prev, state_fd, "--no-fallback");
+			log_err("re-exec: exec %s: %s", prev, strerror(-r));
+			return reexec_rescue_exec();
+		}
+		snprintf(err, sizeof err, "unsupported state format %u", format);
+		goto rescue;
+	}
+	r = state_read(loop, &in, err, sizeof err);
+	si_close(&in);
+	if (r < 0)
+		goto rescue;
+	munmap(blob, (size_t)st.st_size);
+	fdclaim_release(state_fd);
+	unsetenv("SUPERVISORD_DESERIALIZE_FD");
+	return 0;
+rescue:
+	log_err("re-exec: cannot use the state (%s); restarting in rescue mode, which keeps every child and "
+		"socket", err);
+	if (blob)
+		munmap(blob, (size_t)st.st_size);
+	close(state_fd);
+	return reexec_rescue_exec();
+}

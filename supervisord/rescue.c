@@ -1,0 +1,221 @@
+/*
+ * rescue.c - see rescue.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "fdclaim.h"
+#include "log.h"
+#include "notify_weak.h"
+#include "rescue.h"
+#include "service.h"
+#include "service_priv.h"
+#include "sockunit.h"
+#include "unit.h"
+
+/* Every inherited fd is a candidate; fdclaim_take() fails on claimed ones. */
+static int inherited_max(void)
+{
+	return 65536;
+}
+
+static bool sock_matches(int fd, int family, int type, const struct sockaddr *want, socklen_t wantlen)
+{
+	int t, f;
+	socklen_t l = sizeof t;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &l) < 0 || t != type)
+		return false;
+	l = sizeof f;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &f, &l) < 0 || f != family)
+		return false;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return false;
+	if (family == AF_UNIX) {
+		/* Compare the path (or abstract name) bytes only. */
+		size_t off = offsetof(struct sockaddr_un, sun_path);
+		size_t a = sl > off ? sl - off : 0, b = wantlen > off ? wantlen - off : 0;
+		const char *pa = ((struct sockaddr_un *)&ss)->sun_path, *pb = ((const struct sockaddr_un *)want)->sun_path;
+		if (a && pa[0] != '\0')
+			a = strnlen(pa, a);
+		if (b && pb[0] != '\0')
+			b = strnlen(pb, b);
+		return a == b && memcmp(pa, pb, a) == 0;
+	}
+	return sl == wantlen && memcmp(&ss, want, sl) == 0;
+}
+
+static int find_fd(int family, int type, const struct sockaddr *sa, socklen_t salen)
+{
+	for (int fd = 3; fd < inherited_max(); fd++) {
+		if (fcntl(fd, F_GETFD) < 0) {
+			if (fd > 4096)
+				break;
+			continue;
+		}
+		if (sock_matches(fd, family, type, sa, salen) && fdclaim_take(fd) == 0)
+			return fd;
+	}
+	return -1;
+}
+
+static int find_fifo(const char *path)
+{
+	struct stat want;
+	if (stat(path, &want) < 0)
+		return -1;
+	for (int fd = 3; fd < 4096; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+			continue;
+		if (st.st_dev == want.st_dev && st.st_ino == want.st_ino && fdclaim_take(fd) == 0)
+			return fd;
+	}
+	return -1;
+}
+
+static int find_unix(int type, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sa.sun_path)
+		return -1;
+	strcpy(sa.sun_path, path);
+	return find_fd(AF_UNIX, type, (struct sockaddr *)&sa, (socklen_t)sizeof sa);
+}
+
+int rescue_adopt_control(uv_loop_t *loop, const char *path)
+{
+	int fd = find_unix(SOCK_SEQPACKET, path);
+	if (fd < 0)
+		return 0;
+	if (ctl_adopt_listener(loop, fd, path) < 0)
+		return 0;
+	log_info("rescue: adopted the control socket (fd %d)", fd);
+	return 1;
+}
+
+int rescue_adopt_notify(uv_loop_t *loop, const char *path)
+{
+	int fd = find_unix(SOCK_DGRAM, path);
+	if (fd < 0)
+		return 0;
+	if (notify_adopt(loop, fd, path) < 0)
+		return 0;
+	log_info("rescue: adopted the notify socket (fd %d)", fd);
+	return 1;
+}
+
+static void adopt_listeners(uv_loop_t *loop, struct unit *u)
+{
+	struct sockunit *su = &u->sock;
+	for (size_t i = 0; i < su->n; i++) {
+		struct listener *l = &su->l[i];
+		char why[256];
+		if (listen_parse(&u->conf->sock.listen[i], &l->addr, why, sizeof why) < 0)
+			continue;
+		int fd;
+		if (l->addr.type == 0)
+			fd = find_fifo(l->addr.path);
+		else
+			fd = find_fd(l->addr.family, l->addr.type, (struct sockaddr *)&l->addr.sa, l->addr.salen);
+		if (fd < 0)
+			continue;
+		l->fd = fd; /* now owned by the listener */
+		char where[256];
+		listen_format(&l->addr, where, sizeof where);
+		log_info("rescue: %s: adopted fd %d for %s", u->name, fd, where);
+	}
+}
+
+/* The SUPERVISORD_UNIT= value in /proc/PID/environ, if any. */
+static bool child_unit(pid_t pid, char *unit, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	static char buf[65536];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	static const char key[] = "SUPERVISORD_UNIT=";
+	for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
+		if (!strncmp(p, key, sizeof key - 1)) {
+			snprintf(unit, len, "%s", p + sizeof key - 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	int ppid;
+	char st;
+	if (!p || sscanf(p + 1, " %c %d", &st, &ppid) != 2)
+		return -1;
+	return ppid;
+}
+
+static void adopt_children(void)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 1 || parent_of((pid_t)pid) != getpid())
+			continue;
+		char name[256];
+		if (!child_unit((pid_t)pid, name, sizeof name)) {
+			log_warn("rescue: child %ld names no unit; it will be reaped when it exits", pid);
+			continue;
+		}
+		struct unit *u = unit_find(name);
+		if (!u || u->kind != UNIT_SERVICE || !u->conf || u->svc.pid) {
+			log_warn("rescue: child %ld of unit %s cannot be adopted", pid, name);
+			continue;
+		}
+		u->svc.pid = (pid_t)pid;
+		u->svc.want_up = true;
+		u->svc.generation++;
+		u->svc.started_mono = now_mono_usec();
+		svc_set_state(u, SVC_RUNNING);
+		log_info("rescue: %s: adopted its main process %ld", u->name, pid);
+	}
+	closedir(d);
+}
+
+void rescue_adopt_units(uv_loop_t *loop)
+{
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *u = unit_at(i);
+		if (u->kind == UNIT_SOCKET && u->conf)
+			adopt_listeners(loop, u);
+	}
+	adopt_children();
+}

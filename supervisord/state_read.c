@@ -1,0 +1,530 @@
+/*
+ * state_read.c - restore the daemon from a re-exec state; see state.h.
+ *
+ * The state is read as if it came from a stranger: every number is
+ * range-checked, every pid must be a child of this process, every fd must
+ * have been inherited and may be named once, names must be valid. Reading
+ * builds units as it goes; if anything is wrong it returns -EBADMSG and the
+ * caller execs away (fallback or rescue) without using what was built, so
+ * nothing here changes an inherited fd's flags before the whole document
+ * has been accepted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "fdstore.h"
+#include "log.h"
+#include "notify_weak.h"
+#include "proto.h"
+#include "service.h"
+#include "service_priv.h"
+#include "sockunit.h"
+#include "state.h"
+#include "version.h"
+#include "unit.h"
+
+#define MAX_PENDING 4096
+#define PID_MAX_LIMIT 4194304
+
+const char *state_timer_name(enum svc_timer t);
+
+struct pending_job {
+	int fd;
+	uint32_t id, type;
+	uint64_t gen0;
+	char unit[PROTO_MAX_NAME + 1];
+};
+
+struct reader {
+	uv_loop_t *loop;
+	struct state_in *in;
+	char *err;
+	size_t errlen;
+	/* the unit being read */
+	char name[PROTO_MAX_NAME + 1];
+	char *path;
+	char *text;
+	size_t text_len;
+	char *load_error;
+	bool have_text;
+	struct unit *u;
+	/* control and notify, adopted once both halves are known */
+	int control_fd, notify_fd;
+	/* after the units */
+	struct pending_job *jobs;
+	size_t n_jobs;
+	int reply_fd;
+	uint32_t reply_id;
+	bool have_reply;
+};
+
+static int bad(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct reader *r, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(r->err, r->errlen, "state line %u (%s): %s", r->in->line, r->in->key, msg);
+	return -EBADMSG;
+}
+
+static int get_u64(struct reader *r, const char *s, uint64_t max, uint64_t *v)
+{
+	if (state_parse_u64(s, max, v) < 0)
+		return bad(r, "'%s' is not a number in 0..%llu", s, (unsigned long long)max);
+	return 0;
+}
+
+static int get_bool(struct reader *r, bool *b)
+{
+	uint64_t v;
+	int e = get_u64(r, r->in->val, 1, &v);
+	if (e == 0)
+		*b = v != 0;
+	return e;
+}
+
+static int claim(struct reader *r, const char *s, int *fd)
+{
+	uint64_t v;
+	if (get_u64(r, s, 1u << 30, &v) < 0)
+		return -EBADMSG;
+	int e = fdclaim_take((int)v);
+	if (e == -EBADF)
+		return bad(r, "fd %llu was not inherited", (unsigned long long)v);
+	if (e == -EEXIST)
+		return bad(r, "fd %llu is named twice", (unsigned long long)v);
+	*fd = (int)v;
+	return 0;
+}
+
+/* Is pid a child of ours (alive or a zombie)? */
+static bool is_our_child(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	int ppid;
+	char st;
+	if (!p || sscanf(p + 1, " %c %d", &st, &ppid) != 2)
+		return false;
+	return ppid == getpid();
+}
+
+static int lookup_name(const char *const *table, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (table[i] && !strcmp(table[i], s))
+			return i;
+	return -1;
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a > b && strcmp(s + a - b, suf) == 0;
+}
+
+/* ---- units ---- */
+
+static void reset_unit(struct reader *r)
+{
+	free(r->path);
+	free(r->text);
+	free(r->load_error);
+	r->path = r->text = r->load_error = NULL;
+	r->text_len = 0;
+	r->have_text = false;
+	r->u = NULL;
+	r->name[0] = '\0';
+}
+
+/* Create the unit from its text, once its identity is complete. */
+static int make_unit(struct reader *r)
+{
+	if (r->u)
+		return 0;
+	if (!r->path)
+		return bad(r, "unit %s has no path", r->name);
+	if (!r->have_text && !r->load_error)
+		return bad(r, "unit %s has neither text nor load-error", r->name);
+	r->u = unit_new_from_text(r->loop, r->name, r->path, r->text, r->text_len,
+				  r->have_text ? NULL : r->load_error);
+	r->text = NULL; /* owned by the unit now (or freed) */
+	if (!r->u)
+		return bad(r, "out of memory");
+	return 0;
+}
+
+static int service_key(struct reader *r, struct unit *u, const char *k, const char *v)
+{
+	struct service *s = &u->svc;
+	uint64_t x;
+	int64_t y;
+	if (!strcmp(k, "state")) {
+		static const char *const names[SVC__MAX] = { "stopped", "starting", "running", "stopping",
+							     "auto-restart", "failed" };
+		int i = lookup_name(names, SVC__MAX, v);
+		if (i < 0)
+			return bad(r, "unknown service state '%s'", v);
+		s->state = (enum svc_state)i;
+	} else if (!strcmp(k, "want-up")) {
+		return get_bool(r, &s->want_up);
+	} else if (!strcmp(k, "result")) {
+		int i = -1;
+		for (int j = 0; j < RES__MAX; j++)
+			if (!strcmp(svc_result_name((enum svc_result)j), v))
+				i = j;
+		if (i < 0)
+			return bad(r, "unknown result '%s'", v);
+		s->result = (enum svc_result)i;
+	} else if (!strcmp(k, "pid")) {
+		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
+			return -EBADMSG;
+		if (x == 1 || (x > 1 && !is_our_child((pid_t)x)))
+			return bad(r, "pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
+		s->pid = (pid_t)x;
+	} else if (!strcmp(k, "wait-status")) {
+		if (state_parse_i64(v, INT32_MIN, INT32_MAX, &y) < 0)
+			return bad(r, "bad wait status '%s'", v);
+		s->wait_status = (int)y;
+	} else if (!strcmp(k, "restarts")) {
+		if (get_u64(r, v, UINT32_MAX, &x) < 0)
+			return -EBADMSG;
+		s->restarts = (unsigned)x;
+	} else if (!strcmp(k, "generation")) {
+		return get_u64(r, v, UINT64_MAX, &s->generation);
+	} else if (!strcmp(k, "since")) {
+		return get_u64(r, v, UINT64_MAX, &s->since_usec);
+	} else if (!strcmp(k, "started-mono")) {
+		return get_u64(r, v, UINT64_MAX, &s->started_mono);
+	} else if (!strcmp(k, "exec-fd")) {
+		return claim(r, v, &s->exec_fd);
+	} else if (!strcmp(k, "timer")) {
+		char kind[16];
+		unsigned long long dl;
+		char tail;
+		if (sscanf(v, "%15s %llu%c", kind, &dl, &tail) != 2)
+			return bad(r, "bad timer '%s'", v);
+		static const char *const names[TMR__MAX] = { "none", "start", "stop", "restart" };
+		int i = lookup_name(names, TMR__MAX, kind);
+		if (i <= 0)
+			return bad(r, "unknown timer '%s'", kind);
+		s->tkind = (enum svc_timer)i;
+		s->deadline_mono = dl;
+	} else if (!strcmp(k, "start-ring")) {
+		if (s->start_ring_n >= START_LIMIT_MAX)
+			return bad(r, "too many start-ring entries");
+		return get_u64(r, v, UINT64_MAX, &s->start_ring[s->start_ring_n++]);
+	} else if (!strcmp(k, "sigkill-sent")) {
+		return get_bool(r, &s->sigkill_sent);
+	} else if (!strcmp(k, "error")) {
+		snprintf(s->error, sizeof s->error, "%s", v);
+	} else if (!strcmp(k, "status-text")) {
+		snprintf(s->status_text, sizeof s->status_text, "%s", v);
+	} else if (!strcmp(k, "watchdog-deadline")) {
+		return get_u64(r, v, UINT64_MAX, &s->watchdog_deadline_mono);
+	} else if (!strcmp(k, "watchdog-usec")) {
+		return get_u64(r, v, UINT64_MAX, &s->watchdog_usec_override);
+	} else if (!strcmp(k, "notify-errno")) {
+		if (state_parse_i64(v, -4095, 4095, &y) < 0)
+			return bad(r, "bad errno '%s'", v);
+		s->notify_errno = (int)y;
+	} else if (!strcmp(k, "notify-stopping")) {
+		return get_bool(r, &s->notify_stopping);
+	} else if (!strcmp(k, "notify-reloading")) {
+		return get_bool(r, &s->notify_reloading);
+	} else if (!strcmp(k, "stop-requested")) {
+		return get_bool(r, &s->stop_requested);
+	} else if (!strcmp(k, "fdstore")) {
+		/* "FD POLL NAME": the name is the rest, already unescaped. */
+		char fdbuf[16];
+		int poll, off = 0;
+		if (sscanf(v, "%15s %d %n", fdbuf, &poll, &off) != 2 || off == 0 || (poll != 0 && poll != 1))
+			return bad(r, "bad fdstore entry");
+		const char *name = v + off;
+		if (!proto_fdname_valid(name))
+			return bad(r, "bad fd name in the fd store of %s", u->name);
+		int fd;
+		if (claim(r, fdbuf, &fd) < 0)
+			return -EBADMSG;
+		/* Stored fds are restored even beyond a lowered FileDescriptorStoreMax=:
+		 * nothing the service parked is dropped by an upgrade. */
+		struct fdstore_entry *e = calloc(1, sizeof *e);
+		if (!e || !(e->name = strdup(name))) {
+			free(e);
+			return bad(r, "out of memory");
+		}
+		e->fd = fd;
+		e->poll = poll;
+		struct fdstore_entry **pp = &s->fdstore;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = e;
+		s->n_fdstore++;
+	} else {
+		log_warn("re-exec state: unknown service key '%s' ignored", k);
+	}
+	return 0;
+}
+
+static int socket_key(struct reader *r, struct unit *u, const char *k, const char *v)
+{
+	struct sockunit *su = &u->sock;
+	if (!strcmp(k, "sock-state")) {
+		static const char *const names[SOCK__MAX] = { "stopped", "listening", "failed" };
+		int i = lookup_name(names, SOCK__MAX, v);
+		if (i < 0)
+			return bad(r, "unknown socket state '%s'", v);
+		su->state = (enum sock_state)i;
+	} else if (!strcmp(k, "sock-error")) {
+		snprintf(su->error, sizeof su->error, "%s", v);
+	} else if (!strcmp(k, "sock-since")) {
+		return get_u64(r, v, UINT64_MAX, &su->since_usec);
+	} else if (!strcmp(k, "listener")) {
+		char idx[16], fdbuf[16], tail;
+		if (sscanf(v, "%15s %15s%c", idx, fdbuf, &tail) != 2)
+			return bad(r, "bad listener '%s'", v);
+		uint64_t i;
+		if (get_u64(r, idx, su->n ? su->n - 1 : 0, &i) < 0 || su->n == 0)
+			return bad(r, "listener index %s out of range for %s", idx, u->name);
+		struct listener *l = &su->l[i];
+		if (l->fd >= 0)
+			return bad(r, "listener %s of %s given twice", idx, u->name);
+		char why[256];
+		if (listen_parse(&u->conf->sock.listen[i], &l->addr, why, sizeof why) < 0)
+			return bad(r, "%s: %s", u->name, why);
+		int fd;
+		if (claim(r, fdbuf, &fd) < 0)
+			return -EBADMSG;
+		struct stat st;
+		bool want_fifo = l->addr.type == 0;
+		if (fstat(fd, &st) < 0 || (want_fifo ? !S_ISFIFO(st.st_mode) : !S_ISSOCK(st.st_mode)))
+			return bad(r, "fd %d of %s is not a %s", fd, u->name, want_fifo ? "FIFO" : "socket");
+		l->fd = fd;
+	} else {
+		log_warn("re-exec state: unknown socket key '%s' ignored", k);
+	}
+	return 0;
+}
+
+static int unit_line(struct reader *r)
+{
+	const char *k = r->in->key, *v = r->in->val;
+	if (!strcmp(k, "path")) {
+		free(r->path);
+		r->path = strdup(v);
+		return r->path ? 0 : bad(r, "out of memory");
+	}
+	if (!strcmp(k, "text")) {
+		if (r->u)
+			return bad(r, "text after runtime keys");
+		free(r->text);
+		r->text = malloc(r->in->val_len + 1);
+		if (!r->text)
+			return bad(r, "out of memory");
+		memcpy(r->text, v, r->in->val_len + 1);
+		r->text_len = r->in->val_len;
+		r->have_text = true;
+		return 0;
+	}
+	if (!strcmp(k, "load-error")) {
+		free(r->load_error);
+		r->load_error = strdup(v);
+		return r->load_error ? 0 : bad(r, "out of memory");
+	}
+	if (make_unit(r) < 0)
+		return -EBADMSG;
+	struct unit *u = r->u;
+	if (!u->conf) {
+		/* It no longer loads in this image: runtime keys have no unit to
+		 * go to. A pid is still reaped by the reaper; say so. */
+		if (!strcmp(k, "pid") && strcmp(v, "0"))
+			log_err("%s: does not load in this image; its process %s is no longer supervised", u->name, v);
+		return 0;
+	}
+	return u->kind == UNIT_SERVICE ? service_key(r, u, k, v) : socket_key(r, u, k, v);
+}
+
+/* ---- top level ---- */
+
+static int top_line(struct reader *r)
+{
+	const char *k = r->in->key, *v = r->in->val;
+	if (!strcmp(k, "previous-binary") || !strcmp(k, "version"))
+		return 0;
+	if (!strcmp(k, "control-fd"))
+		return claim(r, v, &r->control_fd);
+	if (!strcmp(k, "control-path")) {
+		if (r->control_fd < 0)
+			return bad(r, "control-path without control-fd");
+		int e = ctl_adopt_listener(r->loop, r->control_fd, v);
+		return e < 0 ? bad(r, "control socket: %s", uv_strerror(e)) : 0;
+	}
+	if (!strcmp(k, "notify-fd"))
+		return claim(r, v, &r->notify_fd);
+	if (!strcmp(k, "notify-path")) {
+		if (r->notify_fd < 0)
+			return bad(r, "notify-path without notify-fd");
+		int e = notify_adopt(r->loop, r->notify_fd, v);
+		return e < 0 ? bad(r, "notify socket: %s", strerror(-e)) : 0;
+	}
+	if (!strcmp(k, "client")) {
+		char fdbuf[16];
+		unsigned uid;
+		int pid, hello;
+		char tail;
+		if (sscanf(v, "%15s %u %d %d%c", fdbuf, &uid, &pid, &hello, &tail) != 4 || pid < 0 ||
+		    (hello != 0 && hello != 1))
+			return bad(r, "bad client '%s'", v);
+		int fd;
+		if (claim(r, fdbuf, &fd) < 0)
+			return -EBADMSG;
+		return ctl_adopt_client(fd, uid, pid, hello) < 0 ? bad(r, "cannot adopt client") : 0;
+	}
+	if (!strcmp(k, "job")) {
+		struct pending_job j;
+		char unit[PROTO_MAX_NAME + 2];
+		unsigned long long gen0;
+		char tail;
+		if (r->n_jobs >= MAX_PENDING)
+			return bad(r, "too many jobs");
+		if (sscanf(v, "%d %u %u %llu %256s%c", &j.fd, &j.id, &j.type, &gen0, unit, &tail) != 5 ||
+		    strlen(unit) > PROTO_MAX_NAME)
+			return bad(r, "bad job '%s'", v);
+		j.gen0 = gen0;
+		snprintf(j.unit, sizeof j.unit, "%s", unit);
+		struct pending_job *nj = realloc(r->jobs, (r->n_jobs + 1) * sizeof *nj);
+		if (!nj)
+			return bad(r, "out of memory");
+		r->jobs = nj;
+		r->jobs[r->n_jobs++] = j;
+		return 0;
+	}
+	if (!strcmp(k, "reexec-reply")) {
+		char tail;
+		if (sscanf(v, "%d %u%c", &r->reply_fd, &r->reply_id, &tail) != 2)
+			return bad(r, "bad reexec-reply '%s'", v);
+		r->have_reply = true;
+		return 0;
+	}
+	log_warn("re-exec state: unknown key '%s' ignored", k);
+	return 0;
+}
+
+/* Re-create what lives in libuv for one service. */
+static void restore_handles(uv_loop_t *loop, struct unit *u)
+{
+	if (!u->conf)
+		return;
+	struct service *s = &u->svc;
+	if (s->exec_fd >= 0)
+		svc_watch_exec(u);
+	if (s->tkind != TMR_NONE) {
+		enum svc_timer kind = s->tkind;
+		uint64_t now = now_mono_usec(), dl = s->deadline_mono;
+		svc_arm_timer(u, kind, dl > now ? dl - now : 0);
+		s->deadline_mono = dl; /* the same absolute deadline, not extended */
+	}
+	for (struct fdstore_entry *e = s->fdstore; e; e = e->next)
+		fdstore_rewatch(loop, e);
+}
+
+int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)
+{
+	struct reader r = { .loop = loop, .in = in, .err = err, .errlen = errlen, .control_fd = -1,
+			    .notify_fd = -1, .reply_fd = -1 };
+	int e;
+	while ((e = si_next(in)) > 0) {
+		const char *k = in->key;
+		if (!strcmp(k, "begin-unit")) {
+			if (r.name[0]) {
+				e = bad(&r, "begin-unit inside %s", r.name);
+				break;
+			}
+			if (!proto_unit_name_valid(in->val) ||
+			    (!has_suffix(in->val, ".service") && !has_suffix(in->val, ".socket"))) {
+				e = bad(&r, "bad unit name");
+				break;
+			}
+			if (unit_find(in->val)) {
+				e = bad(&r, "unit %s given twice", in->val);
+				break;
+			}
+			snprintf(r.name, sizeof r.name, "%s", in->val);
+		} else if (!strcmp(k, "end-unit")) {
+			if (!r.name[0]) {
+				e = bad(&r, "end-unit without begin-unit");
+				break;
+			}
+			if ((e = make_unit(&r)) < 0)
+				break;
+			reset_unit(&r);
+		} else if (r.name[0]) {
+			if ((e = unit_line(&r)) < 0)
+				break;
+		} else if ((e = top_line(&r)) < 0) {
+			break;
+		}
+	}
+	if (e == 0 && r.name[0])
+		e = bad(&r, "unit %s not terminated", r.name);
+	if (e < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "state line %u: malformed", in->line);
+		reset_unit(&r);
+		free(r.jobs);
+		return -EBADMSG;
+	}
+	if (r.control_fd < 0) {
+		free(r.jobs);
+		snprintf(err, errlen, "state has no control socket");
+		return -EBADMSG;
+	}
+
+	unit_registry_finish();
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *u = unit_at(i);
+		if (u->kind == UNIT_SOCKET && u->conf)
+			sockunit_adopt(loop, u);
+	}
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *u = unit_at(i);
+		if (u->kind == UNIT_SERVICE)
+			restore_handles(loop, u);
+	}
+	for (size_t i = 0; i < r.n_jobs; i++) {
+		struct unit *u = unit_find(r.jobs[i].unit);
+		if (!u || ctl_adopt_job(r.jobs[i].fd, r.jobs[i].id, (uint16_t)r.jobs[i].type, r.jobs[i].gen0, u) < 0)
+			log_warn("re-exec state: job %u for %s dropped", r.jobs[i].id, r.jobs[i].unit);
+	}
+	free(r.jobs);
+	/* Socket watching and waiting jobs follow from the restored states. */
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *u = unit_at(i);
+		if (u->kind == UNIT_SERVICE && u->conf)
+			svc_set_state(u, u->svc.state);
+	}
+	if (r.have_reply) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "supervisord %s re-executed, pid %d", supervisord_version, (int)getpid());
+		ctl_reply_by_fd(r.reply_fd, r.reply_id, 0, msg);
+	}
+	return 0;
+}

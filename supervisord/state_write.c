@@ -1,0 +1,127 @@
+/*
+ * state_write.c - serialize the daemon; see state.h for the format.
+ * Writing has no side effects on the daemon (only the fd list is built),
+ * so a re-exec that fails afterwards leaves the running image as it was.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "control.h"
+#include "notify_weak.h"
+#include "service.h"
+#include "sockunit.h"
+#include "state.h"
+#include "version.h"
+#include "unit.h"
+
+static const char *const timer_names[TMR__MAX] = {
+	[TMR_NONE] = "none",
+	[TMR_START] = "start",
+	[TMR_STOP] = "stop",
+	[TMR_RESTART] = "restart",
+};
+
+const char *state_timer_name(enum svc_timer t)
+{
+	return (unsigned)t < TMR__MAX ? timer_names[t] : "none";
+}
+
+static void write_service(struct state_out *o, struct fdlist *keep, const struct unit *u)
+{
+	const struct service *s = &u->svc;
+	so_str(o, "state", svc_state_name(s->state));
+	so_u64(o, "want-up", s->want_up);
+	so_str(o, "result", svc_result_name(s->result));
+	so_i64(o, "pid", s->pid);
+	so_i64(o, "wait-status", s->wait_status);
+	so_u64(o, "restarts", s->restarts);
+	so_u64(o, "generation", s->generation);
+	so_u64(o, "since", s->since_usec);
+	so_u64(o, "started-mono", s->started_mono);
+	if (s->exec_fd >= 0) {
+		so_i64(o, "exec-fd", s->exec_fd);
+		fdlist_add(keep, s->exec_fd);
+	}
+	if (s->tkind != TMR_NONE)
+		so_fmt(o, "timer", "%s %llu", state_timer_name(s->tkind), (unsigned long long)s->deadline_mono);
+	for (unsigned i = 0; i < s->start_ring_n; i++)
+		so_u64(o, "start-ring", s->start_ring[i]);
+	so_u64(o, "sigkill-sent", s->sigkill_sent);
+	if (s->error[0])
+		so_str(o, "error", s->error);
+	if (s->status_text[0])
+		so_str(o, "status-text", s->status_text);
+	if (s->watchdog_deadline_mono)
+		so_u64(o, "watchdog-deadline", s->watchdog_deadline_mono);
+	if (s->watchdog_usec_override)
+		so_u64(o, "watchdog-usec", s->watchdog_usec_override);
+	if (s->notify_errno)
+		so_i64(o, "notify-errno", s->notify_errno);
+	so_u64(o, "notify-stopping", s->notify_stopping);
+	so_u64(o, "notify-reloading", s->notify_reloading);
+	so_u64(o, "stop-requested", s->stop_requested);
+	for (const struct fdstore_entry *e = s->fdstore; e; e = e->next) {
+		struct state_out name;
+		so_init(&name);
+		so_put(&name, "n", e->name, strlen(e->name)); /* escaped as "n VALUE\n" */
+		if (name.err) {
+			o->err = name.err;
+			so_free(&name);
+			return;
+		}
+		name.buf[name.len - 1] = '\0';
+		so_fmt(o, "fdstore", "%d %d %s", e->fd, e->poll ? 1 : 0, name.buf + 2);
+		so_free(&name);
+		fdlist_add(keep, e->fd);
+	}
+}
+
+static void write_socket(struct state_out *o, struct fdlist *keep, const struct unit *u)
+{
+	const struct sockunit *su = &u->sock;
+	so_str(o, "sock-state", sockunit_state_name(su->state));
+	if (su->error[0])
+		so_str(o, "sock-error", su->error);
+	so_u64(o, "sock-since", su->since_usec);
+	for (size_t i = 0; i < su->n; i++) {
+		if (su->l[i].fd < 0)
+			continue;
+		so_fmt(o, "listener", "%zu %d", i, su->l[i].fd);
+		fdlist_add(keep, su->l[i].fd);
+	}
+}
+
+int state_write(struct state_out *o, struct fdlist *keep, const char *prev_binary,
+		const struct client *req, uint32_t req_id)
+{
+	so_fmt(o, "supervisord-state", "%d", STATE_FORMAT);
+	so_str(o, "previous-binary", prev_binary);
+	so_str(o, "version", supervisord_version);
+	ctl_serialize(o, keep);
+	if (notify_fd() >= 0) {
+		so_i64(o, "notify-fd", notify_fd());
+		so_str(o, "notify-path", notify_path_of());
+		fdlist_add(keep, notify_fd());
+	}
+	for (size_t i = 0; i < unit_count(); i++) {
+		const struct unit *u = unit_at(i);
+		so_str(o, "begin-unit", u->name);
+		so_str(o, "path", u->path);
+		if (u->text)
+			so_put(o, "text", u->text, u->text_len);
+		else
+			so_str(o, "load-error", u->load_error);
+		if (u->conf) {
+			if (u->kind == UNIT_SERVICE)
+				write_service(o, keep, u);
+			else
+				write_socket(o, keep, u);
+		}
+		so_str(o, "end-unit", "");
+	}
+	ctl_serialize_jobs(o, req, req_id);
+	so_finish(o);
+	if (keep->err)
+		return keep->err;
+	return o->err;
+}

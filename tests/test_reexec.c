@@ -1,0 +1,333 @@
+/*
+ * test_reexec.c - `supctl reexec` with the real daemon: everything retained
+ * under load (same pid, same children, same socket inodes, fd store kept),
+ * upgrade to another binary, exec failure, unreadable state, and no
+ * descriptor leak across 100 re-execs.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define SDWORKER H_WORKERS "/sdworker"
+#define STASHWORKER H_WORKERS "/stashworker"
+#define CORRUPTOR H_WORKERS "/corruptor"
+#define NEXT_DAEMON BUILD_DIR "/tests/supervisord-next"
+
+/* Inode of the socket listening on 127.0.0.1:port, from /proc/net/tcp. */
+static unsigned long listen_inode(int port)
+{
+	FILE *f = fopen("/proc/net/tcp", "r");
+	if (!f)
+		return 0;
+	char line[512];
+	unsigned long found = 0;
+	while (fgets(line, sizeof line, f)) {
+		unsigned la, lp, ra, rp, st;
+		unsigned long inode;
+		if (sscanf(line, " %*d: %x:%x %x:%x %x %*s %*s %*s %*s %*s %lu", &la, &lp, &ra, &rp, &st, &inode) == 6 &&
+		    (int)lp == port && st == 0x0A)
+			found = inode;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Does pid hold socket:[inode]? */
+static bool holds_inode(pid_t pid, unsigned long inode)
+{
+	char fds[16384], want[64];
+	h_list_fds(pid, fds, sizeof fds);
+	snprintf(want, sizeof want, "socket:[%lu]", inode);
+	return strstr(fds, want) != NULL;
+}
+
+static const char *read_report(const char *path, const char *key, char *out, size_t len, int ms)
+{
+	long long end = h_now_ms() + ms;
+	do {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			char line[256];
+			while (fgets(line, sizeof line, f)) {
+				size_t kl = strlen(key);
+				if (!strncmp(line, key, kl) && line[kl] == '=') {
+					snprintf(out, len, "%s", line + kl + 1);
+					out[strcspn(out, "\n")] = '\0';
+					fclose(f);
+					return out;
+				}
+			}
+			fclose(f);
+		}
+		h_msleep(20);
+	} while (h_now_ms() < end);
+	return NULL;
+}
+
+struct world {
+	struct hd d;
+	int port;
+	char report[400];
+	int web_pid, note_pid, plain_pid;
+	unsigned long inode;
+	char token[128];
+};
+
+/* Three services: a socket-activated TCP worker, a Type=notify worker with
+ * a stored fd, a plain worker. */
+static void world_start(struct world *w, const char *daemon)
+{
+	hd_init(&w->d);
+	w->port = h_free_port();
+	snprintf(w->report, sizeof w->report, "%s/stash.report", w->d.dir);
+	hd_unit(&w->d, "web.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", w->port);
+	hd_unit(&w->d, "web.service", "[Service]\nExecStart=" SDWORKER "\n");
+	hd_unit(&w->d, "note.service",
+		"[Service]\nType=notify\nExecStart=" STASHWORKER "\nEnvironment=REPORT=%s\n"
+		"FileDescriptorStoreMax=4\nRestart=on-failure\n",
+		w->report);
+	hd_unit(&w->d, "plain.service", "[Service]\nExecStart=/bin/sleep 100000\n");
+	hd_start_with(&w->d, daemon);
+	char ans[512];
+	cr_assert_gt(h_http_get(w->port, ans, sizeof ans, 5000), 0, "web does not answer");
+	cr_assert_eq(hd_wait_state(&w->d, "web.service", "running", 5000), 0);
+	cr_assert_eq(hd_wait_state(&w->d, "note.service", "running", 5000), 0);
+	cr_assert_eq(hd_wait_state(&w->d, "plain.service", "running", 5000), 0);
+	cr_assert_not_null(read_report(w->report, "stored", w->token, sizeof w->token, 5000));
+	hd_unit_info(&w->d, "web.service", NULL, 0, &w->web_pid, NULL, NULL, 0);
+	hd_unit_info(&w->d, "note.service", NULL, 0, &w->note_pid, NULL, NULL, 0);
+	hd_unit_info(&w->d, "plain.service", NULL, 0, &w->plain_pid, NULL, NULL, 0);
+	w->inode = listen_inode(w->port);
+	cr_assert(w->inode && holds_inode(w->d.pid, w->inode), "daemon does not hold the listener");
+}
+
+/* Everything is as world_start left it. */
+static void world_check(struct world *w, const char *when)
+{
+	int pid, restarts;
+	char st[64];
+	const struct {
+		const char *unit;
+		int pid;
+	} svc[] = { { "web.service", w->web_pid }, { "note.service", w->note_pid }, { "plain.service", w->plain_pid } };
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(hd_unit_info(&w->d, svc[i].unit, st, sizeof st, &pid, &restarts, NULL, 0), 0,
+			     "%s: status of %s", when, svc[i].unit);
+		cr_expect_str_eq(st, "running", "%s: %s is %s", when, svc[i].unit, st);
+		cr_expect_eq(pid, svc[i].pid, "%s: %s pid %d, was %d", when, svc[i].unit, pid, svc[i].pid);
+		cr_expect_eq(restarts, 0, "%s: %s restarted", when, svc[i].unit);
+		cr_expect(h_alive(svc[i].pid), "%s: %s's process is gone", when, svc[i].unit);
+	}
+	cr_expect_eq(listen_inode(w->port), w->inode, "%s: the listening socket changed", when);
+	cr_expect(holds_inode(w->d.pid, w->inode), "%s: the daemon no longer holds the listener", when);
+}
+
+/* After everything: a restart of the notify worker gets its token back. */
+static void check_token_survives(struct world *w)
+{
+	unlink(w->report);
+	char out[1024];
+	int rc = hd_ctl(&w->d, out, sizeof out, "restart", "note", NULL);
+	cr_assert_eq(rc, 0, "restart note: %s", out);
+	char tok[128];
+	cr_assert_not_null(read_report(w->report, "fetched", tok, sizeof tok, 5000),
+			   "the restarted worker did not get its stored fd back");
+	cr_expect_str_eq(tok, w->token);
+}
+
+Test(reexec, ten_reexecs_under_load_keep_everything, .timeout = 180)
+{
+	struct world w;
+	world_start(&w, H_DAEMON);
+	pid_t dpid = w.d.pid;
+	int fds_before = h_count_fds(dpid);
+
+	struct h_load load;
+	h_load_start(&load, w.port, 120000);
+	h_msleep(200);
+	for (int i = 0; i < 10; i++) {
+		char out[1024];
+		int rc = hd_ctl(&w.d, out, sizeof out, "reexec", NULL);
+		cr_assert_eq(rc, 0, "reexec %d: rc %d: %s", i + 1, rc, out);
+		cr_expect(strstr(out, "re-executed"), "reexec %d said: %s", i + 1, out);
+		h_msleep(50);
+	}
+	struct h_load_result res;
+	h_load_stop(&load, &res);
+	cr_log_info("10 re-execs under load: %ld requests ok, %ld failed, longest %ld us", res.ok, res.failed,
+		    res.max_latency_us);
+	cr_expect_eq(res.failed, 0, "%ld failed connections (first: %s)", res.failed, res.first_error);
+	cr_expect_gt(res.ok, 10);
+	cr_expect(h_alive(dpid));
+	world_check(&w, "after 10 re-execs");
+	char fds[8192];
+	h_list_fds(dpid, fds, sizeof fds);
+	cr_expect_eq(h_count_fds(dpid), fds_before, "daemon fds:\n%s", fds);
+	check_token_survives(&w);
+	cr_expect_eq(hd_stop(&w.d), 0);
+}
+
+Test(reexec, upgrade_to_another_binary, .timeout = 120)
+{
+	struct world w;
+	world_start(&w, H_DAEMON);
+	char out[1024];
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "version", NULL), 0);
+	cr_expect(strstr(out, "supervisord 0.") && !strstr(out, "-next"), "before: %s", out);
+
+	struct h_load load;
+	h_load_start(&load, w.port, 60000);
+	h_msleep(100);
+	int rc = hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", NEXT_DAEMON, NULL);
+	cr_assert_eq(rc, 0, "reexec --binary: %s", out);
+	cr_expect(strstr(out, "-next"), "the reply does not come from the new image: %s", out);
+	h_msleep(100);
+	struct h_load_result res;
+	h_load_stop(&load, &res);
+	cr_expect_eq(res.failed, 0, "%ld failed connections (first: %s)", res.failed, res.first_error);
+
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "version", NULL), 0);
+	cr_expect(strstr(out, "-next"), "after: %s", out);
+	world_check(&w, "after the upgrade");
+	/* And back again. */
+	rc = hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", H_DAEMON, NULL);
+	cr_assert_eq(rc, 0, "reexec back: %s", out);
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "version", NULL), 0);
+	cr_expect(!strstr(out, "-next"), "after going back: %s", out);
+	world_check(&w, "after going back");
+	check_token_survives(&w);
+	cr_expect_eq(hd_stop(&w.d), 0);
+}
+
+Test(reexec, exec_failure_keeps_the_running_image, .timeout = 120)
+{
+	struct world w;
+	world_start(&w, H_DAEMON);
+	int fds_before = h_count_fds(w.d.pid);
+	char path[400], out[1024];
+
+	/* Not executable. */
+	snprintf(path, sizeof path, "%s/not-executable", w.d.dir);
+	FILE *f = fopen(path, "w");
+	fputs("#!/bin/sh\nexit 0\n", f);
+	fclose(f);
+	int rc = hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", path, NULL);
+	cr_expect_neq(rc, 0, "a non-executable binary was accepted: %s", out);
+	cr_expect(strstr(out, "Permission denied"), "message: %s", out);
+	/* Executable, but not a supervisord: refused by the check. */
+	rc = hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", "/bin/true", NULL);
+	cr_expect_neq(rc, 0, "/bin/true was accepted: %s", out);
+	cr_expect(strstr(out, "not a supervisord"), "message: %s", out);
+	/* Missing. */
+	rc = hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", "/nonexistent/supervisord", NULL);
+	cr_expect_neq(rc, 0);
+	cr_expect(strstr(out, "No such file"), "message: %s", out);
+
+	world_check(&w, "after failed re-execs");
+	cr_expect_eq(h_count_fds(w.d.pid), fds_before);
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", NULL), 0, "a good reexec after the failures: %s", out);
+	world_check(&w, "after a good re-exec");
+	cr_expect_eq(hd_stop(&w.d), 0);
+}
+
+static void unreadable_state(const char *mode, const char *expect_log)
+{
+	setenv("REAL_DAEMON", H_DAEMON, 1);
+	setenv("CORRUPT_MODE", mode, 1);
+	struct world w;
+	world_start(&w, H_DAEMON);
+	pid_t dpid = w.d.pid;
+	char out[1024];
+	/* The requesting client may lose its connection (rescue mode does not
+	 * keep clients); what matters is what the daemon does after. */
+	hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", CORRUPTOR, NULL);
+	long long end = h_now_ms() + 10000;
+	while (h_now_ms() < end && !hd_log_has(&w.d, "rescue: adopted its main process"))
+		h_msleep(20);
+	cr_expect(hd_log_has(&w.d, expect_log), "no '%s' in the daemon's log", expect_log);
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "status", NULL), 0, "daemon does not answer: %s", out);
+	cr_expect(h_alive(dpid));
+	cr_expect_eq(w.d.pid, dpid);
+	/* Every service still runs, with the same process, supervised. */
+	int pid;
+	char st[64];
+	const char *units[] = { "web.service", "note.service", "plain.service" };
+	int pids[] = { w.web_pid, w.note_pid, w.plain_pid };
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(hd_unit_info(&w.d, units[i], st, sizeof st, &pid, NULL, NULL, 0), 0);
+		cr_expect_str_eq(st, "running", "%s is %s", units[i], st);
+		cr_expect_eq(pid, pids[i], "%s: pid %d, was %d", units[i], pid, pids[i]);
+	}
+	cr_expect_eq(listen_inode(w.port), w.inode, "the listener was re-bound");
+	char ans[512];
+	cr_expect_gt(h_http_get(w.port, ans, sizeof ans, 5000), 0);
+	/* Supervised: a stop really stops the adopted process. */
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "stop", "plain", NULL), 0, "stop plain: %s", out);
+	cr_expect(!h_alive(w.plain_pid));
+	cr_expect_eq(hd_stop(&w.d), 0);
+	cr_expect(!h_alive(w.web_pid));
+	cr_expect(!h_alive(w.note_pid));
+}
+
+Test(reexec, corrupt_state_keeps_children_and_sockets, .timeout = 120)
+{
+	unreadable_state("flip", "checksum mismatch");
+}
+
+Test(reexec, future_state_format_keeps_children_and_sockets, .timeout = 120)
+{
+	unreadable_state("format", "state format 99");
+}
+
+Test(reexec, hundred_reexecs_leak_nothing, .timeout = 300)
+{
+	struct world w;
+	world_start(&w, H_DAEMON);
+	char out[1024];
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	int before = h_count_fds(w.d.pid);
+	for (int i = 0; i < 100; i++) {
+		int rc = hd_ctl(&w.d, out, sizeof out, "reexec", NULL);
+		cr_assert_eq(rc, 0, "reexec %d: %s", i + 1, out);
+	}
+	char fds[8192];
+	h_list_fds(w.d.pid, fds, sizeof fds);
+	cr_expect_eq(h_count_fds(w.d.pid), before, "daemon fds after 100 re-execs:\n%s", fds);
+	world_check(&w, "after 100 re-execs");
+	cr_expect_eq(hd_stop(&w.d), 0);
+}
+
+Test(reexec, timers_keep_their_deadlines, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	/* Crashes at once and restarts after 1.5 s: a re-exec in between must
+	 * neither reset nor extend that delay. */
+	hd_unit(&d, "crashy.service",
+		"[Service]\nExecStart=/bin/sh -c 'exit 1'\nRestart=on-failure\nRestartSec=1500ms\n"
+		"[Unit]\nStartLimitBurst=100\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "crashy.service", "auto-restart", 5000), 0);
+	long long t0 = h_now_ms();
+	h_msleep(700);
+	char out[1024];
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	int restarts = 0;
+	while (h_now_ms() - t0 < 5000) {
+		hd_unit_info(&d, "crashy.service", NULL, 0, NULL, &restarts, NULL, 0);
+		if (restarts >= 1)
+			break;
+		h_msleep(10);
+	}
+	long long took = h_now_ms() - t0;
+	cr_expect_geq(restarts, 1);
+	cr_expect(took >= 1300 && took < 2100, "restart came %lld ms after the crash, expected ~1500", took);
+	cr_expect_eq(hd_stop(&d), 0);
+}

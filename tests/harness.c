@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -86,6 +87,11 @@ void hd_start_with(struct hd *d, const char *daemon)
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
+		/* A failed assertion ends the test before hd_stop(): the daemon
+		 * must not outlive it (SIGTERM stops its services too). */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(127);
 		dup2(logfd, 2);
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, 0);
@@ -446,6 +452,7 @@ void h_load_start(struct h_load *l, int port, int max_ms)
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(p[0]);
 		signal(SIGUSR1, load_stop_handler);
 		struct h_load_result res = { 0 };

@@ -46,6 +46,12 @@ static void usage(FILE *f)
 		"  restart [--no-block] UNIT... restart units, wait until running again\n"
 		"  reexec [--binary PATH]       re-execute supervisord (PATH: a new build),\n"
 		"                               keeping every service, socket and descriptor\n"
+		"  fds [UNIT]                   list the descriptors held for units: name,\n"
+		"                               kind, address and origin\n"
+		"  exec-fds [--unit UNIT] [NAME...] -- COMMAND [ARGS]\n"
+		"                               fetch the unit's descriptors (all when no\n"
+		"                               NAME) and exec COMMAND with them at fd 3..\n"
+		"                               and LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES set\n"
 		"  version                      show supctl's and the daemon's versions\n"
 		"  help                         show this text\n"
 		"\n"
@@ -434,7 +440,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
-	static const char *const known[] = { "status", "start", "stop", "restart", "version", "reexec" };
+	if (!strcmp(cmd, "exec-fds")) /* its own connection, through libsupfd */
+		return cmd_exec_fds(runtime_dir(rt, rtbuf, sizeof rtbuf), cargc, cargv);
+	static const char *const known[] = { "status", "start", "stop", "restart", "version", "reexec", "fds" };
 	bool ok = false;
 	for (size_t k = 0; k < sizeof known / sizeof *known; k++)
 		ok |= !strcmp(cmd, known[k]);
@@ -455,6 +463,8 @@ int main(int argc, char **argv)
 		return cmd_job(PROTO_RESTART, "restart", cargc, cargv);
 	if (!strcmp(cmd, "reexec"))
 		return cmd_reexec(cargc, cargv);
+	if (!strcmp(cmd, "fds"))
+		return cmd_fds(cargc, cargv);
 	/* version */
 	printf("supctl %s\nsupervisord %s\n", SUPERVISORD_VERSION, daemon_version);
 	return EXIT_OK;

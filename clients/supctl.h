@@ -26,4 +26,8 @@ int recv_reply(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *msg,
 int recv_reply_fds(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *msg, size_t msglen,
 		   int *fds_out, size_t *nfds_out);
 
+/* supctl_fds.c. cmd_exec_fds connects by itself (rt: the runtime dir). */
+int cmd_fds(int argc, char **argv);
+int cmd_exec_fds(const char *rt, int argc, char **argv);
+
 #endif

@@ -235,6 +235,16 @@ static int job_check(struct job *j)
 	return 0;
 }
 
+void ctl_jobs_drop_unit(struct unit *u)
+{
+	for (struct job **pp = &jobs; *pp;) {
+		if ((*pp)->u == u)
+			job_free(pp);
+		else
+			pp = &(*pp)->next;
+	}
+}
+
 void ctl_jobs_update(struct unit *u)
 {
 	for (struct job **pp = &jobs; *pp;) {
@@ -308,12 +318,12 @@ static void do_status(struct client *c, uint32_t id, struct proto_buf *b)
 	struct unit **list = NULL;
 	size_t count = 0;
 	if (n == 0) {
-		count = unit_count();
-		list = malloc((count ? count : 1) * sizeof *list);
+		list = malloc((unit_count() ? unit_count() : 1) * sizeof *list);
 		if (!list)
 			goto oom;
-		for (size_t i = 0; i < count; i++)
-			list[i] = unit_at(i);
+		for (size_t i = 0; i < unit_count(); i++)
+			if (!unit_at(i)->dead)
+				list[count++] = unit_at(i);
 	} else {
 		list = malloc(n * sizeof *list);
 		if (!list)
@@ -385,8 +395,20 @@ static void do_job(struct client *c, uint32_t id, uint16_t type, struct proto_bu
 		return;
 	}
 	if (u->kind == UNIT_SOCKET) {
-		ctl_reply_err(c, id, -EOPNOTSUPP, "%s: starting and stopping socket units is not supported yet",
-			  u->name);
+		/* Socket units open and close at once: no job to wait for. */
+		int r = 0;
+		err[0] = '\0';
+		if (type == PROTO_STOP) {
+			sockunit_stop(u);
+		} else {
+			if (type == PROTO_RESTART)
+				sockunit_stop(u);
+			r = sockunit_start(ctl_loop, u, err, sizeof err);
+		}
+		if (r < 0)
+			ctl_reply_err(c, id, r, "%s", err);
+		else
+			ctl_reply_ok(c, id, "");
 		return;
 	}
 	if (!u->conf) {

@@ -23,6 +23,8 @@ int ctl_listen(uv_loop_t *loop, const char *path, char *err, size_t errlen);
 /* Close the listener and every client; remove the socket path. */
 void ctl_shutdown(void);
 void ctl_jobs_update(struct unit *u);
+/* A unit leaves the registry: forget the jobs waiting on it. */
+void ctl_jobs_drop_unit(struct unit *u);
 
 /* Re-exec. ctl_serialize writes the listener and clients and adds their
  * fds to keep; ctl_serialize_jobs (after the units, which jobs name) the

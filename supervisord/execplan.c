@@ -164,15 +164,8 @@ char **execplan_expand_argv(char *const *argv, char *const *envp)
 				if (v)
 					sb_add(&b, v, strlen(v));
 				p = end + 1;
-			} else if (p[0] == '$' && is_var_char(p[1], 1)) {
-				size_t k = 1;
-				while (is_var_char(p[k], 0))
-					k++;
-				const char *v = env_get(envp, p + 1, k - 1);
-				if (v)
-					sb_add(&b, v, strlen(v));
-				p += k;
 			} else {
+				/* "$VAR" inside a word is left alone, as systemd does. */
 				size_t l = strcspn(p + 1, "$") + 1;
 				sb_add(&b, p, l);
 				p += l;
@@ -373,9 +366,29 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process
 	for (size_t i = 0; i < c->n_environment; i++)
 		env_set(&env, strdup(c->environment[i]));
 
-	if (main_process) {
-		if ((r = collect_fds(u, p, err, errlen)) < 0)
+	if (main_process && u->svc.conn_fd >= 0) {
+		/* Accept=yes: the connection is the only descriptor. */
+		size_t cap = 0;
+		if ((r = add_fd(p, &cap, u->svc.conn_fd, "connection")) < 0) {
+			snprintf(err, errlen, "descriptors: %s", strerror(ENOMEM));
 			goto fail;
+		}
+		if (c->std_input == STDIN_SOCKET) {
+			p->req.stdin_fd = u->svc.conn_fd;
+			if (c->std_output == STDOUT_INHERIT || c->std_output == STDOUT_SOCKET)
+				p->req.stdout_fd = u->svc.conn_fd;
+			if (c->std_error == STDOUT_SOCKET)
+				p->req.stderr_fd = u->svc.conn_fd;
+			p->nfds = 0; /* inetd mode: no LISTEN_* */
+		}
+		if (u->svc.remote_addr[0]) {
+			env_set(&env, xasprintf("REMOTE_ADDR=%s", u->svc.remote_addr));
+			env_set(&env, xasprintf("REMOTE_PORT=%s", u->svc.remote_port));
+		}
+	} else if (main_process && (r = collect_fds(u, p, err, errlen)) < 0) {
+		goto fail;
+	}
+	if (main_process) {
 		if (p->nfds > 0 && c->std_input != STDIN_SOCKET) {
 			size_t total = 0;
 			for (size_t i = 0; i < p->nfds; i++)

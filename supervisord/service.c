@@ -106,7 +106,7 @@ void svc_disarm_timer(struct unit *u)
 }
 
 /* Is this service down in a way that lets its sockets start it again? */
-static bool wants_socket_watch(const struct unit *u)
+bool svc_socket_watch_wanted(const struct unit *u)
 {
 	const struct service *s = &u->svc;
 	if (shutting_down || s->n_sockets == 0)
@@ -124,7 +124,7 @@ void svc_set_state(struct unit *u, enum svc_state st)
 		s->state = st;
 		s->since_usec = now_real_usec();
 	}
-	bool watch = wants_socket_watch(u);
+	bool watch = svc_socket_watch_wanted(u);
 	for (size_t i = 0; i < s->n_sockets; i++)
 		sockunit_watch(s->sockets[i], watch);
 	unit_state_changed(u);
@@ -223,6 +223,11 @@ static void spawn_main(struct unit *u, bool automatic)
 	int status_fd;
 	r = spawn_start(&plan.req, &pid, &status_fd);
 	execplan_free(&plan);
+	if (s->conn_fd >= 0) {
+		/* An Accept=yes connection: the child has its copy now. */
+		close(s->conn_fd);
+		s->conn_fd = -1;
+	}
 	if (r < 0) {
 		snprintf(err, sizeof err, "fork: %s", strerror(-r));
 		fail_start(u, RES_RESOURCES, err);
@@ -422,6 +427,8 @@ static enum svc_result classify_exit(int st)
 
 static bool should_restart(const struct unit *u, enum svc_result res)
 {
+	if (u->instance_of)
+		return false; /* Accept=yes instances are never restarted */
 	switch (u->conf->svc.restart) {
 	case RESTART_NO:
 		return false;
@@ -562,6 +569,7 @@ void svc_init(struct unit *u, uv_loop_t *loop)
 {
 	struct service *s = &u->svc;
 	s->exec_fd = -1;
+	s->conn_fd = -1;
 	s->state = SVC_STOPPED;
 	s->since_usec = now_real_usec();
 	uv_timer_init(loop, &s->timer);

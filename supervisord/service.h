@@ -32,6 +32,10 @@ int svc_restart(struct unit *u, char *err, size_t errlen);
 void svc_on_exit(struct unit *u, int wait_status);
 void svc_on_activation(struct unit *u);   /* a socket of it became readable */
 
+/* Is it down in a way that lets its sockets activate it (stopped, or
+ * failed for a reason other than the start limit)? */
+bool svc_socket_watch_wanted(const struct unit *u);
+
 /* Is the service's main process alive (or being started)? */
 bool svc_is_active(const struct unit *u);
 

@@ -6,7 +6,11 @@
  * shares. systemd passes sockets blocking (NonBlocking=no), and a worker
  * doing a blocking accept() would otherwise get EAGAIN. So sockets are set
  * back to blocking after uv_poll_init(); epoll does not care. FIFOs stay
- * non-blocking, as systemd opens them.
+ * non-blocking, as systemd opens them. Accept=yes sockets are never handed
+ * to a service, so the daemon keeps them non-blocking and accepts itself.
+ *
+ * Each listener's poll handle is allocated with the fd and freed in its
+ * close callback, so a socket unit can be closed and opened again at once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "log.h"
 #include "service.h"
 #include "sockunit.h"
@@ -30,10 +35,15 @@ const char *sockunit_state_name(enum sock_state s)
 	return (unsigned)s < SOCK__MAX ? sock_state_names[s] : "unknown";
 }
 
-static void set_blocking(int fd)
+static bool accepting(const struct unit *u)
 {
-	int off = 0;
-	ioctl(fd, FIONBIO, &off);
+	return u->conf && u->conf->sock.accept;
+}
+
+static void set_nonblock(int fd, bool on)
+{
+	int v = on;
+	ioctl(fd, FIONBIO, &v);
 }
 
 static void set_state(struct unit *u, enum sock_state st)
@@ -46,14 +56,54 @@ static void set_state(struct unit *u, enum sock_state st)
 static void activity_cb(uv_poll_t *h, int status, int events)
 {
 	struct unit *u = h->data;
-	struct unit *svc = u->sock.service;
+	struct listener *l = NULL;
+	for (size_t i = 0; i < u->sock.n; i++)
+		if (u->sock.l[i].watch == h)
+			l = &u->sock.l[i];
+	if (!l)
+		return;
+	if (accepting(u)) {
+		accept_connections(u, l);
+		return;
+	}
 	/* Stop watching first: the service will accept this client itself. */
 	sockunit_watch(u, false);
-	if (!svc) {
+	if (!u->sock.service) {
 		log_warn("%s: activity but no service to activate", u->name);
 		return;
 	}
-	svc_on_activation(svc);
+	svc_on_activation(u->sock.service);
+}
+
+/* Give an open listener its poll handle. */
+static int attach(uv_loop_t *loop, struct unit *u, struct listener *l)
+{
+	if (l->watch)
+		return 0;
+	l->watch = malloc(sizeof *l->watch);
+	if (!l->watch)
+		return -ENOMEM;
+	int r = uv_poll_init(loop, l->watch, l->fd);
+	if (r < 0) {
+		free(l->watch);
+		l->watch = NULL;
+		return r;
+	}
+	l->watch->data = u;
+	l->watching = false;
+	if (l->addr.type != 0)
+		set_nonblock(l->fd, accepting(u));
+	return 0;
+}
+
+static void detach(struct listener *l)
+{
+	if (!l->watch)
+		return;
+	uv_poll_stop(l->watch);
+	unit_close_free((uv_handle_t *)l->watch);
+	l->watch = NULL;
+	l->watching = false;
 }
 
 void sockunit_close(struct unit *u)
@@ -61,19 +111,14 @@ void sockunit_close(struct unit *u)
 	struct sockunit *su = &u->sock;
 	for (size_t i = 0; i < su->n; i++) {
 		struct listener *l = &su->l[i];
-		if (l->watch_init) {
-			uv_poll_stop(&l->watch);
-			u->handles_open++;
-			uv_close((uv_handle_t *)&l->watch, unit_handle_closed);
-			l->watch_init = false;
-			l->watching = false;
-		}
+		detach(l);
 		if (l->fd >= 0) {
 			close(l->fd);
 			l->fd = -1;
 			listen_unlink(&l->addr);
 		}
 	}
+	accept_stop_backoff(u);
 	if (su->state == SOCK_LISTENING)
 		set_state(u, SOCK_STOPPED);
 }
@@ -87,33 +132,28 @@ int sockunit_open(uv_loop_t *loop, struct unit *u)
 
 	for (size_t i = 0; i < su->n; i++) {
 		struct listener *l = &su->l[i];
-		if (l->fd >= 0) {
-			/* Adopted (rescue after a failed re-exec): not re-bound. */
-			sockunit_adopt(loop, u);
-			continue;
-		}
-		r = listen_parse(&c->listen[i], &l->addr, err, sizeof err);
-		if (r < 0)
-			goto fail;
-		r = listen_open(&l->addr, c, err, sizeof err);
-		if (r < 0)
-			goto fail;
-		l->fd = r; /* now owned by the listener */
-		r = uv_poll_init(loop, &l->watch, l->fd);
+		if (l->fd < 0) {
+			r = listen_parse(&c->listen[i], &l->addr, err, sizeof err);
+			if (r < 0)
+				goto fail;
+			r = listen_open(&l->addr, c, err, sizeof err);
+			if (r < 0)
+				goto fail;
+			l->fd = r; /* now owned by the listener */
+			char where[256];
+			listen_format(&l->addr, where, sizeof where);
+			log_info("%s: listening on %s", u->name, where);
+		} /* else adopted after a re-exec or in rescue mode: never re-bound */
+		r = attach(loop, u, l);
 		if (r < 0) {
 			snprintf(err, sizeof err, "watch: %s", uv_strerror(r));
 			goto fail;
 		}
-		l->watch.data = u;
-		l->watch_init = true;
-		if (l->addr.type != 0)
-			set_blocking(l->fd);
-		char where[256];
-		listen_format(&l->addr, where, sizeof where);
-		log_info("%s: listening on %s", u->name, where);
 	}
 	su->error[0] = '\0';
 	set_state(u, SOCK_LISTENING);
+	if (accepting(u))
+		sockunit_watch(u, true);
 	return 0;
 fail:
 	snprintf(su->error, sizeof su->error, "%s", err);
@@ -123,40 +163,61 @@ fail:
 	return r < 0 ? r : -EINVAL;
 }
 
+void sockunit_adopt(uv_loop_t *loop, struct unit *u)
+{
+	struct sockunit *su = &u->sock;
+	for (size_t i = 0; i < su->n; i++)
+		if (su->l[i].fd >= 0 && attach(loop, u, &su->l[i]) < 0)
+			log_err("%s: cannot watch restored fd %d", u->name, su->l[i].fd);
+	if (accepting(u) && su->state == SOCK_LISTENING)
+		sockunit_watch(u, true);
+}
+
 void sockunit_watch(struct unit *u, bool on)
 {
 	struct sockunit *su = &u->sock;
+	if (accepting(u))
+		on = su->backoff == NULL; /* the daemon accepts: always, unless paused */
 	if (su->state != SOCK_LISTENING)
 		on = false;
 	for (size_t i = 0; i < su->n; i++) {
 		struct listener *l = &su->l[i];
-		if (!l->watch_init || l->watching == on)
+		if (!l->watch || l->watching == on)
 			continue;
 		if (on)
-			uv_poll_start(&l->watch, UV_READABLE, activity_cb);
+			uv_poll_start(l->watch, UV_READABLE, activity_cb);
 		else
-			uv_poll_stop(&l->watch);
+			uv_poll_stop(l->watch);
 		l->watching = on;
 	}
 }
 
-/* After a re-exec: the listeners' fds were restored from the state (never
- * re-bound: same sockets, same inodes); set up their watches again. */
-void sockunit_adopt(uv_loop_t *loop, struct unit *u)
+int sockunit_start(uv_loop_t *loop, struct unit *u, char *err, size_t errlen)
 {
-	struct sockunit *su = &u->sock;
-	for (size_t i = 0; i < su->n; i++) {
-		struct listener *l = &su->l[i];
-		if (l->fd < 0 || l->watch_init)
-			continue;
-		if (uv_poll_init(loop, &l->watch, l->fd) < 0) {
-			log_err("%s: cannot watch restored fd %d", u->name, l->fd);
-			continue;
-		}
-		l->watch.data = u;
-		l->watch_init = true;
-		l->watching = false;
-		if (l->addr.type != 0)
-			set_blocking(l->fd);
+	if (!u->conf) {
+		snprintf(err, errlen, "%s is not loaded: %s", u->name, u->load_error ? u->load_error : "?");
+		return -ENOEXEC;
 	}
+	if (u->sock.state == SOCK_LISTENING)
+		return 0;
+	int r = sockunit_open(loop, u);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", u->name, u->sock.error);
+		return r;
+	}
+	/* Watch for the first client if its service is down. */
+	struct unit *svc = u->sock.service;
+	if (!accepting(u) && svc && svc->conf)
+		sockunit_watch(u, svc_socket_watch_wanted(svc));
+	return 0;
+}
+
+void sockunit_stop(struct unit *u)
+{
+	/* systemd stops the service a socket triggers with the socket. */
+	if (!accepting(u) && u->sock.service && u->sock.service->conf)
+		svc_stop(u->sock.service);
+	else if (accepting(u))
+		accept_stop_instances(u);
+	sockunit_close(u);
 }

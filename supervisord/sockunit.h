@@ -15,7 +15,8 @@
 
 #include "unit.h"
 
-/* Bind every listener. Returns 0 or -errno (state FAILED, error set). */
+/* Bind every listener (adopting the ones whose fd is already set, after a
+ * re-exec or in rescue mode). Returns 0 or -errno (state FAILED, error set). */
 int sockunit_open(uv_loop_t *loop, struct unit *u);
 /* After a re-exec: watch the listener fds restored from the state. */
 void sockunit_adopt(uv_loop_t *loop, struct unit *u);
@@ -23,6 +24,11 @@ void sockunit_adopt(uv_loop_t *loop, struct unit *u);
 void sockunit_close(struct unit *u);
 /* Start or stop watching for activity (no-op when already so). */
 void sockunit_watch(struct unit *u, bool on);
+
+/* `supctl start NAME.socket`: open it again (no-op when listening). */
+int sockunit_start(uv_loop_t *loop, struct unit *u, char *err, size_t errlen);
+/* `supctl stop NAME.socket`: stop its service, close it. */
+void sockunit_stop(struct unit *u);
 
 const char *sockunit_state_name(enum sock_state s);
 

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "control.h"
 #include "fdstore.h"
 #include "log.h"
@@ -297,6 +298,11 @@ static int socket_key(struct reader *r, struct unit *u, const char *k, const cha
 		snprintf(su->error, sizeof su->error, "%s", v);
 	} else if (!strcmp(k, "sock-since")) {
 		return get_u64(r, v, UINT64_MAX, &su->since_usec);
+	} else if (!strcmp(k, "accepted") || !strcmp(k, "refused")) {
+		uint64_t x;
+		if (get_u64(r, v, UINT32_MAX, &x) < 0)
+			return -EBADMSG;
+		*(!strcmp(k, "accepted") ? &su->n_accepted : &su->n_refused) = (unsigned)x;
 	} else if (!strcmp(k, "listener")) {
 		char idx[16], fdbuf[16], tail;
 		if (sscanf(v, "%15s %15s%c", idx, fdbuf, &tail) != 2)
@@ -342,6 +348,24 @@ static int unit_line(struct reader *r)
 		memcpy(r->text, v, r->in->val_len + 1);
 		r->text_len = r->in->val_len;
 		r->have_text = true;
+		return 0;
+	}
+	if (!strcmp(k, "instance-of")) {
+		struct unit *sock = unit_find(v);
+		if (r->u || !sock || sock->kind != UNIT_SOCKET || !sock->conf || !sock->conf->sock.accept)
+			return bad(r, "%s: instance of '%s', which is not an Accept=yes socket", r->name, v);
+		r->u = accept_restore_instance(r->loop, sock, r->name);
+		if (!r->u)
+			return bad(r, "%s: cannot re-create the instance", r->name);
+		return 0;
+	}
+	if (!strcmp(k, "remote-addr") || !strcmp(k, "remote-port")) {
+		if (!r->u || !r->u->instance_of)
+			return bad(r, "%s outside an instance", k);
+		if (!strcmp(k, "remote-addr"))
+			snprintf(r->u->svc.remote_addr, sizeof r->u->svc.remote_addr, "%s", v);
+		else
+			snprintf(r->u->svc.remote_port, sizeof r->u->svc.remote_port, "%s", v);
 		return 0;
 	}
 	if (!strcmp(k, "load-error")) {

@@ -83,6 +83,8 @@ static void write_socket(struct state_out *o, struct fdlist *keep, const struct 
 	if (su->error[0])
 		so_str(o, "sock-error", su->error);
 	so_u64(o, "sock-since", su->since_usec);
+	so_u64(o, "accepted", su->n_accepted);
+	so_u64(o, "refused", su->n_refused);
 	for (size_t i = 0; i < su->n; i++) {
 		if (su->l[i].fd < 0)
 			continue;
@@ -105,12 +107,23 @@ int state_write(struct state_out *o, struct fdlist *keep, const char *prev_binar
 	}
 	for (size_t i = 0; i < unit_count(); i++) {
 		const struct unit *u = unit_at(i);
+		if (u->dead)
+			continue;
 		so_str(o, "begin-unit", u->name);
-		so_str(o, "path", u->path);
-		if (u->text)
-			so_put(o, "text", u->text, u->text_len);
-		else
-			so_str(o, "load-error", u->load_error);
+		if (u->instance_of) {
+			/* Accept=yes instance: re-created from its socket's template. */
+			so_str(o, "instance-of", u->instance_of->name);
+			if (u->svc.remote_addr[0]) {
+				so_str(o, "remote-addr", u->svc.remote_addr);
+				so_str(o, "remote-port", u->svc.remote_port);
+			}
+		} else {
+			so_str(o, "path", u->path);
+			if (u->text)
+				so_put(o, "text", u->text, u->text_len);
+			else
+				so_str(o, "load-error", u->load_error);
+		}
 		if (u->conf) {
 			if (u->kind == UNIT_SERVICE)
 				write_service(o, keep, u);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "control.h"
 #include "log.h"
 #include "service.h"
@@ -319,6 +320,89 @@ void unit_registry_finish(void)
 void unit_state_changed(struct unit *u)
 {
 	ctl_jobs_update(u);
+	if (u->instance_of && !u->dead && u->kind == UNIT_SERVICE && u->svc.pid == 0 &&
+	    (u->svc.state == SVC_STOPPED || u->svc.state == SVC_FAILED))
+		accept_instance_done(u);
+}
+
+int unit_insert(struct unit *u)
+{
+	if (add_unit(u) < 0)
+		return -ENOMEM;
+	/* Move it to its sorted place (the array is sorted but for the last). */
+	size_t i = n_units - 1;
+	while (i > 0 && strcmp(units[i - 1]->name, u->name) > 0) {
+		units[i] = units[i - 1];
+		i--;
+	}
+	units[i] = u;
+	return 0;
+}
+
+/*
+ * Discarded units are collected from a check handle, after the callback
+ * that discarded them has unwound: callers up the stack may still hold the
+ * pointer, and loops over the registry must not see it shift under them.
+ */
+static uv_check_t collector;
+static bool collector_on;
+static struct unit **discarded;
+static size_t n_discarded;
+
+static void free_unit(struct unit *u);
+
+static void unit_freed_cb(uv_handle_t *h)
+{
+	struct unit *u = h->data;
+	if (--u->handles_open == 0)
+		free_unit(u);
+}
+
+static void collect_cb(uv_check_t *h)
+{
+	for (size_t k = 0; k < n_discarded; k++) {
+		struct unit *u = discarded[k];
+		for (size_t i = 0; i < n_units; i++)
+			if (units[i] == u) {
+				memmove(&units[i], &units[i + 1], (n_units - i - 1) * sizeof *units);
+				n_units--;
+				break;
+			}
+		ctl_jobs_drop_unit(u);
+		/* Its handles: the state timer and, if set up, the watchdog. */
+		u->handles_open = 0;
+		uv_handle_t *hs[] = { (uv_handle_t *)&u->svc.timer, (uv_handle_t *)&u->svc.watchdog };
+		for (size_t j = 0; j < 2; j++) {
+			if (hs[j]->type != UV_TIMER || uv_is_closing(hs[j]))
+				continue;
+			hs[j]->data = u;
+			u->handles_open++;
+			uv_close(hs[j], unit_freed_cb);
+		}
+		if (u->handles_open == 0)
+			free_unit(u);
+	}
+	n_discarded = 0;
+	uv_check_stop(h);
+	collector_on = false;
+}
+
+void unit_discard(struct unit *u)
+{
+	if (u->dead)
+		return;
+	u->dead = true;
+	struct unit **nd = realloc(discarded, (n_discarded + 1) * sizeof *nd);
+	if (!nd)
+		return; /* leaked rather than freed under someone's feet */
+	discarded = nd;
+	discarded[n_discarded++] = u;
+	if (!collector_on) {
+		if (!collector.loop)
+			uv_check_init(u->svc.timer.loop, &collector);
+		uv_check_start(&collector, collect_cb);
+		collector_on = true;
+	}
 }
 
 void unit_handle_closed(uv_handle_t *h)
@@ -350,7 +434,7 @@ static void free_unit(struct unit *u)
 			free(u->sock.l[i].fdname);
 		free(u->sock.l);
 	}
-	if (u->conf) {
+	if (u->conf && !u->conf_borrowed) {
 		conf_free(u->conf);
 		free(u->conf);
 	}
@@ -363,6 +447,9 @@ static void free_unit(struct unit *u)
 
 void unit_free_all(void)
 {
+	free(discarded);
+	discarded = NULL;
+	n_discarded = 0;
 	for (size_t i = 0; i < n_units; i++)
 		free_unit(units[i]);
 	free(units);

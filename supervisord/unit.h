@@ -115,14 +115,19 @@ struct service {
 	bool notify_stopping;    /* STOPPING=1 seen */
 	bool notify_reloading;   /* RELOADING=1 seen, until READY=1 */
 	bool stop_requested;     /* the last stop was asked for by an operator (fd store release) */
+
+	/* Accept=yes instances: the connection (owned until the spawn has
+	 * duplicated it into the child) and its peer. */
+	int conn_fd;
+	char remote_addr[64];
+	char remote_port[8];
 };
 
 struct listener {
 	struct listen_addr addr;
 	int fd;
 	char *fdname;            /* FileDescriptorName= or the unit's name */
-	uv_poll_t watch;
-	bool watch_init;
+	uv_poll_t *watch;        /* allocated while the fd is open; freed in its close_cb */
 	bool watching;
 };
 
@@ -130,9 +135,14 @@ struct sockunit {
 	enum sock_state state;
 	struct listener *l;
 	size_t n;
-	struct unit *service;    /* the service it activates, NULL if none */
+	struct unit *service;    /* the service it activates (the template with Accept=yes) */
 	char error[SVC_ERROR_MAX];
 	uint64_t since_usec;
+	/* Accept=yes */
+	unsigned n_accepted;     /* connections accepted so far (instance numbers) */
+	unsigned n_conn;         /* instances running now */
+	unsigned n_refused;      /* closed at once: MaxConnections=/...PerSource= */
+	uv_timer_t *backoff;     /* accept paused after EMFILE; NULL when not */
 };
 
 struct unit {
@@ -141,6 +151,9 @@ struct unit {
 	struct unit_conf *conf;  /* NULL when the file failed to load */
 	char *load_error;        /* "file:line: message" when conf == NULL */
 	char *path;              /* the file it was loaded from */
+	struct unit *instance_of; /* Accept=yes instance: the socket that accepted its connection */
+	bool conf_borrowed;      /* conf belongs to the template (instances) */
+	bool dead;               /* finished instance, freed by the registry's collector */
 	char *text;              /* the unit file as loaded (re-exec re-parses it) */
 	size_t text_len;
 	unsigned handles_open;   /* libuv handles not yet closed */
@@ -164,6 +177,12 @@ struct unit *unit_new_from_text(uv_loop_t *loop, const char *fname, const char *
 				size_t text_len, const char *read_error);
 /* Sort the registry and link sockets to services. */
 void unit_registry_finish(void);
+/* Add a unit created at run time (an Accept=yes instance), keeping the
+ * registry sorted. 0 or -ENOMEM. */
+int unit_insert(struct unit *u);
+/* Drop a finished instance: it leaves the registry now and is freed once
+ * its handles have closed. */
+void unit_discard(struct unit *u);
 
 struct unit *unit_find(const char *name);
 /* Accepts "worker", "worker.service", "x.socket". */

@@ -1,0 +1,319 @@
+/*
+ * test_activation.c - on-demand start for every socket kind, Accept=yes,
+ * socket units stopped and started, and bad input (floods, a service that
+ * exits without accepting). Real daemon, real sockets, loopback only.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define DGRAMWORKER H_WORKERS "/dgramworker"
+#define SDWORKER H_WORKERS "/sdworker"
+
+static bool file_has(const char *path, const char *needle, int ms)
+{
+	long long end = h_now_ms() + ms;
+	do {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			char line[1024];
+			while (fgets(line, sizeof line, f))
+				if (strstr(line, needle)) {
+					fclose(f);
+					return true;
+				}
+			fclose(f);
+		}
+		h_msleep(10);
+	} while (h_now_ms() < end);
+	return false;
+}
+
+static int connect_tcp(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* Read until EOF or ms pass. */
+static ssize_t read_all(int fd, char *buf, size_t len, int ms)
+{
+	size_t got = 0;
+	long long end = h_now_ms() + ms;
+	while (got + 1 < len) {
+		int left = (int)(end - h_now_ms());
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			break;
+		ssize_t r = read(fd, buf + got, len - got - 1);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+Test(activation, every_socket_kind_activates_on_first_message, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	char report[400], dpath[400], spath[400], fpath[400];
+	snprintf(report, sizeof report, "%s/report", d.dir);
+	snprintf(dpath, sizeof dpath, "%s/d.sock", d.dir);
+	snprintf(spath, sizeof spath, "%s/s.sock", d.dir);
+	snprintf(fpath, sizeof fpath, "%s/fifo", d.dir);
+	hd_unit(&d, "udp.socket", "[Socket]\nListenDatagram=127.0.0.1:%d\n", port);
+	hd_unit(&d, "ud.socket", "[Socket]\nListenDatagram=%s\n", dpath);
+	hd_unit(&d, "sp.socket", "[Socket]\nListenSequentialPacket=%s\n", spath);
+	hd_unit(&d, "ff.socket", "[Socket]\nListenFIFO=%s\n", fpath);
+	const char *svcs[] = { "udp", "ud", "sp", "ff" };
+	for (int i = 0; i < 4; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "%s.service", svcs[i]);
+		hd_unit(&d, name, "[Service]\nExecStart=" DGRAMWORKER "\nEnvironment=REPORT=%s\n", report);
+	}
+	hd_start(&d);
+	int daemon_fds = h_count_fds(d.pid);
+	char st[64];
+	for (int i = 0; i < 4; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "%s.service", svcs[i]);
+		cr_assert_eq(hd_unit_info(&d, name, st, sizeof st, NULL, NULL, NULL, 0), 0);
+		cr_expect_str_eq(st, "stopped", "%s runs before any message", name);
+	}
+
+	/* UDP */
+	int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(sendto(u, "hello-udp", 9, 0, (struct sockaddr *)&sa, sizeof sa), 9);
+	close(u);
+	cr_expect(file_has(report, "udp hello-udp", 5000), "the first UDP datagram was not delivered");
+	/* Unix datagram */
+	int ud = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	snprintf(un.sun_path, sizeof un.sun_path, "%s", dpath);
+	cr_assert_eq(sendto(ud, "hello-ud", 8, 0, (struct sockaddr *)&un, sizeof un), 8);
+	close(ud);
+	cr_expect(file_has(report, "unix-dgram hello-ud", 5000), "the first Unix datagram was not delivered");
+	/* Sequential packet: also answered. */
+	int sp = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	snprintf(un.sun_path, sizeof un.sun_path, "%s", spath);
+	cr_assert_eq(connect(sp, (struct sockaddr *)&un, sizeof un), 0);
+	cr_assert_eq(send(sp, "hello-sp", 8, 0), 8);
+	char ans[128];
+	cr_expect_gt(read_all(sp, ans, sizeof ans, 5000), 0);
+	cr_expect(strstr(ans, "pid "), "seqpacket answer: %s", ans);
+	close(sp);
+	cr_expect(file_has(report, "seqpacket hello-sp", 5000));
+	/* FIFO */
+	int ff = open(fpath, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+	cr_assert(ff >= 0, "open fifo: %s", strerror(errno));
+	cr_assert_eq(write(ff, "hello-ff\n", 9), 9);
+	close(ff);
+	cr_expect(file_has(report, "fifo hello-ff", 5000), "the first FIFO write was not delivered");
+
+	for (int i = 0; i < 4; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "%s.service", svcs[i]);
+		cr_expect_eq(hd_wait_state(&d, name, "running", 5000), 0, "%s did not start", name);
+	}
+	char fds[4096];
+	h_list_fds(d.pid, fds, sizeof fds);
+	cr_expect_eq(h_count_fds(d.pid), daemon_fds, "daemon fds:\n%s", fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(activation, accept_yes_inetd_one_process_per_connection, .timeout = 90)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	hd_unit(&d, "echo.socket", "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\nMaxConnections=64\n", port);
+	/* Classic inetd: the connection is stdin and stdout. It names its pid
+	 * and the peer, then echoes. */
+	hd_unit(&d, "echo@.service",
+		"[Service]\nStandardInput=socket\n"
+		"ExecStart=/bin/sh -c 'echo \"pid $$$$ from $${REMOTE_ADDR}\"; exec cat'\n");
+	hd_start(&d);
+	int daemon_fds = h_count_fds(d.pid);
+
+	enum { N = 50 };
+	int fds[N];
+	for (int i = 0; i < N; i++) {
+		fds[i] = connect_tcp(port);
+		cr_assert_geq(fds[i], 0, "connect %d: %s", i, strerror(-fds[i]));
+	}
+	/* All 50 run at once, each visible in status. */
+	char *out = malloc(1 << 20);
+	long long end = h_now_ms() + 10000;
+	int running = 0;
+	while (h_now_ms() < end) {
+		hd_ctl(&d, out, 1 << 20, "status", NULL);
+		running = 0;
+		for (char *p = out; (p = strstr(p, "echo@")); p++)
+			if (strstr(p, "running") && strstr(p, "running") < strchr(p, '\n'))
+				running++;
+		if (running == N)
+			break;
+		h_msleep(50);
+	}
+	cr_expect_eq(running, N, "instances running: %d\n%s", running, out);
+	int pids[N];
+	for (int i = 0; i < N; i++) {
+		char msg[64], ans[256];
+		int m = snprintf(msg, sizeof msg, "hello %d\n", i);
+		cr_assert_eq(write(fds[i], msg, (size_t)m), m);
+		shutdown(fds[i], SHUT_WR);
+		cr_assert_gt(read_all(fds[i], ans, sizeof ans, 5000), 0);
+		cr_expect(strstr(ans, msg), "connection %d not echoed: %s", i, ans);
+		cr_expect(strstr(ans, "from 127.0.0.1"), "REMOTE_ADDR missing: %s", ans);
+		pids[i] = atoi(strstr(ans, "pid ") ? strstr(ans, "pid ") + 4 : "0");
+		close(fds[i]);
+		for (int k = 0; k < i; k++)
+			cr_expect_neq(pids[k], pids[i], "connections %d and %d shared a process", k, i);
+	}
+	/* Instances are reaped and leave; the socket stays. */
+	end = h_now_ms() + 10000;
+	while (h_now_ms() < end) {
+		hd_ctl(&d, out, 1 << 20, "status", NULL);
+		if (!strstr(out, "echo@0-"))
+			break;
+		h_msleep(50);
+	}
+	cr_expect(!strstr(out, "echo@0-") && !strstr(out, "echo@49-"), "instances left behind:\n%s", out);
+	char st[64];
+	cr_assert_eq(hd_unit_info(&d, "echo.socket", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "listening");
+	char list[8192];
+	h_list_fds(d.pid, list, sizeof list);
+	cr_expect_eq(h_count_fds(d.pid), daemon_fds, "daemon fds:\n%s", list);
+	free(out);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(activation, max_connections_refuses_the_excess, .timeout = 90)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	hd_unit(&d, "lim.socket", "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\nMaxConnections=5\n", port);
+	hd_unit(&d, "lim@.service", "[Service]\nStandardInput=socket\nExecStart=/bin/sh -c 'echo up; exec cat'\n");
+	hd_start(&d);
+	int held[5];
+	char ans[256];
+	for (int i = 0; i < 5; i++) {
+		held[i] = connect_tcp(port);
+		cr_assert_geq(held[i], 0);
+		cr_assert_gt(read_all(held[i], ans, 4, 5000), 0, "connection %d not served", i);
+	}
+	/* A flood beyond the limit: each is closed at once, nothing is served,
+	 * and the daemon keeps answering. */
+	for (int i = 0; i < 200; i++) {
+		int fd = connect_tcp(port);
+		if (fd < 0)
+			continue;
+		ssize_t n = read_all(fd, ans, sizeof ans, 2000);
+		cr_expect_eq(n, 0, "excess connection %d was served: %s", i, ans);
+		close(fd);
+		if (n != 0)
+			break;
+	}
+	long long t0 = h_now_ms();
+	cr_expect_eq(hd_ctl(&d, NULL, 0, "status", NULL), 0);
+	cr_expect_lt(h_now_ms() - t0, 2000);
+	cr_expect(hd_log_has(&d, "MaxConnections=5 reached"));
+	/* Room again once one is gone. */
+	close(held[0]);
+	long long end = h_now_ms() + 5000;
+	bool served = false;
+	while (!served && h_now_ms() < end) {
+		int fd = connect_tcp(port);
+		served = fd >= 0 && read_all(fd, ans, sizeof ans, 300) > 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	cr_expect(served, "no connection served after one closed");
+	for (int i = 1; i < 5; i++)
+		close(held[i]);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(activation, socket_stop_and_start, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	hd_unit(&d, "web.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
+	hd_unit(&d, "web.service", "[Service]\nExecStart=" SDWORKER "\n");
+	hd_start(&d);
+	char ans[512], out[1024];
+	cr_assert_gt(h_http_get(port, ans, sizeof ans, 5000), 0);
+	cr_assert_eq(hd_wait_state(&d, "web.service", "running", 5000), 0);
+	int fds_running = h_count_fds(d.pid);
+
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "stop", "web.socket", NULL), 0, "%s", out);
+	char st[64];
+	cr_assert_eq(hd_unit_info(&d, "web.socket", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+	cr_expect_eq(hd_wait_state(&d, "web.service", "stopped", 5000), 0, "the service was not stopped with its socket");
+	int fd = connect_tcp(port);
+	cr_expect_eq(fd, -ECONNREFUSED, "connect to a stopped socket: %d", fd);
+	if (fd >= 0)
+		close(fd);
+
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "start", "web.socket", NULL), 0, "%s", out);
+	cr_assert_eq(hd_unit_info(&d, "web.socket", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "listening");
+	cr_expect_gt(h_http_get(port, ans, sizeof ans, 5000), 0, "not activated after the socket started again");
+	cr_expect_eq(hd_wait_state(&d, "web.service", "running", 5000), 0);
+	h_msleep(100);
+	cr_expect_eq(h_count_fds(d.pid), fds_running);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(activation, service_that_never_accepts_does_not_spin, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	hd_unit(&d, "bad.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
+	/* Exits at once, leaving the connection pending. */
+	hd_unit(&d, "bad.service", "[Service]\nExecStart=/bin/true\n");
+	hd_start(&d);
+	int fd = connect_tcp(port);
+	cr_assert_geq(fd, 0);
+	cr_expect_eq(hd_wait_state(&d, "bad.service", "failed", 10000), 0, "it keeps being started");
+	char st[64], status[1024];
+	hd_unit_info(&d, "bad.service", st, sizeof st, NULL, NULL, status, sizeof status);
+	cr_expect(strstr(status, "too quickly"), "status: %s", status);
+	/* And stays failed: the pending client no longer triggers it. */
+	h_msleep(500);
+	cr_assert_eq(hd_unit_info(&d, "bad.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "failed");
+	long long t0 = h_now_ms();
+	cr_expect_eq(hd_ctl(&d, NULL, 0, "status", NULL), 0);
+	cr_expect_lt(h_now_ms() - t0, 2000);
+	close(fd);
+	cr_expect_eq(hd_stop(&d), 0);
+}

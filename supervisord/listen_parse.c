@@ -294,7 +294,9 @@ int listen_parse(const struct listen_spec *spec, struct listen_addr *out, char *
 
 	if (spec->kind == LISTEN_FIFO) {
 		r = simplify_path(s, out->path, sizeof(out->path), err, errlen);
-		return r;
+		if (r < 0)
+			goto fail; /* simplify_path may have written part of the path */
+		return 0;
 	}
 	out->type = kind_type[spec->kind];
 

@@ -341,6 +341,32 @@ Test(listen, parse_invalid, .timeout = 10)
 	check_fds();
 }
 
+/* Found by fuzz_listen_parse: a FIFO path refused after its first
+ * components were copied (a later "..", or too long) left them in a.path,
+ * which a careless caller could have used. A FIFO's family is 0 either
+ * way, so parse_invalid's check did not see it. */
+Test(listen, parse_invalid_fifo_leaves_nothing, .timeout = 10)
+{
+	static const struct listen_addr zero;
+	char err[256], longpath[300];
+	struct listen_addr a;
+
+	memset(&a, 0x55, sizeof(a));
+	cr_assert_eq(parse(LISTEN_FIFO, "/././/./..", &a, err, sizeof(err)), -EINVAL);
+	cr_expect(memcmp(&a, &zero, sizeof(a)) == 0, "half-filled address: path \"%s\"", a.path);
+	memset(&a, 0x55, sizeof(a));
+	cr_assert_eq(parse(LISTEN_FIFO, "/run/x/../y", &a, err, sizeof(err)), -EINVAL);
+	cr_expect(memcmp(&a, &zero, sizeof(a)) == 0, "half-filled address: path \"%s\"", a.path);
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[10] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	memset(&a, 0x55, sizeof(a));
+	cr_assert_eq(parse(LISTEN_FIFO, longpath, &a, err, sizeof(err)), -EINVAL);
+	cr_expect(memcmp(&a, &zero, sizeof(a)) == 0, "half-filled address: path \"%s\"", a.path);
+	check_fds();
+}
+
 /* ---- opening: inet ---- */
 
 Test(listen, tcp4_loopback, .timeout = 10)

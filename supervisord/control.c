@@ -436,6 +436,8 @@ static void do_job(struct client *c, uint32_t id, uint16_t type, struct proto_bu
 		r = svc_start(u, err, sizeof err);
 	else if (type == PROTO_STOP)
 		r = svc_stop(u);
+	else if (flags & PROTO_JOB_OVERLAP)
+		r = svc_restart_overlap(u, err, sizeof err);
 	else
 		r = svc_restart(u, err, sizeof err);
 	if (r < 0) {

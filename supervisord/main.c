@@ -22,6 +22,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "fdclaim.h"
+#include "fdstore.h"
 #include "reexec.h"
 #include "rescue.h"
 #include "log.h"
@@ -95,7 +96,7 @@ static bool all_services_down(void)
 {
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *u = unit_at(i);
-		if (u->kind == UNIT_SERVICE && u->svc.pid > 0)
+		if (svc_has_processes(u))
 			return false;
 	}
 	return true;
@@ -176,6 +177,8 @@ static void teardown(void)
 		struct unit *u = unit_at(i);
 		if (u->kind == UNIT_SOCKET)
 			sockunit_close(u);
+		else
+			fdstore_clear(u); /* stored fds, entries and their poll handles */
 	}
 	reap_close();
 	/* What is left (service timers, signal handles) is embedded in static

@@ -19,9 +19,8 @@ void reap_now(void)
 				continue;
 			return;
 		}
-		struct unit *u = svc_by_pid(pid);
-		if (u)
-			svc_on_exit(u, st);
+		if (svc_by_pid(pid))
+			svc_reaped(pid, st);
 		else
 			log_debug("reaped process %d (not a main process)", (int)pid);
 	}

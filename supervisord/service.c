@@ -76,7 +76,7 @@ struct unit *svc_by_pid(pid_t pid)
 		return NULL;
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *u = unit_at(i);
-		if (u->kind == UNIT_SERVICE && u->svc.pid == pid)
+		if (u->kind == UNIT_SERVICE && (u->svc.pid == pid || u->svc.old_pid == pid))
 			return u;
 	}
 	return NULL;
@@ -127,6 +127,8 @@ void svc_set_state(struct unit *u, enum svc_state st)
 	bool watch = svc_socket_watch_wanted(u);
 	for (size_t i = 0; i < s->n_sockets; i++)
 		sockunit_watch(s->sockets[i], watch);
+	if (s->old_pid)
+		svc_overlap_check(u);
 	unit_state_changed(u);
 }
 
@@ -194,7 +196,7 @@ static bool start_limit_ok(struct unit *u)
 	return true;
 }
 
-static void spawn_main(struct unit *u, bool automatic)
+void svc_spawn_main(struct unit *u, bool automatic)
 {
 	struct service *s = &u->svc;
 	const struct svc_conf *c = &u->conf->svc;
@@ -274,6 +276,8 @@ static void handle_exec_status(struct unit *u)
 		svc_disarm_timer(u);
 		svc_set_state(u, SVC_RUNNING);
 	} else {
+		if (s->old_pid)
+			svc_overlap_check(u);
 		unit_state_changed(u); /* a start job may have waited for exec */
 	}
 }
@@ -317,11 +321,11 @@ static int start_request(struct unit *u, bool automatic, char *err, size_t errle
 		 * limit that a crash loop may have hit. */
 		if (s->result == RES_START_LIMIT && !automatic)
 			s->start_ring_n = 0;
-		spawn_main(u, automatic);
+		svc_spawn_main(u, automatic);
 		return 0;
 	case SVC_AUTO_RESTART:
 		svc_disarm_timer(u);
-		spawn_main(u, automatic);
+		svc_spawn_main(u, automatic);
 		return 0;
 	case SVC_STARTING:
 	case SVC_RUNNING:
@@ -353,6 +357,8 @@ int svc_stop(struct unit *u)
 	s->want_up = false;
 	if (!u->conf)
 		return 0;
+	if (s->old_pid)
+		svc_overlap_stop_old(u);
 	switch (s->state) {
 	case SVC_STARTING:
 	case SVC_RUNNING:
@@ -382,6 +388,8 @@ int svc_restart(struct unit *u, char *err, size_t errlen)
 	case SVC_RUNNING:
 		if (shutting_down)
 			return svc_start(u, err, errlen);
+		if (u->conf->svc.restart_mode_overlap && s->state == SVC_RUNNING && !s->old_pid)
+			return svc_overlap_begin(u, err, errlen);
 		s->want_up = true;
 		svc_begin_stop(u);
 		return 0;
@@ -393,6 +401,18 @@ int svc_restart(struct unit *u, char *err, size_t errlen)
 		break;
 	}
 	return svc_start(u, err, errlen);
+}
+
+int svc_restart_overlap(struct unit *u, char *err, size_t errlen)
+{
+	if (u->conf && u->svc.state == SVC_RUNNING && !u->svc.old_pid && !shutting_down)
+		return svc_overlap_begin(u, err, errlen);
+	return svc_restart(u, err, errlen);
+}
+
+bool svc_has_processes(const struct unit *u)
+{
+	return u->kind == UNIT_SERVICE && (u->svc.pid > 0 || u->svc.old_pid > 0);
 }
 
 void svc_on_activation(struct unit *u)
@@ -459,6 +479,17 @@ static void describe_exit(int st, char *buf, size_t len)
 		snprintf(buf, len, "wait status 0x%x", (unsigned)st);
 }
 
+void svc_reaped(pid_t pid, int st)
+{
+	struct unit *u = svc_by_pid(pid);
+	if (!u)
+		return;
+	if (pid == u->svc.old_pid)
+		svc_overlap_old_exited(u, st);
+	else
+		svc_on_exit(u, st);
+}
+
 void svc_on_exit(struct unit *u, int st)
 {
 	struct service *s = &u->svc;
@@ -469,6 +500,8 @@ void svc_on_exit(struct unit *u, int st)
 	if (s->exec_fd >= 0)
 		handle_exec_status(u);
 	close_exec_watch(u);
+	if (s->old_pid && svc_overlap_new_died(u, st))
+		return;
 
 	describe_exit(st, how, sizeof how);
 	s->pid = 0;
@@ -490,7 +523,7 @@ void svc_on_exit(struct unit *u, int st)
 
 	if (was == SVC_STOPPING && res == RES_SUCCESS) {
 		if (s->want_up && !shutting_down) {
-			spawn_main(u, false);
+			svc_spawn_main(u, false);
 			return;
 		}
 		s->error[0] = '\0';
@@ -508,7 +541,7 @@ void svc_on_exit(struct unit *u, int st)
 		return;
 	}
 	if (was == SVC_STOPPING && s->want_up && !shutting_down) {
-		spawn_main(u, false);
+		svc_spawn_main(u, false);
 		return;
 	}
 	s->want_up = false;
@@ -556,7 +589,7 @@ void svc_timer_cb(uv_timer_t *t)
 		if (s->state != SVC_AUTO_RESTART)
 			break;
 		s->restarts++;
-		spawn_main(u, true);
+		svc_spawn_main(u, true);
 		break;
 	case TMR_NONE:
 	case TMR__MAX:

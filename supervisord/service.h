@@ -27,8 +27,15 @@ void svc_init(struct unit *u, uv_loop_t *loop);
 int svc_start(struct unit *u, char *err, size_t errlen);
 int svc_stop(struct unit *u);
 int svc_restart(struct unit *u, char *err, size_t errlen);
+/* Restart with the new process started before the old one is stopped
+ * (RestartMode=overlap, supctl restart --overlap). Falls back to a plain
+ * restart when the service is not running. */
+int svc_restart_overlap(struct unit *u, char *err, size_t errlen);
+/* Does the service have any process (main or draining)? */
+bool svc_has_processes(const struct unit *u);
 
-/* Events. */
+/* Events. svc_reaped dispatches a reaped pid (main or draining process). */
+void svc_reaped(pid_t pid, int wait_status);
 void svc_on_exit(struct unit *u, int wait_status);
 void svc_on_activation(struct unit *u);   /* a socket of it became readable */
 

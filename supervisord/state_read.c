@@ -201,6 +201,18 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		if (x == 1 || (x > 1 && !is_our_child((pid_t)x)))
 			return bad(r, "pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
 		s->pid = (pid_t)x;
+	} else if (!strcmp(k, "old-pid")) {
+		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
+			return -EBADMSG;
+		if (x <= 1 || !is_our_child((pid_t)x) || (pid_t)x == s->pid)
+			return bad(r, "old pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
+		s->old_pid = (pid_t)x;
+	} else if (!strcmp(k, "old-signaled")) {
+		return get_bool(r, &s->old_signaled);
+	} else if (!strcmp(k, "old-sigkill")) {
+		return get_bool(r, &s->old_sigkill);
+	} else if (!strcmp(k, "old-deadline")) {
+		return get_u64(r, v, UINT64_MAX, &s->old_deadline_mono);
 	} else if (!strcmp(k, "wait-status")) {
 		if (state_parse_i64(v, INT32_MIN, INT32_MAX, &y) < 0)
 			return bad(r, "bad wait status '%s'", v);
@@ -468,6 +480,7 @@ static void restore_handles(uv_loop_t *loop, struct unit *u)
 	}
 	for (struct fdstore_entry *e = s->fdstore; e; e = e->next)
 		fdstore_rewatch(loop, e);
+	svc_overlap_restore(u);
 }
 
 int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)

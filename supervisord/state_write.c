@@ -60,6 +60,12 @@ static void write_service(struct state_out *o, struct fdlist *keep, const struct
 	so_u64(o, "notify-stopping", s->notify_stopping);
 	so_u64(o, "notify-reloading", s->notify_reloading);
 	so_u64(o, "stop-requested", s->stop_requested);
+	if (s->old_pid) {
+		so_i64(o, "old-pid", s->old_pid);
+		so_u64(o, "old-signaled", s->old_signaled);
+		so_u64(o, "old-sigkill", s->old_sigkill);
+		so_u64(o, "old-deadline", s->old_deadline_mono);
+	}
 	for (const struct fdstore_entry *e = s->fdstore; e; e = e->next) {
 		struct state_out name;
 		so_init(&name);

@@ -116,6 +116,14 @@ struct service {
 	bool notify_reloading;   /* RELOADING=1 seen, until READY=1 */
 	bool stop_requested;     /* the last stop was asked for by an operator (fd store release) */
 
+	/* Overlapping restart (svc_overlap.c): the previous main process keeps
+	 * serving until the new one is ready, then gets its stop signal. */
+	pid_t old_pid;           /* 0 when no overlap is under way */
+	bool old_signaled;       /* KillSignal sent to it */
+	bool old_sigkill;        /* SIGKILL sent to it */
+	uv_timer_t *old_timer;   /* its TimeoutStopSec=, allocated while armed */
+	uint64_t old_deadline_mono;
+
 	/* Accept=yes instances: the connection (owned until the spawn has
 	 * duplicated it into the child) and its peer. */
 	int conn_fd;

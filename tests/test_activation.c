@@ -40,6 +40,15 @@ static bool file_has(const char *path, const char *needle, int ms)
 	return false;
 }
 
+/* Does a status table list an instance (echo@N-...)? */
+static bool has_instance(const char *out)
+{
+	for (const char *p = out; (p = strstr(p, "echo@")); p++)
+		if (p[5] >= '0' && p[5] <= '9')
+			return true;
+	return false;
+}
+
 static int connect_tcp(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -197,11 +206,11 @@ Test(activation, accept_yes_inetd_one_process_per_connection, .timeout = 90)
 	end = h_now_ms() + 10000;
 	while (h_now_ms() < end) {
 		hd_ctl(&d, out, 1 << 20, "status", NULL);
-		if (!strstr(out, "echo@0-"))
+		if (!has_instance(out))
 			break;
 		h_msleep(50);
 	}
-	cr_expect(!strstr(out, "echo@0-") && !strstr(out, "echo@49-"), "instances left behind:\n%s", out);
+	cr_expect(!has_instance(out), "instances left behind:\n%s", out);
 	char st[64];
 	cr_assert_eq(hd_unit_info(&d, "echo.socket", st, sizeof st, NULL, NULL, NULL, 0), 0);
 	cr_expect_str_eq(st, "listening");

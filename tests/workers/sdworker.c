@@ -9,6 +9,7 @@
  *                 kinds, and its /proc/self/fd listing, then serve
  *   START_DELAY_MS=n  sleep before serving (a slow start-up)
  *   EXIT_AFTER=n  exit 0 after serving n requests
+ *   NOTIFY_READY=1    send READY=1 (sd_notify) once it serves, after the delay
  */
 #include <errno.h>
 #include <dirent.h>
@@ -133,6 +134,8 @@ int main(void)
 	struct sigaction sa = { .sa_handler = on_term };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll() returns EINTR */
+	if (getenv("NOTIFY_READY"))
+		sd_notify(0, "READY=1\nSTATUS=serving");
 	const char *ea = getenv("EXIT_AFTER");
 	long exit_after = ea ? atol(ea) : -1;
 

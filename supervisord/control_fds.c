@@ -154,7 +154,7 @@ static struct unit *unit_of_pid(pid_t pid)
 {
 	pid_t self = getpid();
 	for (int depth = 0; depth < FDS_MAX_DEPTH && pid > 1 && pid != self; depth++) {
-		pid_t ppid, pgrp, sid;
+		pid_t ppid = 0, pgrp = 0, sid = 0;
 		struct unit *u = service_with_main_pid(pid);
 		if (u)
 			return u;

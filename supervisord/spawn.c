@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/close_range.h>
@@ -84,6 +85,18 @@ static void put_pid(char *slot, pid_t pid)
 	for (int i = 0; i < n; i++)
 		slot[i] = tmp[n - 1 - i];
 	slot[n] = '\0';
+}
+
+/* The file limit services get: the daemon's limit as it was at start-up
+ * (the daemon raises its own soft limit to hold many descriptors; systemd
+ * likewise gives services the default soft limit, not its own). */
+static struct rlimit child_nofile;
+static bool child_nofile_set;
+
+void spawn_set_child_nofile(const struct rlimit *rl)
+{
+	child_nofile = *rl;
+	child_nofile_set = true;
 }
 
 static void child_fail(int status_fd, int stage, int err)
@@ -179,6 +192,8 @@ static void child(const struct spawn_req *r, int status_fd)
 		child_fail(status_fd, STAGE_CHDIR, errno);
 	}
 	umask(022);
+	if (child_nofile_set)
+		setrlimit(RLIMIT_NOFILE, &child_nofile);
 
 	pid_t self = getpid();
 	for (int i = 0; i < 2; i++)

@@ -69,6 +69,10 @@ int spawn_read_status(int status_fd, struct spawn_err *e);
 
 const char *spawn_stage_name(int stage);
 
+struct rlimit;
+/* The RLIMIT_NOFILE every child gets (set once at start-up). */
+void spawn_set_child_nofile(const struct rlimit *rl);
+
 /* Find `name` in the default search path when it is not absolute (systemd's
  * rule). Returns a malloc'd path or NULL with errno set. */
 char *spawn_resolve(const char *name);

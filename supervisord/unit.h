@@ -65,6 +65,7 @@ enum fd_origin { FD_ORIGIN_SOCKET = 0, FD_ORIGIN_OPENFILE, FD_ORIGIN_FDSTORE, FD
 #define START_LIMIT_MAX 64  /* entries in the start-time ring buffer */
 
 struct unit;
+struct logpipe;
 
 /* One descriptor held in a service's fd store. */
 struct fdstore_entry {
@@ -115,6 +116,8 @@ struct service {
 	bool notify_stopping;    /* STOPPING=1 seen */
 	bool notify_reloading;   /* RELOADING=1 seen, until READY=1 */
 	bool stop_requested;     /* the last stop was asked for by an operator (fd store release) */
+
+	struct logpipe *log;     /* output held by the daemon (logpipe.c), NULL until used */
 
 	/* Overlapping restart (svc_overlap.c): the previous main process keeps
 	 * serving until the new one is ready, then gets its stop signal. */

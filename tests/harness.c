@@ -345,6 +345,21 @@ int h_count_fds(pid_t pid)
 	return n;
 }
 
+int h_count_fds_settled(pid_t pid)
+{
+	/* The daemon closes a finished supctl connection on its next loop
+	 * turn: wait until two readings 50 ms apart agree (bounded). */
+	int last = h_count_fds(pid);
+	for (int i = 0; i < 40; i++) {
+		h_msleep(50);
+		int now = h_count_fds(pid);
+		if (now == last)
+			return now;
+		last = now;
+	}
+	return last;
+}
+
 void h_list_fds(pid_t pid, char *buf, size_t len)
 {
 	char path[64];

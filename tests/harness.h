@@ -54,6 +54,9 @@ bool hd_log_has(struct hd *d, const char *needle);
 int h_free_port(void);
 /* Number of open descriptors of pid (from /proc/PID/fd), -1 on error. */
 int h_count_fds(pid_t pid);
+/* The same once the count has stopped moving (a just-closed control
+ * connection is gone). Use it for the daemon's baselines and checks. */
+int h_count_fds_settled(pid_t pid);
 /* Describe the fds of pid into buf as "N:target" lines (for messages). */
 void h_list_fds(pid_t pid, char *buf, size_t len);
 /* One request to 127.0.0.1:port: connect, send "GET / HTTP/1.0\r\n\r\n",

@@ -102,7 +102,7 @@ Test(activation, every_socket_kind_activates_on_first_message, .timeout = 60)
 		hd_unit(&d, name, "[Service]\nExecStart=" DGRAMWORKER "\nEnvironment=REPORT=%s\n", report);
 	}
 	hd_start(&d);
-	int daemon_fds = h_count_fds(d.pid);
+	int daemon_fds = h_count_fds_settled(d.pid);
 	char st[64];
 	for (int i = 0; i < 4; i++) {
 		char name[64];
@@ -149,7 +149,7 @@ Test(activation, every_socket_kind_activates_on_first_message, .timeout = 60)
 	}
 	char fds[4096];
 	h_list_fds(d.pid, fds, sizeof fds);
-	cr_expect_eq(h_count_fds(d.pid), daemon_fds, "daemon fds:\n%s", fds);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds, "daemon fds:\n%s", fds);
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
@@ -165,7 +165,7 @@ Test(activation, accept_yes_inetd_one_process_per_connection, .timeout = 90)
 		"[Service]\nStandardInput=socket\n"
 		"ExecStart=/bin/sh -c 'echo \"pid $$$$ from $${REMOTE_ADDR}\"; exec cat'\n");
 	hd_start(&d);
-	int daemon_fds = h_count_fds(d.pid);
+	int daemon_fds = h_count_fds_settled(d.pid);
 
 	enum { N = 50 };
 	int fds[N];
@@ -216,7 +216,7 @@ Test(activation, accept_yes_inetd_one_process_per_connection, .timeout = 90)
 	cr_expect_str_eq(st, "listening");
 	char list[8192];
 	h_list_fds(d.pid, list, sizeof list);
-	cr_expect_eq(h_count_fds(d.pid), daemon_fds, "daemon fds:\n%s", list);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds, "daemon fds:\n%s", list);
 	free(out);
 	cr_expect_eq(hd_stop(&d), 0);
 }
@@ -279,7 +279,7 @@ Test(activation, socket_stop_and_start, .timeout = 60)
 	char ans[512], out[1024];
 	cr_assert_gt(h_http_get(port, ans, sizeof ans, 5000), 0);
 	cr_assert_eq(hd_wait_state(&d, "web.service", "running", 5000), 0);
-	int fds_running = h_count_fds(d.pid);
+	int fds_running = h_count_fds_settled(d.pid);
 
 	cr_assert_eq(hd_ctl(&d, out, sizeof out, "stop", "web.socket", NULL), 0, "%s", out);
 	char st[64];
@@ -297,7 +297,7 @@ Test(activation, socket_stop_and_start, .timeout = 60)
 	cr_expect_gt(h_http_get(port, ans, sizeof ans, 5000), 0, "not activated after the socket started again");
 	cr_expect_eq(hd_wait_state(&d, "web.service", "running", 5000), 0);
 	h_msleep(100);
-	cr_expect_eq(h_count_fds(d.pid), fds_running);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds_running);
 	cr_expect_eq(hd_stop(&d), 0);
 }
 

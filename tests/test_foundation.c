@@ -67,7 +67,7 @@ Test(foundation, sd_listen_fds_exact_layout, .timeout = 60)
 		"[Service]\nExecStart=" SDWORKER "\nEnvironment=REPORT=%s\n",
 		report);
 	hd_start(&d);
-	int daemon_fds = h_count_fds(d.pid);
+	int daemon_fds = h_count_fds_settled(d.pid);
 
 	/* Socket-activated: nothing runs before the first client. */
 	char st[64];
@@ -111,7 +111,7 @@ Test(foundation, sd_listen_fds_exact_layout, .timeout = 60)
 
 	/* The daemon holds no more than before (the exec pipe is gone). */
 	h_list_fds(d.pid, fds, sizeof fds);
-	cr_expect_eq(h_count_fds(d.pid), daemon_fds, "daemon fds:\n%s", fds);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds, "daemon fds:\n%s", fds);
 
 	cr_expect_eq(hd_stop(&d), 0);
 	cr_expect(!h_alive(wpid), "worker survived the daemon's shutdown");
@@ -129,7 +129,7 @@ Test(foundation, restart_under_load_refuses_nothing, .timeout = 120)
 		"[Install]\nWantedBy=multi-user.target\n");
 	hd_start(&d);
 	cr_assert_eq(hd_wait_state(&d, "web.service", "running", 5000), 0);
-	int daemon_fds = h_count_fds(d.pid);
+	int daemon_fds = h_count_fds_settled(d.pid);
 
 	struct h_load load;
 	h_load_start(&load, port, 60000);
@@ -161,7 +161,7 @@ Test(foundation, restart_under_load_refuses_nothing, .timeout = 120)
 
 	char fds[4096];
 	h_list_fds(d.pid, fds, sizeof fds);
-	cr_expect_eq(h_count_fds(d.pid), daemon_fds, "daemon fds:\n%s", fds);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds, "daemon fds:\n%s", fds);
 	cr_expect_eq(h_count_fds(pids[5]), 4, "worker should hold 0-3 only");
 	cr_expect_eq(hd_stop(&d), 0);
 }
@@ -247,7 +247,7 @@ Test(foundation, stop_start_and_crash_restart, .timeout = 60)
 		"[Unit]\nStartLimitBurst=100\n");
 	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 1000\n");
 	hd_start(&d);
-	int daemon_fds = h_count_fds(d.pid);
+	int daemon_fds = h_count_fds_settled(d.pid);
 
 	/* Restart=on-failure: it keeps coming back, and the counter grows. */
 	long long end = h_now_ms() + 10000;
@@ -276,7 +276,7 @@ Test(foundation, stop_start_and_crash_restart, .timeout = 60)
 
 	char fds[4096];
 	h_list_fds(d.pid, fds, sizeof fds);
-	cr_expect_eq(h_count_fds(d.pid), daemon_fds, "daemon fds:\n%s", fds);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds, "daemon fds:\n%s", fds);
 	cr_expect_eq(h_count_fds(pid2), 3, "a service without sockets holds 0-2 only");
 	cr_expect_eq(hd_stop(&d), 0);
 	cr_expect(!h_alive(pid2));

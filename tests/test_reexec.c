@@ -147,7 +147,7 @@ Test(reexec, ten_reexecs_under_load_keep_everything, .timeout = 180)
 	struct world w;
 	world_start(&w, H_DAEMON);
 	pid_t dpid = w.d.pid;
-	int fds_before = h_count_fds(dpid);
+	int fds_before = h_count_fds_settled(dpid);
 
 	struct h_load load;
 	h_load_start(&load, w.port, 120000);
@@ -169,7 +169,7 @@ Test(reexec, ten_reexecs_under_load_keep_everything, .timeout = 180)
 	world_check(&w, "after 10 re-execs");
 	char fds[8192];
 	h_list_fds(dpid, fds, sizeof fds);
-	cr_expect_eq(h_count_fds(dpid), fds_before, "daemon fds:\n%s", fds);
+	cr_expect_eq(h_count_fds_settled(dpid), fds_before, "daemon fds:\n%s", fds);
 	check_token_survives(&w);
 	cr_expect_eq(hd_stop(&w.d), 0);
 }
@@ -210,7 +210,7 @@ Test(reexec, exec_failure_keeps_the_running_image, .timeout = 120)
 {
 	struct world w;
 	world_start(&w, H_DAEMON);
-	int fds_before = h_count_fds(w.d.pid);
+	int fds_before = h_count_fds_settled(w.d.pid);
 	char path[400], out[1024];
 
 	/* Not executable. */
@@ -231,7 +231,7 @@ Test(reexec, exec_failure_keeps_the_running_image, .timeout = 120)
 	cr_expect(strstr(out, "No such file"), "message: %s", out);
 
 	world_check(&w, "after failed re-execs");
-	cr_expect_eq(h_count_fds(w.d.pid), fds_before);
+	cr_expect_eq(h_count_fds_settled(w.d.pid), fds_before);
 	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", NULL), 0, "a good reexec after the failures: %s", out);
 	world_check(&w, "after a good re-exec");
 	cr_expect_eq(hd_stop(&w.d), 0);
@@ -292,14 +292,14 @@ Test(reexec, hundred_reexecs_leak_nothing, .timeout = 300)
 	world_start(&w, H_DAEMON);
 	char out[1024];
 	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", NULL), 0, "%s", out);
-	int before = h_count_fds(w.d.pid);
+	int before = h_count_fds_settled(w.d.pid);
 	for (int i = 0; i < 100; i++) {
 		int rc = hd_ctl(&w.d, out, sizeof out, "reexec", NULL);
 		cr_assert_eq(rc, 0, "reexec %d: %s", i + 1, out);
 	}
 	char fds[8192];
 	h_list_fds(w.d.pid, fds, sizeof fds);
-	cr_expect_eq(h_count_fds(w.d.pid), before, "daemon fds after 100 re-execs:\n%s", fds);
+	cr_expect_eq(h_count_fds_settled(w.d.pid), before, "daemon fds after 100 re-execs:\n%s", fds);
 	world_check(&w, "after 100 re-execs");
 	cr_expect_eq(hd_stop(&w.d), 0);
 }

@@ -1,0 +1,257 @@
+/*
+ * logpipe.c - see logpipe.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "logpipe.h"
+
+static char log_dir[4096];
+static uint64_t max_size = 8u << 20;
+
+void logpipe_configure(const char *dir, uint64_t max)
+{
+	snprintf(log_dir, sizeof log_dir, "%s", dir);
+	if (max)
+		max_size = max;
+}
+
+const char *logpipe_dir(void)
+{
+	return log_dir;
+}
+
+void logpipe_path(const struct unit *u, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s.log", log_dir, u->name);
+}
+
+static void warn_dropped(struct unit *u, struct logpipe *lp, int err)
+{
+	uint64_t now = now_mono_usec();
+	if (lp->last_warn_mono && now - lp->last_warn_mono < 60u * 1000000u)
+		return;
+	lp->last_warn_mono = now;
+	log_warn("%s: cannot write its log in %s: %s (%llu lines dropped so far)", u->name, log_dir, strerror(err),
+		 (unsigned long long)lp->dropped);
+}
+
+static int open_file(struct unit *u, struct logpipe *lp)
+{
+	char path[4400];
+	logpipe_path(u, path, sizeof path);
+	mkdir(log_dir, 0750);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	lp->file_size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	lp->file_fd = fd;
+	return 0;
+}
+
+static void rotate(struct unit *u, struct logpipe *lp)
+{
+	char from[4400], to[4400], base[4400];
+	logpipe_path(u, base, sizeof base);
+	close(lp->file_fd);
+	lp->file_fd = -1;
+	for (int i = LOGPIPE_KEEP - 1; i >= 1; i--) {
+		snprintf(from, sizeof from, "%s.%d", base, i);
+		snprintf(to, sizeof to, "%s.%d", base, i + 1);
+		rename(from, to);
+	}
+	snprintf(to, sizeof to, "%s.1", base);
+	rename(base, to);
+}
+
+/* One complete line (without its newline). */
+static void emit(struct unit *u, struct logpipe *lp, const char *line, size_t n)
+{
+	if (lp->file_fd < 0) {
+		int r = open_file(u, lp);
+		if (r < 0) {
+			lp->dropped++;
+			warn_dropped(u, lp, -r);
+			return;
+		}
+	}
+	char stamp[64];
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	size_t sl = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	sl += (size_t)snprintf(stamp + sl, sizeof stamp - sl, ".%06ld ", ts.tv_nsec / 1000);
+	char buf[LOGPIPE_LINE_MAX + 80];
+	memcpy(buf, stamp, sl);
+	memcpy(buf + sl, line, n);
+	buf[sl + n] = '\n';
+	size_t total = sl + n + 1;
+	ssize_t w = write(lp->file_fd, buf, total);
+	if (w != (ssize_t)total) {
+		lp->dropped++;
+		warn_dropped(u, lp, w < 0 ? errno : ENOSPC);
+		/* Reopen next time: the directory may have been fixed. */
+		close(lp->file_fd);
+		lp->file_fd = -1;
+		return;
+	}
+	lp->file_size += total;
+	if (lp->file_size >= max_size)
+		rotate(u, lp);
+}
+
+static void consume(struct unit *u, struct logpipe *lp, const char *data, size_t n)
+{
+	while (n) {
+		const char *nl = memchr(data, '\n', n);
+		size_t take = nl ? (size_t)(nl - data) : n;
+		if (lp->plen + take >= LOGPIPE_LINE_MAX) {
+			/* Too long for one line: emit what fits as a line of its own. */
+			size_t fit = LOGPIPE_LINE_MAX - 1 - lp->plen;
+			memcpy(lp->partial + lp->plen, data, fit);
+			emit(u, lp, lp->partial, LOGPIPE_LINE_MAX - 1);
+			lp->plen = 0;
+			data += fit;
+			n -= fit;
+			continue;
+		}
+		memcpy(lp->partial + lp->plen, data, take);
+		lp->plen += take;
+		data += take;
+		n -= take;
+		if (nl) {
+			emit(u, lp, lp->partial, lp->plen);
+			lp->plen = 0;
+			data++;
+			n--;
+		}
+	}
+}
+
+void logpipe_drain(struct unit *u)
+{
+	struct logpipe *lp = u->svc.log;
+	if (!lp)
+		return;
+	char buf[65536];
+	/* Bounded per call, so one chatty service cannot starve the loop. */
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = read(lp->rfd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		consume(u, lp, buf, (size_t)n);
+		if ((size_t)n < sizeof buf)
+			return;
+	}
+}
+
+static void readable_cb(uv_poll_t *h, int status, int events)
+{
+	logpipe_drain(h->data);
+}
+
+static int watch(uv_loop_t *loop, struct unit *u, struct logpipe *lp)
+{
+	lp->watch = malloc(sizeof *lp->watch);
+	if (!lp->watch)
+		return -ENOMEM;
+	int r = uv_poll_init(loop, lp->watch, lp->rfd);
+	if (r < 0) {
+		free(lp->watch);
+		lp->watch = NULL;
+		return r;
+	}
+	lp->watch->data = u;
+	uv_poll_start(lp->watch, UV_READABLE, readable_cb);
+	return 0;
+}
+
+static struct logpipe *new_logpipe(void)
+{
+	struct logpipe *lp = calloc(1, sizeof *lp);
+	if (lp) {
+		lp->rfd = lp->wfd = lp->file_fd = -1;
+	}
+	return lp;
+}
+
+int logpipe_writer(uv_loop_t *loop, struct unit *u)
+{
+	struct logpipe *lp = u->svc.log;
+	if (lp)
+		return lp->wfd;
+	lp = new_logpipe();
+	if (!lp)
+		return -ENOMEM;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		int r = -errno;
+		free(lp);
+		return r;
+	}
+	lp->rfd = p[0];
+	lp->wfd = p[1];
+	fcntl(lp->rfd, F_SETFL, O_NONBLOCK);
+	fcntl(lp->rfd, F_SETPIPE_SZ, 1 << 20); /* room for a burst while we re-exec */
+	int r = watch(loop, u, lp);
+	if (r < 0) {
+		close(p[0]);
+		close(p[1]);
+		free(lp);
+		return r;
+	}
+	u->svc.log = lp; /* now owned by the service */
+	return lp->wfd;
+}
+
+int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, const char *partial, size_t plen)
+{
+	struct logpipe *lp = new_logpipe();
+	if (!lp)
+		return -ENOMEM;
+	lp->rfd = rfd;
+	lp->wfd = wfd;
+	if (plen >= LOGPIPE_LINE_MAX)
+		plen = LOGPIPE_LINE_MAX - 1;
+	memcpy(lp->partial, partial, plen);
+	lp->plen = plen;
+	fcntl(lp->rfd, F_SETFL, O_NONBLOCK);
+	int r = watch(loop, u, lp);
+	if (r < 0) {
+		free(lp);
+		return r;
+	}
+	u->svc.log = lp;
+	return 0;
+}
+
+void logpipe_close(struct unit *u)
+{
+	struct logpipe *lp = u->svc.log;
+	if (!lp)
+		return;
+	logpipe_drain(u);
+	if (lp->plen)
+		emit(u, lp, lp->partial, lp->plen);
+	if (lp->watch) {
+		uv_poll_stop(lp->watch);
+		unit_close_free((uv_handle_t *)lp->watch);
+	}
+	close(lp->rfd);
+	close(lp->wfd);
+	if (lp->file_fd >= 0)
+		close(lp->file_fd);
+	free(lp);
+	u->svc.log = NULL;
+}

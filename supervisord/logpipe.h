@@ -1,0 +1,56 @@
+/*
+ * logpipe.h - service output held by the supervisor.
+ *
+ * Each service whose output goes to the journal (the default) writes into
+ * one pipe for stdout and stderr together. The daemon holds both ends for
+ * the service's whole life: the read end to collect, the write end so the
+ * pipe never sees EOF between two runs. A line written just before a
+ * restart, or while the daemon re-execs, waits in the pipe and is collected
+ * afterwards: nothing is lost. Both ends and an unfinished line cross a
+ * re-exec.
+ *
+ * Lines are written to LOGDIR/UNIT.log as "TIMESTAMP LINE". When the file
+ * passes the size limit it is rotated (UNIT.log.1 .. UNIT.log.N). If the
+ * log directory is full or read-only, lines are counted as dropped and the
+ * pipe keeps being drained: a service is never blocked on its output.
+ */
+#ifndef SUPD_LOGPIPE_H
+#define SUPD_LOGPIPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "unit.h"
+
+#define LOGPIPE_LINE_MAX 4096     /* longer lines are split */
+#define LOGPIPE_KEEP 3            /* rotated files kept */
+
+struct logpipe {
+	int rfd, wfd;                /* owned */
+	uv_poll_t *watch;
+	char partial[LOGPIPE_LINE_MAX];
+	size_t plen;
+	int file_fd;                 /* the open log file, -1 until first line */
+	uint64_t file_size;
+	uint64_t dropped;            /* lines lost to a failing log directory */
+	uint64_t last_warn_mono;
+};
+
+void logpipe_configure(const char *dir, uint64_t max_size);
+const char *logpipe_dir(void);
+
+/* The write end to give a service's stdout/stderr (the pipe is created on
+ * first use). Returns the fd (borrowed) or -errno. */
+int logpipe_writer(uv_loop_t *loop, struct unit *u);
+/* Collect what is in the pipe now. */
+void logpipe_drain(struct unit *u);
+/* The path of a unit's log file. */
+void logpipe_path(const struct unit *u, char *buf, size_t len);
+/* Drain, close both ends and the file (daemon exit). */
+void logpipe_close(struct unit *u);
+
+/* Re-exec: take over the pipe ends and an unfinished line. */
+int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, const char *partial, size_t plen);
+
+#endif

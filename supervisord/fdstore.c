@@ -1,23 +1,45 @@
 /*
  * fdstore.c - see fdstore.h.
  *
- * Duplicates are detected as systemd's same_fd() does: same device and
- * inode, and the same F_GETFL access mode (to tell the two ends of a pipe
- * apart). Device nodes are never considered equal.
+ * Duplicates are detected as systemd's same_fd() does: the kernel is asked
+ * first whether both fds share one open file description (F_DUPFD_QUERY,
+ * else kcmp); where it cannot say, same device and inode and the same
+ * F_GETFL access mode (to tell the two ends of a pipe apart), device nodes
+ * never being equal.
+ *
+ * As in systemd's service_add_fd_store(), a full store refuses before the
+ * duplicate check.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fdstore.h"
 #include "log.h"
 
+#ifndef F_DUPFD_QUERY
+#define F_DUPFD_QUERY 1027 /* Linux 6.10 */
+#endif
+#define KCMP_FILE 0
+
 static bool same_fd(int a, int b)
 {
 	struct stat sa, sb;
+	if (a == b)
+		return true;
+	int r = fcntl(a, F_DUPFD_QUERY, b);
+	if (r >= 0)
+		return r > 0;
+#ifdef SYS_kcmp
+	r = (int)syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, a, b);
+	if (r >= 0)
+		return r == 0;
+#endif
 	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
 		return false;
 	if (S_ISCHR(sa.st_mode) || S_ISBLK(sa.st_mode))
@@ -64,6 +86,15 @@ static void hup_cb(uv_poll_t *h, int status, int events)
 	}
 	if (!u)
 		return;
+	/* libuv reports EPOLLRDHUP (the peer shut down writing) the same way
+	 * as a hang-up; systemd drops an entry only on EPOLLHUP/EPOLLERR. A
+	 * half-closed socket stays stored, unwatched (level-triggered RDHUP
+	 * would fire forever). */
+	struct pollfd p = { .fd = e->fd, .events = 0 };
+	if (status == 0 && !(poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)))) {
+		entry_unwatch(e);
+		return;
+	}
 	log_info("%s: stored fd '%s' hung up, dropping it", u->name, e->name);
 	for (struct fdstore_entry **pp = &u->svc.fdstore; *pp; pp = &(*pp)->next)
 		if (*pp == e) {
@@ -101,15 +132,16 @@ int fdstore_add(uv_loop_t *loop, struct unit *u, int fd, const char *name, bool 
 {
 	struct service *s = &u->svc;
 	unsigned max = u->conf ? u->conf->svc.fdstore_max : 0;
-	for (struct fdstore_entry *e = s->fdstore; e; e = e->next) {
-		if (same_fd(e->fd, fd)) {
-			close(fd);
-			return 0;
-		}
-	}
 	if (s->n_fdstore >= max) {
 		close(fd);
 		return -ENOSPC;
+	}
+	for (struct fdstore_entry *e = s->fdstore; e; e = e->next) {
+		if (same_fd(e->fd, fd)) {
+			log_debug("%s: fd '%s' is already stored, not storing it twice", u->name, name);
+			close(fd);
+			return 0;
+		}
 	}
 	struct fdstore_entry *e = calloc(1, sizeof *e);
 	if (!e || !(e->name = strdup(name))) {

@@ -2,7 +2,7 @@
  * openfile.c - see openfile.h. Follows systemd's get_open_file_fd(): look at
  * the path with O_PATH first; a socket is connect()ed (trying stream, then
  * datagram, then seqpacket until the type fits), anything else is reopened
- * with the access mode the options ask for.
+ * through the O_PATH fd with the access mode the options ask for.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +40,16 @@ static int connect_unix(const char *path, bool read_only)
 	return r;
 }
 
+/* systemd's fd_reopen(): open the very inode the O_PATH fd names, through
+ * /proc/self/fd, so a path swapped in between cannot redirect us. */
+static int reopen(int pfd, int flags)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/self/fd/%d", pfd);
+	int fd = open(p, flags);
+	return fd < 0 ? -errno : fd;
+}
+
 int openfile_open(const struct open_file *of, char *err, size_t errlen)
 {
 	int r;
@@ -56,29 +66,25 @@ int openfile_open(const struct open_file *of, char *err, size_t errlen)
 		snprintf(err, errlen, "stat: %s", strerror(-r));
 		return r;
 	}
-	close(pfd);
 	if (S_ISSOCK(st.st_mode)) {
+		close(pfd);
 		r = connect_unix(of->path, of->flags & OPENFILE_READ_ONLY);
 		if (r < 0)
 			snprintf(err, errlen, "connect: %s", strerror(-r));
 		return r;
 	}
-	int flags = O_CLOEXEC | O_NOCTTY;
-	if (of->flags & OPENFILE_READ_ONLY)
-		flags |= O_RDONLY;
-	else if (of->flags & OPENFILE_APPEND)
-		flags |= O_WRONLY | O_APPEND;
+	/* As systemd's get_open_file_fd(): read-only or read-write, plus
+	 * O_APPEND or O_TRUNC (the parser refuses read-only with either). A
+	 * directory opens only read-only: read-write fails with EISDIR there
+	 * too. */
+	int flags = (of->flags & OPENFILE_READ_ONLY) ? O_RDONLY : O_RDWR;
+	if (of->flags & OPENFILE_APPEND)
+		flags |= O_APPEND;
 	else if (of->flags & OPENFILE_TRUNCATE)
-		flags |= O_WRONLY | O_TRUNC;
-	else
-		flags |= O_RDWR;
-	if (S_ISDIR(st.st_mode))
-		flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-	int fd = open(of->path, flags);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "open: %s", strerror(errno));
-		return r;
-	}
-	return fd;
+		flags |= O_TRUNC;
+	r = reopen(pfd, flags | O_NOCTTY | O_CLOEXEC);
+	close(pfd);
+	if (r < 0)
+		snprintf(err, errlen, "open: %s", strerror(-r));
+	return r;
 }

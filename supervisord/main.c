@@ -26,6 +26,7 @@
 #include "reexec.h"
 #include "rescue.h"
 #include "log.h"
+#include "notify.h"
 #include "reap.h"
 #include "service.h"
 #include "sockunit.h"
@@ -173,6 +174,7 @@ static void close_walk_cb(uv_handle_t *h, void *arg)
 static void teardown(void)
 {
 	ctl_shutdown();
+	notify_close();
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *u = unit_at(i);
 		if (u->kind == UNIT_SOCKET)
@@ -213,6 +215,12 @@ static int fresh_start(const char *control_path, bool rescue)
 			fprintf(stderr, "supervisord: control socket: %s\n", err);
 			return 1;
 		}
+	}
+	/* NOTIFY_SOCKET for every service (sd_notify); before any unit runs. */
+	if (notify_init(loop, daemon_runtime_dir, err, sizeof err) < 0) {
+		fprintf(stderr, "supervisord: notify socket: %s\n", err);
+		ctl_shutdown();
+		return 1;
 	}
 	r = unit_load_dir(loop, daemon_units_dir);
 	if (r < 0) {

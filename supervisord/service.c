@@ -19,6 +19,7 @@
 #include "service.h"
 #include "service_priv.h"
 #include "sockunit.h"
+#include "svc_notify.h"
 
 static bool shutting_down;
 
@@ -120,9 +121,11 @@ void svc_set_state(struct unit *u, enum svc_state st)
 {
 	struct service *s = &u->svc;
 	if (s->state != st) {
+		enum svc_state old = s->state;
 		log_debug("%s: %s -> %s", u->name, svc_state_name(s->state), svc_state_name(st));
 		s->state = st;
 		s->since_usec = now_real_usec();
+		svc_notify_state_changed(u, old); /* watchdog, fd store release */
 	}
 	bool watch = svc_socket_watch_wanted(u);
 	for (size_t i = 0; i < s->n_sockets; i++)
@@ -245,6 +248,7 @@ void svc_spawn_main(struct unit *u, bool automatic)
 	s->sigkill_sent = false;
 	s->exec_fd = status_fd; /* now owned by the service */
 	svc_watch_exec(u);
+	svc_notify_spawned(u);
 	log_info("%s: started, pid %d", u->name, (int)pid);
 
 	if (c->type == SVC_TYPE_SIMPLE) {
@@ -495,6 +499,7 @@ void svc_on_exit(struct unit *u, int st)
 	struct service *s = &u->svc;
 	char how[128];
 
+	svc_notify_exited(u); /* first: what it sent before dying is still its own */
 	/* The exec-status pipe is complete once the child is gone: read it now
 	 * so that an exec failure is known whatever order the events came in. */
 	if (s->exec_fd >= 0)
@@ -608,6 +613,7 @@ void svc_init(struct unit *u, uv_loop_t *loop)
 	uv_timer_init(loop, &s->timer);
 	s->timer.data = u;
 	u->handles_open++;
+	svc_notify_init(u, loop);
 }
 
 const char *unit_state_label(const struct unit *u)

@@ -1,0 +1,322 @@
+/*
+ * svc_notify.c - see svc_notify.h. The order in which one message's
+ * assignments take effect follows systemd's service_notify_message():
+ * MAINPID, readiness, status, errno, watchdog, timeout extension, then the
+ * fd store (removal before addition).
+ *
+ * Every descriptor handed in is closed here unless the fd store took it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fdstore.h"
+#include "log.h"
+#include "notify.h"
+#include "notify_msg.h"
+#include "service.h"
+#include "service_priv.h"
+#include "svc_notify.h"
+
+static const char *const access_names[] = {
+	[NOTIFY_UNSET] = "unset", [NOTIFY_NONE] = "none", [NOTIFY_MAIN] = "main",
+	[NOTIFY_EXEC] = "exec",	  [NOTIFY_ALL] = "all",
+};
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+enum notify_access svc_notify_access(const struct unit *u)
+{
+	if (!u->conf)
+		return NOTIFY_NONE;
+	const struct svc_conf *c = &u->conf->svc;
+	if (c->notify_access != NOTIFY_UNSET)
+		return c->notify_access;
+	if (c->type == SVC_TYPE_NOTIFY || c->watchdog_usec > 0 || c->fdstore_max > 0)
+		return NOTIFY_MAIN;
+	return NOTIFY_NONE;
+}
+
+/* Parent, process group and session of pid from /proc/PID/stat; the comm
+ * field may hold spaces and parentheses, so parse after the last ')'. A
+ * zombie still names its session (and its pid cannot be reused before it
+ * is reaped), so it can be attributed; alive says whether it runs. */
+static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid, bool *alive)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	char state;
+	int a, b, c;
+	if (!p || sscanf(p + 1, " %c %d %d %d", &state, &a, &b, &c) != 4)
+		return -EINVAL;
+	*ppid = a, *pgrp = b, *sid = c;
+	*alive = state != 'Z' && state != 'X';
+	return 0;
+}
+
+/* Does pid run in the unit's session or process group? The main process
+ * is started as a session leader, so its pid names both. */
+static bool in_unit(const struct unit *u, pid_t pid)
+{
+	pid_t mp = u->svc.pid, pp, pg, sid, mpp, mpg, msid;
+	bool alive;
+	if (mp <= 0 || proc_ids(pid, &pp, &pg, &sid, &alive) < 0)
+		return false;
+	if (sid == mp || pg == mp)
+		return true;
+	/* After MAINPID= the main process need not lead anything: compare
+	 * with the session it is in. */
+	return proc_ids(mp, &mpp, &mpg, &msid, &alive) == 0 && (sid == msid || pg == mpg);
+}
+
+/* The service a sender belongs to: its main process first, else the one
+ * whose session or process group holds it. */
+static struct unit *unit_of(pid_t pid, bool *is_main)
+{
+	struct unit *u = svc_by_pid(pid);
+	*is_main = u != NULL;
+	if (u)
+		return u;
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *v = unit_at(i);
+		if (v->kind == UNIT_SERVICE && v->conf && v->svc.pid > 0 && in_unit(v, pid))
+			return v;
+	}
+	return NULL;
+}
+
+/* MAINPID= (systemd's rules, TEST-20): 0 and 1 never, nor ourselves, nor
+ * a pid that does not exist; a pid inside the unit from anyone allowed to
+ * notify; one outside only from a privileged sender. */
+static void set_main_pid(struct unit *u, const struct ucred *cred, pid_t pid)
+{
+	struct service *s = &u->svc;
+	pid_t pp, pg, sid;
+	bool alive = false;
+	if (pid == s->pid)
+		return;
+	if (!svc_is_active(u) || s->pid <= 0) {
+		log_warn("%s: MAINPID=%d ignored: the service is not running", u->name, (int)pid);
+		return;
+	}
+	if (pid <= 1 || pid == getpid() || proc_ids(pid, &pp, &pg, &sid, &alive) < 0 || !alive) {
+		log_warn("%s: MAINPID=%d ignored: not a process that can be a main process", u->name, (int)pid);
+		return;
+	}
+	if (!in_unit(u, pid) && cred->uid != 0) {
+		log_warn("%s: MAINPID=%d ignored: outside the service, and pid %d is not privileged", u->name,
+			 (int)pid, (int)cred->pid);
+		return;
+	}
+	if (svc_by_pid(pid)) {
+		log_warn("%s: MAINPID=%d ignored: that is another service's main process", u->name, (int)pid);
+		return;
+	}
+	log_info("%s: main process is now %d (was %d)", u->name, (int)pid, (int)s->pid);
+	s->pid = pid;
+}
+
+static void extend_timeout(struct unit *u, uint64_t usec)
+{
+	struct service *s = &u->svc;
+	if (s->tkind != TMR_START && s->tkind != TMR_STOP)
+		return;
+	uint64_t now = now_mono_usec();
+	if (usec >= CONF_USEC_INFINITY - now) {
+		svc_arm_timer(u, s->tkind, CONF_USEC_INFINITY);
+		return;
+	}
+	/* Extends, never shortens: "at least usec from now". */
+	if (now + usec > s->deadline_mono)
+		svc_arm_timer(u, s->tkind, usec);
+}
+
+static void store_fds(uv_loop_t *loop, struct unit *u, const struct notify_msg *m, int *fds, size_t nfds)
+{
+	unsigned max = u->conf->svc.fdstore_max;
+	char name[NOTIFY_FDNAME_MAX + 1] = "stored";
+	if (max == 0) {
+		/* sd_notify(3): "no error is returned ... but the service is not
+		 * actually configured" - nothing to warn about. */
+		log_debug("%s: FDSTORE=1 without FileDescriptorStoreMax=: closed %zu descriptors", u->name, nfds);
+		close_fds(fds, nfds);
+		return;
+	}
+	if (m->has_fdname)
+		snprintf(name, sizeof name, "%.*s", (int)m->fdname.len, m->fdname.p);
+	for (size_t i = 0; i < nfds; i++) {
+		int fd = fds[i];
+		fds[i] = -1; /* now the store's, which closes it on any error */
+		int r = fdstore_add(loop, u, fd, name, !m->fdpoll_off);
+		if (r == -ENOSPC) {
+			log_warn("%s: cannot store more fds than FileDescriptorStoreMax=%u, closing remaining %zu",
+				 u->name, max, nfds - i);
+			close_fds(fds + i, nfds - i);
+			return;
+		}
+		if (r < 0)
+			log_warn("%s: storing fd '%s': %s", u->name, name, strerror(-r));
+	}
+}
+
+static void apply(uv_loop_t *loop, struct unit *u, const struct ucred *cred, const struct notify_msg *m,
+		  int *fds, size_t nfds)
+{
+	struct service *s = &u->svc;
+	const struct svc_conf *c = &u->conf->svc;
+
+	if (m->has_mainpid)
+		set_main_pid(u, cred, m->mainpid);
+	if (m->reloading && s->state == SVC_RUNNING)
+		s->notify_reloading = true;
+	if (m->ready) {
+		s->notify_reloading = false;
+		if (c->type == SVC_TYPE_NOTIFY && s->state == SVC_STARTING) {
+			log_info("%s: ready", u->name);
+			svc_disarm_timer(u);
+			svc_set_state(u, SVC_RUNNING); /* completes waiting start jobs */
+		}
+	}
+	if (m->stopping)
+		s->notify_stopping = true;
+	if (m->has_status)
+		snprintf(s->status_text, sizeof s->status_text, "%.*s", (int)m->status.len, m->status.p);
+	else if (m->status_invalid)
+		log_warn("%s: STATUS= from pid %d is not UTF-8, ignored", u->name, (int)cred->pid);
+	if (m->has_errno)
+		s->notify_errno = m->errno_value;
+	if (m->has_exit_status)
+		log_debug("%s: EXIT_STATUS=%d", u->name, m->exit_status);
+
+	if (m->watchdog_trigger && svc_is_active(u))
+		svc_watchdog_fire(u);
+	else if (m->watchdog_ping)
+		svc_watchdog_reset(u);
+	if (m->has_watchdog_usec) {
+		s->watchdog_usec_override = m->watchdog_usec;
+		log_info("%s: watchdog interval set to %llu usec by the service", u->name,
+			 (unsigned long long)m->watchdog_usec);
+		svc_watchdog_reset(u);
+	}
+	if (m->has_extend_timeout)
+		extend_timeout(u, m->extend_timeout_usec);
+
+	if (m->fdname_invalid && (m->fdstore || m->fdstore_remove))
+		log_warn("%s: FDNAME= from pid %d is not a valid name, ignored", u->name, (int)cred->pid);
+	if (m->fdstore_remove) {
+		char name[NOTIFY_FDNAME_MAX + 1];
+		if (!m->has_fdname) {
+			log_warn("%s: FDSTOREREMOVE=1 without a valid FDNAME=, ignored", u->name);
+		} else {
+			snprintf(name, sizeof name, "%.*s", (int)m->fdname.len, m->fdname.p);
+			log_debug("%s: removed %u stored fds named '%s'", u->name, fdstore_remove(u, name), name);
+		}
+	}
+	if (m->fdstore && nfds > 0)
+		store_fds(loop, u, m, fds, nfds);
+	/* sd_notify(3): fds "on a message without FDSTORE=1 are immediately
+	 * closed on reception". */
+	close_fds(fds, nfds);
+}
+
+void svc_notify_dispatch(uv_loop_t *loop, const struct ucred *cred, char *payload, size_t len, int *fds,
+			 size_t nfds)
+{
+	struct notify_msg m;
+	notify_msg_parse(payload, len, &m);
+
+	/* BARRIER=1 is the manager's business, not a unit's: the sender waits
+	 * for its fd to be closed, which tells it every earlier datagram has
+	 * been processed (they are, in order). */
+	if (m.barrier) {
+		if (nfds != 1)
+			log_warn("notify: BARRIER=1 from pid %d with %zu descriptors instead of 1, closing them",
+				 (int)cred->pid, nfds);
+		close_fds(fds, nfds);
+		return;
+	}
+
+	bool is_main;
+	struct unit *u = unit_of(cred->pid, &is_main);
+	if (!u) {
+		log_warn("notify: message from pid %d, which belongs to no running service: dropped%s", (int)cred->pid,
+			 nfds ? " and its descriptors closed" : "");
+		close_fds(fds, nfds);
+		return;
+	}
+	enum notify_access a = svc_notify_access(u);
+	if (a == NOTIFY_NONE || (a == NOTIFY_MAIN && !is_main)) {
+		log_warn("%s: notify message from pid %d refused (NotifyAccess=%s, main pid %d): dropped%s", u->name,
+			 (int)cred->pid, access_names[a], (int)u->svc.pid, nfds ? " and its descriptors closed" : "");
+		close_fds(fds, nfds);
+		return;
+	}
+	apply(loop, u, cred, &m, fds, nfds);
+}
+
+/* ---- hooks for service.c ---- */
+
+void svc_notify_init(struct unit *u, uv_loop_t *loop)
+{
+	struct service *s = &u->svc;
+	uv_timer_init(loop, &s->watchdog);
+	s->watchdog.data = u;
+	u->handles_open++;
+}
+
+void svc_notify_spawned(struct unit *u)
+{
+	struct service *s = &u->svc;
+	svc_watchdog_stop(u);
+	s->watchdog_usec_override = 0;
+	s->notify_errno = 0;
+	s->notify_stopping = false;
+	s->notify_reloading = false;
+}
+
+/* FileDescriptorStorePreserve=: yes keeps the store until the daemon
+ * exits; restart (the default) and no release it once the service is down
+ * for good (no restart pending); no also on the stop half of a restart. */
+static void release_fdstore(struct unit *u, const char *why)
+{
+	if (!u->svc.fdstore)
+		return;
+	log_info("%s: %s, releasing %u stored fds", u->name, why, u->svc.n_fdstore);
+	fdstore_clear(u);
+}
+
+void svc_notify_state_changed(struct unit *u, enum svc_state old)
+{
+	struct service *s = &u->svc;
+	if (s->state == SVC_RUNNING && old != SVC_RUNNING)
+		svc_watchdog_reset(u); /* systemd starts it with the running phase */
+	else if (s->state != SVC_STARTING && s->state != SVC_RUNNING)
+		svc_watchdog_stop(u);
+	if ((s->state == SVC_STOPPED || s->state == SVC_FAILED) && u->conf && u->conf->svc.fdstore_preserve != 2)
+		release_fdstore(u, s->state == SVC_STOPPED ? "stopped" : "failed");
+}
+
+void svc_notify_exited(struct unit *u)
+{
+	struct service *s = &u->svc;
+	notify_drain(); /* while the pid still names the service */
+	svc_watchdog_stop(u);
+	if (s->state == SVC_STOPPING && s->want_up && u->conf && u->conf->svc.fdstore_preserve == 0)
+		release_fdstore(u, "restarting with FileDescriptorStorePreserve=no");
+}

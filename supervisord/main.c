@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "notify.h"
 #include "reap.h"
 #include "service.h"
+#include "spawn.h"
 #include "sockunit.h"
 #include "unit.h"
 #include "version.h"
@@ -191,6 +193,32 @@ static void teardown(void)
 	uv_loop_close(loop);
 }
 
+/*
+ * The daemon holds every socket, stored fd and log pipe of every service:
+ * raise its soft RLIMIT_NOFILE to the hard limit. Services get the limit
+ * the daemon was started with. Across a re-exec the raised limit is what
+ * is inherited, so the original is passed on in the environment.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl, orig;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	orig = rl;
+	const char *saved = getenv("SUPERVISORD_CHILD_NOFILE");
+	unsigned long long cur;
+	if (saved && sscanf(saved, "%llu", &cur) == 1 && cur <= rl.rlim_max)
+		orig.rlim_cur = (rlim_t)cur;
+	spawn_set_child_nofile(&orig);
+	char buf[32];
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)orig.rlim_cur);
+	setenv("SUPERVISORD_CHILD_NOFILE", buf, 1);
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static void read_self_exe(void)
 {
 	ssize_t n = readlink("/proc/self/exe", daemon_self_exe, sizeof daemon_self_exe - 1);
@@ -217,7 +245,10 @@ static int fresh_start(const char *control_path, bool rescue)
 		}
 	}
 	/* NOTIFY_SOCKET for every service (sd_notify); before any unit runs. */
-	if (notify_init(loop, daemon_runtime_dir, err, sizeof err) < 0) {
+	char npath[4200];
+	snprintf(npath, sizeof npath, "%s/notify.sock", daemon_runtime_dir);
+	if (!(rescue && rescue_adopt_notify(loop, npath)) &&
+	    notify_init(loop, daemon_runtime_dir, err, sizeof err) < 0) {
 		fprintf(stderr, "supervisord: notify socket: %s\n", err);
 		ctl_shutdown();
 		return 1;
@@ -333,6 +364,7 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 	loop = uv_default_loop();
 	r = reap_init(loop);
 	if (r < 0) {

@@ -23,10 +23,12 @@
 #include "control.h"
 #include "fdstore.h"
 #include "log.h"
-#include "notify_weak.h"
+#include "daemon.h"
+#include "notify.h"
 #include "proto.h"
 #include "service.h"
 #include "service_priv.h"
+#include "svc_notify.h"
 #include "sockunit.h"
 #include "state.h"
 #include "version.h"
@@ -481,6 +483,7 @@ static void restore_handles(uv_loop_t *loop, struct unit *u)
 	for (struct fdstore_entry *e = s->fdstore; e; e = e->next)
 		fdstore_rewatch(loop, e);
 	svc_overlap_restore(u);
+	svc_watchdog_restore(u);
 }
 
 int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "control.h"
-#include "notify_weak.h"
+#include "daemon.h"
+#include "notify.h"
 #include "service.h"
 #include "sockunit.h"
 #include "state.h"
@@ -108,7 +109,9 @@ int state_write(struct state_out *o, struct fdlist *keep, const char *prev_binar
 	ctl_serialize(o, keep);
 	if (notify_fd() >= 0) {
 		so_i64(o, "notify-fd", notify_fd());
-		so_str(o, "notify-path", notify_path_of());
+		char np[4200];
+		snprintf(np, sizeof np, "%s/notify.sock", daemon_runtime_dir);
+		so_str(o, "notify-path", np);
 		fdlist_add(keep, notify_fd());
 	}
 	for (size_t i = 0; i < unit_count(); i++) {

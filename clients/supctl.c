@@ -44,6 +44,7 @@ static void usage(FILE *f)
 		"  start [--no-block] UNIT...   start units, wait until running\n"
 		"  stop [--no-block] UNIT...    stop units, wait until stopped\n"
 		"  restart [--no-block] UNIT... restart units, wait until running again\n"
+		"  logs [-n N] [-f] UNIT        show a service's output (-f: follow)\n"
 		"  reexec [--binary PATH]       re-execute supervisord (PATH: a new build),\n"
 		"                               keeping every service, socket and descriptor\n"
 		"  fds [UNIT]                   list the descriptors held for units: name,\n"
@@ -442,7 +443,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "exec-fds")) /* its own connection, through libsupfd */
 		return cmd_exec_fds(runtime_dir(rt, rtbuf, sizeof rtbuf), cargc, cargv);
-	static const char *const known[] = { "status", "start", "stop", "restart", "version", "reexec", "fds" };
+	static const char *const known[] = { "status", "start", "stop", "restart", "version", "reexec", "logs", "fds" };
 	bool ok = false;
 	for (size_t k = 0; k < sizeof known / sizeof *known; k++)
 		ok |= !strcmp(cmd, known[k]);
@@ -463,6 +464,8 @@ int main(int argc, char **argv)
 		return cmd_job(PROTO_RESTART, "restart", cargc, cargv);
 	if (!strcmp(cmd, "reexec"))
 		return cmd_reexec(cargc, cargv);
+	if (!strcmp(cmd, "logs"))
+		return cmd_logs(cargc, cargv);
 	if (!strcmp(cmd, "fds"))
 		return cmd_fds(cargc, cargv);
 	/* version */

@@ -30,4 +30,6 @@ int recv_reply_fds(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *
 int cmd_fds(int argc, char **argv);
 int cmd_exec_fds(const char *rt, int argc, char **argv);
 
+int cmd_logs(int argc, char **argv);
+
 #endif

@@ -69,6 +69,7 @@ static struct unit *new_instance(uv_loop_t *loop, struct unit *sock, struct unit
 	u->conf = tmpl->conf;
 	u->conf_borrowed = true;
 	u->instance_of = sock;
+	u->template_unit = tmpl;
 	svc_init(u, loop);
 	u->svc.conn_fd = -1;
 	if (unit_insert(u) < 0) {

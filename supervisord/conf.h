@@ -48,7 +48,11 @@ enum notify_access { NOTIFY_UNSET = 0, NOTIFY_NONE, NOTIFY_MAIN, NOTIFY_EXEC, NO
 
 enum kill_mode { KILL_CONTROL_GROUP = 0, KILL_MIXED, KILL_PROCESS, KILL_NONE };
 
-enum std_output { STDOUT_INHERIT = 0, STDOUT_NULL, STDOUT_FILE, STDOUT_APPEND, STDOUT_JOURNAL, STDOUT_SOCKET };
+/* STDOUT_UNSET: not given; stdout then goes to the journal (the daemon's
+ * log pipe), or to the socket with StandardInput=socket, and stderr to
+ * wherever stdout goes -- systemd's defaults. */
+enum std_output { STDOUT_INHERIT = 0, STDOUT_NULL, STDOUT_FILE, STDOUT_APPEND, STDOUT_JOURNAL, STDOUT_SOCKET,
+		  STDOUT_UNSET };
 enum std_input { STDIN_NULL = 0, STDIN_SOCKET };
 
 /* ExecStart= and friends. Prefix characters ('-', '@', '+', '!', ':') are

@@ -40,8 +40,8 @@ void conf_service_defaults(struct svc_conf *s)
 	s->notify_access = NOTIFY_UNSET;
 	s->fdstore_preserve = 1;
 	s->std_input = STDIN_NULL;
-	s->std_output = STDOUT_INHERIT;
-	s->std_error = STDOUT_INHERIT;
+	s->std_output = STDOUT_UNSET;
+	s->std_error = STDOUT_UNSET;
 }
 
 static void exec_list_free(struct exec_cmd **v, size_t *n)
@@ -354,7 +354,7 @@ static int h_std_output(struct conf_ctx *x, const struct conf_key *k, const char
 	int mode;
 
 	if (*v == '\0') {
-		mode = STDOUT_INHERIT;
+		mode = STDOUT_UNSET; /* empty assignment: back to the default */
 	} else if (conf_enum_lookup(plain, v, &mode) == 0) {
 		;
 	} else if (strncmp(v, "file:", 5) == 0 || strncmp(v, "append:", 7) == 0) {

@@ -23,6 +23,7 @@
 #include "fdclaim.h"
 #include "state_codec.h"
 #include "log.h"
+#include "logpipe.h"
 #include "proto.h"
 #include "reexec.h"
 #include "service.h"
@@ -474,6 +475,26 @@ static void handle_frame(struct client *c, const struct proto_hdr *h, const uint
 	case PROTO_FD_STORE:
 		ctl_fds_handle(c, h, &b, fds, nfds);
 		break;
+	case PROTO_LOGS: {
+		char name[PROTO_MAX_NAME + 1], canon[PROTO_MAX_NAME + 16], path[PROTO_MAX_STR];
+		uint32_t lines, follow;
+		if (proto_get_str(&b, name, sizeof name) < 0 || proto_get_u32(&b, &lines) < 0 ||
+		    proto_get_u32(&b, &follow) < 0 || proto_get_end(&b) < 0) {
+			ctl_reply_err(c, h->id, -EBADMSG, "malformed LOGS");
+			break;
+		}
+		struct unit *u = unit_lookup(name, canon, sizeof canon);
+		if (!u || u->kind != UNIT_SERVICE) {
+			ctl_reply_err(c, h->id, -ENOENT, "unit %s not found", canon);
+			break;
+		}
+		/* Everything written so far is in the file before we answer. */
+		struct unit *owner = u->template_unit ? u->template_unit : u;
+		logpipe_drain(owner);
+		logpipe_path(owner, path, sizeof path);
+		ctl_reply_ok(c, h->id, path);
+		break;
+	}
 	case PROTO_REEXEC: {
 		char binary[PROTO_MAX_STR + 1];
 		if (proto_get_str(&b, binary, sizeof binary) < 0 || proto_get_end(&b) < 0) {

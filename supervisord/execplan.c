@@ -13,6 +13,7 @@
 
 #include "execplan.h"
 #include "fdstore.h"
+#include "logpipe.h"
 #include "openfile.h"
 
 char execplan_notify_socket[108];
@@ -329,6 +330,92 @@ static int resolve_user(const struct svc_conf *c, struct exec_plan *p, struct st
 	return 0;
 }
 
+static int own_fd(struct exec_plan *p, int fd)
+{
+	int *no = realloc(p->owned, (p->nowned + 1) * sizeof *no);
+	if (!no) {
+		close(fd);
+		return -ENOMEM;
+	}
+	p->owned = no;
+	p->owned[p->nowned++] = fd; /* now owned by the plan */
+	return fd;
+}
+
+/* The descriptor for one output setting; -1 means /dev/null in the child
+ * only for stdin, so /dev/null is opened here when asked for. */
+static int output_fd(struct unit *u, struct exec_plan *p, enum std_output mode, const char *path, int stdin_fd,
+		     char *err, size_t errlen)
+{
+	int fd;
+	switch (mode) {
+	case STDOUT_UNSET:
+	case STDOUT_JOURNAL:
+		/* Accept=yes instances write to their template's log. */
+		fd = logpipe_writer(u->svc.timer.loop, u->template_unit ? u->template_unit : u);
+		if (fd < 0)
+			snprintf(err, errlen, "log pipe: %s", strerror(-fd));
+		return fd;
+	case STDOUT_SOCKET:
+	case STDOUT_INHERIT:
+		if (stdin_fd >= 0)
+			return stdin_fd;
+		__attribute__((fallthrough)); /* stdin is /dev/null */
+	case STDOUT_NULL:
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		break;
+	case STDOUT_FILE:
+	case STDOUT_APPEND:
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (mode == STDOUT_APPEND ? O_APPEND : 0),
+			  0644);
+		if (fd < 0) {
+			int e = errno;
+			snprintf(err, errlen, "%s %s: %s", mode == STDOUT_APPEND ? "append:" : "file:", path,
+				 strerror(e));
+			return -e;
+		}
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "/dev/null: %s", strerror(e));
+		return -e;
+	}
+	return own_fd(p, fd);
+}
+
+/*
+ * stdin, stdout and stderr as systemd sets them: stdin is /dev/null or the
+ * Accept=yes connection (StandardInput=socket); stdout by default goes to
+ * the journal -- here the daemon's log pipe -- or to the connection in
+ * inetd mode; "inherit" means stdin's descriptor; stderr by default goes
+ * wherever stdout goes.
+ */
+static int setup_stdio(struct unit *u, struct exec_plan *p, char *err, size_t errlen)
+{
+	const struct svc_conf *c = &u->conf->svc;
+	int in = -1;
+	if (c->std_input == STDIN_SOCKET && u->svc.conn_fd >= 0)
+		in = u->svc.conn_fd;
+	enum std_output om = c->std_output;
+	if (om == STDOUT_UNSET && in >= 0)
+		om = STDOUT_INHERIT;
+	int out = output_fd(u, p, om, c->std_output_path, in, err, errlen);
+	if (out < 0)
+		return out;
+	int er;
+	if (c->std_error == STDOUT_UNSET || c->std_error == STDOUT_INHERIT)
+		er = out;
+	else if ((er = output_fd(u, p, c->std_error, c->std_error_path, in, err, errlen)) < 0)
+		return er;
+	p->req.stdin_fd = in;
+	p->req.stdout_fd = out;
+	p->req.stderr_fd = er;
+	return 0;
+}
+
 /* Find the placeholder we put after "NAME=" and return a pointer to it. */
 static char *pid_slot(char **envp, const char *prefix)
 {
@@ -373,14 +460,8 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process
 			snprintf(err, errlen, "descriptors: %s", strerror(ENOMEM));
 			goto fail;
 		}
-		if (c->std_input == STDIN_SOCKET) {
-			p->req.stdin_fd = u->svc.conn_fd;
-			if (c->std_output == STDOUT_INHERIT || c->std_output == STDOUT_SOCKET)
-				p->req.stdout_fd = u->svc.conn_fd;
-			if (c->std_error == STDOUT_SOCKET)
-				p->req.stderr_fd = u->svc.conn_fd;
-			p->nfds = 0; /* inetd mode: no LISTEN_* */
-		}
+		if (c->std_input == STDIN_SOCKET)
+			p->nfds = 0; /* inetd mode: the connection is stdio, no LISTEN_* */
 		if (u->svc.remote_addr[0]) {
 			env_set(&env, xasprintf("REMOTE_ADDR=%s", u->svc.remote_addr));
 			env_set(&env, xasprintf("REMOTE_PORT=%s", u->svc.remote_port));
@@ -420,6 +501,8 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process
 		snprintf(err, errlen, "environment: %s", strerror(ENOMEM));
 		goto fail;
 	}
+	if ((r = setup_stdio(u, p, err, errlen)) < 0)
+		goto fail;
 	p->envp = env.v;
 	env.v = NULL;
 	p->req.pid_slots[0] = pid_slot(p->envp, "LISTEN_PID=");

@@ -255,3 +255,20 @@ void logpipe_close(struct unit *u)
 	free(lp);
 	u->svc.log = NULL;
 }
+
+void logpipe_prepare_all(uv_loop_t *loop)
+{
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *u = unit_at(i);
+		if (u->kind != UNIT_SERVICE || !u->conf || u->instance_of || u->svc.log)
+			continue;
+		const struct svc_conf *c = &u->conf->svc;
+		bool journal = c->std_output == STDOUT_UNSET || c->std_output == STDOUT_JOURNAL ||
+			       c->std_error == STDOUT_JOURNAL;
+		if (c->std_output == STDOUT_UNSET && c->std_input == STDIN_SOCKET &&
+		    c->std_error != STDOUT_JOURNAL)
+			journal = false; /* inetd mode: output goes to the connection */
+		if (journal && logpipe_writer(loop, u) < 0)
+			log_warn("%s: cannot set up its log pipe: %s", u->name, strerror(errno));
+	}
+}

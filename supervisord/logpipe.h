@@ -43,6 +43,9 @@ const char *logpipe_dir(void);
 /* The write end to give a service's stdout/stderr (the pipe is created on
  * first use). Returns the fd (borrowed) or -errno. */
 int logpipe_writer(uv_loop_t *loop, struct unit *u);
+/* Create the pipe of every loaded service whose output goes to the log,
+ * so the daemon's descriptors are fixed once units are loaded. */
+void logpipe_prepare_all(uv_loop_t *loop);
 /* Collect what is in the pipe now. */
 void logpipe_drain(struct unit *u);
 /* The path of a unit's log file. */

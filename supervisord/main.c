@@ -27,6 +27,7 @@
 #include "reexec.h"
 #include "rescue.h"
 #include "log.h"
+#include "logpipe.h"
 #include "notify.h"
 #include "reap.h"
 #include "service.h"
@@ -36,6 +37,8 @@
 #include "version.h"
 
 const char *daemon_units_dir;
+const char *daemon_log_dir;
+uint64_t daemon_log_max;
 const char *daemon_runtime_dir;
 char daemon_self_exe[4096];
 bool daemon_verbose;
@@ -60,6 +63,10 @@ static void usage(FILE *f)
 		"                         (env SUPERVISORD_RUNTIME_DIR; default\n"
 		"                         /run/supervisord as root, else\n"
 		"                         $XDG_RUNTIME_DIR/supervisord)\n"
+		"  -l, --log-dir DIR      where service output is kept, one file per\n"
+		"                         unit (default: RUNTIME-DIR/logs)\n"
+		"      --log-max-size N   rotate a unit's log past N bytes (suffix K, M,\n"
+		"                         G; default 8M); 3 rotated files are kept\n"
 		"  -v, --verbose          log state changes too\n"
 		"      --check-state-format  print the re-exec state formats this build\n"
 		"                         reads, and exit (used before an upgrade)\n"
@@ -181,8 +188,10 @@ static void teardown(void)
 		struct unit *u = unit_at(i);
 		if (u->kind == UNIT_SOCKET)
 			sockunit_close(u);
-		else
+		else {
 			fdstore_clear(u); /* stored fds, entries and their poll handles */
+			logpipe_close(u); /* the last lines, then both ends */
+		}
 	}
 	reap_close();
 	/* What is left (service timers, signal handles) is embedded in static
@@ -217,6 +226,28 @@ static void raise_nofile(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || v == 0)
+		return -EINVAL;
+	uint64_t mul = 1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1024;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1024 * 1024;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1024ull * 1024 * 1024;
+	else if (*end)
+		return -EINVAL;
+	if (*end && end[1])
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
 }
 
 static void read_self_exe(void)
@@ -264,6 +295,7 @@ static int fresh_start(const char *control_path, bool rescue)
 		unsigned closed = fdclaim_close_rest();
 		log_info("rescue: closed %u descriptors nobody claimed", closed);
 	}
+	logpipe_prepare_all(loop);
 	log_info("supervisord %s running, %zu units from %s, control socket %s", supervisord_version, unit_count(),
 		 daemon_units_dir, control_path);
 	start_units();
@@ -282,6 +314,8 @@ int main(int argc, char **argv)
 		{ "deserialize", required_argument, NULL, 'D' },
 		{ "no-fallback", no_argument, NULL, 'F' },
 		{ "rescue", no_argument, NULL, 'R' },
+		{ "log-dir", required_argument, NULL, 'l' },
+		{ "log-max-size", required_argument, NULL, 'M' },
 		{ 0 },
 	};
 	const char *units_dir = "units";
@@ -290,8 +324,19 @@ int main(int argc, char **argv)
 	int state_fd = -1;
 	bool allow_fallback = true, rescue = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "u:r:vh", opts, NULL)) != -1) {
+	const char *log_dir = NULL;
+	uint64_t log_max = 0;
+	while ((c = getopt_long(argc, argv, "u:r:l:vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'l':
+			log_dir = optarg;
+			break;
+		case 'M':
+			if (parse_size(optarg, &log_max) < 0) {
+				fprintf(stderr, "supervisord: bad --log-max-size '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'u':
 			units_dir = optarg;
 			break;
@@ -357,6 +402,14 @@ int main(int argc, char **argv)
 	}
 	daemon_units_dir = units_dir;
 	daemon_runtime_dir = runtime_dir;
+	char logbuf[4200];
+	if (!log_dir) {
+		snprintf(logbuf, sizeof logbuf, "%s/logs", runtime_dir);
+		log_dir = logbuf;
+	}
+	daemon_log_dir = log_dir;
+	daemon_log_max = log_max;
+	logpipe_configure(log_dir, log_max);
 	int r = make_runtime_dir(runtime_dir);
 	if (r < 0) {
 		fprintf(stderr, "supervisord: runtime directory %s: %s\n", runtime_dir, strerror(-r));
@@ -390,6 +443,7 @@ int main(int argc, char **argv)
 		unsigned closed = fdclaim_close_rest();
 		if (closed)
 			log_warn("re-exec: closed %u inherited descriptors the state did not name", closed);
+		logpipe_prepare_all(loop); /* units the previous image had no pipe for */
 		log_info("supervisord %s running (re-executed), %zu units", supervisord_version, unit_count());
 	} else if (fresh_start(path, rescue) != 0) {
 		return 1;

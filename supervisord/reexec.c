@@ -166,6 +166,14 @@ static void build_argv(const char *binary, const char *fdarg, const char *extra,
 	argv[n++] = daemon_units_dir;
 	argv[n++] = "--runtime-dir";
 	argv[n++] = daemon_runtime_dir;
+	argv[n++] = "--log-dir";
+	argv[n++] = daemon_log_dir;
+	static char maxbuf[32];
+	if (daemon_log_max) {
+		snprintf(maxbuf, sizeof maxbuf, "%llu", (unsigned long long)daemon_log_max);
+		argv[n++] = "--log-max-size";
+		argv[n++] = maxbuf;
+	}
 	if (daemon_verbose)
 		argv[n++] = "--verbose";
 	argv[n] = NULL;
@@ -215,7 +223,7 @@ void reexec_request(struct client *c, uint32_t id, const char *binary)
 	char fdarg[16], envfd[48];
 	snprintf(fdarg, sizeof fdarg, "%d", memfd);
 	snprintf(envfd, sizeof envfd, "SUPERVISORD_DESERIALIZE_FD=%d", memfd);
-	const char *argv[16];
+	const char *argv[24];
 	build_argv(target, fdarg, NULL, argv);
 	setenv("SUPERVISORD_DESERIALIZE_FD", fdarg, 1);
 
@@ -243,7 +251,7 @@ out:
 static int exec_with(const char *binary, int state_fd, const char *extra)
 {
 	char fdarg[16];
-	const char *argv[16];
+	const char *argv[24];
 	snprintf(fdarg, sizeof fdarg, "%d", state_fd);
 	build_argv(binary, state_fd >= 0 ? fdarg : NULL, extra, argv);
 	if (state_fd >= 0)

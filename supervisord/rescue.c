@@ -15,6 +15,7 @@
 #include "control.h"
 #include "fdclaim.h"
 #include "log.h"
+#include "logpipe.h"
 #include "daemon.h"
 #include "notify.h"
 #include "rescue.h"
@@ -180,6 +181,36 @@ static pid_t parent_of(pid_t pid)
 	return ppid;
 }
 
+/* The pipe behind the child's stdout, if it is one we hold both ends of:
+ * without it the child would get SIGPIPE once the ends were closed. */
+static void adopt_log_pipe(struct unit *u, pid_t pid)
+{
+	char link[64], target[64];
+	snprintf(link, sizeof link, "/proc/%d/fd/1", (int)pid);
+	ssize_t n = readlink(link, target, sizeof target - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	unsigned long ino;
+	if (sscanf(target, "pipe:[%lu]", &ino) != 1)
+		return;
+	int rfd = -1, wfd = -1;
+	for (int fd = 3; fd < 4096 && (rfd < 0 || wfd < 0); fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_ino != ino)
+			continue;
+		int fl = fcntl(fd, F_GETFL);
+		if ((fl & O_ACCMODE) == O_RDONLY && rfd < 0)
+			rfd = fd;
+		else if ((fl & O_ACCMODE) == O_WRONLY && wfd < 0)
+			wfd = fd;
+	}
+	if (rfd < 0 || wfd < 0 || fdclaim_take(rfd) < 0 || fdclaim_take(wfd) < 0)
+		return;
+	if (logpipe_adopt(u->svc.timer.loop, u, rfd, wfd, "", 0) == 0)
+		log_info("rescue: %s: adopted its log pipe", u->name);
+}
+
 static void adopt_children(void)
 {
 	DIR *d = opendir("/proc");
@@ -202,6 +233,7 @@ static void adopt_children(void)
 			continue;
 		}
 		u->svc.pid = (pid_t)pid;
+		adopt_log_pipe(u, (pid_t)pid);
 		u->svc.want_up = true;
 		u->svc.generation++;
 		u->svc.started_mono = now_mono_usec();

@@ -23,6 +23,7 @@
 #include "control.h"
 #include "fdstore.h"
 #include "log.h"
+#include "logpipe.h"
 #include "daemon.h"
 #include "notify.h"
 #include "proto.h"
@@ -61,6 +62,7 @@ struct reader {
 	struct unit *u;
 	/* control and notify, adopted once both halves are known */
 	int control_fd, notify_fd;
+	int log_rfd, log_wfd;   /* a log pipe waiting for its log-partial line */
 	/* after the units */
 	struct pending_job *jobs;
 	size_t n_jobs;
@@ -203,6 +205,21 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		if (x == 1 || (x > 1 && !is_our_child((pid_t)x)))
 			return bad(r, "pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
 		s->pid = (pid_t)x;
+	} else if (!strcmp(k, "log-pipe")) {
+		char a[16], b[16], tail;
+		int rfd, wfd;
+		if (s->log || sscanf(v, "%15s %15s%c", a, b, &tail) != 2)
+			return bad(r, "bad log-pipe '%s'", v);
+		if (claim(r, a, &rfd) < 0 || claim(r, b, &wfd) < 0)
+			return -EBADMSG;
+		r->log_rfd = rfd;
+		r->log_wfd = wfd;
+	} else if (!strcmp(k, "log-partial")) {
+		if (r->log_rfd < 0 || r->in->val_len >= LOGPIPE_LINE_MAX)
+			return bad(r, "log-partial without a log pipe, or too long");
+		if (logpipe_adopt(r->loop, u, r->log_rfd, r->log_wfd, v, r->in->val_len) < 0)
+			return bad(r, "cannot adopt the log pipe of %s", u->name);
+		r->log_rfd = r->log_wfd = -1;
 	} else if (!strcmp(k, "old-pid")) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
@@ -489,7 +506,7 @@ static void restore_handles(uv_loop_t *loop, struct unit *u)
 int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)
 {
 	struct reader r = { .loop = loop, .in = in, .err = err, .errlen = errlen, .control_fd = -1,
-			    .notify_fd = -1, .reply_fd = -1 };
+			    .notify_fd = -1, .reply_fd = -1, .log_rfd = -1, .log_wfd = -1 };
 	int e;
 	while ((e = si_next(in)) > 0) {
 		const char *k = in->key;

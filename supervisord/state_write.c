@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "logpipe.h"
 #include "daemon.h"
 #include "notify.h"
 #include "service.h"
@@ -66,6 +67,13 @@ static void write_service(struct state_out *o, struct fdlist *keep, const struct
 		so_u64(o, "old-signaled", s->old_signaled);
 		so_u64(o, "old-sigkill", s->old_sigkill);
 		so_u64(o, "old-deadline", s->old_deadline_mono);
+	}
+	if (s->log) {
+		/* Both ends (unread output stays in the pipe) and an unfinished line. */
+		so_fmt(o, "log-pipe", "%d %d", s->log->rfd, s->log->wfd);
+		so_put(o, "log-partial", s->log->partial, s->log->plen);
+		fdlist_add(keep, s->log->rfd);
+		fdlist_add(keep, s->log->wfd);
 	}
 	for (const struct fdstore_entry *e = s->fdstore; e; e = e->next) {
 		struct state_out name;

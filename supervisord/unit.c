@@ -17,6 +17,7 @@
 #include "accept.h"
 #include "control.h"
 #include "log.h"
+#include "logpipe.h"
 #include "service.h"
 #include "sockunit.h"
 
@@ -369,6 +370,7 @@ static void collect_cb(uv_check_t *h)
 				break;
 			}
 		ctl_jobs_drop_unit(u);
+		logpipe_close(u); /* instances log through their template: normally none */
 		/* Its handles: the state timer and, if set up, the watchdog. */
 		u->handles_open = 0;
 		uv_handle_t *hs[] = { (uv_handle_t *)&u->svc.timer, (uv_handle_t *)&u->svc.watchdog };

@@ -163,6 +163,7 @@ struct unit {
 	char *load_error;        /* "file:line: message" when conf == NULL */
 	char *path;              /* the file it was loaded from */
 	struct unit *instance_of; /* Accept=yes instance: the socket that accepted its connection */
+	struct unit *template_unit; /* ... and its template (NAME@.service), which holds its log */
 	bool conf_borrowed;      /* conf belongs to the template (instances) */
 	bool dead;               /* finished instance, freed by the registry's collector */
 	char *text;              /* the unit file as loaded (re-exec re-parses it) */

@@ -600,8 +600,8 @@ Test(service, defaults, .timeout = 10)
 	cr_expect_eq(c.svc.fdstore_preserve, 1);
 	cr_expect_eq(c.svc.n_open_files, 0);
 	cr_expect_eq(c.svc.std_input, STDIN_NULL);
-	cr_expect_eq(c.svc.std_output, STDOUT_INHERIT);
-	cr_expect_eq(c.svc.std_error, STDOUT_INHERIT);
+	cr_expect_eq(c.svc.std_output, STDOUT_UNSET);
+	cr_expect_eq(c.svc.std_error, STDOUT_UNSET);
 	cr_expect_eq(c.svc.restart_mode_overlap, 0);
 	cr_expect_null(c.description);
 	cr_expect_eq(c.n_wanted_by, 0);

@@ -1,0 +1,123 @@
+/*
+ * test_logs.c - service output held by the supervisor: every line a service
+ * writes reaches its log file, in order and once, through restarts and
+ * re-execs; supctl logs shows it; output settings are honoured.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define COUNTER H_WORKERS "/counter"
+
+/* Check the log holds "line 0" .. "line N-1" once each, in order. Returns N. */
+static long check_sequence(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "no log file %s", path);
+	char line[512];
+	long expect = 0, bad = 0;
+	while (fgets(line, sizeof line, f)) {
+		char *p = strstr(line, " line ");
+		if (!p)
+			continue;
+		long n = atol(p + 6);
+		if (n != expect) {
+			if (bad++ < 5)
+				cr_log_error("expected line %ld, found line %ld", expect, n);
+		}
+		expect = n + 1;
+	}
+	fclose(f);
+	cr_expect_eq(bad, 0, "%ld lines out of order, missing or repeated", bad);
+	return expect;
+}
+
+Test(logs, every_line_through_restarts_and_reexecs, .timeout = 180)
+{
+	struct hd d;
+	hd_init(&d);
+	char state[400];
+	snprintf(state, sizeof state, "%s/counter.state", d.dir);
+	hd_unit(&d, "count.service", "[Service]\nExecStart=" COUNTER "\nEnvironment=STATE=%s\n", state);
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "count.service", "running", 5000), 0);
+	char out[1024];
+	for (int i = 0; i < 20; i++) {
+		h_msleep(30);
+		cr_assert_eq(hd_ctl(&d, out, sizeof out, "restart", "count", NULL), 0, "restart %d: %s", i, out);
+		if (i % 4 == 3)
+			cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "reexec: %s", out);
+	}
+	h_msleep(50);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "stop", "count", NULL), 0, "%s", out);
+	/* supctl logs drains the pipe before it answers. */
+	static char tail[1 << 16];
+	cr_assert_eq(hd_ctl(&d, tail, sizeof tail, "logs", "-n", "3", "count", NULL), 0, "%s", tail);
+	unsigned long long last = 0;
+	FILE *sf = fopen(state, "r");
+	cr_assert_not_null(sf);
+	cr_assert_eq(fscanf(sf, "%llu", &last), 1);
+	fclose(sf);
+	char want[64];
+	snprintf(want, sizeof want, "line %llu\n", last - 1);
+	cr_expect(strstr(tail, want), "the last line written (%s) is not the last logged:\n%s", want, tail);
+	int nl = 0;
+	for (char *p = tail; *p; p++)
+		nl += *p == '\n';
+	cr_expect_eq(nl, 3, "-n 3 printed %d lines", nl);
+
+	char path[600];
+	snprintf(path, sizeof path, "%s/logs/count.service.log", d.rt);
+	long n = check_sequence(path);
+	cr_log_info("%ld lines logged through 20 restarts and 5 re-execs", n);
+	cr_expect_eq((unsigned long long)n, last, "the log has %ld lines, the service wrote %llu", n, last);
+	cr_expect_gt(n, 100);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(logs, output_settings_and_rotation, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char file[400], app[400];
+	snprintf(file, sizeof file, "%s/out.txt", d.dir);
+	snprintf(app, sizeof app, "%s/app.txt", d.dir);
+	FILE *f = fopen(app, "w");
+	fputs("kept\n", f);
+	fclose(f);
+	hd_unit(&d, "tofile.service",
+		"[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo to-file; echo err-too >&2'\nStandardOutput=file:%s\n",
+		file);
+	hd_unit(&d, "toappend.service",
+		"[Service]\nType=oneshot\nExecStart=/bin/echo appended\nStandardOutput=append:%s\n", app);
+	hd_unit(&d, "tonull.service", "[Service]\nType=oneshot\nExecStart=/bin/echo nothing\nStandardOutput=null\n");
+	hd_unit(&d, "big.service",
+		"[Service]\nType=oneshot\nExecStart=/bin/sh -c 'i=0; while [ $$i -lt 3000 ]; do echo "
+		"\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx $$i\"; i=$$((i+1)); done'\n");
+	hd_start(&d);
+	h_msleep(1500);
+	char buf[4096] = "";
+	f = fopen(file, "r");
+	cr_assert_not_null(f);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	cr_expect(strstr(buf, "to-file\n") && strstr(buf, "err-too\n"), "file: got '%s'", buf);
+	f = fopen(app, "r");
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	cr_expect_str_eq(buf, "kept\nappended\n");
+	char path[600];
+	snprintf(path, sizeof path, "%s/logs/tonull.service.log", d.rt);
+	cr_expect_neq(access(path, F_OK), 0, "StandardOutput=null still logged");
+	snprintf(path, sizeof path, "%s/logs/big.service.log", d.rt);
+	static char all[1 << 20];
+	cr_assert_eq(hd_ctl(&d, all, sizeof all, "logs", "big", NULL), 0);
+	cr_expect(strstr(all, " 2999\n"), "the last line is missing from supctl logs");
+	cr_expect_eq(hd_stop(&d), 0);
+}

@@ -26,6 +26,7 @@
 #include "logpipe.h"
 #include "proto.h"
 #include "reexec.h"
+#include "reload.h"
 #include "service.h"
 #include "sockunit.h"
 #include "unit.h"
@@ -294,6 +295,16 @@ static void fill_status(const struct unit *u, struct proto_unit_status *st)
 		snprintf(st->status, sizeof st->status, "bad unit file: %s", u->load_error ? u->load_error : "?");
 		return;
 	}
+	if (u->load_error) {
+		/* A reload found the file broken: the old definition runs on. */
+		snprintf(st->status, sizeof st->status, "%s", u->load_error);
+		if (u->kind == UNIT_SERVICE) {
+			st->pid = (uint32_t)u->svc.pid;
+			st->restarts = u->svc.restarts;
+			st->since_usec = u->svc.since_usec;
+		}
+		return;
+	}
 	if (u->kind == UNIT_SERVICE) {
 		const struct service *s = &u->svc;
 		st->pid = (uint32_t)s->pid;
@@ -460,6 +471,13 @@ static void do_job(struct client *c, uint32_t id, uint16_t type, struct proto_bu
 
 /* fds: what arrived with the frame. A handler that keeps some sets their
  * slots to -1; whatever is left is closed by the caller. */
+/* `supctl reload UNIT`: ExecReload= (service lifecycle). Until that
+ * exists, say so. */
+__attribute__((weak)) void ctl_unit_reload(struct client *c, uint32_t id, const char *name)
+{
+	ctl_reply_err(c, id, -EOPNOTSUPP, "reloading a single unit (%s) is not supported yet", name);
+}
+
 static void handle_frame(struct client *c, const struct proto_hdr *h, const uint8_t *payload, int *fds,
 			 size_t nfds)
 {
@@ -493,6 +511,23 @@ static void handle_frame(struct client *c, const struct proto_hdr *h, const uint
 		logpipe_drain(owner);
 		logpipe_path(owner, path, sizeof path);
 		ctl_reply_ok(c, h->id, path);
+		break;
+	}
+	case PROTO_RELOAD: {
+		char name[PROTO_MAX_NAME + 1], msg[PROTO_MAX_STR];
+		if (proto_get_str(&b, name, sizeof name) < 0 || proto_get_end(&b) < 0) {
+			ctl_reply_err(c, h->id, -EBADMSG, "malformed RELOAD");
+			break;
+		}
+		if (name[0]) {
+			ctl_unit_reload(c, h->id, name); /* ExecReload= of one unit */
+			break;
+		}
+		int r = unit_reload_all(ctl_loop, msg, sizeof msg);
+		if (r < 0)
+			ctl_reply_err(c, h->id, r, "%s", msg);
+		else
+			ctl_reply_ok(c, h->id, msg);
 		break;
 	}
 	case PROTO_REEXEC: {

@@ -25,6 +25,7 @@
 #include "fdclaim.h"
 #include "fdstore.h"
 #include "reexec.h"
+#include "reload.h"
 #include "rescue.h"
 #include "log.h"
 #include "logpipe.h"
@@ -139,7 +140,10 @@ static void begin_shutdown(void)
 static void signal_cb(uv_signal_t *h, int sig)
 {
 	if (sig == SIGHUP) {
-		log_warn("SIGHUP: reload is not implemented yet, ignoring");
+		char msg[1024];
+		log_info("SIGHUP: reloading the unit directory");
+		if (unit_reload_all(loop, msg, sizeof msg) < 0)
+			log_err("reload: %s", msg);
 		return;
 	}
 	log_info("received %s", strsignal(sig));

@@ -414,6 +414,11 @@ int svc_restart_overlap(struct unit *u, char *err, size_t errlen)
 	return svc_restart(u, err, errlen);
 }
 
+void svc_refresh(struct unit *u)
+{
+	svc_set_state(u, u->svc.state);
+}
+
 bool svc_has_processes(const struct unit *u)
 {
 	return u->kind == UNIT_SERVICE && (u->svc.pid > 0 || u->svc.old_pid > 0);

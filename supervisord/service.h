@@ -31,6 +31,9 @@ int svc_restart(struct unit *u, char *err, size_t errlen);
  * (RestartMode=overlap, supctl restart --overlap). Falls back to a plain
  * restart when the service is not running. */
 int svc_restart_overlap(struct unit *u, char *err, size_t errlen);
+/* Re-apply the consequences of the current state (socket watching, waiting
+ * jobs), e.g. after its sockets changed in a reload. */
+void svc_refresh(struct unit *u);
 /* Does the service have any process (main or draining)? */
 bool svc_has_processes(const struct unit *u);
 

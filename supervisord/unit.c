@@ -16,10 +16,11 @@
 
 #include "accept.h"
 #include "control.h"
-#include "log.h"
-#include "logpipe.h"
+#include "fdstore.h"
 #include "service.h"
 #include "sockunit.h"
+#include "log.h"
+#include "logpipe.h"
 
 static struct unit **units;
 static size_t n_units, cap_units;
@@ -61,7 +62,7 @@ struct unit *unit_find(const char *name)
 		size_t mid = (lo + hi) / 2;
 		int c = strcmp(name, units[mid]->name);
 		if (c == 0)
-			return units[mid];
+			return units[mid]->dead ? NULL : units[mid];
 		if (c < 0)
 			hi = mid;
 		else
@@ -110,7 +111,7 @@ static void diag(void *ctx, int is_error, const char *where, const char *msg)
 #define UNIT_FILE_MAX (1u << 20)
 
 /* Read a whole unit file (bounded) into a NUL-terminated buffer. */
-static int read_text(const char *path, char **out, size_t *len)
+int unit_read_file(const char *path, char **out, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -198,7 +199,8 @@ struct unit *unit_new_from_text(uv_loop_t *loop, const char *fname, const char *
 			}
 		}
 	}
-	if (add_unit(u) < 0) {
+	/* Sorted at once: lookups may follow straight away (reload). */
+	if (unit_insert(u) < 0) {
 		free_unit(u);
 		return NULL;
 	}
@@ -211,7 +213,7 @@ static struct unit *load_one(uv_loop_t *loop, const char *dir, const char *fname
 	char *text = NULL;
 	size_t len = 0;
 	snprintf(path, sizeof path, "%s/%s", dir, fname);
-	int r = read_text(path, &text, &len);
+	int r = unit_read_file(path, &text, &len);
 	if (r < 0)
 		snprintf(rerr, sizeof rerr, "%s: %s", path, strerror(-r));
 	return unit_new_from_text(loop, fname, path, text, len, r < 0 ? rerr : NULL);
@@ -273,6 +275,16 @@ static void link_units(void)
 		struct unit *su = units[i];
 		if (su->kind != UNIT_SOCKET || !su->conf)
 			continue;
+		if (su->conf->sock.accept) {
+			/* Accept=yes: it runs instances of NAME@.service, found when a
+			 * connection comes; the template holds no socket of its own. */
+			char tmpl[512];
+			snprintf(tmpl, sizeof tmpl, "%.*s@.service", (int)(strlen(su->name) - strlen(".socket")), su->name);
+			su->sock.service = unit_find(tmpl);
+			if (!su->sock.service)
+				log_warn("%s: Accept=yes but no template %s", su->name, tmpl);
+			continue;
+		}
 		struct unit *svc = socket_service(su);
 		if (!svc) {
 			log_warn("%s: no service %s to activate", su->name,
@@ -318,12 +330,45 @@ void unit_registry_finish(void)
 	link_units();
 }
 
+void unit_relink(void)
+{
+	for (size_t i = 0; i < n_units; i++) {
+		struct unit *u = units[i];
+		if (u->kind == UNIT_SERVICE) {
+			free(u->svc.sockets);
+			u->svc.sockets = NULL;
+			u->svc.n_sockets = 0;
+		} else {
+			u->sock.service = NULL;
+		}
+	}
+	unit_registry_finish();
+}
+
+/* Configurations replaced by a reload while Accept=yes instances may still
+ * borrow them: freed only at exit. */
+static struct unit_conf **retired;
+static size_t n_retired;
+
+void unit_retire_conf(struct unit_conf *c)
+{
+	struct unit_conf **nr = realloc(retired, (n_retired + 1) * sizeof *nr);
+	if (!nr)
+		return; /* kept alive, unreferenced: a leak, never a dangling pointer */
+	retired = nr;
+	retired[n_retired++] = c;
+}
+
 void unit_state_changed(struct unit *u)
 {
 	ctl_jobs_update(u);
-	if (u->instance_of && !u->dead && u->kind == UNIT_SERVICE && u->svc.pid == 0 &&
-	    (u->svc.state == SVC_STOPPED || u->svc.state == SVC_FAILED))
-		accept_instance_done(u);
+	if (u->kind == UNIT_SERVICE && !u->dead && !svc_has_processes(u) &&
+	    (u->svc.state == SVC_STOPPED || u->svc.state == SVC_FAILED)) {
+		if (u->instance_of)
+			accept_instance_done(u);
+		else if (u->removing)
+			unit_discard(u); /* its file is gone (reload) and it has stopped */
+	}
 }
 
 int unit_insert(struct unit *u)
@@ -370,9 +415,15 @@ static void collect_cb(uv_check_t *h)
 				break;
 			}
 		ctl_jobs_drop_unit(u);
-		logpipe_close(u); /* instances log through their template: normally none */
-		/* Its handles: the state timer and, if set up, the watchdog. */
 		u->handles_open = 0;
+		if (u->kind == UNIT_SOCKET) {
+			sockunit_close(u); /* listeners and their handles */
+			free_unit(u);
+			continue;
+		}
+		logpipe_close(u); /* instances log through their template: normally none */
+		fdstore_clear(u);
+		/* Its handles: the state timer and, if set up, the watchdog. */
 		uv_handle_t *hs[] = { (uv_handle_t *)&u->svc.timer, (uv_handle_t *)&u->svc.watchdog };
 		for (size_t j = 0; j < 2; j++) {
 			if (hs[j]->type != UV_TIMER || uv_is_closing(hs[j]))
@@ -449,6 +500,13 @@ static void free_unit(struct unit *u)
 
 void unit_free_all(void)
 {
+	for (size_t i = 0; i < n_retired; i++) {
+		conf_free(retired[i]);
+		free(retired[i]);
+	}
+	free(retired);
+	retired = NULL;
+	n_retired = 0;
 	free(discarded);
 	discarded = NULL;
 	n_discarded = 0;

@@ -166,6 +166,7 @@ struct unit {
 	struct unit *template_unit; /* ... and its template (NAME@.service), which holds its log */
 	bool conf_borrowed;      /* conf belongs to the template (instances) */
 	bool dead;               /* finished instance, freed by the registry's collector */
+	bool removing;           /* its file is gone (reload): dropped once stopped */
 	char *text;              /* the unit file as loaded (re-exec re-parses it) */
 	size_t text_len;
 	unsigned handles_open;   /* libuv handles not yet closed */
@@ -189,6 +190,13 @@ struct unit *unit_new_from_text(uv_loop_t *loop, const char *fname, const char *
 				size_t text_len, const char *read_error);
 /* Sort the registry and link sockets to services. */
 void unit_registry_finish(void);
+/* Recompute every socket-service link (after a reload). */
+void unit_relink(void);
+/* Read a unit file (bounded) into a NUL-terminated buffer. 0 or -errno. */
+int unit_read_file(const char *path, char **out, size_t *len);
+/* A configuration replaced by a reload: kept until exit (instances may
+ * still borrow it). */
+void unit_retire_conf(struct unit_conf *c);
 /* Add a unit created at run time (an Accept=yes instance), keeping the
  * registry sorted. 0 or -ENOMEM. */
 int unit_insert(struct unit *u);

@@ -1,0 +1,159 @@
+/*
+ * test_reload.c - re-reading the unit directory (SIGHUP) while services
+ * serve under load: added units load, removed ones stop and go, changed
+ * ones take effect at their next start, unchanged sockets keep their bound
+ * fd, a broken file keeps the old definition, and nothing is refused.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define SDWORKER H_WORKERS "/sdworker"
+
+static bool wait_log(struct hd *d, const char *needle, int ms)
+{
+	long long end = h_now_ms() + ms;
+	while (h_now_ms() < end) {
+		if (hd_log_has(d, needle))
+			return true;
+		h_msleep(20);
+	}
+	return false;
+}
+
+static void reload(struct hd *d, int n)
+{
+	char want[64];
+	kill(d->pid, SIGHUP);
+	/* Each reload logs one summary line; wait for the n-th. */
+	snprintf(want, sizeof want, "reloaded:");
+	long long end = h_now_ms() + 5000;
+	while (h_now_ms() < end) {
+		FILE *f = fopen(d->log, "r");
+		int count = 0;
+		char line[2048];
+		while (f && fgets(line, sizeof line, f))
+			count += strstr(line, want) != NULL;
+		if (f)
+			fclose(f);
+		if (count >= n)
+			return;
+		h_msleep(20);
+	}
+	cr_assert_fail("reload %d did not finish", n);
+}
+
+Test(reload, add_remove_change_under_load, .timeout = 120)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port(), port2 = h_free_port();
+	hd_unit(&d, "web.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
+	hd_unit(&d, "web.service", "[Service]\nExecStart=" SDWORKER "\n[Install]\nWantedBy=multi-user.target\n");
+	hd_unit(&d, "keep.service", "[Service]\nExecStart=/bin/sleep 100000\n");
+	hd_unit(&d, "gone.service", "[Service]\nExecStart=/bin/sleep 100000\n");
+	hd_unit(&d, "changes.service", "[Service]\nExecStart=/bin/sleep 100000\nEnvironment=V=1\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "web.service", "running", 5000), 0);
+	cr_assert_eq(hd_wait_state(&d, "gone.service", "running", 5000), 0);
+	int web = 0, keep = 0, gone = 0, changes = 0;
+	hd_unit_info(&d, "web.service", NULL, 0, &web, NULL, NULL, 0);
+	hd_unit_info(&d, "keep.service", NULL, 0, &keep, NULL, NULL, 0);
+	hd_unit_info(&d, "gone.service", NULL, 0, &gone, NULL, NULL, 0);
+	hd_unit_info(&d, "changes.service", NULL, 0, &changes, NULL, NULL, 0);
+	char fds[8192];
+	h_list_fds(d.pid, fds, sizeof fds);
+
+	struct h_load load;
+	h_load_start(&load, port, 60000);
+	h_msleep(200);
+
+	/* Add a socket + service, remove one, change one, and touch the socket
+	 * unit in a way that keeps its address and options. */
+	hd_unit(&d, "new.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port2);
+	hd_unit(&d, "new.service", "[Service]\nExecStart=" SDWORKER "\n");
+	char path[600];
+	snprintf(path, sizeof path, "%s/gone.service", d.units);
+	unlink(path);
+	hd_unit(&d, "changes.service", "[Service]\nExecStart=/bin/sleep 100000\nEnvironment=V=2\n");
+	hd_unit(&d, "web.socket", "[Unit]\nDescription=now with a description\n[Socket]\nListenStream=127.0.0.1:%d\n",
+		port);
+	reload(&d, 1);
+
+	/* Unchanged (and changed-but-running) services keep their pids. */
+	int pid;
+	hd_unit_info(&d, "web.service", NULL, 0, &pid, NULL, NULL, 0);
+	cr_expect_eq(pid, web, "web was restarted by the reload");
+	hd_unit_info(&d, "keep.service", NULL, 0, &pid, NULL, NULL, 0);
+	cr_expect_eq(pid, keep);
+	hd_unit_info(&d, "changes.service", NULL, 0, &pid, NULL, NULL, 0);
+	cr_expect_eq(pid, changes, "a changed service must keep running until its next start");
+	/* The removed one is stopped and dropped. */
+	long long end = h_now_ms() + 5000;
+	char out[4096];
+	while (h_now_ms() < end && hd_ctl(&d, out, sizeof out, "status", "gone", NULL) != 4)
+		h_msleep(20);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "status", "gone", NULL), 4, "gone.service is still there: %s", out);
+	cr_expect(!h_alive(gone), "the removed service's process survived");
+	/* The added socket listens and activates its service. */
+	char ans[512];
+	cr_expect_gt(h_http_get(port2, ans, sizeof ans, 5000), 0, "the new socket does not answer");
+	/* The changed service takes the new definition at its next start. */
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "restart", "changes", NULL), 0, "%s", out);
+	hd_unit_info(&d, "changes.service", NULL, 0, &pid, NULL, NULL, 0);
+	char envp[64], env[4096] = "";
+	snprintf(envp, sizeof envp, "/proc/%d/environ", pid);
+	FILE *f = fopen(envp, "r");
+	if (f) {
+		size_t n = fread(env, 1, sizeof env - 1, f);
+		for (size_t i = 0; i < n; i++)
+			if (!env[i])
+				env[i] = ' ';
+		env[n] = '\0';
+		fclose(f);
+	}
+	cr_expect(strstr(env, "V=2"), "the new definition is not used: %s", env);
+
+	/* A broken file: reported, the old definition kept and working. */
+	hd_unit(&d, "keep.service", "[Service]\nExecStart=/bin/sleep 100000\nthis is not a key value line\n");
+	reload(&d, 2);
+	cr_expect(wait_log(&d, "keeping the old definition", 2000));
+	char st[64], status[2048];
+	hd_unit_info(&d, "keep.service", st, sizeof st, &pid, NULL, status, sizeof status);
+	cr_expect_str_eq(st, "running");
+	cr_expect_eq(pid, keep);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "restart", "keep", NULL), 0, "the old definition should still start: %s",
+		     out);
+
+	struct h_load_result res;
+	h_load_stop(&load, &res);
+	cr_log_info("reload under load: %ld ok, %ld failed", res.ok, res.failed);
+	cr_expect_eq(res.failed, 0, "%ld failed (first: %s)", res.failed, res.first_error);
+	cr_expect(wait_log(&d, "web.socket: 1 listener(s) kept", 100), "the unchanged listener was not kept");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(reload, changed_socket_address_is_rebound, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	int p1 = h_free_port(), p2 = h_free_port();
+	hd_unit(&d, "w.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", p1);
+	hd_unit(&d, "w.service", "[Service]\nExecStart=" SDWORKER "\n");
+	hd_start(&d);
+	int base = h_count_fds_settled(d.pid);
+	char ans[256];
+	cr_assert_gt(h_http_get(p1, ans, sizeof ans, 5000), 0);
+	cr_assert_eq(hd_ctl(&d, NULL, 0, "stop", "w", NULL), 0);
+	hd_unit(&d, "w.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", p2);
+	reload(&d, 1);
+	cr_expect_lt(h_http_get(p1, ans, sizeof ans, 1000), 0, "the old address still answers");
+	cr_expect_gt(h_http_get(p2, ans, sizeof ans, 5000), 0, "the new address does not answer");
+	cr_expect_eq(hd_wait_state(&d, "w.service", "running", 5000), 0);
+	cr_expect_eq(h_count_fds_settled(d.pid), base, "descriptors leaked by the reload");
+	cr_expect_eq(hd_stop(&d), 0);
+}

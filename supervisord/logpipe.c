@@ -212,6 +212,9 @@ int logpipe_writer(uv_loop_t *loop, struct unit *u)
 		return r;
 	}
 	u->svc.log = lp; /* now owned by the service */
+	/* Open the file now: the daemon's descriptors are then fixed from the
+	 * start (a failure is retried at the first line). */
+	open_file(u, lp);
 	return lp->wfd;
 }
 
@@ -233,6 +236,7 @@ int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, const char 
 		return r;
 	}
 	u->svc.log = lp;
+	open_file(u, lp);
 	return 0;
 }
 

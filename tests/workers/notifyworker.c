@@ -180,6 +180,9 @@ int main(void)
 		stash(n, names);
 	if (getenv("OPENFILE_NAME"))
 		openfile(n, names, getenv("OPENFILE_NAME"), getenv("OPENFILE_PATH"));
+	for (int i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names); /* nothing leaks: LeakSanitizer reports would end up in the log */
 	list_fds();
 	if (report)
 		write_file(report, rep);

@@ -49,6 +49,9 @@ int main(void)
 	for (int i = 0; i < n; i++)
 		if (names && names[i] && !strcmp(names[i], "stash"))
 			stash = SD_LISTEN_FDS_START + i;
+	for (int i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names); /* nothing leaks: LeakSanitizer reports would end up in the log */
 	if (stash >= 0) {
 		ssize_t r = pread(stash, token, sizeof token - 1, 0);
 		token[r > 0 ? r : 0] = '\0';

@@ -6,6 +6,15 @@
  * dropped, so a job never points at freed memory. A client that sends a
  * malformed frame gets an error reply and is disconnected; nothing it sends
  * can stop the daemon.
+ *
+ * Hostile or broken clients cost bounded resources: a frame is at most
+ * PROTO_MAX_MSG (SEQPACKET delivers whole frames, so there is no half-read
+ * request to wait for); at most CTL_MAX_CLIENTS connections (beyond that a
+ * connection is accepted, told why, and closed at once); at most
+ * CTL_MAX_QUEUED unread replies; and a client that has nothing in progress
+ * (no job waiting) and sends or reads nothing for the idle time
+ * (SUPERVISORD_CLIENT_IDLE_MS, default 30 s, 0 = never) is closed. One
+ * timer sweeps every client; it runs only while there are clients.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,8 +41,9 @@
 #include "unit.h"
 #include "version.h"
 
-#define CTL_MAX_CLIENTS 256
+#define CTL_MAX_CLIENTS 1024 /* main.c raises RLIMIT_NOFILE well above this */
 #define CTL_MAX_QUEUED  64   /* frames queued for one slow client before it is dropped */
+#define CTL_IDLE_MS_DEFAULT 30000u
 
 struct outframe {
 	struct outframe *next;
@@ -62,8 +72,12 @@ static char listen_path[108];
 static struct client *clients;
 static unsigned n_clients;
 static struct job *jobs;
+static uv_timer_t idle_timer;
+static bool idle_timer_init;
+static uint64_t idle_ms = CTL_IDLE_MS_DEFAULT;
 
 static void client_close(struct client *c);
+static void clients_changed(void);
 
 /* ---- output ---- */
 
@@ -154,6 +168,7 @@ static void flush_out(struct client *c)
 			c->out_tail = &c->out;
 		c->n_out--;
 		outframe_free(f);
+		c->last_active_ms = uv_now(ctl_loop);
 	}
 	client_poll_update(c);
 }
@@ -550,6 +565,10 @@ static void handle_frame(struct client *c, const struct proto_hdr *h, const uint
 	case PROTO_RESTART:
 		do_job(c, h->id, h->type, &b);
 		break;
+	case PROTO_KILL:
+	case PROTO_RESET_FAILED:
+		ctl_ops_handle(c, h, &b);
+		break;
 	default:
 		ctl_reply_err(c, h->id, -EOPNOTSUPP, "request %s (%u) not supported", proto_type_name(h->type),
 			  h->type);
@@ -583,6 +602,7 @@ static void client_close(struct client *c)
 			break;
 		}
 	n_clients--;
+	clients_changed();
 	if (c->watch) {
 		uv_poll_stop(c->watch);
 		uv_close((uv_handle_t *)c->watch, client_close_cb);
@@ -630,9 +650,41 @@ static void client_cb(uv_poll_t *w, int status, int events)
 			client_close(c);
 			return;
 		}
+		c->last_active_ms = uv_now(ctl_loop);
 		handle_frame(c, &h, payload, fds, nfds);
 		proto_close_fds(fds, nfds); /* whatever the handler did not take */
 	}
+}
+
+/* Refusals are logged at most once a second (with the count of those not
+ * logged), so a flood of connections cannot flood the log. */
+static void log_refusal(const char *why, unsigned uid, int pid)
+{
+	static uint64_t last_ms;
+	static unsigned quiet;
+	uint64_t now = uv_now(ctl_loop);
+	if (last_ms && now - last_ms < 1000) {
+		quiet++;
+		return;
+	}
+	if (quiet)
+		log_warn("control: refused uid %u (pid %d): %s (and %u more refusals)", uid, pid, why, quiet);
+	else
+		log_warn("control: refused uid %u (pid %d): %s", uid, pid, why);
+	last_ms = now;
+	quiet = 0;
+}
+
+/* Tell a refused peer why (one non-blocking send, no queue), then close. */
+static void refuse(int fd, int err, const char *msg)
+{
+	uint8_t buf[256];
+	struct proto_buf b;
+	proto_buf_init_writer(&b, buf, sizeof buf);
+	proto_put_i32(&b, err);
+	proto_put_str(&b, msg);
+	proto_send(fd, PROTO_R_ERROR, 0, 0, b.data, b.len, NULL, 0);
+	close(fd);
 }
 
 static void accept_cb(uv_poll_t *w, int status, int events)
@@ -651,19 +703,14 @@ static void accept_cb(uv_poll_t *w, int status, int events)
 			continue;
 		}
 		if (cred.uid != 0 && cred.uid != geteuid()) {
-			log_warn("control: refused uid %u (pid %d)", (unsigned)cred.uid, (int)cred.pid);
-			uint8_t buf[256];
-			struct proto_buf b;
-			proto_buf_init_writer(&b, buf, sizeof buf);
-			proto_put_i32(&b, -EACCES);
-			proto_put_str(&b, "permission denied: only root or the daemon's user may use the control socket");
-			proto_send(fd, PROTO_R_ERROR, 0, 0, b.data, b.len, NULL, 0);
-			close(fd);
+			log_refusal("permission denied", (unsigned)cred.uid, (int)cred.pid);
+			refuse(fd, -EACCES,
+			       "permission denied: only root or the daemon's user may use the control socket");
 			continue;
 		}
 		if (n_clients >= CTL_MAX_CLIENTS) {
-			log_warn("control: too many clients, refusing pid %d", (int)cred.pid);
-			close(fd);
+			log_refusal("too many clients", (unsigned)cred.uid, (int)cred.pid);
+			refuse(fd, -EUSERS, "supervisord has too many control connections open; try again");
 			continue;
 		}
 		struct client *c = calloc(1, sizeof *c);
@@ -680,10 +727,68 @@ static void accept_cb(uv_poll_t *w, int status, int events)
 		c->watch = pw;
 		pw->data = c;
 		c->out_tail = &c->out;
+		c->last_active_ms = uv_now(ctl_loop);
 		c->next = clients;
 		clients = c;
 		n_clients++;
+		clients_changed();
 		client_poll_update(c);
+	}
+}
+
+/* ---- idle clients ---- */
+
+static bool client_busy(const struct client *c)
+{
+	for (const struct job *j = jobs; j; j = j->next)
+		if (j->c == c)
+			return true;
+	return false;
+}
+
+static void idle_cb(uv_timer_t *t)
+{
+	(void)t;
+	uint64_t now = uv_now(ctl_loop);
+	for (struct client *c = clients, *next; c; c = next) {
+		next = c->next; /* client_close unlinks c */
+		if (c->closing || client_busy(c) || now - c->last_active_ms < idle_ms)
+			continue;
+		log_debug("control: client pid %d idle for %llu ms, closing", (int)c->pid,
+			  (unsigned long long)(now - c->last_active_ms));
+		client_close(c);
+	}
+}
+
+static void idle_setup(uv_loop_t *loop)
+{
+	const char *e = getenv("SUPERVISORD_CLIENT_IDLE_MS");
+	if (e && *e) {
+		char *end;
+		unsigned long long v = strtoull(e, &end, 10);
+		if (*end == '\0' && v <= 24ull * 3600 * 1000)
+			idle_ms = v;
+		else
+			log_warn("control: ignoring SUPERVISORD_CLIENT_IDLE_MS=%s", e);
+	}
+	if (!idle_timer_init && uv_timer_init(loop, &idle_timer) == 0) {
+		idle_timer_init = true;
+		uv_unref((uv_handle_t *)&idle_timer); /* clients keep the loop alive, not this */
+	}
+}
+
+/* The sweep runs only while a client is connected: an idle daemon does not
+ * wake up for it. Its period is a quarter of the idle time (at most 1 s), so a
+ * client is closed between idle_ms and 1.25 idle_ms after its last activity. */
+static void clients_changed(void)
+{
+	if (!idle_timer_init || idle_ms == 0)
+		return;
+	if (n_clients == 0) {
+		uv_timer_stop(&idle_timer);
+	} else if (!uv_is_active((uv_handle_t *)&idle_timer)) {
+		uint64_t period = idle_ms / 4 < 1000 ? idle_ms / 4 : 1000;
+		uv_timer_start(&idle_timer, idle_cb, period ? period : 1, period ? period : 1);
 	}
 }
 
@@ -735,6 +840,7 @@ int ctl_listen(uv_loop_t *loop, const char *path, char *err, size_t errlen)
 	listen_fd = fd;
 	snprintf(listen_path, sizeof listen_path, "%s", path);
 	uv_poll_start(&listen_watch, UV_READABLE, accept_cb);
+	idle_setup(loop);
 	return 0;
 }
 
@@ -746,6 +852,11 @@ void ctl_shutdown(void)
 		uv_poll_stop(&listen_watch);
 		uv_close((uv_handle_t *)&listen_watch, NULL);
 		listen_watch_init = false;
+	}
+	if (idle_timer_init) {
+		uv_timer_stop(&idle_timer);
+		uv_close((uv_handle_t *)&idle_timer, NULL);
+		idle_timer_init = false;
 	}
 	if (listen_fd >= 0) {
 		close(listen_fd);
@@ -796,6 +907,8 @@ int ctl_adopt_listener(uv_loop_t *loop, int fd, const char *path)
 	listen_fd = fd; /* now owned by the control server */
 	snprintf(listen_path, sizeof listen_path, "%s", path);
 	uv_poll_start(&listen_watch, UV_READABLE, accept_cb);
+	idle_setup(loop);
+	clients_changed(); /* clients may have been adopted before the listener */
 	return 0;
 }
 
@@ -815,9 +928,11 @@ int ctl_adopt_client(int fd, uid_t uid, pid_t pid, bool hello)
 	c->watch = pw;
 	pw->data = c;
 	c->out_tail = &c->out;
+	c->last_active_ms = uv_now(ctl_loop);
 	c->next = clients;
 	clients = c;
 	n_clients++;
+	clients_changed();
 	client_poll_update(c);
 	return 0;
 }

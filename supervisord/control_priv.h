@@ -26,6 +26,7 @@ struct client {
 	bool closing;
 	struct outframe *out, **out_tail;
 	unsigned n_out;
+	uint64_t last_active_ms; /* uv_now of the last frame read or sent (idle timeout) */
 };
 
 void ctl_reply_ok(struct client *c, uint32_t id, const char *msg);
@@ -44,5 +45,8 @@ void ctl_fds_handle(struct client *c, const struct proto_hdr *h, struct proto_bu
 /* PROTO_RELOAD with a unit name: run its ExecReload=. A default that
  * refuses is in control.c; the service lifecycle code may provide it. */
 void ctl_unit_reload(struct client *c, uint32_t id, const char *name);
+
+/* control_ops.c: PROTO_KILL, PROTO_RESET_FAILED. */
+void ctl_ops_handle(struct client *c, const struct proto_hdr *h, struct proto_buf *b);
 
 #endif

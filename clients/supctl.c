@@ -2,8 +2,9 @@
  * supctl - the command-line client of supervisord.
  *
  * One connection per invocation: HELLO (checks the protocol version), then
- * one request per unit named, each answered before the next is sent. All
- * decoding goes through proto/; supctl never parses bytes itself.
+ * one request per unit named (start/stop/restart pipeline them, so several
+ * units move together). All decoding goes through proto/; supctl never
+ * parses bytes itself. The commands' help is in supctl_help.c.
  *
  * Exit codes (also in --help and the README):
  *   0  success
@@ -34,37 +35,6 @@ static uint32_t next_id = 1;
 static char daemon_version[PROTO_MAX_STR + 1];
 static uint8_t rbuf[PROTO_MAX_MSG];
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: supctl [-r|--runtime-dir DIR] COMMAND [ARGS]\n"
-		"\n"
-		"Commands:\n"
-		"  status [--json] [UNIT...]    show units (all when none named)\n"
-		"  start [--no-block] UNIT...   start units, wait until running\n"
-		"  stop [--no-block] UNIT...    stop units, wait until stopped\n"
-		"  restart [--no-block] UNIT... restart units, wait until running again\n"
-		"  logs [-n N] [-f] UNIT        show a service's output (-f: follow)\n"
-		"  reexec [--binary PATH]       re-execute supervisord (PATH: a new build),\n"
-		"                               keeping every service, socket and descriptor\n"
-		"  fds [UNIT]                   list the descriptors held for units: name,\n"
-		"                               kind, address and origin\n"
-		"  exec-fds [--unit UNIT] [NAME...] -- COMMAND [ARGS]\n"
-		"                               fetch the unit's descriptors (all when no\n"
-		"                               NAME) and exec COMMAND with them at fd 3..\n"
-		"                               and LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES set\n"
-		"  version                      show supctl's and the daemon's versions\n"
-		"  help                         show this text\n"
-		"\n"
-		"UNIT is NAME (meaning NAME.service), NAME.service or NAME.socket.\n"
-		"The runtime directory is found as supervisord finds it: --runtime-dir,\n"
-		"else $SUPERVISORD_RUNTIME_DIR, else /run/supervisord as root or\n"
-		"$XDG_RUNTIME_DIR/supervisord otherwise.\n"
-		"\n"
-		"Exit status: 0 success, 1 operation failed, 2 usage error,\n"
-		"3 cannot reach the daemon, 4 no such unit.\n");
-}
-
 void die(int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -80,9 +50,31 @@ int code_for(int err)
 {
 	if (err == -ENOENT)
 		return EXIT_NOUNIT;
-	if (err == -EACCES || err == -EPERM)
+	if (err == -EACCES || err == -EPERM || err == -EUSERS)
 		return EXIT_CONNECT;
 	return EXIT_FAIL;
+}
+
+/* The daemon closed the connection: if it said why first (a refused
+ * client gets one R_ERROR, then the close), that is the message. */
+static void __attribute__((noreturn)) die_closed(const char *what, int r)
+{
+	struct proto_hdr h;
+	const uint8_t *payload;
+	int fds[PROTO_MAX_FDS_PER_MSG];
+	size_t nfds = 0;
+	if (proto_recv(sock, rbuf, &h, &payload, fds, &nfds) == 0) {
+		proto_close_fds(fds, nfds);
+		struct proto_buf b;
+		int32_t err;
+		char msg[PROTO_MAX_STR + 1];
+		proto_buf_init_reader(&b, payload, h.len);
+		if (h.type == PROTO_R_ERROR && proto_get_i32(&b, &err) == 0 && proto_get_str(&b, msg, sizeof msg) == 0)
+			die(code_for(err) == EXIT_CONNECT ? EXIT_CONNECT : EXIT_FAIL, "%s", msg);
+	}
+	if (r == -EPIPE)
+		die(EXIT_CONNECT, "supervisord closed the connection");
+	die(EXIT_CONNECT, "%s supervisord: %s", what, strerror(-r));
 }
 
 void send_req(uint16_t type, const struct proto_buf *b, uint32_t *id)
@@ -90,7 +82,7 @@ void send_req(uint16_t type, const struct proto_buf *b, uint32_t *id)
 	*id = next_id++;
 	int r = proto_send(sock, type, 0, *id, b->data, b->len, NULL, 0);
 	if (r < 0)
-		die(EXIT_CONNECT, "sending %s to supervisord: %s", proto_type_name(type), strerror(-r));
+		die_closed("sending to", r);
 }
 
 int recv_reply(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *msg, size_t msglen)
@@ -108,11 +100,10 @@ int recv_reply_fds(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *
 		if (nfds_out)
 			*nfds_out = 0;
 		int r = proto_recv(sock, rbuf, h, &payload, fds, &nfds);
-		if (r == -EPIPE)
-			die(EXIT_CONNECT, "supervisord closed the connection");
 		if (r < 0)
-			die(EXIT_CONNECT, "reading from supervisord: %s", strerror(-r));
-		if (fds_out && h->id == id && h->type != PROTO_R_ERROR) {
+			die_closed("reading from", r);
+		bool mine = id == RECV_ANY || h->id == id;
+		if (fds_out && mine && h->type != PROTO_R_ERROR) {
 			memcpy(fds_out, fds, nfds * sizeof *fds);
 			*nfds_out = nfds;
 		} else {
@@ -123,11 +114,11 @@ int recv_reply_fds(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *
 			int32_t err;
 			if (proto_get_i32(b, &err) < 0 || proto_get_str(b, msg, msglen) < 0)
 				die(EXIT_FAIL, "malformed error reply from supervisord");
-			if (h->id != id && h->id != 0)
+			if (!mine && h->id != 0)
 				continue;
 			return err < 0 ? err : -EIO;
 		}
-		if (h->id != id)
+		if (!mine)
 			continue; /* not ours: ignore */
 		return 0;
 	}
@@ -171,8 +162,8 @@ static void connect_daemon(const char *dir)
 	struct proto_hdr h;
 	char msg[PROTO_MAX_STR + 1];
 	int r = recv_reply(id, &h, &b, msg, sizeof msg);
-	if (r < 0)
-		die(code_for(r), "%s", msg);
+	if (r < 0) /* refused, or a daemon that does not speak our protocol */
+		die(code_for(r) == EXIT_CONNECT ? EXIT_CONNECT : EXIT_FAIL, "%s", msg);
 	uint32_t ver, pid;
 	if (h.type != PROTO_R_HELLO || proto_get_u32(&b, &ver) < 0 ||
 	    proto_get_str(&b, daemon_version, sizeof daemon_version) < 0 || proto_get_u32(&b, &pid) < 0 ||
@@ -346,27 +337,51 @@ static int cmd_job(uint16_t type, const char *verb, int argc, char **argv)
 	}
 	if (i == argc)
 		die(EXIT_USAGE, "%s: name at least one unit", verb);
-	int rc = EXIT_OK;
-	for (; i < argc; i++) {
-		uint8_t out[PROTO_MAX_NAME + 64];
-		struct proto_buf b;
-		proto_buf_init_writer(&b, out, sizeof out);
-		if (strlen(argv[i]) > PROTO_MAX_NAME)
-			die(EXIT_USAGE, "%s: unit name too long", verb);
-		proto_put_str(&b, argv[i]);
-		proto_put_u32(&b, flags);
-		uint32_t id;
-		send_req(type, &b, &id);
+	/* The requests are pipelined, so that the units start (or stop)
+	 * together rather than one after the other; answers come in any order.
+	 * At most JOB_WINDOW are in flight: the daemon drops a client whose
+	 * unread replies pile up. */
+	enum { JOB_WINDOW = 8 };
+	int first = i, n = argc - i, sent = 0, done = 0, rc = EXIT_OK;
+	uint32_t *ids = calloc((size_t)n, sizeof *ids);
+	bool *answered = calloc((size_t)n, sizeof *answered);
+	if (!ids || !answered)
+		die(EXIT_FAIL, "out of memory");
+	while (done < n) {
+		while (sent < n && sent - done < JOB_WINDOW) {
+			uint8_t out[PROTO_MAX_NAME + 64];
+			struct proto_buf b;
+			proto_buf_init_writer(&b, out, sizeof out);
+			if (strlen(argv[first + sent]) > PROTO_MAX_NAME)
+				die(EXIT_USAGE, "%s: unit name too long: %s", verb, argv[first + sent]);
+			proto_put_str(&b, argv[first + sent]);
+			proto_put_u32(&b, flags);
+			send_req(type, &b, &ids[sent]);
+			sent++;
+		}
 		struct proto_hdr h;
+		struct proto_buf b;
 		char msg[PROTO_MAX_STR + 1];
-		int r = recv_reply(id, &h, &b, msg, sizeof msg);
+		int r = recv_reply(RECV_ANY, &h, &b, msg, sizeof msg);
+		int k = 0;
+		while (k < sent && (ids[k] != h.id || answered[k]))
+			k++;
+		if (k == sent) {
+			if (r < 0 && h.id == 0) /* about the connection, not a request */
+				die(code_for(r) == EXIT_CONNECT ? EXIT_CONNECT : EXIT_FAIL, "%s", msg);
+			continue; /* not ours */
+		}
+		answered[k] = true;
+		done++;
 		if (r < 0) {
-			fprintf(stderr, "supctl: %s %s: %s\n", verb, argv[i], msg);
+			fprintf(stderr, "supctl: %s %s: %s\n", verb, argv[first + k], msg);
 			int c = code_for(r);
 			if (rc == EXIT_OK || c == EXIT_NOUNIT)
 				rc = c;
 		}
 	}
+	free(ids);
+	free(answered);
 	return rc;
 }
 
@@ -437,21 +452,27 @@ int main(int argc, char **argv)
 	const char *cmd = argv[optind];
 	int cargc = argc - optind - 1;
 	char **cargv = argv + optind + 1;
-	if (!strcmp(cmd, "help")) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	if (!strcmp(cmd, "exec-fds")) /* its own connection, through libsupfd */
-		return cmd_exec_fds(runtime_dir(rt, rtbuf, sizeof rtbuf), cargc, cargv);
-	static const char *const known[] = { "status", "start", "stop", "restart", "version", "reexec", "logs", "fds" };
-	bool ok = false;
-	for (size_t k = 0; k < sizeof known / sizeof *known; k++)
-		ok |= !strcmp(cmd, known[k]);
-	if (!ok) {
-		fprintf(stderr, "supctl: unknown command '%s'\n", cmd);
-		usage(stderr);
+	if (!command_known(cmd)) {
+		fprintf(stderr, "supctl: unknown command '%s' (see supctl --help)\n", cmd);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(cmd, "help")) {
+		if (cargc == 0) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (usage_cmd(stdout, cargv[0]) < 0)
+			die(EXIT_USAGE, "help: unknown command '%s'", cargv[0]);
+		return EXIT_OK;
+	}
+	/* COMMAND --help, before the command's own arguments ("--" ends them). */
+	for (int k = 0; k < cargc && strcmp(cargv[k], "--"); k++)
+		if (!strcmp(cargv[k], "--help") || !strcmp(cargv[k], "-h")) {
+			usage_cmd(stdout, cmd);
+			return EXIT_OK;
+		}
+	if (!strcmp(cmd, "exec-fds")) /* its own connection, through libsupfd */
+		return cmd_exec_fds(runtime_dir(rt, rtbuf, sizeof rtbuf), cargc, cargv);
 
 	connect_daemon(runtime_dir(rt, rtbuf, sizeof rtbuf));
 	if (!strcmp(cmd, "status"))
@@ -468,6 +489,12 @@ int main(int argc, char **argv)
 		return cmd_logs(cargc, cargv);
 	if (!strcmp(cmd, "fds"))
 		return cmd_fds(cargc, cargv);
+	if (!strcmp(cmd, "kill"))
+		return cmd_kill(cargc, cargv);
+	if (!strcmp(cmd, "reset-failed"))
+		return cmd_units_or_all(PROTO_RESET_FAILED, "reset-failed", cargc, cargv);
+	if (!strcmp(cmd, "reload"))
+		return cmd_units_or_all(PROTO_RELOAD, "reload", cargc, cargv);
 	/* version */
 	printf("supctl %s\nsupervisord %s\n", SUPERVISORD_VERSION, daemon_version);
 	return EXIT_OK;

@@ -281,7 +281,7 @@ static int fresh_start(const char *control_path, bool rescue)
 	}
 	/* NOTIFY_SOCKET for every service (sd_notify); before any unit runs. */
 	char npath[4200];
-	snprintf(npath, sizeof npath, "%s/notify.sock", daemon_runtime_dir);
+	snprintf(npath, sizeof npath, "@supervisord%s/notify", daemon_runtime_dir);
 	if (!(rescue && rescue_adopt_notify(loop, npath)) &&
 	    notify_init(loop, daemon_runtime_dir, err, sizeof err) < 0) {
 		fprintf(stderr, "supervisord: notify socket: %s\n", err);

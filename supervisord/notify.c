@@ -9,6 +9,7 @@
  * fd that fit, so each one must be found in the control data and closed.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -179,44 +180,46 @@ static int start_watch(uv_loop_t *loop, int fd, const char *path)
 
 int notify_init(uv_loop_t *loop, const char *runtime_dir, char *err, size_t errlen)
 {
+	/*
+	 * An abstract socket, "@supervisord<runtime dir>/notify": the runtime
+	 * directory is 0700, and services running under another User= must
+	 * still reach the socket. Who may say what is decided by the kernel
+	 * credentials of each datagram, not by file modes. An abstract socket
+	 * also vanishes with its last descriptor, so none is ever stale.
+	 */
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (snprintf(sa.sun_path, sizeof sa.sun_path, "%s/notify.sock", runtime_dir) >= (int)sizeof sa.sun_path) {
-		snprintf(err, errlen, "%s/notify.sock: path too long for a socket", runtime_dir);
+	char name[sizeof sa.sun_path + 1];
+	if (snprintf(name, sizeof name, "@supervisord%s/notify", runtime_dir) >= (int)sizeof sa.sun_path) {
+		snprintf(err, errlen, "%s: path too long for a notify socket name", runtime_dir);
 		return -ENAMETOOLONG;
 	}
+	size_t nlen = strlen(name);
+	memcpy(sa.sun_path, name, nlen);
+	sa.sun_path[0] = '\0';
+	socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + nlen);
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -errno;
 	}
 	int r;
-	(void)unlink(sa.sun_path); /* a stale socket from a daemon that died */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, salen) < 0) {
 		r = -errno;
-		snprintf(err, errlen, "bind %s: %s", sa.sun_path, strerror(-r));
+		snprintf(err, errlen, "bind %s: %s", name, strerror(-r));
 		goto fail;
 	}
-	/* Services running under another User= must be able to send; who may
-	 * say what is decided by the kernel credentials, not by the mode. */
-	if (chmod(sa.sun_path, 0666) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "chmod %s: %s", sa.sun_path, strerror(-r));
-		goto fail_unlink;
-	}
-	r = start_watch(loop, fd, sa.sun_path);
+	r = start_watch(loop, fd, name);
 	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", sa.sun_path, strerror(-r));
-		goto fail_unlink;
+		snprintf(err, errlen, "%s: %s", name, strerror(-r));
+		goto fail;
 	}
 	/* MAINPID= may name a grandchild whose parent then exits. As a child
 	 * subreaper we inherit it instead of init, so the reaper still sees
 	 * the new main process end. Inherited across a re-exec. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn("notify: PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
-	log_debug("notify: listening on %s", sa.sun_path);
+	log_debug("notify: listening on %s", name);
 	return 0;
-fail_unlink:
-	unlink(sa.sun_path);
 fail:
 	close(fd);
 	return r;
@@ -239,6 +242,11 @@ int notify_fd(void)
 	return sock_fd;
 }
 
+const char *notify_path(void)
+{
+	return sock_path;
+}
+
 void notify_close(void)
 {
 	if (watch_open) {
@@ -250,9 +258,8 @@ void notify_close(void)
 		close(sock_fd);
 		sock_fd = -1;
 	}
-	if (sock_path[0]) {
+	if (sock_path[0] && sock_path[0] != '@')
 		unlink(sock_path);
-		sock_path[0] = '\0';
-	}
+	sock_path[0] = '\0';
 	execplan_notify_socket[0] = '\0';
 }

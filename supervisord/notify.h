@@ -37,6 +37,8 @@ int notify_adopt(uv_loop_t *loop, int fd, const char *path);
 void notify_drain(void);
 /* The socket, or -1. Still owned by this module. */
 int notify_fd(void);
+/* Its address as NOTIFY_SOCKET gives it ("@...": abstract), "" when none. */
+const char *notify_path(void);
 /* Stop reading, close the socket and remove its path. */
 void notify_close(void);
 

@@ -3,6 +3,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,13 +87,20 @@ static int find_fifo(const char *path)
 	return -1;
 }
 
+/* path: a file system path, or "@name" for the abstract namespace. */
 static int find_unix(int type, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof sa.sun_path)
+	size_t n = strlen(path);
+	if (n >= sizeof sa.sun_path)
 		return -1;
-	strcpy(sa.sun_path, path);
-	return find_fd(AF_UNIX, type, (struct sockaddr *)&sa, (socklen_t)sizeof sa);
+	memcpy(sa.sun_path, path, n);
+	socklen_t len = (socklen_t)sizeof sa;
+	if (path[0] == '@') {
+		sa.sun_path[0] = '\0';
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	}
+	return find_fd(AF_UNIX, type, (struct sockaddr *)&sa, len);
 }
 
 int rescue_adopt_control(uv_loop_t *loop, const char *path)

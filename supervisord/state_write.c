@@ -117,9 +117,7 @@ int state_write(struct state_out *o, struct fdlist *keep, const char *prev_binar
 	ctl_serialize(o, keep);
 	if (notify_fd() >= 0) {
 		so_i64(o, "notify-fd", notify_fd());
-		char np[4200];
-		snprintf(np, sizeof np, "%s/notify.sock", daemon_runtime_dir);
-		so_str(o, "notify-path", np);
+		so_str(o, "notify-path", notify_path());
 		fdlist_add(keep, notify_fd());
 	}
 	for (size_t i = 0; i < unit_count(); i++) {

@@ -1,7 +1,7 @@
 /*
  * test_notify.c - sd_notify end to end: the real supervisord, workers
  * linked against the real libsystemd (notifyworker), systemd-notify from a
- * shell script, and raw datagrams at notify.sock from this process.
+ * shell script, and raw datagrams at the notify socket from this process.
  *
  * Covered: the fd store across `supctl restart`, a crash with automatic
  * restart, and `stop` + `start`; READY=1 gating "starting"; a start that
@@ -12,6 +12,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -344,12 +345,19 @@ static int send_raw(const char *path, const void *buf, size_t len, const int *fd
 		return -errno;
 	int big = 1 << 20;
 	setsockopt(s, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+	/* NOTIFY_SOCKET's form: "@name" is the abstract namespace, as libsystemd
+	 * reads it (the daemon's socket is abstract). */
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	socklen_t salen = sizeof sa;
+	if (path[0] == '@') {
+		sa.sun_path[0] = '\0';
+		salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	}
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	static char cbuf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 253)];
 	memset(cbuf, 0, sizeof cbuf);
-	struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr mh = { .msg_name = &sa, .msg_namelen = salen, .msg_iov = &iov, .msg_iovlen = 1 };
 	size_t cl = 0;
 	if (nfds) {
 		struct cmsghdr *c = (struct cmsghdr *)cbuf;
@@ -417,7 +425,7 @@ Test(notify, bad_datagrams, .timeout = 90)
 		"FileDescriptorStoreMax=4\n",
 		report);
 	hd_start(&d);
-	snprintf(sock, sizeof sock, "%s/notify.sock", d.rt);
+	snprintf(sock, sizeof sock, "@supervisord%s/notify", d.rt);
 	cr_assert_eq(hd_wait_state(&d, "w.service", "running", 10000), 0);
 	int wpid = -1;
 	cr_assert_eq(hd_unit_info(&d, "w.service", NULL, 0, &wpid, NULL, NULL, 0), 0);
@@ -513,7 +521,7 @@ Test(notify, fdstore_not_configured, .timeout = 60)
 	hd_start(&d);
 	cr_assert_eq(hd_wait_state(&d, "w.service", "running", 10000), 0);
 	int base = settled_fds(d.pid);
-	snprintf(sock, sizeof sock, "%s/notify.sock", d.rt);
+	snprintf(sock, sizeof sock, "@supervisord%s/notify", d.rt);
 	int wpid = atoi(field(new_report(report), "pid"));
 	send_and_close(sock, "FDSTORE=1", 5, wpid);
 	expect_fds(&d, base, "no store configured");
@@ -590,5 +598,23 @@ Test(notify, openfile_for_nobody, .timeout = 60)
 	cr_expect_str_eq(field(r, "open"), "0,1,2,3,4,", "%s", r);
 	cr_assert_eq(hd_wait_state(&d, "of.service", "running", 5000), 0);
 	expect_fds(&d, base, "OpenFile= fds are not kept by the daemon");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(notify, other_user_can_notify, .timeout = 30)
+{
+	/* The runtime directory is 0700 (root's); a User= service must still
+	 * reach NOTIFY_SOCKET, as under systemd. */
+	struct hd d;
+	hd_init(&d);
+	hd_unit(&d, "nob.service",
+		"[Service]\nType=notify\nNotifyAccess=all\nUser=nobody\nTimeoutStartSec=10s\n"
+		"ExecStart=/bin/sh -c 'systemd-notify --ready --status=as-nobody; exec sleep 1000'\n");
+	hd_start(&d);
+	cr_expect_eq(hd_wait_state(&d, "nob.service", "running", 8000), 0, "a User=nobody service could not notify");
+	char st[64], status[256];
+	int pid = 0;
+	cr_assert_eq(hd_unit_info(&d, "nob.service", st, sizeof st, &pid, NULL, status, sizeof status), 0);
+	cr_expect_str_eq(status, "as-nobody");
 	cr_expect_eq(hd_stop(&d), 0);
 }

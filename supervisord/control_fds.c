@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "control_priv.h"
+#include "procfs.h"
 #include "fdstore.h"
 #include "listen.h"
 #include "log.h"
@@ -116,25 +117,15 @@ static int collect(struct unit *u, struct items *it)
 
 /* ---- who is asking ---- */
 
-/* ppid, pgrp and session from /proc/PID/stat (fields 4-6, after the
- * parenthesized command name, which may itself contain ") "). */
 static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	int a, b, c;
-	if (!p || sscanf(p + 1, " %*c %d %d %d", &a, &b, &c) != 3)
-		return -EIO;
-	*ppid = a;
-	*pgrp = b;
-	*sid = c;
+	struct proc_ids ids;
+	int r = proc_read_ids(pid, &ids);
+	if (r < 0)
+		return r;
+	*ppid = ids.ppid;
+	*pgrp = ids.pgrp;
+	*sid = ids.session;
 	return 0;
 }
 

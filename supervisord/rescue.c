@@ -19,6 +19,7 @@
 #include "logpipe.h"
 #include "daemon.h"
 #include "notify.h"
+#include "procfs.h"
 #include "rescue.h"
 #include "service.h"
 #include "service_priv.h"
@@ -173,20 +174,8 @@ static bool child_unit(pid_t pid, char *unit, size_t len)
 
 static pid_t parent_of(pid_t pid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	int ppid;
-	char st;
-	if (!p || sscanf(p + 1, " %c %d", &st, &ppid) != 2)
-		return -1;
-	return ppid;
+	struct proc_ids ids;
+	return proc_read_ids(pid, &ids) == 0 ? ids.ppid : -1;
 }
 
 /* The pipe behind the child's stdout, if it is one we hold both ends of:

@@ -26,6 +26,7 @@
 #include "logpipe.h"
 #include "daemon.h"
 #include "notify.h"
+#include "procfs.h"
 #include "proto.h"
 #include "service.h"
 #include "service_priv.h"
@@ -116,20 +117,8 @@ static int claim(struct reader *r, const char *s, int *fd)
 /* Is pid a child of ours (alive or a zombie)? */
 static bool is_our_child(pid_t pid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return false;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	int ppid;
-	char st;
-	if (!p || sscanf(p + 1, " %c %d", &st, &ppid) != 2)
-		return false;
-	return ppid == getpid();
+	struct proc_ids ids;
+	return proc_read_ids(pid, &ids) == 0 && ids.ppid == getpid();
 }
 
 static int lookup_name(const char *const *table, int n, const char *s)

@@ -19,6 +19,7 @@
 #include "service.h"
 #include "service_priv.h"
 #include "svc_notify.h"
+#include "procfs.h"
 
 static const char *const access_names[] = {
 	[NOTIFY_UNSET] = "unset", [NOTIFY_NONE] = "none", [NOTIFY_MAIN] = "main",
@@ -46,27 +47,16 @@ enum notify_access svc_notify_access(const struct unit *u)
 	return NOTIFY_NONE;
 }
 
-/* Parent, process group and session of pid from /proc/PID/stat; the comm
- * field may hold spaces and parentheses, so parse after the last ')'. A
- * zombie still names its session (and its pid cannot be reused before it
- * is reaped), so it can be attributed; alive says whether it runs. */
+/* A zombie still names its session (and its pid cannot be reused before
+ * it is reaped), so it can be attributed; alive says whether it runs. */
 static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid, bool *alive)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	char state;
-	int a, b, c;
-	if (!p || sscanf(p + 1, " %c %d %d %d", &state, &a, &b, &c) != 4)
-		return -EINVAL;
-	*ppid = a, *pgrp = b, *sid = c;
-	*alive = state != 'Z' && state != 'X';
+	struct proc_ids ids;
+	int r = proc_read_ids(pid, &ids);
+	if (r < 0)
+		return r;
+	*ppid = ids.ppid, *pgrp = ids.pgrp, *sid = ids.session;
+	*alive = proc_ids_alive(&ids);
 	return 0;
 }
 

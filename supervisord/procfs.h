@@ -1,0 +1,24 @@
+/*
+ * procfs.h - what the daemon reads about a process from /proc/PID/stat:
+ * its state, parent, process group and session. Used to attribute a
+ * process to a unit (notify, fd fetch), to check that a pid named by a
+ * re-exec state is really our child, and to find children in rescue mode.
+ */
+#ifndef SUPD_PROCFS_H
+#define SUPD_PROCFS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct proc_ids {
+	char state;     /* 'R', 'S', 'Z', ... */
+	pid_t ppid, pgrp, session;
+};
+
+/* 0, or -errno (-ENOENT: no such process). The comm field may hold spaces
+ * and parentheses, so fields are read after the last ')'. */
+int proc_read_ids(pid_t pid, struct proc_ids *out);
+/* Alive and not a zombie. */
+bool proc_ids_alive(const struct proc_ids *p);
+
+#endif

@@ -82,6 +82,21 @@ void hd_start(struct hd *d)
 
 void hd_start_with(struct hd *d, const char *daemon)
 {
+	hd_start_args(d, daemon, NULL);
+}
+
+void hd_start_args(struct hd *d, const char *daemon, const char *const *extra)
+{
+	const char *argv[32];
+	int argc = 0;
+	argv[argc++] = daemon;
+	argv[argc++] = "-u";
+	argv[argc++] = d->units;
+	argv[argc++] = "-r";
+	argv[argc++] = d->rt;
+	for (int i = 0; extra && extra[i] && argc < 31; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
 	int logfd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	cr_assert(logfd >= 0);
 	pid_t pid = fork();
@@ -102,7 +117,7 @@ void hd_start_with(struct hd *d, const char *daemon)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		execl(daemon, daemon, "-u", d->units, "-r", d->rt, (char *)NULL);
+		execv(daemon, (char *const *)argv);
 		_exit(127);
 	}
 	close(logfd);

@@ -32,6 +32,9 @@ void hd_unit(struct hd *d, const char *name, const char *fmt, ...) __attribute__
 void hd_start(struct hd *d);
 /* The same with another daemon binary. */
 void hd_start_with(struct hd *d, const char *daemon);
+/* The same with extra daemon arguments (a NULL-terminated array, may be
+ * NULL), e.g. { "--log-dir", path, NULL }. */
+void hd_start_args(struct hd *d, const char *daemon, const char *const *extra);
 /* SIGTERM, wait bounded for exit; returns the exit status (or -1 on
  * timeout, after SIGKILL). Removes the temporary directory. */
 int hd_stop(struct hd *d);

@@ -39,7 +39,8 @@ static const struct cmd_help cmds[] = {
 	{ "reload", "reload [UNIT...]",
 	  "Without UNIT: re-read the unit directory (as SIGHUP to supervisord):\n"
 	  "new units load, removed ones stop and go, changed ones apply at their\n"
-	  "next start. With UNIT: ask each service to reload (ExecReload=).\n" },
+	  "next start. With UNIT: ask each service to reload (ExecReload=; not\n"
+	  "every supervisord supports it yet).\n" },
 	{ "reset-failed", "reset-failed [UNIT...]",
 	  "Forget failures: a failed unit becomes stopped, its result, restart\n"
 	  "counter and start-limit counter are cleared. All units when none is\n"
@@ -61,15 +62,20 @@ static const struct cmd_help cmds[] = {
 	{ "help", "help [COMMAND]", "Show this text, or one command's.\n" },
 };
 
+static void print_indented(FILE *f, const char *indent, const char *text)
+{
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		fprintf(f, "%s%.*s\n", indent, (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
 static void print_one(FILE *f, const struct cmd_help *c)
 {
 	fprintf(f, "  %s\n", c->synopsis);
-	for (const char *p = c->text; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		fprintf(f, "      %.*s\n", (int)n, p);
-		p += n + (nl ? 1 : 0);
-	}
+	print_indented(f, "      ", c->text);
 }
 
 static const char footer[] =
@@ -103,12 +109,7 @@ int usage_cmd(FILE *f, const char *name)
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
 		if (!strcmp(cmds[i].name, name)) {
 			fprintf(f, "usage: supctl [-r DIR] %s\n\n", cmds[i].synopsis);
-			for (const char *p = cmds[i].text; *p;) {
-				const char *nl = strchr(p, '\n');
-				size_t n = nl ? (size_t)(nl - p) : strlen(p);
-				fprintf(f, "%.*s\n", (int)n, p);
-				p += n + (nl ? 1 : 0);
-			}
+			print_indented(f, "", cmds[i].text);
 			return 0;
 		}
 	return -1;

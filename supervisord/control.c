@@ -687,12 +687,49 @@ static void refuse(int fd, int err, const char *msg)
 	close(fd);
 }
 
+/* Out of descriptors (or memory), accept() fails while the connection
+ * stays queued, so the listener stays readable and polling on would spin.
+ * Stop watching it for a moment instead, as accept.c does for Accept=yes;
+ * the warning is rate-limited. */
+#define CTL_ACCEPT_PAUSE_MS 100
+static uv_timer_t accept_pause;
+static bool accept_pause_init;
+
+static void accept_cb(uv_poll_t *w, int status, int events);
+
+static void accept_resume_cb(uv_timer_t *t)
+{
+	(void)t;
+	if (listen_watch_init)
+		uv_poll_start(&listen_watch, UV_READABLE, accept_cb);
+}
+
+static void accept_pause_for(int err)
+{
+	static uint64_t last_log_ms;
+	uint64_t now = uv_now(ctl_loop);
+	if (!last_log_ms || now - last_log_ms >= 10000) {
+		log_warn("control: accept: %s; pausing new connections for %d ms", strerror(err),
+			 CTL_ACCEPT_PAUSE_MS);
+		last_log_ms = now;
+	}
+	if (!accept_pause_init) {
+		if (uv_timer_init(ctl_loop, &accept_pause) < 0)
+			return;
+		accept_pause_init = true;
+	}
+	uv_poll_stop(&listen_watch);
+	uv_timer_start(&accept_pause, accept_resume_cb, CTL_ACCEPT_PAUSE_MS, 0);
+}
+
 static void accept_cb(uv_poll_t *w, int status, int events)
 {
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				accept_pause_for(errno);
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("control: accept: %s", strerror(errno));
 			return;
 		}
@@ -857,6 +894,11 @@ void ctl_shutdown(void)
 		uv_timer_stop(&idle_timer);
 		uv_close((uv_handle_t *)&idle_timer, NULL);
 		idle_timer_init = false;
+	}
+	if (accept_pause_init) {
+		uv_timer_stop(&accept_pause);
+		uv_close((uv_handle_t *)&accept_pause, NULL);
+		accept_pause_init = false;
 	}
 	if (listen_fd >= 0) {
 		close(listen_fd);

@@ -639,7 +639,8 @@ static void client_cb(uv_poll_t *w, int status, int events)
 		int r = proto_recv(c->fd, buf, &h, &payload, fds, &nfds);
 		if (r == -EAGAIN)
 			return;
-		if (r == -EPIPE) {
+		if (r == -EPIPE || r == -ECONNRESET) {
+			/* Gone; a reset means it left our reply unread. */
 			client_close(c);
 			return;
 		}

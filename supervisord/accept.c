@@ -91,7 +91,21 @@ static void pause_accepting(struct unit *sock, int err)
 {
 	if (sock->sock.backoff)
 		return;
-	log_warn("%s: accept: %s; pausing for %d ms", sock->name, strerror(err), EMFILE_PAUSE_MS);
+	/* The fault usually lasts: one warning every 10 s, not one a pause. */
+	static uint64_t last_warn;
+	static unsigned quiet;
+	uint64_t now = now_mono_usec();
+	if (last_warn && now - last_warn < 10u * 1000000u) {
+		quiet++;
+	} else {
+		if (quiet)
+			log_warn("%s: accept: %s; pausing for %d ms (%u pauses since the last warning)",
+				 sock->name, strerror(err), EMFILE_PAUSE_MS, quiet);
+		else
+			log_warn("%s: accept: %s; pausing for %d ms", sock->name, strerror(err), EMFILE_PAUSE_MS);
+		last_warn = now;
+		quiet = 0;
+	}
 	uv_timer_t *t = malloc(sizeof *t);
 	if (!t)
 		return;

@@ -42,6 +42,28 @@ static void close_fds(int *fds, size_t n)
 			close(fds[i]);
 }
 
+/* At most one warning a second (with the count of those not logged): a
+ * flood of bad datagrams, or running out of descriptors while a service
+ * sends its fds, must not flood the log. */
+static void log_drop(int pid, const char *why, size_t nfds)
+{
+	static uint64_t last_ms;
+	static unsigned quiet;
+	uint64_t now = nloop ? uv_now(nloop) : 0;
+	if (last_ms && now - last_ms < 1000) {
+		quiet++;
+		return;
+	}
+	if (quiet)
+		log_warn("notify: dropped a datagram from pid %d: %s; closed %zu descriptors (and %u more "
+			 "datagrams dropped)",
+			 pid, why, nfds, quiet);
+	else
+		log_warn("notify: dropped a datagram from pid %d: %s; closed %zu descriptors", pid, why, nfds);
+	last_ms = now ? now : 1;
+	quiet = 0;
+}
+
 /* Read one datagram. Returns 1 when one was consumed (dispatched or
  * dropped), 0 when the queue is empty, -errno on a socket error. */
 static int recv_one(void)
@@ -102,8 +124,7 @@ static int recv_one(void)
 	else if (!cred || cred->pid <= 0)
 		why = "no sender credentials";
 	if (why) {
-		log_warn("notify: dropped a datagram from pid %d: %s; closed %zu descriptors",
-			 cred ? (int)cred->pid : 0, why, nfds);
+		log_drop(cred ? (int)cred->pid : 0, why, nfds);
 		close_fds(fds, nfds);
 		return 1;
 	}

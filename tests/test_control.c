@@ -215,7 +215,8 @@ static void send_raw(int fd, uint32_t len, uint16_t type, uint32_t id, uint32_t 
 	proto_hdr_encode(&h, buf);
 	if (bodylen > 256)
 		bodylen = 256;
-	memcpy(buf + PROTO_HDR_SIZE, body, bodylen);
+	if (bodylen)
+		memcpy(buf + PROTO_HDR_SIZE, body, bodylen);
 	struct iovec iov = { .iov_base = buf, .iov_len = PROTO_HDR_SIZE + bodylen };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	union {

@@ -105,6 +105,14 @@ static void emit(struct unit *u, struct logpipe *lp, const char *line, size_t n)
 		return;
 	}
 	lp->file_size += total;
+	if (lp->dropped != lp->dropped_told) {
+		/* The directory works again: say what was lost, and warn at once
+		 * the next time it fails. */
+		log_info("%s: writing its log again; %llu lines dropped while it could not", u->name,
+			 (unsigned long long)(lp->dropped - lp->dropped_told));
+		lp->dropped_told = lp->dropped;
+		lp->last_warn_mono = 0;
+	}
 	if (lp->file_size >= max_size)
 		rotate(u, lp);
 }

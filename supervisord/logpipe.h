@@ -34,6 +34,7 @@ struct logpipe {
 	int file_fd;                 /* the open log file, -1 until first line */
 	uint64_t file_size;
 	uint64_t dropped;            /* lines lost to a failing log directory */
+	uint64_t dropped_told;       /* ...of which the log has been told (on recovery) */
 	uint64_t last_warn_mono;
 };
 

@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -475,5 +476,260 @@ Test(faults, out_of_descriptors_degrades_and_recovers, .timeout = 60)
 	expect_running(&d, "plain.service", "after the fault");
 	expect_http(web, "after the fault");
 	expect_fds(&d, base - 1, "after the fault"); /* less the held connection */
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* ---- fork failing ----
+ * RLIMIT_NPROC does not bind root (the kernel exempts it), and the daemon
+ * runs as root here, so fork is made to fail with a pids cgroup holding the
+ * daemon at its current task count: fork() then fails with EAGAIN, as it
+ * does under RLIMIT_NPROC. Skipped where no pids controller is writable. */
+
+static char cg_dir[128];
+static pid_t cg_pid;
+
+static int write_file(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int write_file(const char *path, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = write(fd, buf, (size_t)n) == n ? 0 : -errno;
+	close(fd);
+	return r;
+}
+
+static void cg_release(void)
+{
+	if (!cg_dir[0])
+		return;
+	if (cg_pid > 0)
+		write_file("/sys/fs/cgroup/pids/cgroup.procs", "%d\n", (int)cg_pid);
+	rmdir(cg_dir);
+	cg_dir[0] = '\0';
+	cg_pid = 0;
+}
+
+/* Runs even when an assertion ends the test early. */
+static void cg_fini(void)
+{
+	cg_release();
+}
+
+static bool cg_hold(pid_t pid)
+{
+	snprintf(cg_dir, sizeof cg_dir, "/sys/fs/cgroup/pids/supd-faults-%d", (int)getpid());
+	char path[256];
+	if (mkdir(cg_dir, 0755) < 0) {
+		cg_dir[0] = '\0';
+		return false;
+	}
+	snprintf(path, sizeof path, "%s/cgroup.procs", cg_dir);
+	if (write_file(path, "%d\n", (int)pid) < 0) {
+		rmdir(cg_dir);
+		cg_dir[0] = '\0';
+		return false;
+	}
+	cg_pid = pid;
+	char cur[32] = "";
+	snprintf(path, sizeof path, "%s/pids.current", cg_dir);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (!fgets(cur, sizeof cur, f))
+			cur[0] = '\0';
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "%s/pids.max", cg_dir);
+	return atoi(cur) > 0 && write_file(path, "%d\n", atoi(cur)) == 0;
+}
+
+Test(faults, fork_failing_degrades_and_recovers, .timeout = 60, .fini = cg_fini)
+{
+	struct hd d;
+	hd_init(&d);
+	int web = h_free_port(), lazy;
+	do
+		lazy = h_free_port();
+	while (lazy == web);
+	hd_unit(&d, "web.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", web);
+	hd_unit(&d, "web.service",
+		"[Service]\nExecStart=" SDWORKER "\nRestart=always\nRestartSec=100ms\n"
+		"[Install]\nWantedBy=multi-user.target\n");
+	hd_unit(&d, "lazy.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", lazy);
+	hd_unit(&d, "lazy.service", "[Service]\nExecStart=" SDWORKER "\n");
+	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 100000\n");
+	hd_start(&d);
+	expect_running(&d, "web.service", "start");
+	expect_running(&d, "plain.service", "start");
+	int base = h_count_fds_settled(d.pid);
+	int web_pid = 0, plain_pid = 0;
+	hd_unit_info(&d, "web.service", NULL, 0, &web_pid, NULL, NULL, 0);
+	hd_unit_info(&d, "plain.service", NULL, 0, &plain_pid, NULL, NULL, 0);
+
+	if (!cg_hold(d.pid)) {
+		cg_release();
+		hd_stop(&d);
+		cr_skip_test("no writable pids cgroup: cannot make fork fail");
+	}
+	/* A crash to restart, and a client to activate a service for. */
+	cr_assert_eq(kill(web_pid, SIGKILL), 0);
+	int conn = connect_tcp(lazy);
+	cr_assert_geq(conn, 0);
+	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+	cr_assert_eq(write(conn, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+	h_msleep(300);
+	double share = cpu_share(d.pid, 1000);
+	cr_log_info("daemon CPU while fork fails: %.1f%%", share * 100);
+	cr_expect_lt(share, 0.2, "the daemon spins while fork fails: %.0f%% CPU", share * 100);
+	expect_answers(&d, "while fork fails");
+	char st[64], status[512];
+	hd_unit_info(&d, "web.service", st, sizeof st, NULL, NULL, status, sizeof status);
+	cr_log_info("web.service while fork fails: %s (%s)", st, status);
+	cr_expect(hd_log_has(&d, "fork: Resource temporarily unavailable"), "no failed fork was logged");
+	int pid = 0;
+	hd_unit_info(&d, "plain.service", st, sizeof st, &pid, NULL, NULL, 0);
+	cr_expect_str_eq(st, "running");
+	cr_expect_eq(pid, plain_pid);
+
+	/* Lifted: the operator starts what failed; the waiting client is
+	 * served (the daemon never let go of its listener). */
+	cg_release();
+	char out[1024];
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "web", "lazy", NULL), 0, "start: %s", out);
+	expect_running(&d, "web.service", "after the fault");
+	expect_running(&d, "lazy.service", "after the fault");
+	char ans[512];
+	cr_expect_gt(read_all(conn, ans, sizeof ans, 5000), 0, "the client that waited was not served");
+	cr_expect(strstr(ans, "pid "), "answer: '%s'", ans);
+	close(conn);
+	expect_http(web, "after the fault");
+	expect_answers(&d, "after the fault");
+	expect_fds(&d, base, "after the fault");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* ---- a log directory that is read-only, then full ----
+ * A small tmpfs as the log directory (--log-dir), mounted read-only at
+ * first, then read-write, then filled up with a file of the test's. */
+
+static char mnt_dir[400];
+
+static void mnt_fini(void)
+{
+	if (mnt_dir[0])
+		umount2(mnt_dir, MNT_DETACH);
+	mnt_dir[0] = '\0';
+}
+
+/* The last "line N" in a log file (-1 if none). */
+static long last_line(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[512];
+	long last = -1;
+	while (fgets(line, sizeof line, f)) {
+		char *p = strstr(line, " line ");
+		if (p)
+			last = atol(p + 6);
+	}
+	fclose(f);
+	return last;
+}
+
+static long wait_growth(const char *path, long beyond, int ms)
+{
+	long long end = h_now_ms() + ms;
+	long n;
+	do {
+		n = last_line(path);
+		if (n > beyond)
+			return n;
+		h_msleep(20);
+	} while (h_now_ms() < end);
+	return n;
+}
+
+Test(faults, log_dir_read_only_then_full, .timeout = 60, .fini = mnt_fini)
+{
+	struct hd d;
+	hd_init(&d);
+	snprintf(mnt_dir, sizeof mnt_dir, "%s/logs", d.dir);
+	cr_assert_eq(mkdir(mnt_dir, 0755), 0);
+	if (mount("tmpfs", mnt_dir, "tmpfs", MS_RDONLY, "size=256k") < 0) {
+		int e = errno;
+		mnt_dir[0] = '\0';
+		hd_stop(&d);
+		cr_skip_test("cannot mount a tmpfs: %s", strerror(e));
+	}
+	char state[400], logf[600], filler[600];
+	snprintf(state, sizeof state, "%s/counter.state", d.dir);
+	snprintf(logf, sizeof logf, "%s/count.service.log", mnt_dir);
+	snprintf(filler, sizeof filler, "%s/filler", mnt_dir);
+	hd_unit(&d, "count.service", "[Service]\nExecStart=" COUNTER "\nEnvironment=STATE=%s\n", state);
+	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 100000\n");
+	const char *args[] = { "--log-dir", mnt_dir, NULL };
+	hd_start_args(&d, H_DAEMON, args);
+	expect_running(&d, "count.service", "start");
+	expect_running(&d, "plain.service", "start");
+	int count_pid = 0;
+	hd_unit_info(&d, "count.service", NULL, 0, &count_pid, NULL, NULL, 0);
+
+	/* Read-only: every line is dropped, nothing blocks. */
+	double share = cpu_share(d.pid, 1000);
+	cr_log_info("daemon CPU with a read-only log dir: %.1f%%", share * 100);
+	cr_expect_lt(share, 0.2, "%.0f%% CPU with a read-only log dir", share * 100);
+	expect_answers(&d, "read-only log dir");
+	cr_expect(hd_log_has(&d, "cannot write its log"), "the dropped lines were not reported");
+	cr_expect_eq(log_count(&d, "cannot write its log"), 1, "the warning is not rate-limited");
+	cr_expect_neq(access(logf, F_OK), 0, "a log file on a read-only file system?");
+
+	/* Writable: logging starts. */
+	cr_assert_eq(mount(NULL, mnt_dir, NULL, MS_REMOUNT, "size=256k"), 0, "remount rw: %s", strerror(errno));
+	long first = wait_growth(logf, -1, 5000);
+	cr_expect_gt(first, 500, "logging did not resume (last line %ld), or lines were not dropped", first);
+	cr_expect(hd_log_has(&d, "count.service: writing its log again"), "the recovery was not logged");
+	int base = h_count_fds_settled(d.pid);
+
+	/* Full: the test takes what is left. */
+	int ff = open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	cr_assert_geq(ff, 0);
+	static char block[4096];
+	memset(block, 'f', sizeof block);
+	while (write(ff, block, sizeof block) > 0)
+		;
+	close(ff);
+	long before = last_line(logf);
+	share = cpu_share(d.pid, 1000);
+	cr_log_info("daemon CPU with a full log dir: %.1f%%", share * 100);
+	cr_expect_lt(share, 0.2, "%.0f%% CPU with a full log dir", share * 100);
+	expect_answers(&d, "full log dir");
+	long stuck = last_line(logf);
+	cr_expect_lt(stuck - before, 100, "the log kept growing on a full file system (%ld -> %ld)", before, stuck);
+	int pid = 0;
+	char st[64];
+	hd_unit_info(&d, "count.service", st, sizeof st, &pid, NULL, NULL, 0);
+	cr_expect_str_eq(st, "running");
+	cr_expect_eq(pid, count_pid, "the service was restarted");
+
+	/* Room again: logging resumes, and the counter never stopped (the
+	 * gap is what was dropped, the service was not blocked). */
+	cr_assert_eq(unlink(filler), 0);
+	long resumed = wait_growth(logf, stuck + 500, 5000);
+	cr_expect_gt(resumed, stuck + 500, "logging did not resume (last line %ld)", resumed);
+	cr_expect_eq(log_count(&d, "cannot write its log"), 2, "read-only, then full: two warnings");
+	cr_expect_eq(log_count(&d, "writing its log again"), 2, "two recoveries");
+	hd_unit_info(&d, "count.service", st, sizeof st, &pid, NULL, NULL, 0);
+	cr_expect_str_eq(st, "running");
+	cr_expect_eq(pid, count_pid, "the service was restarted");
+	expect_running(&d, "plain.service", "after the fault");
+	expect_fds(&d, base, "after the fault");
+	mnt_fini(); /* detached: the daemon's open log file keeps it until it exits */
 	cr_expect_eq(hd_stop(&d), 0);
 }

@@ -733,3 +733,179 @@ Test(faults, log_dir_read_only_then_full, .timeout = 60, .fini = mnt_fini)
 	mnt_fini(); /* detached: the daemon's open log file keeps it until it exits */
 	cr_expect_eq(hd_stop(&d), 0);
 }
+
+/* ---- a SIGSTOPped worker at stop time ---- */
+
+Test(faults, stopped_worker_at_stop_time, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	/* One that dies of SIGTERM once woken, one that ignores it (SIGKILL
+	 * after TimeoutStopSec=), one left for the daemon's own shutdown. */
+	hd_unit(&d, "sleepy.service", "[Service]\nExecStart=/bin/sleep 100000\nTimeoutStopSec=10s\n");
+	hd_unit(&d, "stubborn.service",
+		"[Service]\nExecStart=/bin/sh -c 'trap \"\" TERM; while :; do sleep 1; done'\nTimeoutStopSec=1s\n");
+	hd_unit(&d, "last.service", "[Service]\nExecStart=/bin/sleep 100000\nTimeoutStopSec=10s\n");
+	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 100000\n");
+	hd_start(&d);
+	const char *units[] = { "sleepy.service", "stubborn.service", "last.service", "plain.service" };
+	int pids[4];
+	for (int i = 0; i < 4; i++) {
+		expect_running(&d, units[i], "start");
+		hd_unit_info(&d, units[i], NULL, 0, &pids[i], NULL, NULL, 0);
+	}
+	int base = h_count_fds_settled(d.pid);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(kill(pids[i], SIGSTOP), 0);
+
+	/* Woken by the SIGCONT that follows the stop signal: well before
+	 * TimeoutStopSec=. */
+	long long t0 = h_now_ms();
+	char out[1024];
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "sleepy", NULL), 0, "stop sleepy: %s", out);
+	long long took = h_now_ms() - t0;
+	cr_expect_lt(took, 5000, "a stopped worker took %lld ms to stop", took);
+	cr_expect(!h_alive(pids[0]), "sleepy survived");
+
+	/* Stopped and ignoring SIGTERM: SIGKILL after 1 s; the daemon answers
+	 * meanwhile. */
+	t0 = h_now_ms();
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "--no-block", "stubborn", NULL), 0, "%s", out);
+	expect_answers(&d, "while stopping a stopped worker");
+	/* As systemd: a stop that timed out leaves the unit failed. */
+	char st[64] = "", status[256] = "";
+	long long end = h_now_ms() + 5000;
+	while (h_now_ms() < end) {
+		hd_unit_info(&d, "stubborn.service", st, sizeof st, NULL, NULL, status, sizeof status);
+		if (!strcmp(st, "stopped") || !strcmp(st, "failed"))
+			break;
+		h_msleep(20);
+	}
+	took = h_now_ms() - t0;
+	cr_expect(!strcmp(st, "stopped") || (!strcmp(st, "failed") && strstr(status, "timed out")),
+		  "stubborn.service is %s (%s)", st, status);
+	cr_expect(took >= 900 && took < 5000, "stubborn stopped after %lld ms", took);
+	cr_expect(!h_alive(pids[1]), "stubborn survived");
+
+	expect_running(&d, "last.service", "after the stops");
+	expect_running(&d, "plain.service", "after the stops");
+	int pid = 0;
+	hd_unit_info(&d, "plain.service", NULL, 0, &pid, NULL, NULL, 0);
+	cr_expect_eq(pid, pids[3]);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "sleepy", "stubborn", NULL), 0, "start: %s", out);
+	expect_fds(&d, base, "after the stops");
+	/* The daemon's own shutdown with a stopped worker. */
+	t0 = h_now_ms();
+	cr_expect_eq(hd_stop(&d), 0);
+	cr_expect_lt(h_now_ms() - t0, 5000, "shutdown with a stopped worker took %lld ms", h_now_ms() - t0);
+	cr_expect(!h_alive(pids[2]), "the stopped worker survived the shutdown");
+}
+
+/* ---- clients that disconnect mid-request ---- */
+
+static pid_t spawn_supctl(struct hd *d, const char *cmd, const char *unit)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(H_SUPCTL, H_SUPCTL, "-r", d->rt, cmd, unit, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* One child's share of hostile clients: a request that waits, then gone;
+ * half a frame; a frame and gone; nothing at all. */
+static void hostile_clients(struct hd *d, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = connect_control(d);
+		if (fd < 0)
+			continue;
+		switch (i % 4) {
+		case 0:
+			send_hello(fd);
+			send_job(fd, PROTO_START, "slow.service");
+			break;
+		case 1: {
+			static const uint8_t half[7] = { 0x40, 0, 0, 0, 3, 0, 0 };
+			(void)!send(fd, half, sizeof half, MSG_NOSIGNAL);
+			break;
+		}
+		case 2:
+			send_hello(fd);
+			break;
+		default:
+			break;
+		}
+		close(fd);
+	}
+}
+
+Test(faults, clients_disconnect_mid_request, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char ready[400];
+	snprintf(ready, sizeof ready, "%s/ready", d.dir);
+	hd_unit(&d, "slow.service",
+		"[Service]\nType=notify\nExecStart=" NOTIFYWORKER "\nEnvironment=READY_FILE=%s\nTimeoutStartSec=60s\n",
+		ready);
+	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 100000\n");
+	hd_start(&d);
+	expect_running(&d, "plain.service", "start");
+	cr_assert_eq(hd_wait_state(&d, "slow.service", "starting", 5000), 0);
+	int base = h_count_fds_settled(d.pid);
+
+	/* supctl start that waits for the slow service, killed while waiting. */
+	enum { NCTL = 20, NCHILD = 8 };
+	pid_t waiting[NCTL];
+	for (int i = 0; i < NCTL; i++)
+		waiting[i] = spawn_supctl(&d, "start", "slow");
+	h_msleep(300);
+	for (int i = 0; i < NCTL; i++) {
+		int st;
+		cr_expect_eq(waitpid(waiting[i], &st, WNOHANG), 0, "supctl start %d did not wait", i);
+		kill(waiting[i], SIGKILL);
+		waitpid(waiting[i], &st, 0);
+	}
+	/* Raw clients, from several processes at once. */
+	pid_t kids[NCHILD];
+	for (int k = 0; k < NCHILD; k++) {
+		kids[k] = fork();
+		cr_assert(kids[k] >= 0);
+		if (kids[k] == 0) {
+			hostile_clients(&d, 100);
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < NCHILD; k++) {
+		int st;
+		long long end = h_now_ms() + 20000;
+		while (waitpid(kids[k], &st, WNOHANG) == 0 && h_now_ms() < end)
+			h_msleep(10);
+		if (h_now_ms() >= end) {
+			kill(kids[k], SIGKILL);
+			waitpid(kids[k], &st, 0);
+		}
+	}
+	expect_answers(&d, "after the hostile clients");
+	char st[64];
+	cr_assert_eq(hd_unit_info(&d, "slow.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "starting");
+	expect_fds(&d, base, "after the hostile clients");
+
+	/* The jobs whose clients left finish without them. */
+	int fd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	close(fd);
+	char out[1024];
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "slow", NULL), 0, "start slow: %s", out);
+	expect_running(&d, "slow.service", "after ready");
+	expect_running(&d, "plain.service", "after ready");
+	expect_answers(&d, "after ready");
+	expect_fds(&d, base, "after ready");
+	cr_expect_eq(hd_stop(&d), 0);
+}

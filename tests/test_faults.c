@@ -909,3 +909,77 @@ Test(faults, clients_disconnect_mid_request, .timeout = 60)
 	expect_fds(&d, base, "after ready");
 	cr_expect_eq(hd_stop(&d), 0);
 }
+
+/* ---- re-exec during a storm of restarts and connections ---- */
+
+Test(faults, reexec_during_restart_and_connection_storm, .timeout = 90)
+{
+	struct hd d;
+	hd_init(&d);
+	int web = h_free_port(), echo;
+	do
+		echo = h_free_port();
+	while (echo == web);
+	hd_unit(&d, "web.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", web);
+	hd_unit(&d, "web.service",
+		"[Unit]\nStartLimitBurst=0\n"
+		"[Service]\nExecStart=" SDWORKER "\nRestart=always\nRestartSec=10ms\n"
+		"[Install]\nWantedBy=multi-user.target\n");
+	hd_unit(&d, "echo.socket", "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\nMaxConnections=256\n", echo);
+	/* Reads the whole request first (18 bytes), so closing sends no RST. */
+	hd_unit(&d, "echo@.service",
+		"[Service]\nStandardInput=socket\n"
+		"ExecStart=/bin/sh -c 'head -c 18 >/dev/null; echo \"pid $$$$\"'\n");
+	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 100000\n");
+	hd_start(&d);
+	expect_running(&d, "web.service", "start");
+	expect_running(&d, "plain.service", "start");
+	int base = h_count_fds_settled(d.pid);
+	int plain_pid = 0;
+	hd_unit_info(&d, "plain.service", NULL, 0, &plain_pid, NULL, NULL, 0);
+	pid_t daemon = d.pid;
+
+	struct h_load lw, le;
+	h_load_start(&lw, web, 60000);
+	h_load_start(&le, echo, 60000);
+	int reexecs = 0, kills = 0, last = 0;
+	for (int i = 0; i < 40; i++) {
+		int pid = 0;
+		if (hd_unit_info(&d, "web.service", NULL, 0, &pid, NULL, NULL, 0) == 0 && pid > 0 && pid != last &&
+		    kill(pid, SIGKILL) == 0) {
+			last = pid;
+			kills++;
+		}
+		if (i % 5 == 2) {
+			char out[1024];
+			int rc = hd_ctl(&d, out, sizeof out, "reexec", NULL);
+			cr_expect_eq(rc, 0, "reexec %d: rc %d: %s", reexecs, rc, out);
+			reexecs++;
+		}
+		h_msleep(20);
+	}
+	struct h_load_result rw, re;
+	h_load_stop(&le, &re);
+	h_load_stop(&lw, &rw);
+	cr_log_info("%d re-execs, %d SIGKILLs; web %ld ok %ld failed (%s); echo %ld ok %ld failed (%s)", reexecs,
+		    kills, rw.ok, rw.failed, rw.first_error, re.ok, re.failed, re.first_error);
+	cr_expect_eq(d.pid, daemon);
+	cr_expect(h_alive(daemon), "the daemon is gone");
+	cr_expect_gt(rw.ok, 0);
+	/* Killing web's worker may cut its requests; nothing cuts echo's. */
+	cr_expect_gt(re.ok, 0);
+	cr_expect_eq(re.failed, 0, "Accept=yes connections failed across re-execs: %s", re.first_error);
+
+	expect_answers(&d, "after the storm");
+	expect_running(&d, "web.service", "after the storm");
+	expect_http(web, "after the storm");
+	int pid = 0;
+	char st[64];
+	hd_unit_info(&d, "plain.service", st, sizeof st, &pid, NULL, NULL, 0);
+	cr_expect_str_eq(st, "running");
+	cr_expect_eq(pid, plain_pid, "plain.service was disturbed");
+	cr_assert_eq(hd_unit_info(&d, "echo.socket", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "listening");
+	expect_fds(&d, base, "after the storm");
+	cr_expect_eq(hd_stop(&d), 0);
+}

@@ -33,6 +33,7 @@
 int sock = -1;
 static uint32_t next_id = 1;
 static char daemon_version[PROTO_MAX_STR + 1];
+static uint32_t daemon_pid;
 static uint8_t rbuf[PROTO_MAX_MSG];
 
 void die(int code, const char *fmt, ...)
@@ -171,6 +172,7 @@ static void connect_daemon(const char *dir)
 		die(EXIT_FAIL, "unexpected answer to HELLO from supervisord");
 	if (ver != PROTO_VERSION)
 		die(EXIT_FAIL, "supervisord speaks protocol %u, supctl speaks %u", ver, PROTO_VERSION);
+	daemon_pid = pid;
 }
 
 /* ---- status ---- */
@@ -317,6 +319,9 @@ static int cmd_status(int argc, char **argv)
 		       v[k].type == PROTO_UNIT_SOCKET ? "socket" : "service", on, wstate, v[k].state, off, pid, up,
 		       v[k].restarts, v[k].status);
 	}
+	/* Which daemon answered: after `reexec --binary` the version changes,
+	 * the pid does not. */
+	printf("\nsupervisord %s, pid %u, %zu unit%s\n", daemon_version, daemon_pid, n, n == 1 ? "" : "s");
 	free(v);
 	return EXIT_OK;
 }

@@ -42,26 +42,37 @@ static void close_fds(int *fds, size_t n)
 			close(fds[i]);
 }
 
-/* At most one warning a second (with the count of those not logged): a
- * flood of bad datagrams, or running out of descriptors while a service
- * sends its fds, must not flood the log. */
+/* At most one warning a second per reason (with the count of those not
+ * logged): a flood of bad datagrams, or running out of descriptors while a
+ * service sends its fds, must not flood the log -- but a different fault
+ * is still reported at once. Reasons are string literals: compared by
+ * address. */
 static void log_drop(int pid, const char *why, size_t nfds)
 {
-	static uint64_t last_ms;
-	static unsigned quiet;
+	static struct {
+		const char *why;
+		uint64_t last_ms;
+		unsigned quiet;
+	} seen[8];
 	uint64_t now = nloop ? uv_now(nloop) : 0;
-	if (last_ms && now - last_ms < 1000) {
-		quiet++;
+	size_t i = 0;
+	while (i < 8 && seen[i].why && seen[i].why != why)
+		i++;
+	if (i == 8)
+		i = 0; /* more reasons than slots: share the first */
+	if (seen[i].why == why && seen[i].last_ms && now - seen[i].last_ms < 1000) {
+		seen[i].quiet++;
 		return;
 	}
-	if (quiet)
+	if (seen[i].why == why && seen[i].quiet)
 		log_warn("notify: dropped a datagram from pid %d: %s; closed %zu descriptors (and %u more "
-			 "datagrams dropped)",
-			 pid, why, nfds, quiet);
+			 "datagrams dropped for this reason)",
+			 pid, why, nfds, seen[i].quiet);
 	else
 		log_warn("notify: dropped a datagram from pid %d: %s; closed %zu descriptors", pid, why, nfds);
-	last_ms = now ? now : 1;
-	quiet = 0;
+	seen[i].why = why;
+	seen[i].last_ms = now ? now : 1;
+	seen[i].quiet = 0;
 }
 
 /* Read one datagram. Returns 1 when one was consumed (dispatched or

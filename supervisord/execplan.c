@@ -452,6 +452,9 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process
 	}
 	for (size_t i = 0; i < c->n_environment; i++)
 		env_set(&env, strdup(c->environment[i]));
+	/* Control commands (ExecReload=/bin/kill -HUP $MAINPID) name the main process. */
+	if (!main_process && u->svc.pid > 0)
+		env_set(&env, xasprintf("MAINPID=%d", (int)u->svc.pid));
 
 	if (main_process && u->svc.conn_fd >= 0) {
 		/* Accept=yes: the connection is the only descriptor. */

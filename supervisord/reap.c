@@ -17,13 +17,13 @@ void reap_now(void)
 		if (pid <= 0) {
 			if (pid < 0 && errno == EINTR)
 				continue;
-			return;
+			break;
 		}
-		if (svc_by_pid(pid))
-			svc_reaped(pid, st);
-		else
-			log_debug("reaped process %d (not a main process)", (int)pid);
+		if (!svc_reaped(pid, st))
+			log_debug("reaped process %d (an orphan, or a leftover of a unit)", (int)pid);
 	}
+	/* A leftover that died may have been the last of its unit. */
+	svc_reap_settle();
 }
 
 static void sigchld_cb(uv_signal_t *h, int sig)

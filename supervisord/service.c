@@ -6,6 +6,7 @@
  * and lets waiting control jobs complete.
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "deps.h"
 #include "execplan.h"
 #include "fdstore.h"
 #include "log.h"
@@ -30,6 +32,11 @@ static const char *const state_names[SVC__MAX] = {
 	[SVC_STOPPING] = "stopping",
 	[SVC_AUTO_RESTART] = "auto-restart",
 	[SVC_FAILED] = "failed",
+	[SVC_START_PRE] = "start-pre",
+	[SVC_START_POST] = "start-post",
+	[SVC_RELOADING] = "reloading",
+	[SVC_STOP_CMD] = "stop-cmd",
+	[SVC_FINAL_SIGTERM] = "final-sigterm",
 };
 
 static const char *const result_names[RES__MAX] = {
@@ -67,8 +74,23 @@ bool svc_shutting_down(void)
 
 bool svc_is_active(const struct unit *u)
 {
-	enum svc_state s = u->svc.state;
-	return s == SVC_STARTING || s == SVC_RUNNING || s == SVC_STOPPING;
+	switch (u->svc.state) {
+	case SVC_START_PRE:
+	case SVC_STARTING:
+	case SVC_START_POST:
+	case SVC_RUNNING:
+	case SVC_RELOADING:
+	case SVC_STOP_CMD:
+	case SVC_STOPPING:
+	case SVC_FINAL_SIGTERM:
+		return true;
+	case SVC_STOPPED:
+	case SVC_AUTO_RESTART:
+	case SVC_FAILED:
+	case SVC__MAX:
+		break;
+	}
+	return false;
 }
 
 struct unit *svc_by_pid(pid_t pid)
@@ -127,6 +149,7 @@ void svc_set_state(struct unit *u, enum svc_state st)
 		s->since_usec = now_real_usec();
 		svc_notify_state_changed(u, old); /* watchdog, fd store release */
 	}
+	deps_state_changed(u); /* ordering waits, BindsTo= */
 	bool watch = svc_socket_watch_wanted(u);
 	for (size_t i = 0; i < s->n_sockets; i++)
 		sockunit_watch(s->sockets[i], watch);
@@ -169,7 +192,25 @@ static void fail_start(struct unit *u, enum svc_result res, const char *msg)
 	snprintf(s->error, sizeof s->error, "%s", msg);
 	log_err("%s: failed to start: %s", u->name, msg);
 	s->want_up = false;
+	s->flush_restarts = true;
 	svc_set_state(u, SVC_FAILED);
+}
+
+void svc_fail_dependency(struct unit *u, const char *msg)
+{
+	u->svc.dep_start = false;
+	fail_start(u, RES_DEPENDENCY, msg);
+}
+
+/* A start that failed after something ran (ExecStartPre=, ExecStartPost=):
+ * what is left of the unit is torn down, then Restart= decides. */
+void svc_start_failed(struct unit *u, enum svc_result res, const char *why)
+{
+	struct service *s = &u->svc;
+	if (s->result == RES_SUCCESS)
+		s->result = res;
+	snprintf(s->error, sizeof s->error, "%s", why);
+	svc_enter_teardown(u, SVC_FINAL_SIGTERM);
 }
 
 /* ---- start ---- */
@@ -199,24 +240,32 @@ static bool start_limit_ok(struct unit *u)
 	return true;
 }
 
-void svc_spawn_main(struct unit *u, bool automatic)
+/* What every start needs before anything runs: the rate limit for
+ * automatic starts, and listening sockets. false: it failed. */
+static bool start_checks(struct unit *u, bool automatic)
 {
 	struct service *s = &u->svc;
-	const struct svc_conf *c = &u->conf->svc;
 	char err[SVC_ERROR_MAX];
-
 	if (automatic && !start_limit_ok(u)) {
 		fail_start(u, RES_START_LIMIT, "start request repeated too quickly (StartLimitBurst=)");
-		return;
+		return false;
 	}
 	for (size_t i = 0; i < s->n_sockets; i++) {
 		if (s->sockets[i]->sock.state != SOCK_LISTENING) {
 			snprintf(err, sizeof err, "socket %s is not listening: %s", s->sockets[i]->name,
 				 s->sockets[i]->sock.error[0] ? s->sockets[i]->sock.error : "stopped");
 			fail_start(u, RES_DEPENDENCY, err);
-			return;
+			return false;
 		}
 	}
+	return true;
+}
+
+void svc_spawn_main_now(struct unit *u)
+{
+	struct service *s = &u->svc;
+	const struct svc_conf *c = &u->conf->svc;
+	char err[SVC_ERROR_MAX];
 
 	struct exec_plan plan;
 	int r = execplan_build(u, &c->exec_start[0], true, &plan, err, sizeof err);
@@ -245,6 +294,7 @@ void svc_spawn_main(struct unit *u, bool automatic)
 	s->result = RES_SUCCESS;
 	s->error[0] = '\0';
 	s->status_text[0] = '\0';
+	deps_cycle_note(u); /* an ordering cycle stays visible in the status */
 	s->sigkill_sent = false;
 	s->exec_fd = status_fd; /* now owned by the service */
 	svc_watch_exec(u);
@@ -252,12 +302,55 @@ void svc_spawn_main(struct unit *u, bool automatic)
 	log_info("%s: started, pid %d", u->name, (int)pid);
 
 	if (c->type == SVC_TYPE_SIMPLE) {
-		svc_disarm_timer(u);
-		svc_set_state(u, SVC_RUNNING);
+		svc_main_ready(u);
 	} else {
 		svc_arm_timer(u, TMR_START, c->timeout_start_usec);
 		svc_set_state(u, SVC_STARTING);
 	}
+}
+
+void svc_spawn_main(struct unit *u, bool automatic)
+{
+	if (start_checks(u, automatic))
+		svc_spawn_main_now(u);
+}
+
+/* The whole start: ExecStartPre= commands, then the main process. */
+static void begin_start(struct unit *u, bool automatic)
+{
+	struct service *s = &u->svc;
+	if (!start_checks(u, automatic))
+		return;
+	if (s->flush_restarts) {
+		/* systemd: the counter of a unit that went down for good is
+		 * kept for inspection and zeroed by the next start. */
+		s->restarts = 0;
+		s->flush_restarts = false;
+	}
+	if (svc_control_has(u, SVC_START_PRE)) {
+		s->result = RES_SUCCESS;
+		s->error[0] = '\0';
+		s->generation++; /* a waiting restart job sees this attempt */
+		svc_control_next(u, SVC_START_PRE, 0);
+		return;
+	}
+	svc_spawn_main_now(u);
+}
+
+void svc_main_ready(struct unit *u)
+{
+	/* ExecStartPost= runs once the main process counts as started (a
+	 * oneshot's main process ends instead: no post commands for it). */
+	if (u->conf->svc.type != SVC_TYPE_ONESHOT && svc_control_has(u, SVC_START_POST) &&
+	    svc_control_next(u, SVC_START_POST, 0))
+		return;
+	svc_enter_running(u);
+}
+
+void svc_enter_running(struct unit *u)
+{
+	svc_disarm_timer(u);
+	svc_set_state(u, SVC_RUNNING);
 }
 
 /* The exec-status pipe said something: exec succeeded (EOF) or failed. */
@@ -277,8 +370,7 @@ static void handle_exec_status(struct unit *u)
 		return; /* the child exits 127; svc_on_exit finishes the job */
 	}
 	if (s->state == SVC_STARTING && u->conf->svc.type == SVC_TYPE_EXEC) {
-		svc_disarm_timer(u);
-		svc_set_state(u, SVC_RUNNING);
+		svc_main_ready(u);
 	} else {
 		if (s->old_pid)
 			svc_overlap_check(u);
@@ -318,6 +410,7 @@ static int start_request(struct unit *u, bool automatic, char *err, size_t errle
 		return -ESHUTDOWN;
 	}
 	s->want_up = true;
+	s->dep_start = false;
 	switch (s->state) {
 	case SVC_STOPPED:
 	case SVC_FAILED:
@@ -325,15 +418,20 @@ static int start_request(struct unit *u, bool automatic, char *err, size_t errle
 		 * limit that a crash loop may have hit. */
 		if (s->result == RES_START_LIMIT && !automatic)
 			s->start_ring_n = 0;
-		svc_spawn_main(u, automatic);
+		begin_start(u, automatic);
 		return 0;
 	case SVC_AUTO_RESTART:
 		svc_disarm_timer(u);
-		svc_spawn_main(u, automatic);
+		begin_start(u, automatic);
 		return 0;
+	case SVC_START_PRE:
 	case SVC_STARTING:
+	case SVC_START_POST:
 	case SVC_RUNNING:
-	case SVC_STOPPING: /* want_up makes the exit start it again */
+	case SVC_RELOADING:
+	case SVC_STOP_CMD:
+	case SVC_STOPPING:
+	case SVC_FINAL_SIGTERM: /* want_up makes the end start it again */
 		return 0;
 	case SVC__MAX:
 		break;
@@ -342,36 +440,65 @@ static int start_request(struct unit *u, bool automatic, char *err, size_t errle
 	return -EINVAL;
 }
 
-int svc_start(struct unit *u, char *err, size_t errlen)
+int svc_start_now(struct unit *u, char *err, size_t errlen)
 {
 	return start_request(u, false, err, errlen);
 }
 
-void svc_begin_stop(struct unit *u)
+int svc_start(struct unit *u, char *err, size_t errlen)
 {
-	const struct svc_conf *c = &u->conf->svc;
-	svc_kill_main(u, c->kill_signal);
-	svc_arm_timer(u, TMR_STOP, c->timeout_stop_usec);
-	svc_set_state(u, SVC_STOPPING);
+	if (!u->conf) {
+		snprintf(err, errlen, "%s: not loaded: %s", u->name, u->load_error ? u->load_error : "?");
+		return -ENOEXEC;
+	}
+	if (shutting_down) {
+		snprintf(err, errlen, "supervisord is shutting down");
+		return -ESHUTDOWN;
+	}
+	return deps_request_start(u, err, errlen);
 }
 
-int svc_stop(struct unit *u)
+void svc_begin_stop(struct unit *u)
+{
+	struct service *s = &u->svc;
+	/* ExecStop= only for a service that started (systemd's rule). */
+	if ((s->state == SVC_RUNNING || s->state == SVC_RELOADING) && s->pid > 0 &&
+	    svc_control_has(u, SVC_STOP_CMD)) {
+		svc_control_abandon(u); /* an ExecReload= still running */
+		if (svc_control_next(u, SVC_STOP_CMD, 0))
+			return;
+	}
+	svc_enter_teardown(u, SVC_STOPPING);
+}
+
+void svc_stop_now(struct unit *u)
 {
 	struct service *s = &u->svc;
 	s->want_up = false;
+	s->dep_start = false;
+	s->dep_stop = false;
 	if (!u->conf)
-		return 0;
+		return;
 	if (s->old_pid)
 		svc_overlap_stop_old(u);
 	switch (s->state) {
+	case SVC_START_PRE:
 	case SVC_STARTING:
+	case SVC_START_POST:
 	case SVC_RUNNING:
+	case SVC_RELOADING:
 		svc_begin_stop(u);
+		break;
+	case SVC_FINAL_SIGTERM:
+		/* Already going down: make it a requested stop (no restart). */
+		svc_set_state(u, SVC_STOPPING);
 		break;
 	case SVC_AUTO_RESTART:
 		svc_disarm_timer(u);
+		s->flush_restarts = true;
 		svc_set_state(u, SVC_STOPPED);
 		break;
+	case SVC_STOP_CMD:
 	case SVC_STOPPING:
 	case SVC_STOPPED:
 	case SVC_FAILED:
@@ -379,6 +506,15 @@ int svc_stop(struct unit *u)
 		svc_set_state(u, s->state); /* lets a waiting stop job see it is done */
 		break;
 	}
+}
+
+int svc_stop(struct unit *u)
+{
+	if (!u->conf || u->kind != UNIT_SERVICE) {
+		u->svc.want_up = false;
+		return 0;
+	}
+	deps_request_stop(u);
 	return 0;
 }
 
@@ -388,8 +524,11 @@ int svc_restart(struct unit *u, char *err, size_t errlen)
 	if (!u->conf)
 		return svc_start(u, err, errlen);
 	switch (s->state) {
+	case SVC_START_PRE:
 	case SVC_STARTING:
+	case SVC_START_POST:
 	case SVC_RUNNING:
+	case SVC_RELOADING:
 		if (shutting_down)
 			return svc_start(u, err, errlen);
 		if (u->conf->svc.restart_mode_overlap && s->state == SVC_RUNNING && !s->old_pid)
@@ -397,7 +536,9 @@ int svc_restart(struct unit *u, char *err, size_t errlen)
 		s->want_up = true;
 		svc_begin_stop(u);
 		return 0;
+	case SVC_STOP_CMD:
 	case SVC_STOPPING:
+	case SVC_FINAL_SIGTERM:
 	case SVC_STOPPED:
 	case SVC_FAILED:
 	case SVC_AUTO_RESTART:
@@ -421,7 +562,7 @@ void svc_refresh(struct unit *u)
 
 bool svc_has_processes(const struct unit *u)
 {
-	return u->kind == UNIT_SERVICE && (u->svc.pid > 0 || u->svc.old_pid > 0);
+	return u->kind == UNIT_SERVICE && (u->svc.pid > 0 || u->svc.old_pid > 0 || u->svc.control_pid > 0);
 }
 
 void svc_on_activation(struct unit *u)
@@ -488,15 +629,128 @@ static void describe_exit(int st, char *buf, size_t len)
 		snprintf(buf, len, "wait status 0x%x", (unsigned)st);
 }
 
-void svc_reaped(pid_t pid, int st)
+bool svc_reaped(pid_t pid, int st)
 {
 	struct unit *u = svc_by_pid(pid);
-	if (!u)
+	if (u) {
+		if (pid == u->svc.old_pid)
+			svc_overlap_old_exited(u, st);
+		else
+			svc_on_exit(u, st);
+		return true;
+	}
+	for (size_t i = 0; i < unit_count(); i++) {
+		u = unit_at(i);
+		if (u->kind == UNIT_SERVICE && u->conf && u->svc.control_pid == pid) {
+			svc_control_exited(u, st);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* systemd's RestartSteps=/RestartMaxDelaySec=: the delay before the
+ * n-th automatic restart in a row grows exponentially from RestartSec=
+ * to RestartMaxDelaySec= over RestartSteps= steps:
+ *   delay(n) = RestartSec * (Max / RestartSec) ^ ((n - 1) / Steps)
+ * and is Max from restart Steps + 1 on. */
+uint64_t svc_restart_delay(const struct unit *u)
+{
+	const struct svc_conf *c = &u->conf->svc;
+	unsigned next = u->svc.restarts + 1; /* `restarts` counts restarts already done */
+	uint64_t base = c->restart_usec, max = c->restart_max_delay_usec;
+	if (next <= 1 || c->restart_steps == 0 || base == 0 || max == CONF_USEC_INFINITY || base >= max)
+		return base;
+	if (next > c->restart_steps)
+		return max;
+	long double v = (long double)base *
+			powl((long double)max / (long double)base, (long double)(next - 1) / c->restart_steps);
+	return v >= (long double)max ? max : (uint64_t)v;
+}
+
+/* Everything of the unit is gone: restart, or stay down. asked: the stop
+ * was requested (state STOPPING), not an exit of its own. */
+static void svc_down(struct unit *u, bool asked)
+{
+	struct service *s = &u->svc;
+	enum svc_result res = s->result;
+	svc_disarm_timer(u);
+	if (asked && res == RES_SUCCESS) {
+		if (s->want_up && !shutting_down) {
+			begin_start(u, false);
+			return;
+		}
+		s->error[0] = '\0';
+		s->flush_restarts = true;
+		svc_set_state(u, SVC_STOPPED);
 		return;
-	if (pid == u->svc.old_pid)
-		svc_overlap_old_exited(u, st);
-	else
-		svc_on_exit(u, st);
+	}
+	/* An exit we did not ask for (or a failed stop). */
+	if (!shutting_down && should_restart(u, res) && (s->want_up || !asked)) {
+		s->want_up = true;
+		uint64_t delay = svc_restart_delay(u);
+		log_info("%s: restarting in %llu ms", u->name, (unsigned long long)(delay / 1000));
+		svc_arm_timer(u, TMR_RESTART, delay);
+		svc_set_state(u, SVC_AUTO_RESTART);
+		return;
+	}
+	if (asked && s->want_up && !shutting_down) {
+		begin_start(u, false);
+		return;
+	}
+	s->want_up = false;
+	s->flush_restarts = true;
+	svc_set_state(u, res == RES_SUCCESS ? SVC_STOPPED : SVC_FAILED);
+}
+
+/* Is anything of the unit left that its teardown must wait for? */
+static bool drained(struct unit *u)
+{
+	const struct service *s = &u->svc;
+	if (s->pid > 0 || s->control_pid > 0)
+		return false;
+	return !svc_waits_for_leftovers(u) || svc_leftovers(u, 0) == 0;
+}
+
+void svc_check_drained(struct unit *u)
+{
+	struct service *s = &u->svc;
+	if ((s->state == SVC_STOPPING || s->state == SVC_FINAL_SIGTERM) && drained(u))
+		svc_down(u, s->state == SVC_STOPPING);
+}
+
+void svc_reap_settle(void)
+{
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *u = unit_at(i);
+		if (u->kind == UNIT_SERVICE && u->conf && !u->dead)
+			svc_check_drained(u);
+	}
+}
+
+void svc_enter_teardown(struct unit *u, enum svc_state st)
+{
+	struct service *s = &u->svc;
+	const struct svc_conf *c = &u->conf->svc;
+	if (c->kill_mode == KILL_NONE && s->pid > 0) {
+		/* KillMode=none: nothing is killed; the process is left to itself. */
+		log_warn("%s: KillMode=none: leaving pid %d running", u->name, (int)s->pid);
+		s->pid = 0;
+		close_exec_watch(u);
+	}
+	/* With KillMode=mixed the remains of a main process that is gone get
+	 * the final SIGKILL at once (systemd's final-sigkill). */
+	bool mixed_remains = c->kill_mode == KILL_MIXED && s->pid <= 0;
+	s->sigkill_sent = false;
+	svc_kill_all(u, c->kill_signal, false);
+	if (mixed_remains)
+		svc_leftovers(u, SIGKILL);
+	if (drained(u)) {
+		svc_down(u, st == SVC_STOPPING);
+		return;
+	}
+	svc_arm_timer(u, TMR_STOP, c->timeout_stop_usec);
+	svc_set_state(u, st);
 }
 
 void svc_on_exit(struct unit *u, int st)
@@ -517,45 +771,43 @@ void svc_on_exit(struct unit *u, int st)
 	s->pid = 0;
 	s->wait_status = st;
 	enum svc_state was = s->state;
-	svc_disarm_timer(u);
+	log_info("%s: main process %s", u->name, how);
 
+	switch (was) {
+	case SVC_STOP_CMD:
+		/* ExecStop= made it exit: expected. The teardown follows the
+		 * command's end. */
+		return;
+	case SVC_STOPPING:
+		/* Whatever its status, an exit on our stop signal is a stop:
+		 * the result stays what the stop made it (timeout after SIGKILL). */
+		svc_check_drained(u);
+		return;
+	case SVC_FINAL_SIGTERM:
+		svc_check_drained(u);
+		return;
+	case SVC_START_POST:
+	case SVC_RELOADING:
+		svc_control_abandon(u);
+		break;
+	case SVC_START_PRE:
+	case SVC_STARTING:
+	case SVC_RUNNING:
+	case SVC_STOPPED:
+	case SVC_AUTO_RESTART:
+	case SVC_FAILED:
+	case SVC__MAX:
+		break;
+	}
+	svc_disarm_timer(u);
 	enum svc_result res = s->result;
-	if (res == RES_SUCCESS && was != SVC_STOPPING)
+	if (res == RES_SUCCESS)
 		res = classify_exit(st);
-	if (res == RES_SUCCESS && was == SVC_STOPPING && WIFEXITED(st) && WEXITSTATUS(st) != 0 &&
-	    !s->sigkill_sent)
-		res = RES_SUCCESS; /* exiting non-zero on our own stop signal is still a stop */
 	s->result = res;
 	if (res != RES_SUCCESS && res != RES_EXEC && res != RES_TIMEOUT && res != RES_WATCHDOG)
 		snprintf(s->error, sizeof s->error, "%s", how);
-
-	log_info("%s: main process %s", u->name, how);
-
-	if (was == SVC_STOPPING && res == RES_SUCCESS) {
-		if (s->want_up && !shutting_down) {
-			svc_spawn_main(u, false);
-			return;
-		}
-		s->error[0] = '\0';
-		svc_set_state(u, SVC_STOPPED);
-		return;
-	}
-
-	/* An exit we did not ask for (or a failed stop). */
-	if (!shutting_down && should_restart(u, res) && (s->want_up || was != SVC_STOPPING)) {
-		s->want_up = true;
-		uint64_t delay = u->conf->svc.restart_usec;
-		log_info("%s: restarting in %llu ms", u->name, (unsigned long long)(delay / 1000));
-		svc_arm_timer(u, TMR_RESTART, delay);
-		svc_set_state(u, SVC_AUTO_RESTART);
-		return;
-	}
-	if (was == SVC_STOPPING && s->want_up && !shutting_down) {
-		svc_spawn_main(u, false);
-		return;
-	}
-	s->want_up = false;
-	svc_set_state(u, res == RES_SUCCESS ? SVC_STOPPED : SVC_FAILED);
+	/* What it left behind goes first (KillMode=), then Restart= decides. */
+	svc_enter_teardown(u, SVC_FINAL_SIGTERM);
 }
 
 /* ---- timers ---- */
@@ -570,36 +822,56 @@ void svc_timer_cb(uv_timer_t *t)
 
 	switch (kind) {
 	case TMR_START:
-		if (s->state != SVC_STARTING)
+		if (s->state == SVC_RELOADING) {
+			log_err("%s: ExecReload= timed out, killing it", u->name);
+			svc_control_abandon(u);
+			svc_enter_running(u);
+			break;
+		}
+		if (s->state != SVC_STARTING && s->state != SVC_START_PRE && s->state != SVC_START_POST)
 			break;
 		s->result = RES_TIMEOUT;
 		snprintf(s->error, sizeof s->error, "start timed out after %llu ms",
 			 (unsigned long long)(c->timeout_start_usec / 1000));
 		log_err("%s: %s, stopping", u->name, s->error);
 		s->want_up = false;
-		svc_begin_stop(u);
+		svc_enter_teardown(u, SVC_STOPPING);
 		break;
 	case TMR_STOP:
-		if (s->state != SVC_STOPPING)
+		if (s->state == SVC_STOP_CMD) {
+			log_err("%s: ExecStop= timed out", u->name);
+			if (s->result == RES_SUCCESS)
+				s->result = RES_TIMEOUT;
+			snprintf(s->error, sizeof s->error, "ExecStop= timed out");
+			svc_enter_teardown(u, SVC_STOPPING);
 			break;
-		if (!s->sigkill_sent && c->send_sigkill) {
+		}
+		if (s->state != SVC_STOPPING && s->state != SVC_FINAL_SIGTERM)
+			break;
+		if (!s->sigkill_sent && c->send_sigkill && c->kill_mode != KILL_NONE) {
 			log_warn("%s: did not stop within %llu ms, sending SIGKILL", u->name,
 				 (unsigned long long)(c->timeout_stop_usec / 1000));
 			s->sigkill_sent = true;
-			if (s->result == RES_SUCCESS)
+			if (s->result == RES_SUCCESS && s->pid > 0)
 				s->result = RES_TIMEOUT;
-			snprintf(s->error, sizeof s->error, "stop timed out, killed");
-			svc_kill_main(u, SIGKILL);
+			if (s->pid > 0)
+				snprintf(s->error, sizeof s->error, "stop timed out, killed");
+			svc_kill_all(u, SIGKILL, true);
 			svc_arm_timer(u, TMR_STOP, c->timeout_stop_usec);
+		} else if (s->pid > 0 || s->control_pid > 0) {
+			log_err("%s: process %d still around after SIGKILL", u->name,
+				(int)(s->pid > 0 ? s->pid : s->control_pid));
 		} else {
-			log_err("%s: process %d still around after SIGKILL", u->name, (int)s->pid);
+			/* Only unreachable leftovers: stop waiting for them. */
+			log_err("%s: %u leftover processes survive; giving up on them", u->name, svc_leftovers(u, 0));
+			svc_down(u, s->state == SVC_STOPPING);
 		}
 		break;
 	case TMR_RESTART:
 		if (s->state != SVC_AUTO_RESTART)
 			break;
 		s->restarts++;
-		svc_spawn_main(u, true);
+		begin_start(u, true);
 		break;
 	case TMR_NONE:
 	case TMR__MAX:
@@ -613,6 +885,8 @@ void svc_init(struct unit *u, uv_loop_t *loop)
 	struct service *s = &u->svc;
 	s->exec_fd = -1;
 	s->conn_fd = -1;
+	s->control_exec_fd = -1;
+	s->reload_client_fd = -1;
 	s->state = SVC_STOPPED;
 	s->since_usec = now_real_usec();
 	uv_timer_init(loop, &s->timer);

@@ -6,14 +6,20 @@
  * state. Every (state, event) pair is decided in service.c; an unexpected
  * pair logs and does nothing.
  *
- *            start                 exec ok / READY=1
- *   STOPPED -------> STARTING ----------------------> RUNNING
- *      ^  \            |  exit                          | exit (Restart= says yes)
- *      |   \ (simple)  v                                v
- *      |    `------> RUNNING                       AUTO_RESTART --RestartSec--> spawn
- *      |                                                | exit (no restart)
- *      |   stop: KillSignal, TimeoutStopSec, SIGKILL    v
- *      `------------------- STOPPING <----------- STOPPED / FAILED
+ *            start                         exec ok / READY=1
+ *   STOPPED ----> [START_PRE] ----> STARTING -------------> [START_POST] --> RUNNING
+ *      ^           ExecStartPre=      (simple: at once)      ExecStartPost=   |  ^
+ *      |                                                           reload  v  |
+ *      |                                                       [RELOADING] ExecReload=
+ *      |   stop (RUNNING): [STOP_CMD] ExecStop=, then STOPPING: KillSignal=
+ *      |   to what KillMode= names, TimeoutStopSec=, SIGKILL; done when the
+ *      |   main, control and leftover processes are all gone
+ *      |   main exits on its own: FINAL_SIGTERM (the same for its leftovers)
+ *      |   then Restart= decides: AUTO_RESTART --delay (RestartSteps=)--> start
+ *      `---------------------------------------------- STOPPED / FAILED
+ *
+ * Starts and stops requested from outside go through deps.c first, which
+ * pulls in Requires=/Wants= and holds them until After=/Before= allow.
  */
 #ifndef SUPD_SERVICE_H
 #define SUPD_SERVICE_H
@@ -37,8 +43,16 @@ void svc_refresh(struct unit *u);
 /* Does the service have any process (main or draining)? */
 bool svc_has_processes(const struct unit *u);
 
-/* Events. svc_reaped dispatches a reaped pid (main or draining process). */
-void svc_reaped(pid_t pid, int wait_status);
+/* Run the ExecReload= commands of a running service (`supctl reload
+ * UNIT`). 0 when they started, -errno with a message in err. */
+int svc_reload(struct unit *u, char *err, size_t errlen);
+
+/* Events. svc_reaped dispatches a reaped pid (main, draining or control
+ * process); false when no service knows it. */
+bool svc_reaped(pid_t pid, int wait_status);
+/* After a round of reaping: teardowns waiting for leftover processes
+ * (KillMode=control-group) look again. */
+void svc_reap_settle(void);
 void svc_on_exit(struct unit *u, int wait_status);
 void svc_on_activation(struct unit *u);   /* a socket of it became readable */
 

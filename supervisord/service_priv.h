@@ -24,6 +24,48 @@ void svc_begin_stop(struct unit *u);
 
 /* Start the main process (automatic: counts toward the start limit). */
 void svc_spawn_main(struct unit *u, bool automatic);
+/* The same without the checks (after ExecStartPre=). */
+void svc_spawn_main_now(struct unit *u);
+/* The main process counts as started: ExecStartPost=, or RUNNING. */
+void svc_main_ready(struct unit *u);
+void svc_enter_running(struct unit *u);
+/* A start failed after something ran: tear down (FINAL_SIGTERM), then
+ * Restart= decides. */
+void svc_start_failed(struct unit *u, enum svc_result res, const char *why);
+/* Kill what KillMode= names with KillSignal=, then STOPPING (asked) or
+ * FINAL_SIGTERM (its own exit), or straight on when nothing is left. */
+void svc_enter_teardown(struct unit *u, enum svc_state st);
+/* In a teardown: is everything gone? Then finish it. */
+void svc_check_drained(struct unit *u);
+/* The delay before the next automatic restart (RestartSteps=). */
+uint64_t svc_restart_delay(const struct unit *u);
+/* Requests as deps.c carries them out (svc_start/svc_stop queue them). */
+int svc_start_now(struct unit *u, char *err, size_t errlen);
+void svc_stop_now(struct unit *u);
+/* Fail a start because a unit it requires failed (message in msg). */
+void svc_fail_dependency(struct unit *u, const char *msg);
+
+/* svc_control.c: ExecStartPre=, ExecStartPost=, ExecReload=, ExecStop= */
+/* Does the list for state st have commands? */
+bool svc_control_has(const struct unit *u, enum svc_state st);
+/* Run command idx of st's list and enter st; false when the list is done. */
+bool svc_control_next(struct unit *u, enum svc_state st, unsigned idx);
+void svc_control_exited(struct unit *u, int wait_status);
+/* SIGKILL a control process that is no longer wanted; it is only reaped. */
+void svc_control_abandon(struct unit *u);
+/* Answer a waiting `supctl reload UNIT` (err 0: success). */
+void svc_reload_reply(struct unit *u, int err, const char *msg);
+
+/* svc_kill.c: KillMode= */
+/* Signal the main process, the control process and (control-group, or
+ * mixed when final) the leftovers. Returns how many were signalled. */
+unsigned svc_kill_all(struct unit *u, int sig, bool final);
+/* Leftover processes of the unit (descendants naming it in their
+ * environment, other than its main and control process); signalled when
+ * sig is not 0. Returns the count. */
+unsigned svc_leftovers(struct unit *u, int sig);
+/* Does a teardown wait for leftovers (control-group, mixed)? */
+bool svc_waits_for_leftovers(const struct unit *u);
 
 /* svc_overlap.c */
 /* Begin an overlapping restart of a running service; -errno if it cannot. */

@@ -16,7 +16,10 @@
  *       timer KIND DEADLINE (absolute CLOCK_MONOTONIC usec), start-ring
  *       N..., sigkill-sent B, error T, status-text T, watchdog-deadline N,
  *       watchdog-usec N, notify-errno N, notify-stopping B,
- *       notify-reloading B, stop-requested B, fdstore FD POLL NAME
+ *       notify-reloading B, stop-requested B, fdstore FD POLL NAME,
+ *       control-pid N, control-idx N, control-exec-fd N (ExecStartPre=
+ *       and friends), reload-reply CLIENT-FD ID, flush-restarts B,
+ *       dep-start B, dep-stop B (requests waiting for ordering)
  *     [socket] sock-state S, sock-error T, sock-since N, listener INDEX FD
  *   end-unit
  *   job CLIENT-FD ID TYPE GEN0 UNIT   waiting control jobs

@@ -172,9 +172,10 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 	uint64_t x;
 	int64_t y;
 	if (!strcmp(k, "state")) {
-		static const char *const names[SVC__MAX] = { "stopped", "starting", "running", "stopping",
-							     "auto-restart", "failed" };
-		int i = lookup_name(names, SVC__MAX, v);
+		int i = -1;
+		for (int j = 0; j < SVC__MAX; j++)
+			if (!strcmp(svc_state_name((enum svc_state)j), v))
+				i = j;
 		if (i < 0)
 			return bad(r, "unknown service state '%s'", v);
 		s->state = (enum svc_state)i;
@@ -215,6 +216,37 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		if (x <= 1 || !is_our_child((pid_t)x) || (pid_t)x == s->pid)
 			return bad(r, "old pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
 		s->old_pid = (pid_t)x;
+	} else if (!strcmp(k, "control-pid")) {
+		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
+			return -EBADMSG;
+		if (x <= 1 || !is_our_child((pid_t)x) || (pid_t)x == s->pid || (pid_t)x == s->old_pid)
+			return bad(r, "control pid %llu of %s is not a child of this process", (unsigned long long)x,
+				   u->name);
+		s->control_pid = (pid_t)x;
+	} else if (!strcmp(k, "control-idx")) {
+		/* An index beyond the list (the file changed) makes the process
+		 * count as abandoned when it ends: safe either way. */
+		if (get_u64(r, v, 4096, &x) < 0)
+			return -EBADMSG;
+		s->control_idx = (unsigned)x;
+	} else if (!strcmp(k, "control-exec-fd")) {
+		if (s->control_exec_fd >= 0)
+			return bad(r, "control-exec-fd given twice");
+		return claim(r, v, &s->control_exec_fd);
+	} else if (!strcmp(k, "reload-reply")) {
+		int fd;
+		unsigned id;
+		char tail;
+		if (sscanf(v, "%d %u%c", &fd, &id, &tail) != 2 || fd < 0 || fd > (1 << 30))
+			return bad(r, "bad reload-reply '%s'", v);
+		s->reload_client_fd = fd;
+		s->reload_req_id = id;
+	} else if (!strcmp(k, "flush-restarts")) {
+		return get_bool(r, &s->flush_restarts);
+	} else if (!strcmp(k, "dep-start")) {
+		return get_bool(r, &s->dep_start);
+	} else if (!strcmp(k, "dep-stop")) {
+		return get_bool(r, &s->dep_stop);
 	} else if (!strcmp(k, "old-signaled")) {
 		return get_bool(r, &s->old_signaled);
 	} else if (!strcmp(k, "old-sigkill")) {

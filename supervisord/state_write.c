@@ -68,6 +68,22 @@ static void write_service(struct state_out *o, struct fdlist *keep, const struct
 		so_u64(o, "old-sigkill", s->old_sigkill);
 		so_u64(o, "old-deadline", s->old_deadline_mono);
 	}
+	/* Control processes, dependency marks, restart counting (svc_control.c,
+	 * deps.c). The reload client is a number naming a control connection
+	 * (its fd is the control module's), as jobs are. */
+	if (s->control_pid) {
+		so_i64(o, "control-pid", s->control_pid);
+		so_u64(o, "control-idx", s->control_idx);
+	}
+	if (s->control_exec_fd >= 0) {
+		so_i64(o, "control-exec-fd", s->control_exec_fd);
+		fdlist_add(keep, s->control_exec_fd);
+	}
+	if (s->reload_client_fd >= 0)
+		so_fmt(o, "reload-reply", "%d %u", s->reload_client_fd, (unsigned)s->reload_req_id);
+	so_u64(o, "flush-restarts", s->flush_restarts);
+	so_u64(o, "dep-start", s->dep_start);
+	so_u64(o, "dep-stop", s->dep_stop);
 	if (s->log) {
 		/* Both ends (unread output stays in the pipe) and an unfinished line. */
 		so_fmt(o, "log-pipe", "%d %d", s->log->rfd, s->log->wfd);

@@ -179,8 +179,7 @@ static void apply(uv_loop_t *loop, struct unit *u, const struct ucred *cred, con
 		s->notify_reloading = false;
 		if (c->type == SVC_TYPE_NOTIFY && s->state == SVC_STARTING) {
 			log_info("%s: ready", u->name);
-			svc_disarm_timer(u);
-			svc_set_state(u, SVC_RUNNING); /* completes waiting start jobs */
+			svc_main_ready(u); /* ExecStartPost=, or RUNNING: completes waiting start jobs */
 		}
 	}
 	if (m->stopping)
@@ -294,9 +293,13 @@ static void release_fdstore(struct unit *u, const char *why)
 void svc_notify_state_changed(struct unit *u, enum svc_state old)
 {
 	struct service *s = &u->svc;
-	if (s->state == SVC_RUNNING && old != SVC_RUNNING)
-		svc_watchdog_reset(u); /* systemd starts it with the running phase */
-	else if (s->state != SVC_STARTING && s->state != SVC_RUNNING)
+	/* systemd starts it with the running phase (ExecStartPost= included)
+	 * and keeps it through a reload. */
+	bool up = s->state == SVC_RUNNING || s->state == SVC_START_POST || s->state == SVC_RELOADING;
+	bool was_up = old == SVC_RUNNING || old == SVC_START_POST || old == SVC_RELOADING;
+	if (up && !was_up)
+		svc_watchdog_reset(u);
+	else if (!up && s->state != SVC_STARTING)
 		svc_watchdog_stop(u);
 	if ((s->state == SVC_STOPPED || s->state == SVC_FAILED) && u->conf && u->conf->svc.fdstore_preserve != 2)
 		release_fdstore(u, s->state == SVC_STOPPED ? "stopped" : "failed");

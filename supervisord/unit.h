@@ -37,6 +37,12 @@ enum svc_state {
 	SVC_STOPPING,      /* KillSignal sent; waiting for exit (SIGKILL on timeout) */
 	SVC_AUTO_RESTART,  /* exited; waiting RestartSec before starting again */
 	SVC_FAILED,
+	/* Appended (names, not numbers, reach the re-exec state). */
+	SVC_START_PRE,     /* ExecStartPre= command control_idx runs; no main process yet */
+	SVC_START_POST,    /* main process up; ExecStartPost= command control_idx runs */
+	SVC_RELOADING,     /* main process up; ExecReload= command control_idx runs */
+	SVC_STOP_CMD,      /* ExecStop= command control_idx runs, before KillSignal= */
+	SVC_FINAL_SIGTERM, /* main exited on its own; leftovers got KillSignal=, SIGKILL on timeout */
 	SVC__MAX
 };
 
@@ -50,7 +56,7 @@ enum svc_result {
 	RES_WATCHDOG,
 	RES_START_LIMIT,   /* started too often */
 	RES_RESOURCES,     /* fork or descriptor setup failed in the daemon */
-	RES_DEPENDENCY,    /* a socket it needs is not available */
+	RES_DEPENDENCY,    /* a socket or a Requires=/BindsTo= unit it needs is not available */
 	RES__MAX
 };
 
@@ -132,6 +138,22 @@ struct service {
 	int conn_fd;
 	char remote_addr[64];
 	char remote_port[8];
+
+	/* Control processes (svc_control.c): ExecStartPre=, ExecStartPost=,
+	 * ExecReload=, ExecStop=. Which list control_idx indexes follows from
+	 * the state; a control process left behind by a state change (the main
+	 * process died during ExecStartPost=) is SIGKILLed and only reaped. */
+	pid_t control_pid;       /* 0 when none */
+	unsigned control_idx;    /* the command of the current list that runs */
+	int control_exec_fd;     /* its exec-status pipe, read when it is reaped; -1 none */
+	int reload_client_fd;    /* `supctl reload UNIT` waiting for ExecReload=, -1 none */
+	uint32_t reload_req_id;
+	bool flush_restarts;     /* it went down for good: the next start zeroes `restarts` */
+
+	/* Dependencies (deps.c): requests waiting for ordering (After=/Before=). */
+	bool dep_start;          /* start wanted once the units it is ordered after settle */
+	bool dep_stop;           /* stop wanted once the units ordered after it are down */
+	bool dep_cycle;          /* part of an ordering cycle found at load: ordering ignored */
 };
 
 struct listener {

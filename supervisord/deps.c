@@ -1,0 +1,375 @@
+/*
+ * deps.c - see deps.h.
+ *
+ * Relations are read from the units' configurations each time (by name),
+ * so a reload that swaps a configuration needs nothing here but a new
+ * deps_check_cycles(). The registry is small (units are counted in tens or
+ * hundreds), so the quadratic scans below cost nothing worth a cache.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deps.h"
+#include "log.h"
+#include "service.h"
+#include "service_priv.h"
+
+static char cycle_list[SVC_STATUS_MAX / 2]; /* the units on cycles, for their status */
+
+static bool is_service(const struct unit *u)
+{
+	return u && u->kind == UNIT_SERVICE && u->conf && !u->dead;
+}
+
+/* Does `list` name u? "b" is accepted for "b.service". */
+static bool names(char *const *list, size_t n, const struct unit *u)
+{
+	size_t l = strlen(u->name);
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(list[i], u->name))
+			return true;
+		size_t k = strlen(list[i]);
+		if (l == k + 8 && !strncmp(list[i], u->name, k) && !strcmp(u->name + k, ".service"))
+			return true;
+	}
+	return false;
+}
+
+/* The unit a dependency names; NULL for kinds we do not have (targets).
+ * *missing is set when it should exist and does not (or did not load). */
+static struct unit *resolve(const char *name, bool *missing)
+{
+	char canon[300];
+	*missing = false;
+	size_t l = strlen(name);
+	bool ours = (l > 8 && !strcmp(name + l - 8, ".service")) || (l > 7 && !strcmp(name + l - 7, ".socket")) ||
+		    !strchr(name, '.');
+	if (!ours)
+		return NULL;
+	struct unit *u = unit_lookup(name, canon, sizeof canon);
+	if (!u || !u->conf || u->dead) {
+		*missing = true;
+		return NULL;
+	}
+	return u;
+}
+
+/* Is a ordered after b (a's After= or b's Before=)? Raw: cycles included. */
+static bool after_raw(const struct unit *a, const struct unit *b)
+{
+	if (a == b || !a->conf || !b->conf)
+		return false;
+	return names(a->conf->after, a->conf->n_after, b) || names(b->conf->before, b->conf->n_before, a);
+}
+
+/* The same with the ordering inside a cycle ignored. */
+static bool ordered_after(const struct unit *a, const struct unit *b)
+{
+	if (a->kind == UNIT_SERVICE && b->kind == UNIT_SERVICE && a->svc.dep_cycle && b->svc.dep_cycle)
+		return false;
+	return after_raw(a, b);
+}
+
+static bool starting(const struct unit *v)
+{
+	enum svc_state st = v->svc.state;
+	return v->svc.dep_start || st == SVC_START_PRE || st == SVC_STARTING || st == SVC_START_POST;
+}
+
+static bool stopping(const struct unit *v)
+{
+	enum svc_state st = v->svc.state;
+	return v->svc.dep_stop || st == SVC_STOP_CMD || st == SVC_STOPPING || st == SVC_FINAL_SIGTERM;
+}
+
+/* Down for good: failed, or stopped with nobody wanting it up. */
+static bool down_for_good(const struct unit *v)
+{
+	const struct service *s = &v->svc;
+	return !s->dep_start && !s->want_up && (s->state == SVC_FAILED || s->state == SVC_STOPPED);
+}
+
+/* A Requires=/BindsTo= unit that u is ordered after and that failed. */
+static struct unit *failed_requirement(struct unit *u)
+{
+	char *const *lists[2] = { u->conf->requires, u->conf->binds_to };
+	size_t ns[2] = { u->conf->n_requires, u->conf->n_binds_to };
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; i < ns[l]; i++) {
+			bool missing;
+			struct unit *v = resolve(lists[l][i], &missing);
+			if (is_service(v) && ordered_after(u, v) && down_for_good(v))
+				return v;
+		}
+	return NULL;
+}
+
+static bool start_blocked(struct unit *u)
+{
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *v = unit_at(i);
+		if (v != u && is_service(v) && starting(v) && ordered_after(u, v))
+			return true;
+	}
+	return false;
+}
+
+static bool stop_blocked(struct unit *u)
+{
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *w = unit_at(i);
+		if (w != u && is_service(w) && stopping(w) && svc_has_processes(w) && ordered_after(w, u))
+			return true;
+		if (w != u && is_service(w) && w->svc.dep_stop && ordered_after(w, u))
+			return true;
+	}
+	return false;
+}
+
+void deps_run(void)
+{
+	static bool running, again;
+	if (running) {
+		/* Called back from a transition we caused: the loop below
+		 * looks again instead of recursing. */
+		again = true;
+		return;
+	}
+	running = true;
+	do {
+		again = false;
+		for (size_t i = 0; i < unit_count(); i++) {
+			struct unit *u = unit_at(i);
+			if (!is_service(u))
+				continue;
+			struct service *s = &u->svc;
+			if (s->dep_stop) {
+				if (!stop_blocked(u)) {
+					svc_stop_now(u);
+					again = true;
+				}
+			} else if (s->dep_start) {
+				struct unit *v;
+				char err[SVC_ERROR_MAX];
+				if (svc_shutting_down()) {
+					s->dep_start = false;
+				} else if ((v = failed_requirement(u))) {
+					snprintf(err, sizeof err, "dependency failed: %s %s", v->name,
+						 v->svc.state == SVC_FAILED ? "failed" : "is stopped");
+					svc_fail_dependency(u, err);
+					again = true;
+				} else if (!start_blocked(u)) {
+					if (svc_start_now(u, err, sizeof err) < 0)
+						log_err("%s", err);
+					s->dep_start = false;
+					again = true;
+				}
+			}
+		}
+	} while (again);
+	running = false;
+}
+
+/* A queue of units, sized for the whole registry (each enters once). */
+struct uqueue {
+	struct unit **v;
+	size_t head, tail;
+};
+
+static int uq_init(struct uqueue *q)
+{
+	q->head = q->tail = 0;
+	q->v = calloc(unit_count() + 1, sizeof *q->v);
+	return q->v ? 0 : -ENOMEM;
+}
+
+void deps_mark_start(struct unit *root)
+{
+	struct uqueue q;
+	if (!is_service(root))
+		return;
+	if (uq_init(&q) < 0) {
+		/* No memory for the walk: start this one unit at least. */
+		root->svc.dep_start = root->svc.want_up = true;
+		return;
+	}
+	root->svc.dep_start = root->svc.want_up = true;
+	q.v[q.tail++] = root;
+	while (q.head < q.tail) {
+		struct unit *u = q.v[q.head++];
+		const struct unit_conf *c = u->conf;
+		char *const *lists[3] = { c->requires, c->binds_to, c->wants };
+		size_t ns[3] = { c->n_requires, c->n_binds_to, c->n_wants };
+		for (int l = 0; l < 3; l++)
+			for (size_t i = 0; i < ns[l]; i++) {
+				bool missing;
+				struct unit *v = resolve(lists[l][i], &missing);
+				if (missing && l < 2) {
+					char err[SVC_ERROR_MAX];
+					snprintf(err, sizeof err, "dependency failed: %s not found or not loaded",
+						 lists[l][i]);
+					svc_fail_dependency(u, err);
+					continue;
+				}
+				if (!is_service(v) || v->svc.dep_start || svc_is_active(v) || strstr(v->name, "@.") ||
+				    q.tail > unit_count())
+					continue;
+				v->svc.dep_start = v->svc.want_up = true;
+				q.v[q.tail++] = v;
+			}
+	}
+	free(q.v);
+}
+
+int deps_request_start(struct unit *u, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	deps_mark_start(u);
+	deps_run();
+	return 0;
+}
+
+/* Does w need u (Requires=, BindsTo=, PartOf=)? */
+static bool needs(const struct unit *w, const struct unit *u)
+{
+	const struct unit_conf *c = w->conf;
+	return names(c->requires, c->n_requires, u) || names(c->binds_to, c->n_binds_to, u) ||
+	       names(c->part_of, c->n_part_of, u);
+}
+
+static void mark_stop(struct unit *root)
+{
+	struct uqueue q;
+	root->svc.dep_stop = true;
+	root->svc.dep_start = false;
+	if (uq_init(&q) < 0)
+		return;
+	q.v[q.tail++] = root;
+	while (q.head < q.tail) {
+		struct unit *u = q.v[q.head++];
+		for (size_t i = 0; i < unit_count() && q.tail <= unit_count(); i++) {
+			struct unit *w = unit_at(i);
+			if (!is_service(w) || w->svc.dep_stop || !needs(w, u))
+				continue;
+			if (!svc_is_active(w) && !w->svc.dep_start && w->svc.state != SVC_AUTO_RESTART)
+				continue;
+			log_info("%s: stopping too, it depends on %s", w->name, u->name);
+			w->svc.dep_stop = true;
+			w->svc.dep_start = false;
+			q.v[q.tail++] = w;
+		}
+	}
+	free(q.v);
+}
+
+void deps_request_stop(struct unit *u)
+{
+	mark_stop(u);
+	deps_run();
+}
+
+void deps_shutdown(void)
+{
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *u = unit_at(i);
+		if (u->kind != UNIT_SERVICE)
+			continue;
+		u->svc.dep_start = false;
+		if (u->conf)
+			u->svc.dep_stop = true;
+		else
+			u->svc.want_up = false;
+	}
+	deps_run();
+}
+
+void deps_state_changed(struct unit *u)
+{
+	if (is_service(u) && down_for_good(u)) {
+		/* BindsTo=: what is bound to a unit goes down with it. */
+		for (size_t i = 0; i < unit_count(); i++) {
+			struct unit *w = unit_at(i);
+			if (!is_service(w) || w->svc.dep_stop || !names(w->conf->binds_to, w->conf->n_binds_to, u))
+				continue;
+			if (!svc_is_active(w) && w->svc.state != SVC_AUTO_RESTART)
+				continue;
+			log_info("%s: stopping, the unit it is bound to (%s) is down", w->name, u->name);
+			mark_stop(w);
+		}
+	}
+	deps_run();
+}
+
+unsigned deps_check_cycles(void)
+{
+	size_t n = unit_count();
+	bool *edge = calloc(n * n + 1, 1); /* edge[a*n+b]: a is ordered after b */
+	bool *alive = calloc(n + 1, 1);
+	if (!edge || !alive) {
+		free(edge);
+		free(alive);
+		return 0;
+	}
+	for (size_t a = 0; a < n; a++) {
+		struct unit *ua = unit_at(a);
+		if (ua->kind == UNIT_SERVICE)
+			ua->svc.dep_cycle = false;
+		alive[a] = is_service(ua);
+	}
+	for (size_t a = 0; a < n; a++)
+		for (size_t b = 0; b < n; b++)
+			edge[a * n + b] = alive[a] && alive[b] && after_raw(unit_at(a), unit_at(b));
+	/* Peel off units with nothing alive before them, then those with
+	 * nothing alive after them: what remains lies on a cycle (or between
+	 * two), and is all that must give up its ordering. */
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (size_t a = 0; a < n; a++) {
+			if (!alive[a])
+				continue;
+			bool has_pred = false, has_succ = false;
+			for (size_t b = 0; b < n && !(has_pred && has_succ); b++) {
+				if (!alive[b])
+					continue;
+				has_pred |= edge[a * n + b];
+				has_succ |= edge[b * n + a];
+			}
+			if (!has_pred || !has_succ) {
+				alive[a] = false;
+				changed = true;
+			}
+		}
+	}
+	unsigned count = 0;
+	size_t len = 0;
+	cycle_list[0] = '\0';
+	for (size_t a = 0; a < n; a++) {
+		if (!alive[a])
+			continue;
+		struct unit *u = unit_at(a);
+		u->svc.dep_cycle = true;
+		count++;
+		int w = snprintf(cycle_list + len, sizeof cycle_list - len, "%s%s", len ? " " : "", u->name);
+		if (w > 0 && (size_t)w < sizeof cycle_list - len)
+			len += (size_t)w;
+	}
+	free(edge);
+	free(alive);
+	if (count) {
+		log_err("ordering cycle between %s: the ordering between them is ignored", cycle_list);
+		for (size_t a = 0; a < n; a++)
+			deps_cycle_note(unit_at(a));
+	}
+	return count;
+}
+
+void deps_cycle_note(struct unit *u)
+{
+	if (u->kind != UNIT_SERVICE || !u->svc.dep_cycle)
+		return;
+	snprintf(u->svc.status_text, sizeof u->svc.status_text, "ordering cycle: %s (ordering ignored)",
+		 cycle_list);
+}

@@ -1,0 +1,231 @@
+/*
+ * svc_kill.c - KillMode=: which processes of a service get a signal, and
+ * whether any of them is still around.
+ *
+ * A service's processes are its main process (and its process group: the
+ * main process is a session leader), its control process (ExecStartPre= and
+ * friends, also session leaders) and every other descendant of the daemon
+ * that carries SUPERVISORD_UNIT=<unit> in /proc/PID/environ (execplan sets
+ * it for every process it starts). We have no cgroup, so this is how a
+ * double-forked daemon that called setsid() is still found: the daemon is
+ * a child subreaper (notify.c), so an orphan is re-parented to us and stays
+ * our descendant.
+ *
+ * Only descendants of this daemon count: another supervisord on the host
+ * (a test running next to this one) may run a unit of the same name. And
+ * if /proc is not our pid namespace's (`unshare --pid` without a new /proc)
+ * the pids we would read are not the pids kill() takes: the scan is then
+ * switched off rather than risk signalling a stranger.
+ *
+ *   KillMode=      KillSignal= goes to               SIGKILL (timeout) to
+ *   control-group  main group, control, leftovers    all of them
+ *   mixed          main process only, control        all of them
+ *   process        main process only, control        main process, control
+ *   none           nobody                            nobody
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "service_priv.h"
+
+#define ENVIRON_MAX (64 * 1024)  /* read no more of a process's environment */
+
+struct proc {
+	pid_t pid, ppid;
+};
+
+/* Is /proc the view of our own pid namespace? */
+static bool proc_is_ours(void)
+{
+	static int known = -1;
+	if (known >= 0)
+		return known;
+	char buf[32];
+	ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+	known = 0;
+	if (n > 0) {
+		buf[n] = '\0';
+		known = atoi(buf) == (int)getpid();
+	}
+	if (!known)
+		log_warn("/proc does not show this pid namespace: leftover processes of services cannot be found");
+	return known;
+}
+
+/* Parent and state of pid from /proc/PID/stat. 0, or -1 when gone. */
+static int read_stat(pid_t pid, pid_t *ppid, char *state)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	int pp;
+	if (!p || sscanf(p + 1, " %c %d", state, &pp) != 2)
+		return -1;
+	*ppid = (pid_t)pp;
+	return 0;
+}
+
+/* Does pid's environment hold exactly SUPERVISORD_UNIT=name? */
+static bool env_names_unit(pid_t pid, const char *name)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char *buf = malloc(ENVIRON_MAX + 1);
+	size_t len = 0;
+	if (buf) {
+		ssize_t n;
+		while (len < ENVIRON_MAX && (n = read(fd, buf + len, ENVIRON_MAX - len)) > 0)
+			len += (size_t)n;
+	}
+	close(fd);
+	if (!buf)
+		return false;
+	buf[len] = '\0';
+	bool found = false;
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < len && !found; i += strlen(buf + i) + 1)
+		found = !strncmp(buf + i, "SUPERVISORD_UNIT=", 17) && !strncmp(buf + i + 17, name, nl) &&
+			buf[i + 17 + nl] == '\0';
+	free(buf);
+	return found;
+}
+
+/* Every live (non-zombie) descendant of this daemon. The table is read
+ * once per scan; the ancestry is resolved in memory. */
+static struct proc *descendants(size_t *n)
+{
+	*n = 0;
+	if (!proc_is_ours())
+		return NULL;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return NULL;
+	struct proc *all = NULL;
+	size_t nall = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		pid_t pp;
+		char st;
+		if (*end || pid <= 1 || read_stat((pid_t)pid, &pp, &st) < 0 || st == 'Z' || st == 'X')
+			continue;
+		if (nall == cap) {
+			cap = cap ? cap * 2 : 256;
+			struct proc *np = realloc(all, cap * sizeof *np);
+			if (!np)
+				break;
+			all = np;
+		}
+		all[nall++] = (struct proc){ (pid_t)pid, pp };
+	}
+	closedir(d);
+	/* Keep those whose chain of parents reaches us (bounded: a chain
+	 * cannot be longer than the table). */
+	pid_t self = getpid();
+	size_t keep = 0;
+	for (size_t i = 0; i < nall; i++) {
+		pid_t p = all[i].ppid;
+		bool ours = false;
+		for (size_t depth = 0; depth <= nall && p > 1 && !ours; depth++) {
+			if (p == self) {
+				ours = true;
+				break;
+			}
+			pid_t next = 0;
+			for (size_t j = 0; j < nall; j++)
+				if (all[j].pid == p) {
+					next = all[j].ppid;
+					break;
+				}
+			p = next;
+		}
+		if (ours)
+			all[keep++] = all[i];
+	}
+	*n = keep;
+	return all;
+}
+
+unsigned svc_leftovers(struct unit *u, int sig)
+{
+	const struct service *s = &u->svc;
+	size_t n;
+	struct proc *ds = descendants(&n);
+	unsigned count = 0;
+	for (size_t i = 0; i < n; i++) {
+		pid_t pid = ds[i].pid;
+		if (pid == s->pid || pid == s->control_pid || pid == s->old_pid || !env_names_unit(pid, u->name))
+			continue;
+		count++;
+		if (sig) {
+			log_debug("%s: signal %d to leftover process %d", u->name, sig, (int)pid);
+			kill(pid, sig);
+			if (sig != SIGKILL)
+				kill(pid, SIGCONT);
+		}
+	}
+	free(ds);
+	return count;
+}
+
+/* kill(-pid) reaches a process group; if the group is gone, the pid. */
+static void signal_group(struct unit *u, pid_t pid, int sig, bool group)
+{
+	if (pid <= 0)
+		return;
+	if ((!group || kill(-pid, sig) < 0) && kill(pid, sig) < 0 && errno != ESRCH)
+		log_warn("%s: kill %d with signal %d: %s", u->name, (int)pid, sig, strerror(errno));
+	if (sig != SIGKILL && sig != SIGCONT) {
+		/* A stopped process must wake to see it. */
+		if (!group || kill(-pid, SIGCONT) < 0)
+			kill(pid, SIGCONT);
+	}
+}
+
+unsigned svc_kill_all(struct unit *u, int sig, bool final)
+{
+	struct service *s = &u->svc;
+	enum kill_mode mode = u->conf->svc.kill_mode;
+	unsigned n = 0;
+	if (mode == KILL_NONE)
+		return 0;
+	/* The main process's group, except where only the process is meant
+	 * (mixed until the final SIGKILL, process always). */
+	bool main_group = mode == KILL_CONTROL_GROUP || (mode == KILL_MIXED && final);
+	if (s->pid > 0) {
+		signal_group(u, s->pid, sig, main_group);
+		n++;
+	}
+	if (s->control_pid > 0) {
+		signal_group(u, s->control_pid, sig, mode != KILL_PROCESS);
+		n++;
+	}
+	if (mode == KILL_CONTROL_GROUP || (mode == KILL_MIXED && final))
+		n += svc_leftovers(u, sig);
+	return n;
+}
+
+bool svc_waits_for_leftovers(const struct unit *u)
+{
+	enum kill_mode m = u->conf->svc.kill_mode;
+	return m == KILL_CONTROL_GROUP || m == KILL_MIXED;
+}

@@ -42,37 +42,34 @@ static void close_fds(int *fds, size_t n)
 			close(fds[i]);
 }
 
-/* At most one warning a second per reason (with the count of those not
- * logged): a flood of bad datagrams, or running out of descriptors while a
- * service sends its fds, must not flood the log -- but a different fault
- * is still reported at once. Reasons are string literals: compared by
- * address. */
+/* At most one warning a second for each reason (with the count of those
+ * not logged): a flood of bad datagrams, or running out of descriptors
+ * while a service sends its fds, must not flood the log. `why` is one of
+ * the constant strings of recv_one(). */
 static void log_drop(int pid, const char *why, size_t nfds)
 {
 	static struct {
 		const char *why;
 		uint64_t last_ms;
 		unsigned quiet;
-	} seen[8];
-	uint64_t now = nloop ? uv_now(nloop) : 0;
+	} lim[8];
 	size_t i = 0;
-	while (i < 8 && seen[i].why && seen[i].why != why)
+	while (i < sizeof lim / sizeof *lim - 1 && lim[i].why && lim[i].why != why)
 		i++;
-	if (i == 8)
-		i = 0; /* more reasons than slots: share the first */
-	if (seen[i].why == why && seen[i].last_ms && now - seen[i].last_ms < 1000) {
-		seen[i].quiet++;
+	lim[i].why = why;
+	uint64_t now = nloop ? uv_now(nloop) : 0;
+	if (lim[i].last_ms && now - lim[i].last_ms < 1000) {
+		lim[i].quiet++;
 		return;
 	}
-	if (seen[i].why == why && seen[i].quiet)
+	if (lim[i].quiet)
 		log_warn("notify: dropped a datagram from pid %d: %s; closed %zu descriptors (and %u more "
 			 "datagrams dropped for this reason)",
-			 pid, why, nfds, seen[i].quiet);
+			 pid, why, nfds, lim[i].quiet);
 	else
 		log_warn("notify: dropped a datagram from pid %d: %s; closed %zu descriptors", pid, why, nfds);
-	seen[i].why = why;
-	seen[i].last_ms = now ? now : 1;
-	seen[i].quiet = 0;
+	lim[i].last_ms = now ? now : 1;
+	lim[i].quiet = 0;
 }
 
 /* Read one datagram. Returns 1 when one was consumed (dispatched or

@@ -7,8 +7,13 @@
  * [Install] WantedBy=, is started. A socket-activated service waits for its
  * first client. Templates (NAME@.service) are never started directly.
  *
- * SIGTERM/SIGINT: stop every service (KillSignal=, then SIGKILL after
- * TimeoutStopSec=), close the sockets, remove their paths, exit 0.
+ * Services start in dependency order (deps.c: Requires=/Wants= pull units
+ * in, After=/Before= order them).
+ *
+ * SIGTERM/SIGINT: stop every service in reverse dependency order
+ * (ExecStop=, KillSignal=, then SIGKILL after TimeoutStopSec=), close the
+ * sockets, remove their paths, exit 0 -- or, as a container's PID 1, 1 if
+ * any service failed. As PID 1 the reaper also collects every orphan.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +27,7 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "deps.h"
 #include "fdclaim.h"
 #include "fdstore.h"
 #include "reexec.h"
@@ -127,11 +133,12 @@ static void begin_shutdown(void)
 	svc_set_shutting_down();
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *u = unit_at(i);
-		if (u->kind == UNIT_SERVICE)
-			svc_stop(u);
-		else if (u->sock.state == SOCK_LISTENING)
+		if (u->kind == UNIT_SOCKET && u->sock.state == SOCK_LISTENING)
 			sockunit_watch(u, false);
 	}
+	/* In reverse dependency order: a unit ordered after another stops
+	 * first (deps.c). */
+	deps_shutdown();
 	uv_timer_init(loop, &shutdown_timer);
 	shutdown_timer_init = true;
 	uv_timer_start(&shutdown_timer, shutdown_check, 0, 20);
@@ -157,25 +164,48 @@ static bool is_template(const char *name)
 
 static void start_units(void)
 {
-	char err[SVC_ERROR_MAX];
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *u = unit_at(i);
 		if (u->kind == UNIT_SOCKET && u->conf)
 			sockunit_open(loop, u);
 	}
+	/* Mark every unit to start first, then start them as After=/Before=
+	 * allow (deps.c): marking one at a time would start a unit before the
+	 * units it is ordered after were even asked for. */
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *u = unit_at(i);
 		if (u->kind != UNIT_SERVICE || !u->conf || is_template(u->name))
 			continue;
 		if (u->svc.n_sockets == 0 || u->conf->n_wanted_by > 0) {
-			if (svc_start(u, err, sizeof err) < 0)
-				log_err("%s", err);
+			deps_mark_start(u);
 		} else if (u->svc.state == SVC_STOPPED) {
 			/* Socket-activated: watch its sockets until the first client. */
 			for (size_t j = 0; j < u->svc.n_sockets; j++)
 				sockunit_watch(u->svc.sockets[j], true);
 		}
 	}
+	deps_run();
+}
+
+/*
+ * As a container's PID 1 the exit status is the container's: 1 when any
+ * service ended failed (including a stop that needed SIGKILL), else 0.
+ * Otherwise a SIGTERM is an orderly stop and exits 0 whatever the units
+ * did, as the supervisor of a host always has.
+ */
+static int exit_status(void)
+{
+	if (getpid() != 1)
+		return 0;
+	int failed = 0;
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *u = unit_at(i);
+		if (u->kind == UNIT_SERVICE && u->conf && !u->dead && u->svc.state == SVC_FAILED) {
+			log_err("%s: failed (%s): %s", u->name, svc_result_name(u->svc.result), u->svc.error);
+			failed = 1;
+		}
+	}
+	return failed;
 }
 
 static void close_walk_cb(uv_handle_t *h, void *arg)
@@ -300,6 +330,7 @@ static int fresh_start(const char *control_path, bool rescue)
 		log_info("rescue: closed %u descriptors nobody claimed", closed);
 	}
 	logpipe_prepare_all(loop);
+	deps_check_cycles();
 	log_info("supervisord %s running, %zu units from %s, control socket %s", supervisord_version, unit_count(),
 		 daemon_units_dir, control_path);
 	start_units();
@@ -448,6 +479,8 @@ int main(int argc, char **argv)
 		if (closed)
 			log_warn("re-exec: closed %u inherited descriptors the state did not name", closed);
 		logpipe_prepare_all(loop); /* units the previous image had no pipe for */
+		deps_check_cycles();
+		deps_run(); /* starts and stops that were waiting for ordering */
 		log_info("supervisord %s running (re-executed), %zu units", supervisord_version, unit_count());
 	} else if (fresh_start(path, rescue) != 0) {
 		return 1;
@@ -462,7 +495,8 @@ int main(int argc, char **argv)
 
 	uv_run(loop, UV_RUN_DEFAULT);
 
-	log_info("every service stopped, exiting");
+	int status = exit_status();
+	log_info("every service stopped, exiting%s", status ? " (some units failed)" : "");
 	teardown();
-	return 0;
+	return status;
 }

@@ -1,0 +1,533 @@
+/*
+ * test_lifecycle.c - restart back-off, KillMode=, ExecStartPre=/Post=/
+ * Stop=/Reload=, dependencies and ordering, supervisord as a container's
+ * PID 1, and all of it across `supctl reexec`. The real daemon runs real
+ * shell commands; services write what they did to files, which the tests
+ * read. Every wait is bounded; only pids the test started are signalled.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char *slurp(const char *path, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return buf;
+	size_t n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Wait until the file holds `needle` (bounded). */
+static bool wait_text(const char *path, const char *needle, int ms)
+{
+	char buf[8192];
+	long long end = h_now_ms() + ms;
+	do {
+		if (strstr(slurp(path, buf, sizeof buf), needle))
+			return true;
+		h_msleep(20);
+	} while (h_now_ms() < end);
+	return false;
+}
+
+static bool wait_gone(pid_t pid, int ms)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	long long end = h_now_ms() + ms;
+	do {
+		if (access(path, F_OK) != 0)
+			return true; /* not even a zombie: reaped */
+		h_msleep(20);
+	} while (h_now_ms() < end);
+	return false;
+}
+
+/* Parent pid and state of pid. */
+static int proc_stat(pid_t pid, pid_t *ppid, char *state)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	int pp;
+	if (!p || sscanf(p + 1, " %c %d", state, &pp) != 2)
+		return -1;
+	*ppid = pp;
+	return 0;
+}
+
+static int read_pid(const char *path, int ms)
+{
+	char buf[64];
+	long long end = h_now_ms() + ms;
+	do {
+		int pid = atoi(slurp(path, buf, sizeof buf));
+		if (pid > 0)
+			return pid;
+		h_msleep(20);
+	} while (h_now_ms() < end);
+	return -1;
+}
+
+Test(lifecycle, restart_backoff_grows, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char log[400];
+	snprintf(log, sizeof log, "%s/starts", d.dir);
+	/* RestartSec=100ms growing to 800ms over 3 steps: 100, 200, 400, 800, 800. */
+	hd_unit(&d, "crash.service",
+		"[Unit]\nStartLimitIntervalSec=0\n"
+		"[Service]\nExecStart=/bin/sh -c 'date +%%s%%N >> %s; exit 1'\n"
+		"Restart=always\nRestartSec=100ms\nRestartSteps=3\nRestartMaxDelaySec=800ms\n",
+		log);
+	hd_start(&d);
+	int daemon_fds = -1;
+	long long end = h_now_ms() + 15000;
+	long long t[8];
+	int n = 0;
+	while (h_now_ms() < end && n < 6) {
+		char buf[4096];
+		slurp(log, buf, sizeof buf);
+		n = 0;
+		for (char *p = buf; *p && n < 8; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+			t[n++] = atoll(p) / 1000000;
+		if (daemon_fds < 0 && n >= 1)
+			daemon_fds = h_count_fds_settled(d.pid);
+		h_msleep(50);
+	}
+	cr_assert_geq(n, 6, "only %d starts", n);
+	long long g[5];
+	for (int i = 0; i < 5; i++)
+		g[i] = t[i + 1] - t[i];
+	cr_log_info("restart gaps: %lld %lld %lld %lld %lld ms", g[0], g[1], g[2], g[3], g[4]);
+	cr_expect(g[0] >= 90 && g[0] < 190, "1st gap %lld, want ~100", g[0]);
+	cr_expect(g[1] >= 180 && g[1] < 330, "2nd gap %lld, want ~200", g[1]);
+	cr_expect(g[2] >= 370 && g[2] < 600, "3rd gap %lld, want ~400", g[2]);
+	cr_expect(g[3] >= 770 && g[3] < 1100, "4th gap %lld, want ~800", g[3]);
+	cr_expect(g[4] >= 770 && g[4] < 1100, "5th gap %lld, want ~800 (the maximum)", g[4]);
+
+	/* An operator's start after a stop begins the series again. */
+	cr_expect_eq(hd_ctl(&d, NULL, 0, "stop", "crash", NULL), 0);
+	int restarts = -1;
+	hd_unit_info(&d, "crash.service", NULL, 0, NULL, &restarts, NULL, 0);
+	cr_expect_geq(restarts, 5);
+	hd_ctl(&d, NULL, 0, "start", "--no-block", "crash", NULL);
+	h_msleep(50);
+	hd_ctl(&d, NULL, 0, "stop", "crash", NULL);
+	hd_unit_info(&d, "crash.service", NULL, 0, NULL, &restarts, NULL, 0);
+	cr_expect_leq(restarts, 1, "restarts not reset by a start: %d", restarts);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(lifecycle, control_group_kills_double_forked_grandchild, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char gfile[400];
+	snprintf(gfile, sizeof gfile, "%s/grandchild", d.dir);
+	/* The grandchild leaves the session (setsid) and its parent exits: it
+	 * is an orphan, re-parented to the daemon (a child subreaper). */
+	hd_unit(&d, "dbl.service",
+		"[Service]\nExecStart=/bin/sh -c '(setsid sh -c \"echo \\$\\$ > %s; exec sleep 1000\" &); exec sleep 1000'\n",
+		gfile);
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "dbl.service", "running", 5000), 0);
+	int gpid = read_pid(gfile, 5000);
+	cr_assert_gt(gpid, 0, "the grandchild did not report its pid");
+	int daemon_fds = h_count_fds_settled(d.pid);
+	pid_t pp = 0;
+	char st = 0;
+	long long end = h_now_ms() + 3000;
+	while (h_now_ms() < end && (proc_stat(gpid, &pp, &st) < 0 || pp != d.pid))
+		h_msleep(20);
+	cr_expect_eq(pp, d.pid, "the orphan was not re-parented to the daemon (ppid %d)", (int)pp);
+
+	int mpid = 0;
+	hd_unit_info(&d, "dbl.service", NULL, 0, &mpid, NULL, NULL, 0);
+	cr_assert_eq(hd_ctl(&d, NULL, 0, "stop", "dbl", NULL), 0);
+	cr_expect(wait_gone(gpid, 5000), "grandchild %d survived the stop, or is a zombie", gpid);
+	cr_expect(wait_gone(mpid, 5000), "main process %d survived", mpid);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(lifecycle, leftovers_killed_when_main_exits, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char gfile[400];
+	snprintf(gfile, sizeof gfile, "%s/left", d.dir);
+	/* The main process exits on its own and leaves a child behind. */
+	hd_unit(&d, "left.service",
+		"[Service]\nExecStart=/bin/sh -c 'sh -c \"echo \\$\\$ > %s; exec sleep 1000\" & sleep 0.5; exit 0'\n",
+		gfile);
+	hd_start(&d);
+	int lpid = read_pid(gfile, 5000);
+	cr_assert_gt(lpid, 0);
+	cr_expect_eq(hd_wait_state(&d, "left.service", "stopped", 5000), 0);
+	cr_expect(wait_gone(lpid, 5000), "leftover %d survived its main process", lpid);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(lifecycle, exec_start_pre_post_order_and_failure, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[400], f2[400];
+	snprintf(f, sizeof f, "%s/order", d.dir);
+	snprintf(f2, sizeof f2, "%s/never", d.dir);
+	hd_unit(&d, "ok.service",
+		"[Service]\n"
+		"ExecStartPre=/bin/sh -c 'echo pre1 >> %s'\n"
+		"ExecStartPre=-/bin/false\n"
+		"ExecStartPre=/bin/sh -c 'echo pre2 >> %s'\n"
+		"ExecStart=/bin/sh -c 'echo main >> %s; exec sleep 1000'\n"
+		"ExecStartPost=/bin/sh -c 'sleep 0.3; echo post >> %s'\n",
+		f, f, f, f);
+	hd_unit(&d, "badpre.service",
+		"[Service]\nExecStartPre=/bin/false\nExecStart=/bin/sh -c 'echo main >> %s; exec sleep 1000'\n", f2);
+	hd_unit(&d, "badpost.service",
+		"[Service]\nExecStart=/bin/sleep 1000\nExecStartPost=/bin/sh -c 'exit 7'\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "ok.service", "running", 5000), 0);
+	char buf[1024];
+	cr_expect_str_eq(slurp(f, buf, sizeof buf), "pre1\npre2\nmain\npost\n");
+
+	char status[1024];
+	cr_assert_eq(hd_wait_state(&d, "badpre.service", "failed", 5000), 0);
+	hd_unit_info(&d, "badpre.service", NULL, 0, NULL, NULL, status, sizeof status);
+	cr_expect(strstr(status, "ExecStartPre=/bin/false exited with status 1"), "status: %s", status);
+	cr_expect_neq(access(f2, F_OK), 0, "the main process ran after a failed ExecStartPre=");
+
+	cr_assert_eq(hd_wait_state(&d, "badpost.service", "failed", 5000), 0);
+	int pid = -1;
+	hd_unit_info(&d, "badpost.service", NULL, 0, &pid, NULL, status, sizeof status);
+	cr_expect(strstr(status, "exited with status 7"), "status: %s", status);
+	cr_expect_eq(pid, 0);
+	/* A failed start reported to the operator. */
+	char out[1024];
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "start", "badpre", NULL), 0);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(lifecycle, exec_stop_and_exec_reload, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[400];
+	snprintf(f, sizeof f, "%s/log", d.dir);
+	hd_unit(&d, "w.service",
+		"[Service]\nExecStart=/bin/sleep 1000\n"
+		"ExecReload=/bin/sh -c 'echo reload $MAINPID >> %s'\n"
+		"ExecStop=/bin/sh -c 'echo stop $MAINPID >> %s; kill $MAINPID'\n",
+		f, f);
+	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "badreload.service", "[Service]\nExecStart=/bin/sleep 1000\nExecReload=/bin/false\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "w.service", "running", 5000), 0);
+	cr_assert_eq(hd_wait_state(&d, "badreload.service", "running", 5000), 0);
+	int daemon_fds = h_count_fds_settled(d.pid);
+	int pid = 0;
+	hd_unit_info(&d, "w.service", NULL, 0, &pid, NULL, NULL, 0);
+	char out[1024], want[64];
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "reload", "w", NULL), 0, "reload: %s", out);
+	snprintf(want, sizeof want, "reload %d\n", pid);
+	cr_expect(wait_text(f, want, 100), "ExecReload= did not run (before the reply) with $MAINPID");
+	int pid2 = 0;
+	char st[64];
+	hd_unit_info(&d, "w.service", st, sizeof st, &pid2, NULL, NULL, 0);
+	cr_expect_str_eq(st, "running");
+	cr_expect_eq(pid2, pid);
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "reload", "plain", NULL), 0, "no ExecReload=: %s", out);
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "reload", "badreload", NULL), 0, "failing reload: %s", out);
+	cr_expect_eq(hd_wait_state(&d, "badreload.service", "running", 2000), 0);
+
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "w", NULL), 0, "stop: %s", out);
+	snprintf(want, sizeof want, "stop %d\n", pid);
+	cr_expect(wait_text(f, want, 100), "ExecStop= did not run");
+	cr_expect(!hd_log_has(&d, "w.service: did not stop"), "ExecStop= did not stop it first");
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* Three services in a chain: c after b after a; each logs its start
+ * (ExecStartPre=) and its stop (ExecStop=) to one file. */
+#define CHAIN_TMPL                                                                                  \
+	"[Unit]\n%s\n[Service]\nExecStartPre=/bin/sh -c 'sleep 0.1; echo start-%s >> %s'\n"            \
+	"ExecStart=/bin/sleep 1000\nExecStop=/bin/sh -c 'sleep 0.1; echo stop-%s >> %s; kill $MAINPID'\n"
+static void chain_units(struct hd *d, const char *f)
+{
+	hd_unit(d, "a.service", CHAIN_TMPL, "", "a", f, "a", f);
+	hd_unit(d, "b.service", CHAIN_TMPL, "Requires=a.service\nAfter=a.service", "b", f, "b", f);
+	/* Before= on the other side orders the same way. */
+	hd_unit(d, "c.service", CHAIN_TMPL, "Wants=b.service", "c", f, "c", f);
+	char path[400];
+	snprintf(path, sizeof path, "%s/b.service", d->units);
+	FILE *fp = fopen(path, "a");
+	fprintf(fp, "[Unit]\nBefore=c.service\n");
+	fclose(fp);
+}
+
+Test(deps, start_and_stop_order, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[300];
+	snprintf(f, sizeof f, "/tmp/supd-order-%d", (int)getpid());
+	unlink(f);
+	chain_units(&d, f);
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "c.service", "running", 5000), 0);
+	char buf[1024];
+	cr_expect_str_eq(slurp(f, buf, sizeof buf), "start-a\nstart-b\nstart-c\n");
+
+	/* Stopping a stops b (Requires=) first; c only Wants= b: it stays. */
+	char out[512];
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "a", NULL), 0, "%s", out);
+	cr_expect_str_eq(slurp(f, buf, sizeof buf), "start-a\nstart-b\nstart-c\nstop-b\nstop-a\n");
+	char st[64];
+	hd_unit_info(&d, "b.service", st, sizeof st, NULL, NULL, NULL, 0);
+	cr_expect_str_eq(st, "stopped");
+	hd_unit_info(&d, "c.service", st, sizeof st, NULL, NULL, NULL, 0);
+	cr_expect_str_eq(st, "running");
+
+	/* Starting b pulls a in first (Requires=, After=). */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "b", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "a.service", "running", 100), 0);
+	/* Shutdown: reverse order. */
+	cr_expect_eq(hd_stop(&d), 0);
+	cr_expect_str_eq(slurp(f, buf, sizeof buf),
+			 "start-a\nstart-b\nstart-c\nstop-b\nstop-a\nstart-a\nstart-b\nstop-c\nstop-b\nstop-a\n");
+	unlink(f);
+}
+
+Test(deps, cycle_is_reported_and_broken, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	hd_unit(&d, "x.service", "[Unit]\nAfter=y.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "y.service", "[Unit]\nAfter=z.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "z.service", "[Unit]\nAfter=x.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "free.service", "[Unit]\nAfter=x.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	cr_expect_eq(hd_wait_state(&d, "x.service", "running", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "y.service", "running", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "z.service", "running", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "free.service", "running", 5000), 0);
+	cr_expect(hd_log_has(&d, "ordering cycle between x.service y.service z.service"), "no cycle in the log");
+	char status[1024];
+	hd_unit_info(&d, "y.service", NULL, 0, NULL, NULL, status, sizeof status);
+	cr_expect(strstr(status, "ordering cycle: x.service y.service z.service"), "status: %s", status);
+	hd_unit_info(&d, "free.service", NULL, 0, NULL, NULL, status, sizeof status);
+	cr_expect(!strstr(status, "cycle"), "free.service is on no cycle: %s", status);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(deps, failed_requirement_fails_dependants, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[400];
+	snprintf(f, sizeof f, "%s/ran", d.dir);
+	hd_unit(&d, "base.service", "[Service]\nExecStartPre=/bin/false\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "app.service",
+		"[Unit]\nRequires=base.service\nAfter=base.service\n"
+		"[Service]\nExecStart=/bin/sh -c 'echo ran > %s; exec sleep 1000'\n",
+		f);
+	hd_unit(&d, "bound.service",
+		"[Unit]\nBindsTo=keep.service\nAfter=keep.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "keep.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "app.service", "failed", 5000), 0);
+	char status[1024];
+	hd_unit_info(&d, "app.service", NULL, 0, NULL, NULL, status, sizeof status);
+	cr_expect(strstr(status, "dependency failed: base.service failed"), "status: %s", status);
+	cr_expect_neq(access(f, F_OK), 0, "app ran although base failed");
+
+	/* BindsTo=: keep's death takes bound down. */
+	cr_assert_eq(hd_wait_state(&d, "bound.service", "running", 5000), 0);
+	int kpid = 0;
+	hd_unit_info(&d, "keep.service", NULL, 0, &kpid, NULL, NULL, 0);
+	cr_assert_gt(kpid, 0);
+	kill(kpid, SIGKILL); /* our daemon's child, started by this test */
+	cr_expect_eq(hd_wait_state(&d, "bound.service", "stopped", 5000), 0);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* ---- PID 1 ---- */
+
+/* Run the daemon as pid 1 of a new pid namespace. Returns unshare's pid;
+ * *init gets the daemon's pid as seen from here. */
+static pid_t start_pid1(struct hd *d, pid_t *init)
+{
+	int logfd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(logfd, 2);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		execlp("unshare", "unshare", "--pid", "--fork", "--mount-proc", "--kill-child", H_DAEMON, "-v", "-u",
+		       d->units, "-r", d->rt, (char *)NULL);
+		_exit(127);
+	}
+	close(logfd);
+	long long end = h_now_ms() + 10000;
+	*init = 0;
+	while (h_now_ms() < end) {
+		char path[128], buf[256];
+		snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+		int c = atoi(slurp(path, buf, sizeof buf));
+		if (c > 0 && hd_ctl(d, NULL, 0, "status", NULL) == 0) {
+			*init = c;
+			return pid;
+		}
+		h_msleep(20);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_fail("supervisord as pid 1 did not come up; see %s", d->log);
+	return -1;
+}
+
+static int stop_pid1(pid_t unshare_pid, pid_t init)
+{
+	kill(init, SIGTERM);
+	long long end = h_now_ms() + 15000;
+	int st;
+	while (h_now_ms() < end) {
+		if (waitpid(unshare_pid, &st, WNOHANG) == unshare_pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		h_msleep(20);
+	}
+	kill(unshare_pid, SIGKILL);
+	waitpid(unshare_pid, &st, 0);
+	return -1;
+}
+
+/* Children of pid that are zombies. */
+static int zombies_of(pid_t parent)
+{
+	char path[128], buf[4096];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)parent, (int)parent);
+	slurp(path, buf, sizeof buf);
+	int n = 0;
+	for (char *p = buf; *p;) {
+		int c = (int)strtol(p, &p, 10);
+		pid_t pp;
+		char st;
+		if (c > 0 && proc_stat(c, &pp, &st) == 0 && st == 'Z')
+			n++;
+		while (*p == ' ')
+			p++;
+		if (c <= 0)
+			break;
+	}
+	return n;
+}
+
+Test(pid1, reaps_orphans_and_stops_in_order, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[300];
+	snprintf(f, sizeof f, "/tmp/supd-pid1-%d", (int)getpid());
+	unlink(f);
+	chain_units(&d, f);
+	/* An orphan that exits soon: re-parented to pid 1, which must reap it. */
+	hd_unit(&d, "orphans.service",
+		"[Service]\nExecStart=/bin/sh -c 'for i in 1 2 3; do (sleep 0.2 &); done; exec sleep 1000'\n");
+	pid_t init, up = start_pid1(&d, &init);
+	cr_assert_eq(hd_wait_state(&d, "c.service", "running", 5000), 0);
+	cr_assert_eq(hd_wait_state(&d, "orphans.service", "running", 5000), 0);
+	h_msleep(800);
+	cr_expect_eq(zombies_of(init), 0, "pid 1 left zombies");
+	cr_expect(hd_log_has(&d, "reaped process"), "no orphan was reaped");
+	cr_expect_eq(stop_pid1(up, init), 0, "exit status after a clean stop");
+	char buf[1024];
+	cr_expect_str_eq(slurp(f, buf, sizeof buf), "start-a\nstart-b\nstart-c\nstop-c\nstop-b\nstop-a\n");
+	unlink(f);
+	hd_stop(&d);
+}
+
+Test(pid1, exit_status_reports_failed_units, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	hd_unit(&d, "ok.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "broken.service", "[Service]\nType=exec\nExecStart=/bin/false\n");
+	pid_t init, up = start_pid1(&d, &init);
+	cr_assert_eq(hd_wait_state(&d, "broken.service", "failed", 5000), 0);
+	cr_expect_eq(stop_pid1(up, init), 1, "exit status with a failed unit");
+	hd_stop(&d);
+}
+
+/* ---- across re-exec ---- */
+
+Test(lifecycle_reexec, start_post_and_backoff_survive, .timeout = 90)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[400], c[400];
+	snprintf(f, sizeof f, "%s/post", d.dir);
+	snprintf(c, sizeof c, "%s/crashes", d.dir);
+	hd_unit(&d, "slowpost.service",
+		"[Service]\nExecStart=/bin/sleep 1000\nExecStartPost=/bin/sh -c 'sleep 1.5; echo post >> %s'\n", f);
+	hd_unit(&d, "crashy.service",
+		"[Unit]\nStartLimitIntervalSec=0\n"
+		"[Service]\nExecStart=/bin/sh -c 'date +%%s%%N >> %s; exit 1'\nRestart=always\nRestartSec=1500ms\n",
+		c);
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "slowpost.service", "start-post", 3000), 0);
+	cr_assert_eq(hd_wait_state(&d, "crashy.service", "auto-restart", 3000), 0);
+	int daemon_fds = h_count_fds_settled(d.pid);
+	char out[1024];
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "reexec: %s", out);
+	char st[64];
+	hd_unit_info(&d, "slowpost.service", st, sizeof st, NULL, NULL, NULL, 0);
+	cr_expect_str_eq(st, "start-post");
+	hd_unit_info(&d, "crashy.service", st, sizeof st, NULL, NULL, NULL, 0);
+	cr_expect_str_eq(st, "auto-restart");
+	cr_expect_eq(hd_wait_state(&d, "slowpost.service", "running", 5000), 0);
+	cr_expect(wait_text(f, "post\n", 100));
+	/* The pending restart happened once its delay was over: a second start. */
+	long long end = h_now_ms() + 5000;
+	int restarts = 0;
+	while (h_now_ms() < end && restarts < 1) {
+		hd_unit_info(&d, "crashy.service", NULL, 0, NULL, &restarts, NULL, 0);
+		h_msleep(50);
+	}
+	cr_expect_geq(restarts, 1, "the back-off timer was lost in the re-exec");
+	char buf[1024];
+	slurp(c, buf, sizeof buf);
+	long long t0 = atoll(buf) / 1000000, t1 = atoll(strchr(buf, '\n') + 1) / 1000000;
+	cr_expect(t1 - t0 >= 1400 && t1 - t0 < 2500, "restart after %lld ms, want ~1500", t1 - t0);
+	cr_expect(!hd_log_has(&d, "control process"), "the control process was not recognized after the re-exec");
+	/* Only the ExecStartPost= command's exec-status pipe is gone. */
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds - 1);
+	cr_expect_eq(hd_stop(&d), 0);
+}

@@ -24,6 +24,11 @@ void svc_begin_stop(struct unit *u);
 
 /* Start the main process (automatic: counts toward the start limit). */
 void svc_spawn_main(struct unit *u, bool automatic);
+/* The whole start: checks, ExecStartPre=, then the main process. */
+void svc_begin_start(struct unit *u, bool automatic);
+/* The exec-status pipe of the main process: read it, stop watching it. */
+void svc_handle_exec_status(struct unit *u);
+void svc_close_exec_watch(struct unit *u);
 /* The same without the checks (after ExecStartPre=). */
 void svc_spawn_main_now(struct unit *u);
 /* The main process counts as started: ExecStartPost=, or RUNNING. */

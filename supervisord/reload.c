@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "deps.h"
 #include "log.h"
 #include "logpipe.h"
 #include "reload.h"
@@ -228,6 +229,9 @@ int unit_reload_all(uv_loop_t *loop, char *msg, size_t msglen)
 	free(before);
 
 	unit_relink();
+	/* A changed file may have closed an ordering cycle: report and break it
+	 * as at start-up. */
+	deps_check_cycles();
 	/* New and changed sockets listen; watching follows each service's state. */
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *u = unit_at(i);

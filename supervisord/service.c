@@ -190,6 +190,12 @@ static void fail_start(struct unit *u, enum svc_result res, const char *msg)
 	s->result = res;
 	snprintf(s->error, sizeof s->error, "%s", msg);
 	log_err("%s: failed to start: %s", u->name, msg);
+	if (res == RES_EXEC || res == RES_RESOURCES) {
+		/* As in systemd, a start that fails to exec or to fork is a failure
+		 * like any other: Restart= decides, throttled by the start limit. */
+		svc_start_failed(u, res, msg);
+		return;
+	}
 	s->want_up = false;
 	s->flush_restarts = true;
 	svc_set_state(u, SVC_FAILED);

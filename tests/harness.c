@@ -178,6 +178,13 @@ int hd_stop(struct hd *d)
 			h_msleep(10);
 		}
 		if (result < 0) {
+			/* It did not stop: show why before killing it. */
+			fprintf(stderr, "supervisord %d did not stop within 15 s; the end of %s:\n", (int)d->pid, d->log);
+			char cmd[700];
+			snprintf(cmd, sizeof cmd, "tail -n 40 '%s' >&2; ps -o pid,ppid,stat,cmd --ppid %d >&2", d->log,
+				 (int)d->pid);
+			int rc = system(cmd);
+			(void)rc;
 			kill(d->pid, SIGKILL);
 			waitpid(d->pid, &st, 0);
 		}

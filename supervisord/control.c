@@ -723,6 +723,33 @@ static void accept_pause_for(int err)
 	uv_timer_start(&accept_pause, accept_resume_cb, CTL_ACCEPT_PAUSE_MS, 0);
 }
 
+/* A connection becomes a client: accepted now, or carried across a
+ * re-exec. Takes fd on success; 0 or -ENOMEM. */
+static int client_add(int fd, uid_t uid, pid_t pid, bool hello)
+{
+	struct client *c = calloc(1, sizeof *c);
+	uv_poll_t *pw = malloc(sizeof *pw);
+	if (!c || !pw || uv_poll_init(ctl_loop, pw, fd) < 0) {
+		free(c);
+		free(pw);
+		return -ENOMEM;
+	}
+	c->fd = fd; /* now owned by the client */
+	c->uid = uid;
+	c->pid = pid;
+	c->hello = hello;
+	c->watch = pw;
+	pw->data = c;
+	c->out_tail = &c->out;
+	c->last_active_ms = uv_now(ctl_loop);
+	c->next = clients;
+	clients = c;
+	n_clients++;
+	clients_changed();
+	client_poll_update(c);
+	return 0;
+}
+
 static void accept_cb(uv_poll_t *w, int status, int events)
 {
 	for (int i = 0; i < 16; i++) {
@@ -751,26 +778,8 @@ static void accept_cb(uv_poll_t *w, int status, int events)
 			refuse(fd, -EUSERS, "supervisord has too many control connections open; try again");
 			continue;
 		}
-		struct client *c = calloc(1, sizeof *c);
-		uv_poll_t *pw = malloc(sizeof *pw);
-		if (!c || !pw || uv_poll_init(ctl_loop, pw, fd) < 0) {
-			free(c);
-			free(pw);
+		if (client_add(fd, cred.uid, cred.pid, false) < 0)
 			close(fd);
-			continue;
-		}
-		c->fd = fd; /* now owned by the client */
-		c->uid = cred.uid;
-		c->pid = cred.pid;
-		c->watch = pw;
-		pw->data = c;
-		c->out_tail = &c->out;
-		c->last_active_ms = uv_now(ctl_loop);
-		c->next = clients;
-		clients = c;
-		n_clients++;
-		clients_changed();
-		client_poll_update(c);
 	}
 }
 
@@ -957,27 +966,7 @@ int ctl_adopt_listener(uv_loop_t *loop, int fd, const char *path)
 
 int ctl_adopt_client(int fd, uid_t uid, pid_t pid, bool hello)
 {
-	struct client *c = calloc(1, sizeof *c);
-	uv_poll_t *pw = malloc(sizeof *pw);
-	if (!c || !pw || uv_poll_init(ctl_loop, pw, fd) < 0) {
-		free(c);
-		free(pw);
-		return -ENOMEM;
-	}
-	c->fd = fd; /* now owned by the client */
-	c->uid = uid;
-	c->pid = pid;
-	c->hello = hello;
-	c->watch = pw;
-	pw->data = c;
-	c->out_tail = &c->out;
-	c->last_active_ms = uv_now(ctl_loop);
-	c->next = clients;
-	clients = c;
-	n_clients++;
-	clients_changed();
-	client_poll_update(c);
-	return 0;
+	return client_add(fd, uid, pid, hello);
 }
 
 static struct client *client_by_fd(int fd)

@@ -442,6 +442,10 @@ def unit_service(execstart, env=None, extra=""):
 def save(fig, data):
     os.makedirs(RESULTS, exist_ok=True)
     data["figure"] = fig
+    main = sys.modules.get("__main__")
+    data.setdefault("script", os.path.basename(sys.argv[0]))
+    if main is not None and main.__doc__:
+        data.setdefault("doc", "\n".join(main.__doc__.strip().splitlines()[1:]).strip())
     data["generated"] = time.strftime("%Y-%m-%d %H:%M:%S %z")
     with open(os.path.join(RESULTS, "fig%d.json" % fig), "w") as f:
         json.dump(data, f, indent=1)

@@ -108,13 +108,57 @@ static bool env_names_unit(pid_t pid, const char *name)
 	return found;
 }
 
-/* Every live (non-zombie) descendant of this daemon. The table is read
- * once per scan; the ancestry is resolved in memory. */
-static struct proc *descendants(size_t *n)
+/* Does the kernel list children (CONFIG_PROC_CHILDREN)? Asked once. */
+static bool kernel_lists_children(void)
 {
-	*n = 0;
-	if (!proc_is_ours())
-		return NULL;
+	static int known = -1;
+	if (known < 0) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
+		known = access(path, R_OK) == 0;
+	}
+	return known;
+}
+
+/* Append the children of every thread of pid, as the kernel lists them
+ * (/proc/PID/task/TID/children). A process or thread that is gone
+ * meanwhile simply adds nothing. */
+static void add_children(pid_t pid, struct proc **v, size_t *n, size_t *cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char cpath[128];
+		snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)pid, e->d_name);
+		FILE *f = fopen(cpath, "re");
+		if (!f)
+			continue;
+		int c;
+		while (fscanf(f, "%d", &c) == 1) {
+			if (*n == *cap) {
+				size_t nc = *cap ? *cap * 2 : 64;
+				struct proc *np = realloc(*v, nc * sizeof *np);
+				if (!np)
+					break;
+				*v = np;
+				*cap = nc;
+			}
+			(*v)[(*n)++] = (struct proc){ (pid_t)c, pid };
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
+/* The old way: every process in /proc, ancestry resolved in memory. */
+static struct proc *descendants_by_scan(size_t *n)
+{
 	DIR *d = opendir("/proc");
 	if (!d)
 		return NULL;
@@ -138,8 +182,6 @@ static struct proc *descendants(size_t *n)
 		all[nall++] = (struct proc){ (pid_t)pid, pp };
 	}
 	closedir(d);
-	/* Keep those whose chain of parents reaches us (bounded: a chain
-	 * cannot be longer than the table). */
 	pid_t self = getpid();
 	size_t keep = 0;
 	for (size_t i = 0; i < nall; i++) {
@@ -163,6 +205,36 @@ static struct proc *descendants(size_t *n)
 	}
 	*n = keep;
 	return all;
+}
+
+/* Every live (non-zombie) descendant of this daemon. Walks down our own
+ * process tree through the kernel's children lists, so the cost follows
+ * the number of our descendants, not of every process on the machine:
+ * this runs whenever a unit's processes must be accounted for (each exit,
+ * each Accept=yes instance). */
+static struct proc *descendants(size_t *n)
+{
+	*n = 0;
+	if (!proc_is_ours())
+		return NULL;
+	if (!kernel_lists_children())
+		return descendants_by_scan(n);
+	struct proc *v = NULL;
+	size_t nv = 0, cap = 0;
+	add_children(getpid(), &v, &nv, &cap);
+	/* Breadth first: v grows as each entry's children are appended. A
+	 * bound on the walk guards against a pid reused into a loop. */
+	for (size_t i = 0; i < nv && i < 65536; i++)
+		add_children(v[i].pid, &v, &nv, &cap);
+	size_t keep = 0;
+	for (size_t i = 0; i < nv; i++) {
+		pid_t pp;
+		char st;
+		if (read_stat(v[i].pid, &pp, &st) == 0 && st != 'Z' && st != 'X')
+			v[keep++] = v[i];
+	}
+	*n = keep;
+	return v;
 }
 
 unsigned svc_leftovers(struct unit *u, int sig)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
 
 #include "fdclaim.h"
 #include "log.h"
@@ -88,9 +90,12 @@ void fdclaim_release(int fd)
 unsigned fdclaim_close_rest(void)
 {
 	unsigned n = 0;
+	bool batch = syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0;
 	for (size_t i = 0; i < n_inh; i++) {
 		if (inh[i].claimed) {
-			if (inh[i].fd >= 0)
+			/* Every fd the daemon holds is close-on-exec: one close_range
+			 * above sets it on all of them at once (kernel >= 5.11). */
+			if (inh[i].fd >= 0 && !batch)
 				fcntl(inh[i].fd, F_SETFD, FD_CLOEXEC);
 		} else {
 			char link[64], target[256];

@@ -75,15 +75,22 @@ static void activity_cb(uv_poll_t *h, int status, int events)
 	svc_on_activation(u->sock.service);
 }
 
-/* Give an open listener its poll handle. */
-static int attach(uv_loop_t *loop, struct unit *u, struct listener *l)
+/* The loop the daemon runs; socket units are created before any watch. */
+static uv_loop_t *sock_loop;
+
+/* Give an open listener its poll handle. Created only when the socket is
+ * first watched: uv_poll_init costs two epoll_ctl calls (libuv checks the
+ * fd is pollable), which adds up over a thousand held sockets whose
+ * services are running and which nobody needs to watch -- at start-up and
+ * at every re-exec. */
+static int attach(struct unit *u, struct listener *l)
 {
 	if (l->watch)
 		return 0;
 	l->watch = malloc(sizeof *l->watch);
 	if (!l->watch)
 		return -ENOMEM;
-	int r = uv_poll_init(loop, l->watch, l->fd);
+	int r = uv_poll_init(sock_loop, l->watch, l->fd);
 	if (r < 0) {
 		free(l->watch);
 		l->watch = NULL;
@@ -91,9 +98,19 @@ static int attach(uv_loop_t *loop, struct unit *u, struct listener *l)
 	}
 	l->watch->data = u;
 	l->watching = false;
+	/* uv_poll_init made the shared file description non-blocking: put
+	 * back what the service expects (blocking), unless the daemon itself
+	 * accepts (Accept=yes). */
 	if (l->addr.type != 0)
 		set_nonblock(l->fd, accepting(u));
 	return 0;
+}
+
+/* An open listener's mode, without a watch yet. */
+static void settle_mode(struct unit *u, struct listener *l)
+{
+	if (l->addr.type != 0)
+		set_nonblock(l->fd, accepting(u));
 }
 
 static void detach(struct listener *l)
@@ -125,6 +142,7 @@ void sockunit_close(struct unit *u)
 
 int sockunit_open(uv_loop_t *loop, struct unit *u)
 {
+	sock_loop = loop;
 	struct sockunit *su = &u->sock;
 	const struct sock_conf *c = &u->conf->sock;
 	char err[SVC_ERROR_MAX];
@@ -144,11 +162,7 @@ int sockunit_open(uv_loop_t *loop, struct unit *u)
 			listen_format(&l->addr, where, sizeof where);
 			log_info("%s: listening on %s", u->name, where);
 		} /* else adopted after a re-exec or in rescue mode: never re-bound */
-		r = attach(loop, u, l);
-		if (r < 0) {
-			snprintf(err, sizeof err, "watch: %s", uv_strerror(r));
-			goto fail;
-		}
+		settle_mode(u, l);
 	}
 	su->error[0] = '\0';
 	set_state(u, SOCK_LISTENING);
@@ -166,9 +180,9 @@ fail:
 void sockunit_adopt(uv_loop_t *loop, struct unit *u)
 {
 	struct sockunit *su = &u->sock;
-	for (size_t i = 0; i < su->n; i++)
-		if (su->l[i].fd >= 0 && attach(loop, u, &su->l[i]) < 0)
-			log_err("%s: cannot watch restored fd %d", u->name, su->l[i].fd);
+	sock_loop = loop;
+	/* Nothing to do per fd: O_NONBLOCK lives in the file description,
+	 * which crossed the exec as the previous image left it. */
 	if (accepting(u) && su->state == SOCK_LISTENING)
 		sockunit_watch(u, true);
 }
@@ -182,8 +196,12 @@ void sockunit_watch(struct unit *u, bool on)
 		on = false;
 	for (size_t i = 0; i < su->n; i++) {
 		struct listener *l = &su->l[i];
-		if (!l->watch || l->watching == on)
+		if (l->fd < 0 || l->watching == on)
 			continue;
+		if (on && attach(u, l) < 0) {
+			log_err("%s: cannot watch fd %d", u->name, l->fd);
+			continue;
+		}
 		if (on)
 			uv_poll_start(l->watch, UV_READABLE, activity_cb);
 		else

@@ -117,17 +117,40 @@ static void emit(struct unit *u, struct logpipe *lp, const char *line, size_t n)
 		rotate(u, lp);
 }
 
+static void partial_done(struct logpipe *lp)
+{
+	lp->plen = 0;
+	free(lp->partial);
+	lp->partial = NULL;
+}
+
+/*
+ * Split what was read into lines. A whole line is written straight from
+ * the read buffer; only a line cut by the end of a read is kept, in a
+ * buffer that exists while there is such a line -- most services never
+ * need one, and it would cost every service 4 KiB.
+ */
 static void consume(struct unit *u, struct logpipe *lp, const char *data, size_t n)
 {
 	while (n) {
 		const char *nl = memchr(data, '\n', n);
 		size_t take = nl ? (size_t)(nl - data) : n;
+		if (lp->plen == 0 && nl && take < LOGPIPE_LINE_MAX) {
+			emit(u, lp, data, take);
+			data += take + 1;
+			n -= take + 1;
+			continue;
+		}
+		if (!lp->partial && !(lp->partial = malloc(LOGPIPE_LINE_MAX))) {
+			lp->dropped++; /* out of memory: this line is lost, the next ones are not */
+			return;
+		}
 		if (lp->plen + take >= LOGPIPE_LINE_MAX) {
 			/* Too long for one line: emit what fits as a line of its own. */
 			size_t fit = LOGPIPE_LINE_MAX - 1 - lp->plen;
 			memcpy(lp->partial + lp->plen, data, fit);
 			emit(u, lp, lp->partial, LOGPIPE_LINE_MAX - 1);
-			lp->plen = 0;
+			partial_done(lp);
 			data += fit;
 			n -= fit;
 			continue;
@@ -138,7 +161,7 @@ static void consume(struct unit *u, struct logpipe *lp, const char *data, size_t
 		n -= take;
 		if (nl) {
 			emit(u, lp, lp->partial, lp->plen);
-			lp->plen = 0;
+			partial_done(lp);
 			data++;
 			n--;
 		}
@@ -235,11 +258,14 @@ int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, const char 
 	lp->wfd = wfd;
 	if (plen >= LOGPIPE_LINE_MAX)
 		plen = LOGPIPE_LINE_MAX - 1;
-	memcpy(lp->partial, partial, plen);
-	lp->plen = plen;
+	if (plen && (lp->partial = malloc(LOGPIPE_LINE_MAX))) {
+		memcpy(lp->partial, partial, plen);
+		lp->plen = plen;
+	}
 	fcntl(lp->rfd, F_SETFL, O_NONBLOCK);
 	int r = watch(loop, u, lp);
 	if (r < 0) {
+		free(lp->partial);
 		free(lp);
 		return r;
 	}
@@ -256,6 +282,7 @@ void logpipe_close(struct unit *u)
 	logpipe_drain(u);
 	if (lp->plen)
 		emit(u, lp, lp->partial, lp->plen);
+	free(lp->partial);
 	if (lp->watch) {
 		uv_poll_stop(lp->watch);
 		unit_close_free((uv_handle_t *)lp->watch);

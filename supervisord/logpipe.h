@@ -29,7 +29,7 @@
 struct logpipe {
 	int rfd, wfd;                /* owned */
 	uv_poll_t *watch;
-	char partial[LOGPIPE_LINE_MAX];
+	char *partial;               /* an unfinished line; allocated only while there is one */
 	size_t plen;
 	int file_fd;                 /* the open log file, -1 until first line */
 	uint64_t file_size;

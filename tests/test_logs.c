@@ -222,3 +222,28 @@ Test(logs, rotation_and_follow, .timeout = 60)
 	cr_expect_geq(last, first + 10, "logs -f did not follow (first %d, last %d)", first, last);
 	cr_expect_eq(hd_stop(&d), 0);
 }
+
+Test(logs, unfinished_line_crosses_a_reexec, .timeout = 60)
+{
+	/* Half a line before the re-exec, the rest after: one line in the log. */
+	struct hd d;
+	hd_init(&d);
+	hd_unit(&d, "half.service",
+		"[Service]\nExecStart=/bin/sh -c 'printf first-half; sleep 1; printf \" second-half\\\\n\"; "
+		"exec sleep 1000'\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "half.service", "running", 5000), 0);
+	h_msleep(300);
+	char out[1024];
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	static char all[8192];
+	long long end = h_now_ms() + 5000;
+	bool found = false;
+	while (!found && h_now_ms() < end) {
+		hd_ctl(&d, all, sizeof all, "logs", "half", NULL);
+		found = strstr(all, " first-half second-half\n") != NULL;
+		h_msleep(50);
+	}
+	cr_expect(found, "the line was split or lost across the re-exec:\n%s", all);
+	cr_expect_eq(hd_stop(&d), 0);
+}

@@ -234,7 +234,10 @@ int logpipe_writer(uv_loop_t *loop, struct unit *u)
 	lp->rfd = p[0];
 	lp->wfd = p[1];
 	fcntl(lp->rfd, F_SETFL, O_NONBLOCK);
-	fcntl(lp->rfd, F_SETPIPE_SZ, 1 << 20); /* room for a burst while we re-exec */
+	/* Room for a burst while we re-exec (tens of ms): 256 KiB holds
+	 * seconds of a chatty service. Not more: the ring costs kernel memory
+	 * per service, and pipe-user-pages-soft caps unprivileged users. */
+	fcntl(lp->rfd, F_SETPIPE_SZ, 256 << 10);
 	int r = watch(loop, u, lp);
 	if (r < 0) {
 		close(p[0]);

@@ -138,6 +138,7 @@ void deps_run(void)
 		return;
 	}
 	running = true;
+	svc_scan_begin(); /* one process-tree scan for every unit stopped here */
 	do {
 		again = false;
 		for (size_t i = 0; i < unit_count(); i++) {
@@ -169,6 +170,7 @@ void deps_run(void)
 			}
 		}
 	} while (again);
+	svc_scan_end();
 	running = false;
 }
 

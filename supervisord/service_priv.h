@@ -69,6 +69,11 @@ unsigned svc_kill_all(struct unit *u, int sig, bool final);
  * environment, other than its main and control process); signalled when
  * sig is not 0. Returns the count. */
 unsigned svc_leftovers(struct unit *u, int sig);
+/* Between begin and end (nested), every leftover check shares one scan of
+ * our process tree: used around batches that touch many units at once
+ * (a round of reaped exits, a shutdown, dependency propagation). */
+void svc_scan_begin(void);
+void svc_scan_end(void);
 /* Does a teardown wait for leftovers (control-group, mixed)? */
 bool svc_waits_for_leftovers(const struct unit *u);
 

@@ -39,6 +39,10 @@
 
 struct proc {
 	pid_t pid, ppid;
+	/* Its SUPERVISORD_UNIT=, read at most once per scan: "" none, NULL
+	 * not read yet (or could not be). */
+	char *unit;
+	bool unit_read;
 };
 
 /* Is /proc the view of our own pid namespace? */
@@ -81,13 +85,15 @@ static int read_stat(pid_t pid, pid_t *ppid, char *state)
 }
 
 /* Does pid's environment hold exactly SUPERVISORD_UNIT=name? */
-static bool env_names_unit(pid_t pid, const char *name)
+/* The unit a process was started for: the value of SUPERVISORD_UNIT= in
+ * its environment (malloc'd; "" when it has none), NULL if unreadable. */
+static char *env_unit(pid_t pid)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return NULL;
 	char *buf = malloc(ENVIRON_MAX + 1);
 	size_t len = 0;
 	if (buf) {
@@ -97,15 +103,30 @@ static bool env_names_unit(pid_t pid, const char *name)
 	}
 	close(fd);
 	if (!buf)
-		return false;
+		return NULL;
 	buf[len] = '\0';
-	bool found = false;
-	size_t nl = strlen(name);
-	for (size_t i = 0; i < len && !found; i += strlen(buf + i) + 1)
-		found = !strncmp(buf + i, "SUPERVISORD_UNIT=", 17) && !strncmp(buf + i + 17, name, nl) &&
-			buf[i + 17 + nl] == '\0';
+	char *unit = NULL;
+	for (size_t i = 0; i < len && !unit; i += strlen(buf + i) + 1)
+		if (!strncmp(buf + i, "SUPERVISORD_UNIT=", 17))
+			unit = strdup(buf + i + 17);
 	free(buf);
-	return found;
+	return unit ? unit : strdup("");
+}
+
+static bool proc_names_unit(struct proc *p, const char *name)
+{
+	if (!p->unit_read) {
+		p->unit = env_unit(p->pid);
+		p->unit_read = true;
+	}
+	return p->unit && !strcmp(p->unit, name);
+}
+
+static void free_procs(struct proc *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].unit);
+	free(v);
 }
 
 /* Does the kernel list children (CONFIG_PROC_CHILDREN)? Asked once. */
@@ -149,7 +170,7 @@ static void add_children(pid_t pid, struct proc **v, size_t *n, size_t *cap)
 				*v = np;
 				*cap = nc;
 			}
-			(*v)[(*n)++] = (struct proc){ (pid_t)c, pid };
+			(*v)[(*n)++] = (struct proc){ .pid = (pid_t)c, .ppid = pid };
 		}
 		fclose(f);
 	}
@@ -179,7 +200,7 @@ static struct proc *descendants_by_scan(size_t *n)
 				break;
 			all = np;
 		}
-		all[nall++] = (struct proc){ (pid_t)pid, pp };
+		all[nall++] = (struct proc){ .pid = (pid_t)pid, .ppid = pp };
 	}
 	closedir(d);
 	pid_t self = getpid();
@@ -237,15 +258,53 @@ static struct proc *descendants(size_t *n)
 	return v;
 }
 
+/* A scan shared by everything handled in one batch (see svc_scan_begin). */
+static struct proc *scan_cache;
+static size_t scan_n;
+static unsigned scan_depth;
+static bool scan_valid;
+
+void svc_scan_begin(void)
+{
+	scan_depth++;
+}
+
+void svc_scan_end(void)
+{
+	if (scan_depth && --scan_depth == 0) {
+		free_procs(scan_cache, scan_n);
+		scan_cache = NULL;
+		scan_valid = false;
+	}
+}
+
+/* Our descendants: the batch's shared scan when inside one, else a fresh
+ * one (*owned: the caller frees it). */
+static struct proc *get_descendants(size_t *n, bool *owned)
+{
+	if (scan_depth) {
+		if (!scan_valid) {
+			scan_cache = descendants(&scan_n);
+			scan_valid = true;
+		}
+		*owned = false;
+		*n = scan_n;
+		return scan_cache;
+	}
+	*owned = true;
+	return descendants(n);
+}
+
 unsigned svc_leftovers(struct unit *u, int sig)
 {
 	const struct service *s = &u->svc;
 	size_t n;
-	struct proc *ds = descendants(&n);
+	bool owned;
+	struct proc *ds = get_descendants(&n, &owned);
 	unsigned count = 0;
 	for (size_t i = 0; i < n; i++) {
 		pid_t pid = ds[i].pid;
-		if (pid == s->pid || pid == s->control_pid || pid == s->old_pid || !env_names_unit(pid, u->name))
+		if (pid == s->pid || pid == s->control_pid || pid == s->old_pid || !proc_names_unit(&ds[i], u->name))
 			continue;
 		count++;
 		if (sig) {
@@ -255,7 +314,8 @@ unsigned svc_leftovers(struct unit *u, int sig)
 				kill(pid, SIGCONT);
 		}
 	}
-	free(ds);
+	if (owned)
+		free_procs(ds, n);
 	return count;
 }
 

@@ -539,3 +539,59 @@ void h_load_stop(struct h_load *l, struct h_load_result *res)
 	waitpid(l->pid, &st, 0);
 	close(l->result_fd);
 }
+
+char *h_slurp(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+char *h_wait_file(const char *path, int ms)
+{
+	long long end = h_now_ms() + ms;
+	do {
+		if (access(path, F_OK) == 0)
+			return h_slurp(path);
+		h_msleep(10);
+	} while (h_now_ms() < end);
+	return NULL;
+}
+
+int h_connect_tcp(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+ssize_t h_read_all(int fd, char *buf, size_t len, int ms)
+{
+	size_t got = 0;
+	long long end = h_now_ms() + ms;
+	while (got + 1 < len) {
+		int left = (int)(end - h_now_ms());
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			break;
+		ssize_t r = read(fd, buf + got, len - got - 1);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	return (ssize_t)got;
+}

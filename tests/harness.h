@@ -68,6 +68,15 @@ void h_list_fds(pid_t pid, char *buf, size_t len);
 int h_http_get(int port, char *out, size_t outlen, int timeout_ms);
 /* Same over a Unix stream socket at path. */
 int h_unix_get(const char *path, char *out, size_t outlen, int timeout_ms);
+/* A small file's text (static buffer of 64 KiB, overwritten by the next
+ * call), NULL when it does not exist. */
+char *h_slurp(const char *path);
+/* The same once the file exists, waiting at most ms; NULL on timeout. */
+char *h_wait_file(const char *path, int ms);
+/* A blocking TCP connection to 127.0.0.1:port: the fd, or -errno. */
+int h_connect_tcp(int port);
+/* Read fd until EOF or ms pass, NUL-terminated; returns bytes read. */
+ssize_t h_read_all(int fd, char *buf, size_t len, int ms);
 /* Sleep ms milliseconds. */
 void h_msleep(int ms);
 /* Milliseconds on CLOCK_MONOTONIC. */

@@ -49,38 +49,6 @@ static bool has_instance(const char *out)
 	return false;
 }
 
-static int connect_tcp(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
-/* Read until EOF or ms pass. */
-static ssize_t read_all(int fd, char *buf, size_t len, int ms)
-{
-	size_t got = 0;
-	long long end = h_now_ms() + ms;
-	while (got + 1 < len) {
-		int left = (int)(end - h_now_ms());
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (left <= 0 || poll(&p, 1, left) <= 0)
-			break;
-		ssize_t r = read(fd, buf + got, len - got - 1);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	return (ssize_t)got;
-}
-
 Test(activation, every_socket_kind_activates_on_first_message, .timeout = 60)
 {
 	struct hd d;
@@ -131,7 +99,7 @@ Test(activation, every_socket_kind_activates_on_first_message, .timeout = 60)
 	cr_assert_eq(connect(sp, (struct sockaddr *)&un, sizeof un), 0);
 	cr_assert_eq(send(sp, "hello-sp", 8, 0), 8);
 	char ans[128];
-	cr_expect_gt(read_all(sp, ans, sizeof ans, 5000), 0);
+	cr_expect_gt(h_read_all(sp, ans, sizeof ans, 5000), 0);
 	cr_expect(strstr(ans, "pid "), "seqpacket answer: %s", ans);
 	close(sp);
 	cr_expect(file_has(report, "seqpacket hello-sp", 5000));
@@ -170,7 +138,7 @@ Test(activation, accept_yes_inetd_one_process_per_connection, .timeout = 90)
 	enum { N = 50 };
 	int fds[N];
 	for (int i = 0; i < N; i++) {
-		fds[i] = connect_tcp(port);
+		fds[i] = h_connect_tcp(port);
 		cr_assert_geq(fds[i], 0, "connect %d: %s", i, strerror(-fds[i]));
 	}
 	/* All 50 run at once, each visible in status. */
@@ -194,7 +162,7 @@ Test(activation, accept_yes_inetd_one_process_per_connection, .timeout = 90)
 		int m = snprintf(msg, sizeof msg, "hello %d\n", i);
 		cr_assert_eq(write(fds[i], msg, (size_t)m), m);
 		shutdown(fds[i], SHUT_WR);
-		cr_assert_gt(read_all(fds[i], ans, sizeof ans, 5000), 0);
+		cr_assert_gt(h_read_all(fds[i], ans, sizeof ans, 5000), 0);
 		cr_expect(strstr(ans, msg), "connection %d not echoed: %s", i, ans);
 		cr_expect(strstr(ans, "from 127.0.0.1"), "REMOTE_ADDR missing: %s", ans);
 		pids[i] = atoi(strstr(ans, "pid ") ? strstr(ans, "pid ") + 4 : "0");
@@ -232,17 +200,17 @@ Test(activation, max_connections_refuses_the_excess, .timeout = 90)
 	int held[5];
 	char ans[256];
 	for (int i = 0; i < 5; i++) {
-		held[i] = connect_tcp(port);
+		held[i] = h_connect_tcp(port);
 		cr_assert_geq(held[i], 0);
-		cr_assert_gt(read_all(held[i], ans, 4, 5000), 0, "connection %d not served", i);
+		cr_assert_gt(h_read_all(held[i], ans, 4, 5000), 0, "connection %d not served", i);
 	}
 	/* A flood beyond the limit: each is closed at once, nothing is served,
 	 * and the daemon keeps answering. */
 	for (int i = 0; i < 200; i++) {
-		int fd = connect_tcp(port);
+		int fd = h_connect_tcp(port);
 		if (fd < 0)
 			continue;
-		ssize_t n = read_all(fd, ans, sizeof ans, 2000);
+		ssize_t n = h_read_all(fd, ans, sizeof ans, 2000);
 		cr_expect_eq(n, 0, "excess connection %d was served: %s", i, ans);
 		close(fd);
 		if (n != 0)
@@ -257,8 +225,8 @@ Test(activation, max_connections_refuses_the_excess, .timeout = 90)
 	long long end = h_now_ms() + 5000;
 	bool served = false;
 	while (!served && h_now_ms() < end) {
-		int fd = connect_tcp(port);
-		served = fd >= 0 && read_all(fd, ans, sizeof ans, 300) > 0;
+		int fd = h_connect_tcp(port);
+		served = fd >= 0 && h_read_all(fd, ans, sizeof ans, 300) > 0;
 		if (fd >= 0)
 			close(fd);
 	}
@@ -286,7 +254,7 @@ Test(activation, socket_stop_and_start, .timeout = 60)
 	cr_assert_eq(hd_unit_info(&d, "web.socket", st, sizeof st, NULL, NULL, NULL, 0), 0);
 	cr_expect_str_eq(st, "stopped");
 	cr_expect_eq(hd_wait_state(&d, "web.service", "stopped", 5000), 0, "the service was not stopped with its socket");
-	int fd = connect_tcp(port);
+	int fd = h_connect_tcp(port);
 	cr_expect_eq(fd, -ECONNREFUSED, "connect to a stopped socket: %d", fd);
 	if (fd >= 0)
 		close(fd);
@@ -310,7 +278,7 @@ Test(activation, service_that_never_accepts_does_not_spin, .timeout = 60)
 	/* Exits at once, leaving the connection pending. */
 	hd_unit(&d, "bad.service", "[Service]\nExecStart=/bin/true\n");
 	hd_start(&d);
-	int fd = connect_tcp(port);
+	int fd = h_connect_tcp(port);
 	cr_assert_geq(fd, 0);
 	cr_expect_eq(hd_wait_state(&d, "bad.service", "failed", 10000), 0, "it keeps being started");
 	char st[64], status[1024];

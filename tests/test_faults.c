@@ -120,38 +120,6 @@ static int expect_http(int port, const char *when)
 	return p ? atoi(p + 4) : -1;
 }
 
-static int connect_tcp(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
-/* Read until EOF or ms pass. */
-static ssize_t read_all(int fd, char *buf, size_t len, int ms)
-{
-	size_t got = 0;
-	long long end = h_now_ms() + ms;
-	while (got + 1 < len) {
-		int left = (int)(end - h_now_ms());
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (left <= 0 || poll(&p, 1, left) <= 0)
-			break;
-		ssize_t r = read(fd, buf + got, len - got - 1);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	return (ssize_t)got;
-}
-
 static int connect_control(struct hd *d)
 {
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -304,7 +272,7 @@ Test(faults, worker_closes_or_dup2s_its_fds, .timeout = 60)
 		cr_assert_not_null(f, "%s: the worker did not start", mode[i]);
 		cr_assert_eq(fscanf(f, "%d", &first[i]), 1);
 		fclose(f);
-		conn[i] = connect_tcp(port[i]);
+		conn[i] = h_connect_tcp(port[i]);
 		cr_assert_geq(conn[i], 0, "%s: connect: %s", mode[i], strerror(-conn[i]));
 		static const char req[] = "GET / HTTP/1.0\r\n\r\n";
 		cr_assert_eq(write(conn[i], req, sizeof req - 1), (ssize_t)(sizeof req - 1));
@@ -313,7 +281,7 @@ Test(faults, worker_closes_or_dup2s_its_fds, .timeout = 60)
 	/* The restarted worker serves the connection that waited. */
 	for (int i = 0; i < 2; i++) {
 		char ans[512];
-		cr_expect_gt(read_all(conn[i], ans, sizeof ans, 8000), 0, "%s: the waiting client was not served",
+		cr_expect_gt(h_read_all(conn[i], ans, sizeof ans, 8000), 0, "%s: the waiting client was not served",
 			     mode[i]);
 		const char *p = strstr(ans, "pid ");
 		cr_expect(p && atoi(p + 4) != first[i], "%s: answer '%s' (first run was pid %d)", mode[i], ans,
@@ -429,7 +397,7 @@ Test(faults, out_of_descriptors_degrades_and_recovers, .timeout = 60)
 		cr_assert_geq(ctl[i], 0, "control connect %d: %s", i, strerror(-ctl[i]));
 	}
 	for (int i = 0; i < NECHO; i++) {
-		conn[i] = connect_tcp(echo);
+		conn[i] = h_connect_tcp(echo);
 		cr_assert_geq(conn[i], 0, "echo connect %d: %s", i, strerror(-conn[i]));
 	}
 	int p[2];
@@ -460,7 +428,7 @@ Test(faults, out_of_descriptors_degrades_and_recovers, .timeout = 60)
 	set_nofile(d.pid, old.rlim_cur);
 	for (int i = 0; i < NECHO; i++) {
 		char ans[256];
-		cr_expect_gt(read_all(conn[i], ans, sizeof ans, 5000), 0, "echo client %d was never served", i);
+		cr_expect_gt(h_read_all(conn[i], ans, sizeof ans, 5000), 0, "echo client %d was never served", i);
 		cr_expect(strstr(ans, "pid "), "echo client %d: '%s'", i, ans);
 		close(conn[i]);
 	}
@@ -578,7 +546,7 @@ Test(faults, fork_failing_degrades_and_recovers, .timeout = 60, .fini = cg_fini)
 	}
 	/* A crash to restart, and a client to activate a service for. */
 	cr_assert_eq(kill(web_pid, SIGKILL), 0);
-	int conn = connect_tcp(lazy);
+	int conn = h_connect_tcp(lazy);
 	cr_assert_geq(conn, 0);
 	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
 	cr_assert_eq(write(conn, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
@@ -604,7 +572,7 @@ Test(faults, fork_failing_degrades_and_recovers, .timeout = 60, .fini = cg_fini)
 	expect_running(&d, "web.service", "after the fault");
 	expect_running(&d, "lazy.service", "after the fault");
 	char ans[512];
-	cr_expect_gt(read_all(conn, ans, sizeof ans, 5000), 0, "the client that waited was not served");
+	cr_expect_gt(h_read_all(conn, ans, sizeof ans, 5000), 0, "the client that waited was not served");
 	cr_expect(strstr(ans, "pid "), "answer: '%s'", ans);
 	close(conn);
 	expect_http(web, "after the fault");

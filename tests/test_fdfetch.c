@@ -28,29 +28,6 @@
 
 /* ---- helpers ---- */
 
-static char *slurp(const char *path)
-{
-	static char buf[65536];
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
-static char *wait_report(const char *path, int ms)
-{
-	long long end = h_now_ms() + ms;
-	do {
-		if (access(path, F_OK) == 0)
-			return slurp(path);
-		h_msleep(10);
-	} while (h_now_ms() < end);
-	return NULL;
-}
-
 /* The value of "key=..." in a report ("" when absent). */
 static const char *rep_get(const char *rep, const char *key)
 {
@@ -120,7 +97,7 @@ static char *run_fetchworker(struct hd *d, const char *tag, char *const extra[])
 	char *argv[] = { FETCHWORKER, NULL };
 	int rc = wait_exit(spawn_env(argv, env), 30000);
 	cr_assert_eq(rc, 0, "fetchworker %s exited with %d", tag, rc);
-	return slurp(report + strlen("REPORT="));
+	return h_slurp(report + strlen("REPORT="));
 }
 
 /* The test runner and the daemon it starts need room for ~1000 descriptors
@@ -235,7 +212,7 @@ Test(fdfetch, thousand_descriptors_in_one_call, .timeout = 120)
 	char out[4096];
 	int rc = hd_ctl(&d, out, sizeof out, "start", "fetch", NULL);
 	cr_assert_eq(rc, 0, "start: %s", out);
-	char *rep = wait_report(report, 30000);
+	char *rep = h_wait_file(report, 30000);
 	cr_assert_not_null(rep, "no report from the worker");
 	cr_expect_str_eq(rep_get(rep, "store"), "0", "store: %s", rep_get(rep, "store_msg"));
 	cr_assert_str_eq(rep_get(rep, "fetch"), "0", "fetch: %s", rep_get(rep, "fetch_msg"));
@@ -301,8 +278,8 @@ Test(fdfetch, another_unit_is_refused, .timeout = 60)
 		b_txt);
 	hd_start(&d);
 	cr_assert_eq(hd_wait_state(&d, "b.service", "running", 5000), 0);
-	char *rep = wait_report(report, 15000);
-	cr_assert_not_null(rep, "no report from a.service; log:\n%s", slurp(d.log));
+	char *rep = h_wait_file(report, 15000);
+	cr_assert_not_null(rep, "no report from a.service; log:\n%s", h_slurp(d.log));
 	int apid = atoi(rep_get(rep, "pid"));
 
 	/* Its own descriptors: yes. */
@@ -398,7 +375,7 @@ Test(fdfetch, supctl_fds_lists_every_descriptor, .timeout = 60)
 		"[Install]\nWantedBy=multi-user.target\n",
 		cfg, d.rt, report);
 	hd_start(&d);
-	char *rep = wait_report(report, 15000);
+	char *rep = h_wait_file(report, 15000);
 	cr_assert_not_null(rep, "no report from l.service");
 	cr_assert_str_eq(rep_get(rep, "store"), "0", "store: %s", rep_get(rep, "store_msg"));
 	int daemon_fds = settled_fds(&d);
@@ -452,7 +429,7 @@ Test(fdfetch, exec_fds_chain_loads_an_sd_listen_fds_program, .timeout = 60)
 	char *env[] = { rep_env, "EXIT_AFTER=1", "LISTEN_FDS=7", "ASAN_OPTIONS=detect_leaks=0", NULL };
 	char *argv[] = { H_SUPCTL, "-r", d.rt, "exec-fds", "--unit", "w", "w.socket", "cfg", "--", SDWORKER, NULL };
 	pid_t pid = spawn_env(argv, env);
-	char *rep = wait_report(report, 10000);
+	char *rep = h_wait_file(report, 10000);
 	cr_assert_not_null(rep, "no report from sdworker");
 	char want[64];
 	snprintf(want, sizeof want, "listen_pid=%d\n", (int)pid);

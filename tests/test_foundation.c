@@ -19,29 +19,6 @@
 
 #define SDWORKER H_WORKERS "/sdworker"
 
-static char *slurp(const char *path)
-{
-	static char buf[8192];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
-static char *wait_file(const char *path, int ms)
-{
-	long long end = h_now_ms() + ms;
-	do {
-		if (access(path, F_OK) == 0)
-			return slurp(path);
-		h_msleep(10);
-	} while (h_now_ms() < end);
-	return NULL;
-}
-
 /* The pid in a worker's answer "pid N". */
 static int answer_pid(const char *answer)
 {
@@ -94,7 +71,7 @@ Test(foundation, sd_listen_fds_exact_layout, .timeout = 60)
 	cr_expect_eq(answer_pid(ans), wpid);
 
 	/* What libsystemd saw. */
-	char *rep = wait_file(report, 5000);
+	char *rep = h_wait_file(report, 5000);
 	cr_assert_not_null(rep, "no report from the worker");
 	char want[128];
 	snprintf(want, sizeof want, "listen_pid=%d\n", wpid);

@@ -29,29 +29,6 @@
 
 #define WORKER H_WORKERS "/notifyworker"
 
-static char *slurp(const char *path)
-{
-	static char buf[8192];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
-static char *wait_file(const char *path, int ms)
-{
-	long long end = h_now_ms() + ms;
-	do {
-		if (access(path, F_OK) == 0)
-			return slurp(path);
-		h_msleep(10);
-	} while (h_now_ms() < end);
-	return NULL;
-}
-
 /* The value of "key=" in a report, copied into a static buffer. */
 static const char *field(const char *report, const char *key)
 {
@@ -121,7 +98,7 @@ static int wait_log(struct hd *d, const char *needle, int ms)
 /* Wait for a new worker report (the test removed the old one). */
 static char *new_report(const char *path)
 {
-	char *r = wait_file(path, 10000);
+	char *r = h_wait_file(path, 10000);
 	cr_assert_not_null(r, "no report at %s", path);
 	return r;
 }
@@ -313,7 +290,7 @@ Test(notify, access_main_refuses_child, .timeout = 60)
 	int base = settled_fds(d.pid);
 
 	snprintf(child, sizeof child, "%s.child", rm);
-	char *c = wait_file(child, 5000);
+	char *c = h_wait_file(child, 5000);
 	cr_assert_not_null(c);
 	cr_expect_str_eq(field(c, "result"), "1", "the child's sd_notify was sent");
 	cr_expect_str_eq(field(c, "barrier"), "1", "and the barrier released: it has been processed");
@@ -323,7 +300,7 @@ Test(notify, access_main_refuses_child, .timeout = 60)
 	cr_expect_str_eq(status, "from-main");
 
 	snprintf(child, sizeof child, "%s.child", ra);
-	c = wait_file(child, 5000);
+	c = h_wait_file(child, 5000);
 	cr_assert_not_null(c);
 	cr_expect_str_eq(field(c, "barrier"), "1");
 	long long end = h_now_ms() + 3000;

@@ -87,7 +87,7 @@ static void pause_cb(uv_timer_t *t)
 	sockunit_watch(sock, true);
 }
 
-static void pause_accepting(struct unit *sock, int err)
+static void pause_accepting(struct unit *sock, struct listener *l, int err)
 {
 	if (sock->sock.backoff)
 		return;
@@ -109,7 +109,7 @@ static void pause_accepting(struct unit *sock, int err)
 	uv_timer_t *t = malloc(sizeof *t);
 	if (!t)
 		return;
-	uv_timer_init(sock->sock.l[0].watch->loop, t);
+	uv_timer_init(l->watch->loop, t); /* the listener that fired has a watch */
 	t->data = sock;
 	sock->sock.backoff = t;
 	sockunit_watch(sock, false);
@@ -197,7 +197,7 @@ void accept_connections(struct unit *sock, struct listener *l)
 		int fd = accept4(l->fd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				pause_accepting(sock, errno);
+				pause_accepting(sock, l, errno);
 			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("%s: accept: %s", sock->name, strerror(errno));
 			return;

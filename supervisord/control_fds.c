@@ -31,6 +31,7 @@
 
 #include "control_priv.h"
 #include "procfs.h"
+#include "service.h"
 #include "fdstore.h"
 #include "listen.h"
 #include "log.h"
@@ -129,29 +130,20 @@ static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid)
 	return 0;
 }
 
-static struct unit *service_with_main_pid(pid_t pid)
-{
-	if (pid <= 0)
-		return NULL;
-	for (size_t i = 0; i < unit_count(); i++) {
-		struct unit *u = unit_at(i);
-		if (u->kind == UNIT_SERVICE && u->svc.pid == pid)
-			return u;
-	}
-	return NULL;
-}
-
+/* The unit of a process: the one whose main (or draining) process it is,
+ * or whose main process leads its session or process group -- or the same
+ * for one of its ancestors. */
 static struct unit *unit_of_pid(pid_t pid)
 {
 	pid_t self = getpid();
 	for (int depth = 0; depth < FDS_MAX_DEPTH && pid > 1 && pid != self; depth++) {
 		pid_t ppid = 0, pgrp = 0, sid = 0;
-		struct unit *u = service_with_main_pid(pid);
+		struct unit *u = svc_by_pid(pid);
 		if (u)
 			return u;
 		if (proc_ids(pid, &ppid, &pgrp, &sid) < 0)
 			return NULL;
-		if ((u = service_with_main_pid(sid)) || (u = service_with_main_pid(pgrp)))
+		if ((u = svc_by_pid(sid)) || (u = svc_by_pid(pgrp)))
 			return u;
 		pid = ppid;
 	}

@@ -1006,7 +1006,3 @@ void ctl_reply_by_fd(int client_fd, uint32_t id, int err, const char *msg)
 		ctl_reply_ok(c, id, msg);
 }
 
-int ctl_listener_fd(void)
-{
-	return listen_fd;
-}

@@ -43,6 +43,5 @@ int ctl_adopt_client(int fd, uid_t uid, pid_t pid, bool hello);
 int ctl_adopt_job(int client_fd, uint32_t id, uint16_t type, uint64_t gen0, struct unit *u);
 /* Answer request id of the client on fd (err 0: R_OK with msg). */
 void ctl_reply_by_fd(int client_fd, uint32_t id, int err, const char *msg);
-int ctl_listener_fd(void);
 
 #endif

@@ -113,11 +113,6 @@ unsigned fdclaim_close_rest(void)
 	return n;
 }
 
-size_t fdclaim_count(void)
-{
-	return n_inh;
-}
-
 void fdlist_add(struct fdlist *l, int fd)
 {
 	if (fd < 0 || l->err)

@@ -26,8 +26,6 @@ void fdclaim_release(int fd);
 /* The state was accepted: FD_CLOEXEC on every claimed fd, close every
  * inherited fd nobody claimed; returns how many were closed. */
 unsigned fdclaim_close_rest(void);
-/* How many fds were inherited (for logs). */
-size_t fdclaim_count(void);
 
 struct fdlist {
 	int *v;

@@ -187,11 +187,6 @@ void fdstore_clear(struct unit *u)
 	u->svc.n_fdstore = 0;
 }
 
-void fdstore_unwatch(struct unit *u)
-{
-	for (struct fdstore_entry *e = u->svc.fdstore; e; e = e->next)
-		entry_unwatch(e);
-}
 
 void fdstore_rewatch(uv_loop_t *loop, struct fdstore_entry *e)
 {

@@ -20,7 +20,5 @@ unsigned fdstore_remove(struct unit *u, const char *name);
 void fdstore_clear(struct unit *u);
 /* After a re-exec: poll a restored entry again (hang-up detection). */
 void fdstore_rewatch(uv_loop_t *loop, struct fdstore_entry *e);
-/* Stop polling (before re-exec); entries stay. */
-void fdstore_unwatch(struct unit *u);
 
 #endif

@@ -23,11 +23,6 @@ void logpipe_configure(const char *dir, uint64_t max)
 		max_size = max;
 }
 
-const char *logpipe_dir(void)
-{
-	return log_dir;
-}
-
 void logpipe_path(const struct unit *u, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s.log", log_dir, u->name);

@@ -39,7 +39,6 @@ struct logpipe {
 };
 
 void logpipe_configure(const char *dir, uint64_t max_size);
-const char *logpipe_dir(void);
 
 /* The write end to give a service's stdout/stderr (the pipe is created on
  * first use). Returns the fd (borrowed) or -errno. */

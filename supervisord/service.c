@@ -591,7 +591,6 @@ void svc_init(struct unit *u, uv_loop_t *loop)
 	s->since_usec = now_real_usec();
 	uv_timer_init(loop, &s->timer);
 	s->timer.data = u;
-	u->handles_open++;
 	svc_notify_init(u, loop);
 }
 

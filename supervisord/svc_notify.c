@@ -266,7 +266,6 @@ void svc_notify_init(struct unit *u, uv_loop_t *loop)
 	struct service *s = &u->svc;
 	uv_timer_init(loop, &s->watchdog);
 	s->watchdog.data = u;
-	u->handles_open++;
 }
 
 void svc_notify_spawned(struct unit *u)

@@ -24,7 +24,6 @@
 
 static struct unit **units;
 static size_t n_units, cap_units;
-static unsigned pending_frees;
 
 uint64_t now_mono_usec(void)
 {
@@ -395,8 +394,6 @@ static bool collector_on;
 static struct unit **discarded;
 static size_t n_discarded;
 
-static void free_unit(struct unit *u);
-
 static void unit_freed_cb(uv_handle_t *h)
 {
 	struct unit *u = h->data;
@@ -456,16 +453,6 @@ void unit_discard(struct unit *u)
 		uv_check_start(&collector, collect_cb);
 		collector_on = true;
 	}
-}
-
-void unit_handle_closed(uv_handle_t *h)
-{
-	/* Every handle embedded in a unit carries the unit in ->data. */
-	struct unit *u = h->data;
-	if (u && u->handles_open)
-		u->handles_open--;
-	if (pending_frees)
-		pending_frees--;
 }
 
 static void free_cb(uv_handle_t *h)

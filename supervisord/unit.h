@@ -191,7 +191,7 @@ struct unit {
 	bool removing;           /* its file is gone (reload): dropped once stopped */
 	char *text;              /* the unit file as loaded (re-exec re-parses it) */
 	size_t text_len;
-	unsigned handles_open;   /* libuv handles not yet closed */
+	unsigned handles_open;   /* handles still closing while the collector frees it */
 	union {
 		struct service svc;
 		struct sockunit sock;
@@ -233,7 +233,6 @@ size_t unit_count(void);
 struct unit *unit_at(size_t i);
 /* Close every libuv handle of every unit, then free them once closed. */
 void unit_free_all(void);
-void unit_handle_closed(uv_handle_t *h);
 /* uv_close() a handle that was malloc'd, and free it in the close_cb. */
 void unit_close_free(uv_handle_t *h);
 

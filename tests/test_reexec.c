@@ -286,6 +286,14 @@ Test(reexec, future_state_format_keeps_children_and_sockets, .timeout = 120)
 	unreadable_state("format", "state format 99");
 }
 
+Test(reexec, state_naming_a_stranger_is_refused, .timeout = 120)
+{
+	/* A well-formed state (checksum fine) that names pid 1 as a main
+	 * process: read as if from a stranger, it is refused, and rescue mode
+	 * keeps every child and socket. */
+	unreadable_state("stranger", "is not a child of this process");
+}
+
 Test(reexec, hundred_reexecs_leak_nothing, .timeout = 300)
 {
 	struct world w;

@@ -9,6 +9,8 @@
  *                          fd number and exec the real daemon with the same
  *                          arguments.
  * CORRUPT_MODE=flip (default) flips a byte in the middle (checksum fails);
+ * CORRUPT_MODE=stranger names pid 1 as a service's main process, with a
+ * valid checksum (a well-formed state that lies: the reader must check it);
  * CORRUPT_MODE=format rewrites the header to format 99 with a valid
  * checksum (a state from the future).
  * REAL_DAEMON names the daemon to exec.
@@ -65,6 +67,25 @@ int main(int argc, char **argv)
 		int h = snprintf(out, 64, "supervisord-state 99\n");
 		memcpy(out + h, nl + 1, body);
 		size_t n = (size_t)h + body;
+		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", fnv(out, n));
+		free(buf);
+		buf = out;
+		len = n;
+	} else if (mode && !strcmp(mode, "stranger")) {
+		/* The first "pid N" line (N > 0) becomes "pid 1", new checksum. */
+		char *ck = buf + len - (sizeof "checksum 0123456789abcdef\n" - 1);
+		char *p = buf;
+		while ((p = memmem(p, (size_t)(ck - p), "\npid ", 5)) && p[5] == '0')
+			p += 5;
+		if (!p)
+			return 108;
+		char *eol = memchr(p + 5, '\n', (size_t)(ck - p - 5));
+		char *out = malloc(len + 64);
+		size_t n = (size_t)(p + 5 - buf);
+		memcpy(out, buf, n);
+		out[n++] = '1';
+		memcpy(out + n, eol, (size_t)(ck - eol));
+		n += (size_t)(ck - eol);
 		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", fnv(out, n));
 		free(buf);
 		buf = out;

@@ -486,13 +486,6 @@ static void do_job(struct client *c, uint32_t id, uint16_t type, struct proto_bu
 
 /* fds: what arrived with the frame. A handler that keeps some sets their
  * slots to -1; whatever is left is closed by the caller. */
-/* `supctl reload UNIT`: ExecReload= (service lifecycle). Until that
- * exists, say so. */
-__attribute__((weak)) void ctl_unit_reload(struct client *c, uint32_t id, const char *name)
-{
-	ctl_reply_err(c, id, -EOPNOTSUPP, "reloading a single unit (%s) is not supported yet", name);
-}
-
 static void handle_frame(struct client *c, const struct proto_hdr *h, const uint8_t *payload, int *fds,
 			 size_t nfds)
 {

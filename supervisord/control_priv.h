@@ -42,8 +42,7 @@ void ctl_send_fds(struct client *c, uint16_t type, uint16_t flags, uint32_t id, 
  * slot to -1, the caller closes the rest. */
 void ctl_fds_handle(struct client *c, const struct proto_hdr *h, struct proto_buf *b, int *fds, size_t nfds);
 
-/* PROTO_RELOAD with a unit name: run its ExecReload=. A default that
- * refuses is in control.c; the service lifecycle code may provide it. */
+/* PROTO_RELOAD with a unit name: run its ExecReload= (svc_control.c). */
 void ctl_unit_reload(struct client *c, uint32_t id, const char *name);
 
 /* control_ops.c: PROTO_KILL, PROTO_RESET_FAILED. */

@@ -22,8 +22,9 @@ BENCH = os.path.dirname(HERE)
 ROOT = os.path.dirname(BENCH)
 BIN = os.path.join(BENCH, "build")
 RESULTS = os.environ.get("BENCH_RESULTS", os.path.join(BENCH, "results"))
-DAEMON = os.path.join(ROOT, "build", "supervisord", "supervisord")
-SUPCTL = os.path.join(ROOT, "build", "clients", "supctl")
+SDBUILD = os.path.join(ROOT, "build-bench")  # bench/setup builds it (RelWithDebInfo)
+DAEMON = os.path.join(SDBUILD, "supervisord", "supervisord")
+SUPCTL = os.path.join(SDBUILD, "clients", "supctl")
 TAG = os.environ.setdefault("BENCH_TAG", "bench-%d-%d" % (os.getpid(), int(time.time())))
 
 def b(name):

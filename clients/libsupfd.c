@@ -2,8 +2,8 @@
  * libsupfd.c - see supfd.h.
  *
  * Shape (as s6's fdholder client): each call opens a connection, says HELLO,
- * sends one request (or one per frame for large stores), collects the reply
- * frames and closes. No state survives a call but the runtime directory
+ * sends one request (or one per frame for large stores) without waiting for
+ * HELLO's answer, checks that answer, collects the reply frames and closes. No state survives a call but the runtime directory
  * override, so a forked child can use the library at once.
  *
  * Deadline: the socket is non-blocking and every wait is a poll() bounded
@@ -45,6 +45,7 @@ static __thread char last_error[PROTO_MAX_STR + 256];
 struct conn {
 	int fd;
 	uint32_t next_id;
+	uint32_t hello_id;      /* conn_open's HELLO, answered before anything else */
 	long long deadline_ms;  /* CLOCK_MONOTONIC; -1: none */
 	uint8_t *buf;           /* PROTO_MAX_MSG */
 	char path[RT_MAX + 16];
@@ -258,16 +259,24 @@ static int conn_open(struct conn *c, int timeout_ms)
 
 	uint8_t out[64];
 	struct proto_buf b;
-	struct proto_hdr h;
-	uint32_t id, ver, pid;
-	size_t n;
-	char version[PROTO_MAX_STR + 1];
-	int r;
 	proto_buf_init_writer(&b, out, sizeof out);
 	proto_put_u32(&b, PROTO_VERSION);
 	proto_put_str(&b, "libsupfd");
-	if ((r = conn_send(c, PROTO_HELLO, &b, NULL, 0, &id)) < 0 ||
-	    (r = conn_recv(c, id, &h, &b, NULL, &n, 0)) < 0)
+	return conn_send(c, PROTO_HELLO, &b, NULL, 0, &c->hello_id);
+}
+
+/* The answer to conn_open's HELLO. The first request may be sent before it
+ * (saving a round trip): the daemon answers in order, and one that does not
+ * speak our version refuses the request too. */
+static int conn_hello_wait(struct conn *c)
+{
+	struct proto_buf b;
+	struct proto_hdr h;
+	uint32_t ver, pid;
+	size_t n;
+	char version[PROTO_MAX_STR + 1];
+	int r;
+	if ((r = conn_recv(c, c->hello_id, &h, &b, NULL, &n, 0)) < 0)
 		return r;
 	if (h.type != PROTO_R_HELLO || proto_get_u32(&b, &ver) < 0 ||
 	    proto_get_str(&b, version, sizeof version) < 0 || proto_get_u32(&b, &pid) < 0 || proto_get_end(&b) < 0)
@@ -388,7 +397,8 @@ int supfd_fetch(const char *unit, const char *const *names, size_t n_names, int 
 		free(out);
 		return r;
 	}
-	if ((r = conn_open(&c, timeout_ms)) == 0 && (r = conn_send(&c, PROTO_FD_GET, &b, NULL, 0, &id)) == 0)
+	if ((r = conn_open(&c, timeout_ms)) == 0 && (r = conn_send(&c, PROTO_FD_GET, &b, NULL, 0, &id)) == 0 &&
+	    (r = conn_hello_wait(&c)) == 0)
 		r = fetch_collect(&c, id, &g);
 	conn_close(&c);
 	free(out);
@@ -432,7 +442,7 @@ int supfd_store(const char *unit, const char *name, const int *fds, size_t n, in
 
 	if (!(out = malloc(PROTO_MAX_PAYLOAD)))
 		return fail(-ENOMEM, "out of memory");
-	if ((r = conn_open(&c, timeout_ms)) < 0) {
+	if ((r = conn_open(&c, timeout_ms)) < 0 || (r = conn_hello_wait(&c)) < 0) {
 		conn_close(&c);
 		free(out);
 		return r;

@@ -65,7 +65,7 @@ enum proto_type {
 	PROTO_R_ERROR     = 0x8002, /* i32 -errno, str message */
 	PROTO_R_HELLO     = 0x8003, /* u32 proto_version, str daemon_version, u32 daemon_pid */
 	PROTO_R_STATUS    = 0x8004, /* u32 n, n x struct proto_unit_status */
-	PROTO_R_FDS       = 0x8005, /* u32 n, n x struct proto_fd_info; fds attached for FD_GET */
+	PROTO_R_FDS       = 0x8005, /* u32 n, n x struct proto_fd_info; fds attached for FD_GET (whose records leave kind and address empty) */
 };
 
 #define PROTO_F_MORE 0x1u   /* more frames of this reply follow */

@@ -156,7 +156,8 @@ static struct unit *unit_of_pid(pid_t pid)
  */
 static struct unit *resolve_target(struct client *c, uint32_t id, const char *name)
 {
-	struct unit *own = unit_of_pid(c->pid);
+	/* Root naming a unit needs no ancestry walk (/proc reads). */
+	struct unit *own = c->uid == 0 && name[0] ? NULL : unit_of_pid(c->pid);
 	if (!name[0]) {
 		if (!own)
 			ctl_reply_err(c, id, -ESRCH,
@@ -185,12 +186,16 @@ static struct unit *resolve_target(struct client *c, uint32_t id, const char *na
 
 /* ---- replies ---- */
 
-static void describe(const struct item *x, struct proto_fd_info *fi)
+/* with_kind: also the kind and address (an fstat and a readlink per fd:
+ * FDS_LIST shows them; FD_GET's caller holds the descriptors themselves). */
+static void describe(const struct item *x, struct proto_fd_info *fi, bool with_kind)
 {
-	memset(fi, 0, sizeof *fi);
+	fi->unit[0] = fi->name[0] = fi->kind[0] = fi->origin[0] = fi->address[0] = '\0';
 	snprintf(fi->unit, sizeof fi->unit, "%s", x->unit);
 	snprintf(fi->name, sizeof fi->name, "%s", x->name);
 	snprintf(fi->origin, sizeof fi->origin, "%s", origin_names[x->origin]);
+	if (!with_kind)
+		return;
 	if (x->fd >= 0) {
 		listen_describe_fd(x->fd, fi->kind, sizeof fi->kind, fi->address, sizeof fi->address);
 		return;
@@ -208,7 +213,8 @@ static void describe(const struct item *x, struct proto_fd_info *fi)
 }
 
 /* R_FDS frames: records packed until the payload or SCM_MAX_FD is full,
- * with exactly the frame's records' descriptors attached when with_fds. */
+ * with exactly the frame's records' descriptors attached when with_fds
+ * (and then kind and address left empty). */
 static void send_items(struct client *c, uint32_t id, const struct items *it, bool with_fds)
 {
 	static uint8_t frame[PROTO_MAX_PAYLOAD], rec[PROTO_MAX_PAYLOAD];
@@ -223,7 +229,7 @@ static void send_items(struct client *c, uint32_t id, const struct items *it, bo
 		while (i < it->n && k < PROTO_MAX_FDS_PER_MSG) {
 			struct proto_buf r;
 			proto_buf_init_writer(&r, rec, sizeof rec);
-			describe(&it->v[i], &fi);
+			describe(&it->v[i], &fi, !with_fds);
 			proto_put_fd_info(&r, &fi);
 			if (w.len + r.len > w.cap)
 				break;

@@ -2,7 +2,9 @@
  * supctl - the command-line client of supervisord.
  *
  * One connection per invocation: HELLO (checks the protocol version), then
- * one request per unit named (start/stop/restart pipeline them, so several
+ * one request per unit named; the first request goes out right behind HELLO
+ * and HELLO's answer is checked before any other is read (recv_reply), so a
+ * command costs one round trip, not two (start/stop/restart pipeline them, so several
  * units move together). All decoding goes through proto/; supctl never
  * parses bytes itself. The commands' help is in supctl_help.c.
  *
@@ -34,6 +36,9 @@ int sock = -1;
 static uint32_t next_id = 1;
 static char daemon_version[PROTO_MAX_STR + 1];
 static uint32_t daemon_pid;
+static uint32_t hello_id;
+static bool hello_pending; /* HELLO sent, its answer not read yet */
+static void hello_check(void);
 static uint8_t rbuf[PROTO_MAX_MSG];
 
 void die(int code, const char *fmt, ...)
@@ -94,6 +99,7 @@ int recv_reply(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *msg,
 int recv_reply_fds(uint32_t id, struct proto_hdr *h, struct proto_buf *b, char *msg, size_t msglen,
 		   int *fds_out, size_t *nfds_out)
 {
+	hello_check();
 	for (;;) {
 		const uint8_t *payload;
 		int fds[PROTO_MAX_FDS_PER_MSG];
@@ -158,12 +164,22 @@ static void connect_daemon(const char *dir)
 	proto_buf_init_writer(&b, out, sizeof out);
 	proto_put_u32(&b, PROTO_VERSION);
 	proto_put_str(&b, "supctl");
-	uint32_t id;
-	send_req(PROTO_HELLO, &b, &id);
+	send_req(PROTO_HELLO, &b, &hello_id);
+	hello_pending = true;
+}
+
+/* HELLO's answer: refused, or a daemon that does not speak our protocol,
+ * ends supctl here. The daemon answers in order, so it comes first. */
+static void hello_check(void)
+{
 	struct proto_hdr h;
+	struct proto_buf b;
 	char msg[PROTO_MAX_STR + 1];
-	int r = recv_reply(id, &h, &b, msg, sizeof msg);
-	if (r < 0) /* refused, or a daemon that does not speak our protocol */
+	if (!hello_pending)
+		return;
+	hello_pending = false;
+	int r = recv_reply(hello_id, &h, &b, msg, sizeof msg);
+	if (r < 0)
 		die(code_for(r) == EXIT_CONNECT ? EXIT_CONNECT : EXIT_FAIL, "%s", msg);
 	uint32_t ver, pid;
 	if (h.type != PROTO_R_HELLO || proto_get_u32(&b, &ver) < 0 ||
@@ -501,6 +517,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "reload"))
 		return cmd_units_or_all(PROTO_RELOAD, "reload", cargc, cargv);
 	/* version */
+	hello_check();
 	printf("supctl %s\nsupervisord %s\n", SUPERVISORD_VERSION, daemon_version);
 	return EXIT_OK;
 }

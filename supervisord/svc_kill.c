@@ -6,7 +6,9 @@
  * main process is a session leader), its control process (ExecStartPre= and
  * friends, also session leaders) and every other descendant of the daemon
  * that carries SUPERVISORD_UNIT=<unit> in /proc/PID/environ (execplan sets
- * it for every process it starts). We have no cgroup, so this is how a
+ * it for every process it starts) and does not live under another unit's
+ * main or control process (a process there is that unit's, whatever its
+ * environment says; this keeps a stop from reading every service's tree). We have no cgroup, so this is how a
  * double-forked daemon that called setsid() is still found: the daemon is
  * a child subreaper (notify.c), so an orphan is re-parented to us and stays
  * our descendant.
@@ -39,6 +41,7 @@
 
 struct proc {
 	pid_t pid, ppid;
+	struct unit *owner;     /* set when pid is a unit's main, control or draining process */
 	/* Its SUPERVISORD_UNIT=, read at most once per scan: "" none, NULL
 	 * not read yet (or could not be). */
 	char *unit;
@@ -228,39 +231,99 @@ static struct proc *descendants_by_scan(size_t *n)
 	return all;
 }
 
-/* Every live (non-zombie) descendant of this daemon. Walks down our own
- * process tree through the kernel's children lists, so the cost follows
- * the number of our descendants, not of every process on the machine:
- * this runs whenever a unit's processes must be accounted for (each exit,
- * each Accept=yes instance). */
-static struct proc *descendants(size_t *n)
+/* ---- the processes units know (main, control, draining): pid -> unit ---- */
+
+struct root {
+	pid_t pid;
+	struct unit *u;
+};
+
+static int root_cmp(const void *a, const void *b)
+{
+	pid_t x = ((const struct root *)a)->pid, y = ((const struct root *)b)->pid;
+	return (x > y) - (x < y);
+}
+
+static struct root *known_roots(size_t *n)
+{
+	size_t cap = 0;
+	struct root *r = NULL;
+	*n = 0;
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *u = unit_at(i);
+		if (u->kind != UNIT_SERVICE)
+			continue;
+		pid_t pids[3] = { u->svc.pid, u->svc.control_pid, u->svc.old_pid };
+		for (int k = 0; k < 3; k++) {
+			if (pids[k] <= 0)
+				continue;
+			if (*n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct root *nr = realloc(r, nc * sizeof *nr);
+				if (!nr)
+					return r; /* fewer known: the walk reads more, nothing is missed */
+				r = nr;
+				cap = nc;
+			}
+			r[(*n)++] = (struct root){ pids[k], u };
+		}
+	}
+	if (*n)
+		qsort(r, *n, sizeof *r, root_cmp);
+	return r;
+}
+
+static struct unit *root_owner(const struct root *r, size_t n, pid_t pid)
+{
+	const struct root key = { pid, NULL }, *hit = n ? bsearch(&key, r, n, sizeof *r, root_cmp) : NULL;
+	return hit ? hit->u : NULL;
+}
+
+/*
+ * This daemon's descendants, minus the subtrees of units' known processes
+ * (their main, control and draining processes are listed, with their
+ * owner, but not walked into): what is left are orphans re-parented to us
+ * (the subreaper) and their children. Walks down our own process tree
+ * through the kernel's children lists, so the cost follows the number of
+ * our children and orphans, not of every process on the machine nor of
+ * every service's process tree: this runs on each exit and each stop.
+ * A unit's own subtree is walked by svc_leftovers for that unit only: a
+ * process under another unit's main process belongs to that unit.
+ *
+ * Zombies are not filtered here: a zombie's environment reads as empty, so
+ * it never names a unit.
+ */
+static struct proc *descendants(size_t *n, bool *full)
 {
 	*n = 0;
+	*full = false;
 	if (!proc_is_ours())
 		return NULL;
-	if (!kernel_lists_children())
+	if (!kernel_lists_children()) {
+		*full = true; /* every descendant, own subtrees included */
 		return descendants_by_scan(n);
+	}
+	size_t nroots;
+	struct root *roots = known_roots(&nroots);
 	struct proc *v = NULL;
 	size_t nv = 0, cap = 0;
 	add_children(getpid(), &v, &nv, &cap);
 	/* Breadth first: v grows as each entry's children are appended. A
 	 * bound on the walk guards against a pid reused into a loop. */
-	for (size_t i = 0; i < nv && i < 65536; i++)
+	for (size_t i = 0; i < nv && i < 65536; i++) {
+		if ((v[i].owner = root_owner(roots, nroots, v[i].pid)))
+			continue;
 		add_children(v[i].pid, &v, &nv, &cap);
-	size_t keep = 0;
-	for (size_t i = 0; i < nv; i++) {
-		pid_t pp;
-		char st;
-		if (read_stat(v[i].pid, &pp, &st) == 0 && st != 'Z' && st != 'X')
-			v[keep++] = v[i];
 	}
-	*n = keep;
+	free(roots);
+	*n = nv;
 	return v;
 }
 
 /* A scan shared by everything handled in one batch (see svc_scan_begin). */
 static struct proc *scan_cache;
 static size_t scan_n;
+static bool scan_full;
 static unsigned scan_depth;
 static bool scan_valid;
 
@@ -280,39 +343,59 @@ void svc_scan_end(void)
 
 /* Our descendants: the batch's shared scan when inside one, else a fresh
  * one (*owned: the caller frees it). */
-static struct proc *get_descendants(size_t *n, bool *owned)
+static struct proc *get_descendants(size_t *n, bool *owned, bool *full)
 {
 	if (scan_depth) {
 		if (!scan_valid) {
-			scan_cache = descendants(&scan_n);
+			scan_cache = descendants(&scan_n, &scan_full);
 			scan_valid = true;
 		}
 		*owned = false;
 		*n = scan_n;
+		*full = scan_full;
 		return scan_cache;
 	}
 	*owned = true;
-	return descendants(n);
+	return descendants(n, full);
+}
+
+/* Count (and signal) one candidate leftover of u. */
+static unsigned leftover(struct unit *u, struct proc *p, int sig)
+{
+	const struct service *s = &u->svc;
+	if (p->pid == s->pid || p->pid == s->control_pid || p->pid == s->old_pid || !proc_names_unit(p, u->name))
+		return 0;
+	if (sig) {
+		log_debug("%s: signal %d to leftover process %d", u->name, sig, (int)p->pid);
+		kill(p->pid, sig);
+		if (sig != SIGKILL)
+			kill(p->pid, SIGCONT);
+	}
+	return 1;
 }
 
 unsigned svc_leftovers(struct unit *u, int sig)
 {
-	const struct service *s = &u->svc;
 	size_t n;
-	bool owned;
-	struct proc *ds = get_descendants(&n, &owned);
+	bool owned, full;
+	struct proc *ds = get_descendants(&n, &owned, &full);
 	unsigned count = 0;
-	for (size_t i = 0; i < n; i++) {
-		pid_t pid = ds[i].pid;
-		if (pid == s->pid || pid == s->control_pid || pid == s->old_pid || !proc_names_unit(&ds[i], u->name))
-			continue;
-		count++;
-		if (sig) {
-			log_debug("%s: signal %d to leftover process %d", u->name, sig, (int)pid);
-			kill(pid, sig);
-			if (sig != SIGKILL)
-				kill(pid, SIGCONT);
-		}
+	/* Orphans (and, in a full scan, everything). */
+	for (size_t i = 0; i < n; i++)
+		if (full || !ds[i].owner)
+			count += leftover(u, &ds[i], sig);
+	/* The subtrees of u's own processes, walked for u alone. */
+	if (!full) {
+		struct proc *v = NULL;
+		size_t nv = 0, cap = 0;
+		for (size_t i = 0; i < n; i++)
+			if (ds[i].owner == u)
+				add_children(ds[i].pid, &v, &nv, &cap);
+		for (size_t i = 0; i < nv && i < 65536; i++)
+			add_children(v[i].pid, &v, &nv, &cap);
+		for (size_t i = 0; i < nv; i++)
+			count += leftover(u, &v[i], sig);
+		free_procs(v, nv);
 	}
 	if (owned)
 		free_procs(ds, n);

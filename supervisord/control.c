@@ -246,7 +246,7 @@ static int job_check(struct job *j)
 	if (s->state == SVC_FAILED || (s->state == SVC_STOPPED && !s->want_up) ||
 	    (s->state == SVC_AUTO_RESTART && fresh)) {
 		ctl_reply_err(j->c, j->id, -EIO, "%s failed to start (%s): %s", u->name,
-			  svc_result_name(s->result), s->error[0] ? s->error : "stopped");
+			  svc_result_name(s->result), s->error ? s->error : "stopped");
 		return 1;
 	}
 	return 0;
@@ -325,13 +325,13 @@ static void fill_status(const struct unit *u, struct proto_unit_status *st)
 		st->pid = (uint32_t)s->pid;
 		st->restarts = s->restarts;
 		st->since_usec = s->since_usec;
-		if (s->error[0] && (s->state == SVC_FAILED || s->state == SVC_AUTO_RESTART || !s->status_text[0]))
+		if (s->error && (s->state == SVC_FAILED || s->state == SVC_AUTO_RESTART || !s->status_text))
 			snprintf(st->status, sizeof st->status, "%s", s->error);
 		else
-			snprintf(st->status, sizeof st->status, "%s", s->status_text);
+			snprintf(st->status, sizeof st->status, "%s", text_str(s->status_text));
 	} else {
 		st->since_usec = u->sock.since_usec;
-		snprintf(st->status, sizeof st->status, "%s", u->sock.error);
+		snprintf(st->status, sizeof st->status, "%s", text_str(u->sock.error));
 	}
 }
 

@@ -372,6 +372,6 @@ void deps_cycle_note(struct unit *u)
 {
 	if (u->kind != UNIT_SERVICE || !u->svc.dep_cycle)
 		return;
-	snprintf(u->svc.status_text, sizeof u->svc.status_text, "ordering cycle: %s (ordering ignored)",
+	text_setf(&u->svc.status_text, SVC_STATUS_MAX, "ordering cycle: %s (ordering ignored)",
 		 cycle_list);
 }

@@ -188,7 +188,7 @@ static void fail_start(struct unit *u, enum svc_result res, const char *msg)
 {
 	struct service *s = &u->svc;
 	s->result = res;
-	snprintf(s->error, sizeof s->error, "%s", msg);
+	text_setf(&s->error, SVC_ERROR_MAX, "%s", msg);
 	log_err("%s: failed to start: %s", u->name, msg);
 	if (res == RES_EXEC || res == RES_RESOURCES) {
 		/* As in systemd, a start that fails to exec or to fork is a failure
@@ -214,7 +214,7 @@ void svc_start_failed(struct unit *u, enum svc_result res, const char *why)
 	struct service *s = &u->svc;
 	if (s->result == RES_SUCCESS)
 		s->result = res;
-	snprintf(s->error, sizeof s->error, "%s", why);
+	text_setf(&s->error, SVC_ERROR_MAX, "%s", why);
 	svc_enter_teardown(u, SVC_FINAL_SIGTERM);
 }
 
@@ -241,8 +241,26 @@ static bool start_limit_ok(struct unit *u)
 	unsigned burst = c->start_limit_burst < START_LIMIT_MAX ? c->start_limit_burst : START_LIMIT_MAX;
 	if (keep >= burst)
 		return false;
-	s->start_ring[s->start_ring_n++] = now;
+	svc_ring_push(s, now); /* out of memory: this start goes uncounted */
 	return true;
+}
+
+int svc_ring_push(struct service *s, uint64_t t)
+{
+	if (s->start_ring_n == s->start_ring_cap) {
+		if (s->start_ring_cap >= START_LIMIT_MAX)
+			return -ENOSPC;
+		unsigned cap = s->start_ring_cap ? s->start_ring_cap * 2 : 4;
+		if (cap > START_LIMIT_MAX)
+			cap = START_LIMIT_MAX;
+		uint64_t *r = realloc(s->start_ring, cap * sizeof *r);
+		if (!r)
+			return -ENOMEM;
+		s->start_ring = r;
+		s->start_ring_cap = cap;
+	}
+	s->start_ring[s->start_ring_n++] = t;
+	return 0;
 }
 
 /* What every start needs before anything runs: the rate limit for
@@ -258,7 +276,7 @@ static bool start_checks(struct unit *u, bool automatic)
 	for (size_t i = 0; i < s->n_sockets; i++) {
 		if (s->sockets[i]->sock.state != SOCK_LISTENING) {
 			snprintf(err, sizeof err, "socket %s is not listening: %s", s->sockets[i]->name,
-				 s->sockets[i]->sock.error[0] ? s->sockets[i]->sock.error : "stopped");
+				 s->sockets[i]->sock.error ? s->sockets[i]->sock.error : "stopped");
 			fail_start(u, RES_DEPENDENCY, err);
 			return false;
 		}
@@ -297,8 +315,8 @@ void svc_spawn_main_now(struct unit *u)
 	s->generation++;
 	s->started_mono = now_mono_usec();
 	s->result = RES_SUCCESS;
-	s->error[0] = '\0';
-	s->status_text[0] = '\0';
+	text_clear(&s->error);
+	text_clear(&s->status_text);
 	deps_cycle_note(u); /* an ordering cycle stays visible in the status */
 	s->sigkill_sent = false;
 	s->exec_fd = status_fd; /* now owned by the service */
@@ -334,7 +352,7 @@ void svc_begin_start(struct unit *u, bool automatic)
 	}
 	if (svc_control_has(u, SVC_START_PRE)) {
 		s->result = RES_SUCCESS;
-		s->error[0] = '\0';
+		text_clear(&s->error);
 		s->generation++; /* a waiting restart job sees this attempt */
 		svc_control_next(u, SVC_START_PRE, 0);
 		return;
@@ -369,7 +387,7 @@ void svc_handle_exec_status(struct unit *u)
 	svc_close_exec_watch(u);
 	if (r == 0) {
 		s->result = RES_EXEC;
-		snprintf(s->error, sizeof s->error, "%s %s: %s", spawn_stage_name(e.stage),
+		text_setf(&s->error, SVC_ERROR_MAX, "%s %s: %s", spawn_stage_name(e.stage),
 			 u->conf->svc.exec_start[0].path, strerror(e.err));
 		log_err("%s: %s", u->name, s->error);
 		return; /* the child exits 127; svc_on_exit finishes the job */

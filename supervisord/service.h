@@ -26,6 +26,8 @@
 
 #include "unit.h"
 
+/* Record a start time in the StartLimit ring (grown on demand). 0 or -errno. */
+int svc_ring_push(struct service *s, uint64_t t);
 void svc_init(struct unit *u, uv_loop_t *loop);
 
 /* Requests. Each returns 0, or -errno with a message in err when the

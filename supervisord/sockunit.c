@@ -164,13 +164,13 @@ int sockunit_open(uv_loop_t *loop, struct unit *u)
 		} /* else adopted after a re-exec or in rescue mode: never re-bound */
 		settle_mode(u, l);
 	}
-	su->error[0] = '\0';
+	text_clear(&su->error);
 	set_state(u, SOCK_LISTENING);
 	if (accepting(u))
 		sockunit_watch(u, true);
 	return 0;
 fail:
-	snprintf(su->error, sizeof su->error, "%s", err);
+	text_setf(&su->error, SVC_ERROR_MAX, "%s", err);
 	log_err("%s: %s", u->name, err);
 	sockunit_close(u);
 	set_state(u, SOCK_FAILED);
@@ -220,7 +220,7 @@ int sockunit_start(uv_loop_t *loop, struct unit *u, char *err, size_t errlen)
 		return 0;
 	int r = sockunit_open(loop, u);
 	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", u->name, u->sock.error);
+		snprintf(err, errlen, "%s: %s", u->name, text_str(u->sock.error));
 		return r;
 	}
 	/* Watch for the first client if its service is down. */

@@ -282,15 +282,21 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		s->tkind = (enum svc_timer)i;
 		s->deadline_mono = dl;
 	} else if (!strcmp(k, "start-ring")) {
+		uint64_t t;
+		int e = get_u64(r, v, UINT64_MAX, &t);
+		if (e < 0)
+			return e;
 		if (s->start_ring_n >= START_LIMIT_MAX)
 			return bad(r, "too many start-ring entries");
-		return get_u64(r, v, UINT64_MAX, &s->start_ring[s->start_ring_n++]);
+		if (svc_ring_push(s, t) < 0)
+			return bad(r, "out of memory");
+		return 0;
 	} else if (!strcmp(k, "sigkill-sent")) {
 		return get_bool(r, &s->sigkill_sent);
 	} else if (!strcmp(k, "error")) {
-		snprintf(s->error, sizeof s->error, "%s", v);
+		text_setf(&s->error, SVC_ERROR_MAX, "%s", v);
 	} else if (!strcmp(k, "status-text")) {
-		snprintf(s->status_text, sizeof s->status_text, "%s", v);
+		text_setf(&s->status_text, SVC_STATUS_MAX, "%s", v);
 	} else if (!strcmp(k, "watchdog-deadline")) {
 		return get_u64(r, v, UINT64_MAX, &s->watchdog_deadline_mono);
 	} else if (!strcmp(k, "watchdog-usec")) {
@@ -347,7 +353,7 @@ static int socket_key(struct reader *r, struct unit *u, const char *k, const cha
 			return bad(r, "unknown socket state '%s'", v);
 		su->state = (enum sock_state)i;
 	} else if (!strcmp(k, "sock-error")) {
-		snprintf(su->error, sizeof su->error, "%s", v);
+		text_setf(&su->error, SVC_ERROR_MAX, "%s", v);
 	} else if (!strcmp(k, "sock-since")) {
 		return get_u64(r, v, UINT64_MAX, &su->since_usec);
 	} else if (!strcmp(k, "accepted") || !strcmp(k, "refused")) {

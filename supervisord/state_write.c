@@ -49,9 +49,9 @@ static void write_service(struct state_out *o, struct fdlist *keep, const struct
 	for (unsigned i = 0; i < s->start_ring_n; i++)
 		so_u64(o, "start-ring", s->start_ring[i]);
 	so_u64(o, "sigkill-sent", s->sigkill_sent);
-	if (s->error[0])
+	if (s->error)
 		so_str(o, "error", s->error);
-	if (s->status_text[0])
+	if (s->status_text)
 		so_str(o, "status-text", s->status_text);
 	if (s->watchdog_deadline_mono)
 		so_u64(o, "watchdog-deadline", s->watchdog_deadline_mono);
@@ -111,7 +111,7 @@ static void write_socket(struct state_out *o, struct fdlist *keep, const struct 
 {
 	const struct sockunit *su = &u->sock;
 	so_str(o, "sock-state", sockunit_state_name(su->state));
-	if (su->error[0])
+	if (su->error)
 		so_str(o, "sock-error", su->error);
 	so_u64(o, "sock-since", su->since_usec);
 	so_u64(o, "accepted", su->n_accepted);

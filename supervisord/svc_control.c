@@ -173,7 +173,7 @@ static void command_done(struct unit *u, enum svc_state st, bool ok, enum svc_re
 	case SVC_STOP_CMD:
 		if (!ok && s->result == RES_SUCCESS) {
 			s->result = res;
-			snprintf(s->error, sizeof s->error, "%s", why);
+			text_setf(&s->error, SVC_ERROR_MAX, "%s", why);
 		}
 		if (!svc_control_next(u, st, next))
 			svc_enter_teardown(u, SVC_STOPPING);

@@ -124,7 +124,7 @@ static void svc_down(struct unit *u, bool asked)
 			svc_begin_start(u, false);
 			return;
 		}
-		s->error[0] = '\0';
+		text_clear(&s->error);
 		s->flush_restarts = true;
 		svc_set_state(u, SVC_STOPPED);
 		return;
@@ -249,7 +249,7 @@ void svc_on_exit(struct unit *u, int st)
 		res = classify_exit(st);
 	s->result = res;
 	if (res != RES_SUCCESS && res != RES_EXEC && res != RES_TIMEOUT && res != RES_WATCHDOG)
-		snprintf(s->error, sizeof s->error, "%s", how);
+		text_setf(&s->error, SVC_ERROR_MAX, "%s", how);
 	/* What it left behind goes first (KillMode=), then Restart= decides. */
 	svc_enter_teardown(u, SVC_FINAL_SIGTERM);
 }
@@ -275,7 +275,7 @@ void svc_timer_cb(uv_timer_t *t)
 		if (s->state != SVC_STARTING && s->state != SVC_START_PRE && s->state != SVC_START_POST)
 			break;
 		s->result = RES_TIMEOUT;
-		snprintf(s->error, sizeof s->error, "start timed out after %llu ms",
+		text_setf(&s->error, SVC_ERROR_MAX, "start timed out after %llu ms",
 			 (unsigned long long)(c->timeout_start_usec / 1000));
 		log_err("%s: %s, stopping", u->name, s->error);
 		s->want_up = false;
@@ -286,7 +286,7 @@ void svc_timer_cb(uv_timer_t *t)
 			log_err("%s: ExecStop= timed out", u->name);
 			if (s->result == RES_SUCCESS)
 				s->result = RES_TIMEOUT;
-			snprintf(s->error, sizeof s->error, "ExecStop= timed out");
+			text_setf(&s->error, SVC_ERROR_MAX, "ExecStop= timed out");
 			svc_enter_teardown(u, SVC_STOPPING);
 			break;
 		}
@@ -299,7 +299,7 @@ void svc_timer_cb(uv_timer_t *t)
 			if (s->result == RES_SUCCESS && s->pid > 0)
 				s->result = RES_TIMEOUT;
 			if (s->pid > 0)
-				snprintf(s->error, sizeof s->error, "stop timed out, killed");
+				text_setf(&s->error, SVC_ERROR_MAX, "stop timed out, killed");
 			svc_kill_all(u, SIGKILL, true);
 			svc_arm_timer(u, TMR_STOP, c->timeout_stop_usec);
 		} else if (s->pid > 0 || s->control_pid > 0) {

@@ -185,7 +185,7 @@ static void apply(uv_loop_t *loop, struct unit *u, const struct ucred *cred, con
 	if (m->stopping)
 		s->notify_stopping = true;
 	if (m->has_status)
-		snprintf(s->status_text, sizeof s->status_text, "%.*s", (int)m->status.len, m->status.p);
+		text_setf(&s->status_text, SVC_STATUS_MAX, "%.*s", (int)m->status.len, m->status.p);
 	else if (m->status_invalid)
 		log_warn("%s: STATUS= from pid %d is not UTF-8, ignored", u->name, (int)cred->pid);
 	if (m->has_errno)

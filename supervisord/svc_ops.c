@@ -46,7 +46,7 @@ bool unit_reset_failed(struct unit *u)
 	if (u->kind == UNIT_SOCKET) {
 		if (u->sock.state != SOCK_FAILED)
 			return false;
-		u->sock.error[0] = '\0';
+		text_clear(&u->sock.error);
 		u->sock.state = SOCK_STOPPED;
 		u->sock.since_usec = now_real_usec();
 		unit_state_changed(u);
@@ -59,7 +59,7 @@ bool unit_reset_failed(struct unit *u)
 	if (s->state != SVC_STOPPED && s->state != SVC_FAILED)
 		return false; /* the result of a live process is still being decided */
 	s->result = RES_SUCCESS;
-	s->error[0] = '\0';
+	text_clear(&s->error);
 	if (was_failed) {
 		log_info("%s: failure reset", u->name);
 		svc_set_state(u, SVC_STOPPED); /* socket activation watches again */

@@ -93,7 +93,7 @@ int svc_overlap_begin(struct unit *u, char *err, size_t errlen)
 		/* Could not even start: the old one carries on as before. */
 		s->pid = s->old_pid;
 		s->old_pid = 0;
-		snprintf(err, errlen, "%s: overlapping restart failed: %s", u->name, s->error);
+		snprintf(err, errlen, "%s: overlapping restart failed: %s", u->name, text_str(s->error));
 		s->state = SVC_RUNNING;
 		svc_set_state(u, SVC_RUNNING);
 		return -EIO;
@@ -128,8 +128,8 @@ bool svc_overlap_new_died(struct unit *u, int st)
 	s->wait_status = st;
 	if (s->result == RES_SUCCESS)
 		s->result = RES_EXIT_CODE;
-	if (!s->error[0])
-		snprintf(s->error, sizeof s->error, "overlapping restart: the new process exited before it was ready");
+	if (!s->error)
+		text_setf(&s->error, SVC_ERROR_MAX, "overlapping restart: the new process exited before it was ready");
 	/* Bump the generation so a waiting restart job sees a fresh failure. */
 	s->generation++;
 	s->state = SVC_AUTO_RESTART; /* transient: lets the restart job fail */

@@ -64,7 +64,7 @@ void svc_watchdog_fire(struct unit *u)
 	if (s->pid <= 0 || s->result == RES_WATCHDOG)
 		return;
 	s->result = RES_WATCHDOG; /* before the kill: svc_on_exit classifies by it */
-	snprintf(s->error, sizeof s->error, "watchdog timeout (%llu ms without WATCHDOG=1)",
+	text_setf(&s->error, SVC_ERROR_MAX, "watchdog timeout (%llu ms without WATCHDOG=1)",
 		 (unsigned long long)(svc_watchdog_usec(u) / 1000));
 	log_err("%s: %s, aborting pid %d with SIGABRT", u->name, s->error, (int)s->pid);
 	svc_kill_main(u, SIGABRT);

@@ -138,6 +138,11 @@ int unit_read_file(const char *path, char **out, size_t *len)
 			break;
 		}
 		if (got == 0) {
+			/* Kept as long as the unit (re-exec re-parses it): no
+			 * slack, or 1000 small units hold 4 MiB of it. */
+			char *fit = realloc(buf, n + 1);
+			if (fit)
+				buf = fit;
 			buf[n] = '\0';
 			close(fd);
 			*out = buf;
@@ -469,7 +474,11 @@ static void free_unit(struct unit *u)
 {
 	if (u->kind == UNIT_SERVICE) {
 		free(u->svc.sockets);
+		free(u->svc.start_ring);
+		free(u->svc.error);
+		free(u->svc.status_text);
 	} else {
+		free(u->sock.error);
 		for (size_t i = 0; i < u->sock.n; i++)
 			free(u->sock.l[i].fdname);
 		free(u->sock.l);

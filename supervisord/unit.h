@@ -29,6 +29,7 @@
 
 #include "conf.h"
 #include "listen.h"
+#include "text.h"
 
 enum svc_state {
 	SVC_STOPPED = 0,
@@ -100,12 +101,12 @@ struct service {
 	enum svc_timer tkind;
 	uint64_t deadline_mono;  /* absolute CLOCK_MONOTONIC usec of the armed timer */
 
-	uint64_t start_ring[START_LIMIT_MAX]; /* monotonic usec of recent starts */
-	unsigned start_ring_n;
+	uint64_t *start_ring;    /* monotonic usec of recent starts, grown up to START_LIMIT_MAX */
+	unsigned start_ring_n, start_ring_cap;
 
 	bool sigkill_sent;
-	char error[SVC_ERROR_MAX];   /* why it failed, for status */
-	char status_text[SVC_STATUS_MAX]; /* STATUS= */
+	char *error;             /* why it failed, for status (text.h: NULL is empty) */
+	char *status_text;       /* STATUS= (text.h) */
 
 	struct unit **sockets;   /* socket units whose fds it gets, in order */
 	size_t n_sockets;
@@ -169,7 +170,7 @@ struct sockunit {
 	struct listener *l;
 	size_t n;
 	struct unit *service;    /* the service it activates (the template with Accept=yes) */
-	char error[SVC_ERROR_MAX];
+	char *error;             /* why it failed (text.h: NULL is empty) */
 	uint64_t since_usec;
 	/* Accept=yes */
 	unsigned n_accepted;     /* connections accepted so far (instance numbers) */

@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,6 +51,63 @@ void fdclaim_scan(void)
 	}
 	closedir(d);
 	qsort(inh, n_inh, sizeof *inh, cmp_int);
+}
+
+static int cmp_fd(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/* Close [lo, hi]; hi -1: to the end. close_range is known to work. */
+static void close_between(int lo, int hi)
+{
+	if ((unsigned)lo <= (unsigned)hi)
+		syscall(SYS_close_range, (unsigned)lo, (unsigned)hi, 0);
+}
+
+int fdclaim_keep_only(const int *fds, size_t n, int also)
+{
+	if (syscall(SYS_close_range, ~0u, ~0u, 0) < 0)
+		return -errno; /* kernel < 5.9 */
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] < 3 || (i && fds[i] <= fds[i - 1]))
+			return -EBADF;
+	struct pollfd *p = calloc(n ? n : 1, sizeof *p);
+	struct inherited *v = calloc(n + 1, sizeof *v);
+	if (!p || !v) {
+		free(p);
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		p[i] = (struct pollfd){ .fd = fds[i] };
+	/* No events asked: only POLLNVAL (not open) can come back. */
+	int bad = n ? poll(p, (nfds_t)n, 0) : 0;
+	free(p);
+	if (bad != 0) {
+		free(v);
+		return -EBADF;
+	}
+	size_t k = 0;
+	bool have_also = also < 3;
+	for (size_t i = 0; i < n; i++) {
+		v[k++] = (struct inherited){ .fd = fds[i] };
+		have_also = have_also || fds[i] == also;
+	}
+	if (!have_also)
+		v[k++] = (struct inherited){ .fd = also };
+	qsort(v, k, sizeof *v, cmp_int);
+	int prev = 2;
+	for (size_t i = 0; i < k; i++) {
+		close_between(prev + 1, v[i].fd - 1);
+		prev = v[i].fd;
+	}
+	close_between(prev + 1, -1);
+	free(inh);
+	inh = v;
+	n_inh = k;
+	return 0;
 }
 
 static struct inherited *find(int fd)
@@ -128,6 +187,18 @@ void fdlist_add(struct fdlist *l, int fd)
 		l->cap = cap;
 	}
 	l->v[l->n++] = fd;
+}
+
+void fdlist_sort(struct fdlist *l)
+{
+	if (!l->n)
+		return;
+	qsort(l->v, l->n, sizeof *l->v, cmp_fd);
+	size_t k = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i] >= 0 && (k == 0 || l->v[i] != l->v[k - 1]))
+			l->v[k++] = l->v[i];
+	l->n = k;
 }
 
 void fdlist_free(struct fdlist *l)

@@ -17,6 +17,14 @@
 #include <stddef.h>
 
 void fdclaim_scan(void);
+/* Instead of fdclaim_scan, when the state lists what the old image handed
+ * over (fds: sorted, no duplicates): check that each is open (one poll()),
+ * record them and close every other fd >= 3 but `also` (the state's own
+ * fd) at once -- nothing of this image may be open yet. Cheaper than
+ * listing /proc/self/fd with thousands of fds. 0, or -EBADF (one is not
+ * open), -ENOSYS (no close_range), -ENOMEM: nothing was closed, call
+ * fdclaim_scan. */
+int fdclaim_keep_only(const int *fds, size_t n, int also);
 /* 0, or -EBADF (not inherited) / -EEXIST (claimed twice). Flags are not
  * touched yet: a state that turns out bad must leave every fd as it came. */
 int fdclaim_take(int fd);
@@ -35,6 +43,8 @@ struct fdlist {
 
 void fdlist_add(struct fdlist *l, int fd);   /* ignores fd < 0 */
 void fdlist_free(struct fdlist *l);
+/* The list sorted, without duplicates or negatives (in place). */
+void fdlist_sort(struct fdlist *l);
 /* Set or clear FD_CLOEXEC on every fd of the list; 0 or -errno. */
 int fdlist_set_cloexec(const struct fdlist *l, bool on);
 

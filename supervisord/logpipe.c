@@ -247,7 +247,8 @@ int logpipe_writer(uv_loop_t *loop, struct unit *u)
 	return lp->wfd;
 }
 
-int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, const char *partial, size_t plen)
+int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, int file_fd, uint64_t file_size,
+		  const char *partial, size_t plen)
 {
 	struct logpipe *lp = new_logpipe();
 	if (!lp)
@@ -260,7 +261,7 @@ int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, const char 
 		memcpy(lp->partial, partial, plen);
 		lp->plen = plen;
 	}
-	fcntl(lp->rfd, F_SETFL, O_NONBLOCK);
+	/* Still O_NONBLOCK: a file status flag, it survives the exec. */
 	int r = watch(loop, u, lp);
 	if (r < 0) {
 		free(lp->partial);
@@ -268,7 +269,12 @@ int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, const char 
 		return r;
 	}
 	u->svc.log = lp;
-	open_file(u, lp);
+	if (file_fd >= 0) {
+		lp->file_fd = file_fd; /* now owned by the log pipe */
+		lp->file_size = file_size;
+	} else {
+		open_file(u, lp);
+	}
 	return 0;
 }
 

@@ -53,7 +53,9 @@ void logpipe_path(const struct unit *u, char *buf, size_t len);
 /* Drain, close both ends and the file (daemon exit). */
 void logpipe_close(struct unit *u);
 
-/* Re-exec: take over the pipe ends and an unfinished line. */
-int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, const char *partial, size_t plen);
+/* Re-exec: take over the pipe ends, the open log file (-1: open it again)
+ * and its size, and an unfinished line. */
+int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, int file_fd, uint64_t file_size,
+		  const char *partial, size_t plen);
 
 #endif

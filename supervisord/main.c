@@ -419,7 +419,9 @@ int main(int argc, char **argv)
 	}
 	/* After a re-exec, note every inherited descriptor before anything
 	 * else opens one: the state (or rescue) claims them by number. */
-	if (state_fd >= 0 || rescue)
+	if (state_fd >= 0)
+		reexec_claim_fds(state_fd);
+	else if (rescue)
 		fdclaim_scan();
 	read_self_exe();
 	if (!runtime_dir || !*runtime_dir) {

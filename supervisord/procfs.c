@@ -1,7 +1,11 @@
 /* procfs.c - see procfs.h. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "procfs.h"
 
@@ -30,4 +34,82 @@ int proc_read_ids(pid_t pid, struct proc_ids *out)
 bool proc_ids_alive(const struct proc_ids *p)
 {
 	return p->state != 'Z' && p->state != 'X';
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int push_pid(pid_t **v, size_t *n, size_t *cap, pid_t pid)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		pid_t *nv = realloc(*v, nc * sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = pid;
+	return 0;
+}
+
+/* Append the pids listed in a thread's children file ("12 345 "). */
+static int read_children(int dirfd_task, const char *tid, pid_t **v, size_t *n, size_t *cap)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "%s/children", tid);
+	int fd = openat(dirfd_task, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t got;
+	long pid = -1; /* digits so far; a number may span two reads */
+	int r = 0;
+	while (r == 0 && (got = read(fd, buf, sizeof buf)) > 0)
+		for (ssize_t i = 0; i < got && r == 0; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				pid = (pid < 0 ? 0 : pid) * 10 + (buf[i] - '0');
+				if (pid > 1 << 30)
+					r = -EINVAL;
+			} else if (pid >= 0) {
+				r = push_pid(v, n, cap, (pid_t)pid);
+				pid = -1;
+			}
+		}
+	if (r == 0 && pid >= 0)
+		r = push_pid(v, n, cap, (pid_t)pid);
+	close(fd);
+	return r;
+}
+
+int proc_self_children(pid_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	size_t cap = 0;
+	int r = 0;
+	struct dirent *e;
+	while (r == 0 && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			r = read_children(dfd, e->d_name, out, n, &cap);
+	closedir(d);
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return r;
+	}
+	if (*n)
+		qsort(*out, *n, sizeof **out, cmp_pid);
+	return 0;
 }

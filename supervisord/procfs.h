@@ -3,6 +3,7 @@
  * its state, parent, process group and session. Used to attribute a
  * process to a unit (notify, fd fetch), to check that a pid named by a
  * re-exec state is really our child, and to find children in rescue mode.
+ * Also the list of our own children.
  */
 #ifndef SUPD_PROCFS_H
 #define SUPD_PROCFS_H
@@ -20,5 +21,10 @@ struct proc_ids {
 int proc_read_ids(pid_t pid, struct proc_ids *out);
 /* Alive and not a zombie. */
 bool proc_ids_alive(const struct proc_ids *p);
+/* Every child of this process, zombies included, sorted (malloc'd), from
+ * /proc/self/task/TID/children of each thread: one read instead of one
+ * /proc/PID/stat per pid. 0, or -errno (-ENOENT: the kernel does not list
+ * children, CONFIG_PROC_CHILDREN). */
+int proc_self_children(pid_t **out, size_t *n);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "control_priv.h"
 #include "daemon.h"
+#include "fdclaim.h"
 #include "log.h"
 #include "reexec.h"
 #include "state.h"
@@ -282,27 +283,85 @@ static void find_previous(struct state_in *in, char *out, size_t len)
 	si_close(&copy);
 }
 
+/* The state as reexec_claim_fds mapped and checked it. */
+static struct {
+	char *blob;
+	size_t len;
+	struct state_in in;
+	unsigned format;
+	bool opened;
+} early;
+
+/* "3-7,9,12-40" into a sorted list; -EBADMSG if it is anything else. */
+static int parse_fd_ranges(const char *p, const char *end, struct fdlist *l)
+{
+	while (p < end) {
+		char *e;
+		long a = strtol(p, &e, 10), b = a;
+		if (e == p || a < 0 || a > INT32_MAX)
+			return -EBADMSG;
+		p = e;
+		if (p < end && *p == '-') {
+			b = strtol(p + 1, &e, 10);
+			if (e == p + 1 || b < a || b > INT32_MAX || b - a > (1 << 24))
+				return -EBADMSG;
+			p = e;
+		}
+		for (long fd = a; fd <= b; fd++)
+			fdlist_add(l, (int)fd);
+		if (p < end && *p++ != ',')
+			return -EBADMSG;
+	}
+	return l->err;
+}
+
+void reexec_claim_fds(int state_fd)
+{
+	struct stat st;
+	char err[256];
+	struct fdlist l = { 0 };
+	if (fstat(state_fd, &st) < 0 || st.st_size <= 0 || (uint64_t)st.st_size > STATE_MAX_SIZE)
+		goto scan;
+	early.len = (size_t)st.st_size;
+	early.blob = mmap(NULL, early.len, PROT_READ, MAP_PRIVATE, state_fd, 0);
+	if (early.blob == MAP_FAILED) {
+		early.blob = NULL;
+		goto scan;
+	}
+	if (si_open(&early.in, early.blob, early.len, &early.format, err, sizeof err) < 0)
+		goto scan; /* reexec_restore says why */
+	early.opened = true;
+	if (early.format != STATE_FORMAT || early.in.body_end < 2)
+		goto scan; /* handed back to the image that wrote it, or rescued */
+	/* The last line of the body: "fds RANGES" (digits need no escaping). */
+	const char *body = early.blob, *end = body + early.in.body_end - 1, *line = end;
+	while (line > body && line[-1] != '\n')
+		line--;
+	if (end - line < 4 || memcmp(line, "fds ", 4) != 0 || parse_fd_ranges(line + 4, end, &l) < 0)
+		goto scan;
+	if (fdclaim_keep_only(l.v, l.n, state_fd) < 0)
+		goto scan;
+	fdlist_free(&l);
+	return;
+scan:
+	fdlist_free(&l);
+	fdclaim_scan();
+}
+
 int reexec_restore(uv_loop_t *loop, int state_fd, bool allow_fallback)
 {
 	char err[1024];
-	struct stat st;
-	char *blob = NULL;
+	char *blob = early.blob;
 	int r = -EBADMSG;
+	struct state_in in = early.in;
+	unsigned format = early.format;
 	err[0] = '\0';
 
-	if (fstat(state_fd, &st) < 0 || st.st_size <= 0 || (uint64_t)st.st_size > STATE_MAX_SIZE) {
+	if (!blob) {
 		snprintf(err, sizeof err, "state fd %d unusable", state_fd);
 		goto rescue;
 	}
-	blob = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, state_fd, 0);
-	if (blob == MAP_FAILED) {
-		blob = NULL;
-		snprintf(err, sizeof err, "mmap state: %s", strerror(errno));
-		goto rescue;
-	}
-	struct state_in in;
-	unsigned format = 0;
-	if (si_open(&in, blob, (size_t)st.st_size, &format, err, sizeof err) < 0)
+	if (!early.opened && si_open(&in, blob, early.len, &format, err, sizeof err) < 0)
 		goto rescue;
 	if (format != STATE_FORMAT) {
 		char prev[4096];
@@ -310,7 +369,7 @@ int reexec_restore(uv_loop_t *loop, int state_fd, bool allow_fallback)
 		log_err("re-exec: state format %u is not one this build (%s) reads", format, supervisord_version);
 		if (allow_fallback && prev[0] == '/' && !same_file(prev, daemon_self_exe)) {
 			log_err("re-exec: handing over back to %s", prev);
-			munmap(blob, (size_t)st.st_size);
+			munmap(blob, early.len);
 			r = exec_with(prev, state_fd, "--no-fallback");
 			log_err("re-exec: exec %s: %s", prev, strerror(-r));
 			return reexec_rescue_exec();
@@ -322,7 +381,7 @@ int reexec_restore(uv_loop_t *loop, int state_fd, bool allow_fallback)
 	si_close(&in);
 	if (r < 0)
 		goto rescue;
-	munmap(blob, (size_t)st.st_size);
+	munmap(blob, early.len);
 	fdclaim_release(state_fd);
 	unsetenv("SUPERVISORD_DESERIALIZE_FD");
 	return 0;
@@ -330,7 +389,7 @@ rescue:
 	log_err("re-exec: cannot use the state (%s); restarting in rescue mode, which keeps every child and "
 		"socket", err);
 	if (blob)
-		munmap(blob, (size_t)st.st_size);
+		munmap(blob, early.len);
 	close(state_fd);
 	return reexec_rescue_exec();
 }

@@ -35,6 +35,11 @@ void reexec_print_check(void);
  * return (it execs the fallback or rescue image) unless even that exec
  * failed, in which case it returns -errno. */
 int reexec_restore(uv_loop_t *loop, int state_fd, bool allow_fallback);
+/* First thing after a re-exec, before any descriptor is opened: map and
+ * check the state and keep exactly the fds its "fds" record lists (closing
+ * the rest), or, when it cannot tell, record every open fd (fdclaim_scan).
+ * The mapping is kept for reexec_restore. */
+void reexec_claim_fds(int state_fd);
 
 /* Exec our own binary in rescue mode, keeping every inherited fd. Returns
  * only if exec failed. */

@@ -204,7 +204,7 @@ static void adopt_log_pipe(struct unit *u, pid_t pid)
 	}
 	if (rfd < 0 || wfd < 0 || fdclaim_take(rfd) < 0 || fdclaim_take(wfd) < 0)
 		return;
-	if (logpipe_adopt(u->svc.timer.loop, u, rfd, wfd, "", 0) == 0)
+	if (logpipe_adopt(u->svc.timer.loop, u, rfd, wfd, -1, 0, "", 0) == 0)
 		log_info("rescue: %s: adopted its log pipe", u->name);
 }
 

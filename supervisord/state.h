@@ -19,11 +19,14 @@
  *       notify-reloading B, stop-requested B, fdstore FD POLL NAME,
  *       control-pid N, control-idx N, control-exec-fd N (ExecStartPre=
  *       and friends), reload-reply CLIENT-FD ID, flush-restarts B,
- *       dep-start B, dep-stop B (requests waiting for ordering)
+ *       dep-start B, dep-stop B (requests waiting for ordering),
+ *       log-pipe RFD WFD, log-file FD SIZE, log-partial T
  *     [socket] sock-state S, sock-error T, sock-since N, listener INDEX FD
  *   end-unit
  *   job CLIENT-FD ID TYPE GEN0 UNIT   waiting control jobs
  *   reexec-reply CLIENT-FD ID         the request the new image answers
+ *   fds RANGES                  every fd named above, sorted: "3-7,9,12-40"
+ *                               (read before anything else: fdclaim)
  *   checksum HEX16
  * Unknown keys are logged and skipped (an older image can hand over to a
  * newer one). Every number is range-checked, every fd must have been

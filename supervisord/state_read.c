@@ -64,6 +64,12 @@ struct reader {
 	/* control and notify, adopted once both halves are known */
 	int control_fd, notify_fd;
 	int log_rfd, log_wfd;   /* a log pipe waiting for its log-partial line */
+	int log_file_fd;        /* ... and its open log file, -1 none */
+	uint64_t log_file_size;
+	/* our children (is_our_child) */
+	pid_t *kids;
+	size_t n_kids;
+	bool kids_known, kids_listed;
 	/* after the units */
 	struct pending_job *jobs;
 	size_t n_jobs;
@@ -114,9 +120,23 @@ static int claim(struct reader *r, const char *s, int *fd)
 	return 0;
 }
 
-/* Is pid a child of ours (alive or a zombie)? */
-static bool is_our_child(pid_t pid)
+static int cmp_pid(const void *a, const void *b)
 {
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Is pid a child of ours (alive or a zombie)? Our children are listed once
+ * per read (one file, not one /proc/PID/stat per pid); without that list,
+ * each pid's parent is read. */
+static bool is_our_child(struct reader *r, pid_t pid)
+{
+	if (!r->kids_known) {
+		r->kids_known = true;
+		r->kids_listed = proc_self_children(&r->kids, &r->n_kids) == 0;
+	}
+	if (r->kids_listed)
+		return bsearch(&pid, r->kids, r->n_kids, sizeof pid, cmp_pid) != NULL;
 	struct proc_ids ids;
 	return proc_read_ids(pid, &ids) == 0 && ids.ppid == getpid();
 }
@@ -192,7 +212,7 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 	} else if (!strcmp(k, "pid")) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
-		if (x == 1 || (x > 1 && !is_our_child((pid_t)x)))
+		if (x == 1 || (x > 1 && !is_our_child(r, (pid_t)x)))
 			return bad(r, "pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
 		s->pid = (pid_t)x;
 	} else if (!strcmp(k, "log-pipe")) {
@@ -204,22 +224,33 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 			return -EBADMSG;
 		r->log_rfd = rfd;
 		r->log_wfd = wfd;
+	} else if (!strcmp(k, "log-file")) {
+		char a[16], b[24], tail;
+		int fd;
+		uint64_t size;
+		if (r->log_rfd < 0 || r->log_file_fd >= 0 || sscanf(v, "%15s %23s%c", a, b, &tail) != 2)
+			return bad(r, "bad log-file '%s'", v);
+		if (get_u64(r, b, UINT64_MAX, &size) < 0 || claim(r, a, &fd) < 0)
+			return -EBADMSG;
+		r->log_file_fd = fd;
+		r->log_file_size = size;
 	} else if (!strcmp(k, "log-partial")) {
 		if (r->log_rfd < 0 || r->in->val_len >= LOGPIPE_LINE_MAX)
 			return bad(r, "log-partial without a log pipe, or too long");
-		if (logpipe_adopt(r->loop, u, r->log_rfd, r->log_wfd, v, r->in->val_len) < 0)
+		if (logpipe_adopt(r->loop, u, r->log_rfd, r->log_wfd, r->log_file_fd, r->log_file_size, v,
+				  r->in->val_len) < 0)
 			return bad(r, "cannot adopt the log pipe of %s", u->name);
-		r->log_rfd = r->log_wfd = -1;
+		r->log_rfd = r->log_wfd = r->log_file_fd = -1;
 	} else if (!strcmp(k, "old-pid")) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
-		if (x <= 1 || !is_our_child((pid_t)x) || (pid_t)x == s->pid)
+		if (x <= 1 || !is_our_child(r, (pid_t)x) || (pid_t)x == s->pid)
 			return bad(r, "old pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
 		s->old_pid = (pid_t)x;
 	} else if (!strcmp(k, "control-pid")) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
-		if (x <= 1 || !is_our_child((pid_t)x) || (pid_t)x == s->pid || (pid_t)x == s->old_pid)
+		if (x <= 1 || !is_our_child(r, (pid_t)x) || (pid_t)x == s->pid || (pid_t)x == s->old_pid)
 			return bad(r, "control pid %llu of %s is not a child of this process", (unsigned long long)x,
 				   u->name);
 		s->control_pid = (pid_t)x;
@@ -506,6 +537,8 @@ static int top_line(struct reader *r)
 		r->have_reply = true;
 		return 0;
 	}
+	if (!strcmp(k, "fds"))
+		return 0; /* used before the loop existed (reexec_claim_fds); every fd is still claimed by its owner */
 	log_warn("re-exec state: unknown key '%s' ignored", k);
 	return 0;
 }
@@ -533,7 +566,7 @@ static void restore_handles(uv_loop_t *loop, struct unit *u)
 int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)
 {
 	struct reader r = { .loop = loop, .in = in, .err = err, .errlen = errlen, .control_fd = -1,
-			    .notify_fd = -1, .reply_fd = -1, .log_rfd = -1, .log_wfd = -1 };
+			    .notify_fd = -1, .reply_fd = -1, .log_rfd = -1, .log_wfd = -1, .log_file_fd = -1 };
 	int e;
 	while ((e = si_next(in)) > 0) {
 		const char *k = in->key;
@@ -559,6 +592,10 @@ int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)
 			}
 			if ((e = make_unit(&r)) < 0)
 				break;
+			if (r.log_rfd >= 0) {
+				e = bad(&r, "%s: log-pipe without log-partial", r.name);
+				break;
+			}
 			reset_unit(&r);
 		} else if (r.name[0]) {
 			if ((e = unit_line(&r)) < 0)
@@ -574,8 +611,11 @@ int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)
 			snprintf(err, errlen, "state line %u: malformed", in->line);
 		reset_unit(&r);
 		free(r.jobs);
+		free(r.kids);
 		return -EBADMSG;
 	}
+	free(r.kids);
+	r.kids = NULL;
 	if (r.control_fd < 0) {
 		free(r.jobs);
 		snprintf(err, errlen, "state has no control socket");

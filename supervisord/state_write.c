@@ -3,7 +3,9 @@
  * Writing has no side effects on the daemon (only the fd list is built),
  * so a re-exec that fails afterwards leaves the running image as it was.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "control.h"
@@ -87,6 +89,10 @@ static void write_service(struct state_out *o, struct fdlist *keep, const struct
 	if (s->log) {
 		/* Both ends (unread output stays in the pipe) and an unfinished line. */
 		so_fmt(o, "log-pipe", "%d %d", s->log->rfd, s->log->wfd);
+		if (s->log->file_fd >= 0) {
+			so_fmt(o, "log-file", "%d %llu", s->log->file_fd, (unsigned long long)s->log->file_size);
+			fdlist_add(keep, s->log->file_fd);
+		}
 		so_put(o, "log-partial", s->log->partial, s->log->plen);
 		fdlist_add(keep, s->log->rfd);
 		fdlist_add(keep, s->log->wfd);
@@ -122,6 +128,29 @@ static void write_socket(struct state_out *o, struct fdlist *keep, const struct 
 		so_fmt(o, "listener", "%zu %d", i, su->l[i].fd);
 		fdlist_add(keep, su->l[i].fd);
 	}
+}
+
+/* Last record: every fd handed over, as sorted ranges ("3-7,9,12-1011"),
+ * so the new image can close all others without listing /proc/self/fd. */
+static void write_fds(struct state_out *o, struct fdlist *keep)
+{
+	fdlist_sort(keep);
+	size_t cap = 16 + keep->n * 24, len = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		o->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < keep->n;) {
+		size_t j = i;
+		while (j + 1 < keep->n && keep->v[j + 1] == keep->v[j] + 1)
+			j++;
+		len += (size_t)snprintf(buf + len, cap - len, j > i ? "%s%d-%d" : "%s%d", len ? "," : "", keep->v[i],
+					keep->v[j]);
+		i = j + 1;
+	}
+	so_put(o, "fds", buf, len);
+	free(buf);
 }
 
 int state_write(struct state_out *o, struct fdlist *keep, const char *prev_binary,
@@ -164,6 +193,7 @@ int state_write(struct state_out *o, struct fdlist *keep, const char *prev_binar
 		so_str(o, "end-unit", "");
 	}
 	ctl_serialize_jobs(o, req, req_id);
+	write_fds(o, keep);
 	so_finish(o);
 	if (keep->err)
 		return keep->err;

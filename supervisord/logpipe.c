@@ -241,9 +241,9 @@ int logpipe_writer(uv_loop_t *loop, struct unit *u)
 		return r;
 	}
 	u->svc.log = lp; /* now owned by the service */
-	/* Open the file now: the daemon's descriptors are then fixed from the
-	 * start (a failure is retried at the first line). */
-	open_file(u, lp);
+	/* The file is opened (created) at the first line: a service that never
+	 * writes costs no inode and no descriptor, and starting a thousand
+	 * of them does not wait on a thousand file creations. */
 	return lp->wfd;
 }
 

@@ -55,7 +55,9 @@ bool hd_log_has(struct hd *d, const char *needle);
 
 /* A TCP port on 127.0.0.1 that nothing listens on right now. */
 int h_free_port(void);
-/* Number of open descriptors of pid (from /proc/PID/fd), -1 on error. */
+/* Number of open descriptors of pid (from /proc/PID/fd), -1 on error. A
+ * service log file (.../logs/NAME.log), opened at the service's first line,
+ * is not counted; a second descriptor for the same file is. */
 int h_count_fds(pid_t pid);
 /* The same once the count has stopped moving (a just-closed control
  * connection is gone). Use it for the daemon's baselines and checks. */

@@ -5,6 +5,15 @@
  * needs (argv, envp, resolved path, fd list) is built before fork. The parent
  * blocks every signal across fork so that the child cannot run libuv's signal
  * handler before it has reset the dispositions.
+ *
+ * The child is made with clone(CLONE_VM | CLONE_VFORK), as posix_spawn does:
+ * it shares the daemon's memory until it execs (the daemon waits that long),
+ * so no page table is copied for it -- with thousands of services that copy
+ * was a large part of every start. The child therefore writes nothing but
+ * its own stack (a dedicated one) and the request's pid slots, takes no
+ * lock, and changes ids with raw syscalls (glibc's set*id wrappers may try
+ * to reach the daemon's other threads). Sanitizer builds use fork(): their
+ * runtimes do not expect a second process in the same memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -178,11 +189,11 @@ static void child(const struct spawn_req *r, int status_fd)
 		child_fail(status_fd, STAGE_SESSION, errno);
 
 	if (r->set_ids) {
-		if (setgroups(r->ngroups, r->groups) < 0)
+		if (syscall(SYS_setgroups, (long)r->ngroups, r->groups) < 0)
 			child_fail(status_fd, STAGE_GROUPS, errno);
-		if (setresgid(r->gid, r->gid, r->gid) < 0)
+		if (syscall(SYS_setresgid, (long)r->gid, (long)r->gid, (long)r->gid) < 0)
 			child_fail(status_fd, STAGE_GID, errno);
-		if (setresuid(r->uid, r->uid, r->uid) < 0)
+		if (syscall(SYS_setresuid, (long)r->uid, (long)r->uid, (long)r->uid) < 0)
 			child_fail(status_fd, STAGE_UID, errno);
 	}
 	if (r->cwd) {
@@ -216,6 +227,57 @@ static void child(const struct spawn_req *r, int status_fd)
 	child_fail(status_fd, STAGE_EXEC, errno);
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SPAWN_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define SPAWN_FORK 1
+#endif
+#endif
+
+#ifndef SPAWN_FORK
+/* The vfork child's stack: one at a time (the daemon waits for the exec),
+ * reserved once. The child keeps an int per passed fd on it. */
+#define CHILD_STACK (1u << 20)
+#define CHILD_MAX_FDS 65536
+static char *child_stack;
+
+struct child_arg {
+	const struct spawn_req *r;
+	int status_fd, other_end;
+};
+
+static int child_main(void *p)
+{
+	struct child_arg *a = p;
+	close(a->other_end); /* the child's own fd table: the daemon's copy stays */
+	child(a->r, a->status_fd);
+	_exit(127); /* not reached */
+}
+#endif
+
+static pid_t start_child(const struct spawn_req *r, int p[2])
+{
+#ifndef SPAWN_FORK
+	if (!child_stack) {
+		void *m = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+		child_stack = m == MAP_FAILED ? NULL : m;
+	}
+	if (child_stack && r->nfds <= CHILD_MAX_FDS) {
+		struct child_arg a = { r, p[1], p[0] };
+		return clone(child_main, child_stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	}
+#endif
+	pid_t c = fork();
+	if (c == 0) {
+		close(p[0]);
+		child(r, p[1]);
+		_exit(127); /* not reached */
+	}
+	return c;
+}
+
 int spawn_start(const struct spawn_req *r, pid_t *pid, int *status_fd)
 {
 	int p[2];
@@ -225,12 +287,7 @@ int spawn_start(const struct spawn_req *r, pid_t *pid, int *status_fd)
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t c = fork();
-	if (c == 0) {
-		close(p[0]);
-		child(r, p[1]);
-		_exit(127); /* not reached */
-	}
+	pid_t c = start_child(r, p);
 	int saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);

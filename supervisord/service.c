@@ -221,6 +221,7 @@ void svc_start_failed(struct unit *u, enum svc_result res, const char *why)
 /* ---- start ---- */
 
 static void exec_watch_cb(uv_poll_t *h, int status, int events);
+static void exec_outcome(struct unit *u, const struct spawn_err *failed);
 
 /* Start-rate limit (StartLimitIntervalSec=/StartLimitBurst=): returns true
  * and records this start if it is allowed. Unlike systemd, only automatic
@@ -298,7 +299,8 @@ void svc_spawn_main_now(struct unit *u)
 	}
 	pid_t pid;
 	int status_fd;
-	r = spawn_start(&plan.req, &pid, &status_fd);
+	struct spawn_err now;
+	r = spawn_start(&plan.req, &pid, &status_fd, &now);
 	execplan_free(&plan);
 	if (s->conn_fd >= 0) {
 		/* An Accept=yes connection: the child has its copy now. */
@@ -319,17 +321,29 @@ void svc_spawn_main_now(struct unit *u)
 	text_clear(&s->status_text);
 	deps_cycle_note(u); /* an ordering cycle stays visible in the status */
 	s->sigkill_sent = false;
-	s->exec_fd = status_fd; /* now owned by the service */
-	svc_watch_exec(u);
+	s->exec_fd = status_fd; /* now owned by the service; -1: the outcome is in `now` */
+	if (status_fd >= 0)
+		svc_watch_exec(u);
 	svc_notify_spawned(u);
-	log_info("%s: started, pid %d", u->name, (int)pid);
+	if (u->instance_of)
+		log_debug("%s: started, pid %d", u->name, (int)pid); /* one per connection */
+	else
+		log_info("%s: started, pid %d", u->name, (int)pid);
 
+	/* Known already (status_fd -1): a failure is recorded before any job
+	 * looks at the state, so none takes the start for a success; the
+	 * exit follows. */
+	bool known = status_fd < 0, failed = known && now.stage != STAGE_NONE;
+	if (failed)
+		exec_outcome(u, &now);
 	if (c->type == SVC_TYPE_SIMPLE) {
 		svc_main_ready(u);
 	} else {
 		svc_arm_timer(u, TMR_START, c->timeout_start_usec);
 		svc_set_state(u, SVC_STARTING);
 	}
+	if (known && !failed)
+		exec_outcome(u, NULL);
 }
 
 void svc_spawn_main(struct unit *u, bool automatic)
@@ -379,16 +393,22 @@ void svc_enter_running(struct unit *u)
 /* The exec-status pipe said something: exec succeeded (EOF) or failed. */
 void svc_handle_exec_status(struct unit *u)
 {
-	struct service *s = &u->svc;
 	struct spawn_err e;
-	int r = spawn_read_status(s->exec_fd, &e);
+	int r = spawn_read_status(u->svc.exec_fd, &e);
 	if (r == -EAGAIN)
 		return;
 	svc_close_exec_watch(u);
-	if (r == 0) {
+	exec_outcome(u, r == 0 ? &e : NULL);
+}
+
+/* The main process's exec succeeded (failed == NULL) or failed. */
+static void exec_outcome(struct unit *u, const struct spawn_err *failed)
+{
+	struct service *s = &u->svc;
+	if (failed) {
 		s->result = RES_EXEC;
-		text_setf(&s->error, SVC_ERROR_MAX, "%s %s: %s", spawn_stage_name(e.stage),
-			 u->conf->svc.exec_start[0].path, strerror(e.err));
+		text_setf(&s->error, SVC_ERROR_MAX, "%s %s: %s", spawn_stage_name(failed->stage),
+			 u->conf->svc.exec_start[0].path, strerror(failed->err));
 		log_err("%s: %s", u->name, s->error);
 		return; /* the child exits 127; svc_on_exit finishes the job */
 	}

@@ -110,11 +110,23 @@ void spawn_set_child_nofile(const struct rlimit *rl)
 	child_nofile_set = true;
 }
 
-static void child_fail(int status_fd, int stage, int err)
+/* The child reports a failure on the status pipe or, sharing our memory
+ * (status_fd -1), straight into the caller's struct. Passed along, not a
+ * global: the compiler may drop a store to a static it never sees read. */
+struct report {
+	int status_fd;
+	struct spawn_err *shared;
+};
+
+static void child_fail(const struct report *rep, int stage, int err)
 {
 	struct spawn_err e = { .stage = stage, .err = err };
-	ssize_t w = write(status_fd, &e, sizeof e);
-	(void)w;
+	if (rep->status_fd < 0) {
+		*rep->shared = e;
+	} else {
+		ssize_t w = write(rep->status_fd, &e, sizeof e);
+		(void)w;
+	}
 	_exit(127);
 }
 
@@ -124,16 +136,17 @@ static int move_above(int fd, int floor)
 	return fcntl(fd, F_DUPFD_CLOEXEC, floor);
 }
 
-static void child(const struct spawn_req *r, int status_fd)
+static void child(const struct spawn_req *r, int status_fd, struct spawn_err *shared)
 {
+	struct report rep = { status_fd, shared };
 	size_t n = r->nfds;
 	int floor = 3 + (int)n;
 	int fds[n ? n : 1];
 
 	/* 1. Get the status pipe and every source fd out of the target range
 	 *    0..3+n-1, so that the dup2 calls below cannot clobber them. */
-	if (status_fd < floor) {
-		status_fd = move_above(status_fd, floor);
+	if (status_fd >= 0 && status_fd < floor) {
+		status_fd = rep.status_fd = move_above(status_fd, floor);
 		if (status_fd < 0)
 			_exit(127);
 	}
@@ -142,29 +155,29 @@ static void child(const struct spawn_req *r, int status_fd)
 		if (fds[i] < floor) {
 			fds[i] = move_above(fds[i], floor);
 			if (fds[i] < 0)
-				child_fail(status_fd, STAGE_FDS, errno);
+				child_fail(&rep, STAGE_FDS, errno);
 		}
 	}
 	int in = r->stdin_fd, out = r->stdout_fd, er = r->stderr_fd;
 	if (in >= 0 && in < floor && (in = move_above(in, floor)) < 0)
-		child_fail(status_fd, STAGE_STDIO, errno);
+		child_fail(&rep, STAGE_STDIO, errno);
 	if (out >= 0 && out < floor && out != 1 && (out = move_above(out, floor)) < 0)
-		child_fail(status_fd, STAGE_STDIO, errno);
+		child_fail(&rep, STAGE_STDIO, errno);
 	if (er >= 0 && er < floor && er != 2 && (er = move_above(er, floor)) < 0)
-		child_fail(status_fd, STAGE_STDIO, errno);
+		child_fail(&rep, STAGE_STDIO, errno);
 
 	/* 2. stdio. */
 	if (in < 0) {
 		in = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (in < 0)
-			child_fail(status_fd, STAGE_STDIO, errno);
+			child_fail(&rep, STAGE_STDIO, errno);
 	}
 	if (dup2(in, 0) < 0)
-		child_fail(status_fd, STAGE_STDIO, errno);
+		child_fail(&rep, STAGE_STDIO, errno);
 	if (out >= 0 && out != 1 && dup2(out, 1) < 0)
-		child_fail(status_fd, STAGE_STDIO, errno);
+		child_fail(&rep, STAGE_STDIO, errno);
 	if (er >= 0 && er != 2 && dup2(er, 2) < 0)
-		child_fail(status_fd, STAGE_STDIO, errno);
+		child_fail(&rep, STAGE_STDIO, errno);
 	for (int i = 0; i < 3; i++) {
 		int fl = fcntl(i, F_GETFD);
 		if (fl >= 0 && (fl & FD_CLOEXEC))
@@ -175,7 +188,7 @@ static void child(const struct spawn_req *r, int status_fd)
 	 *    the flag on the new descriptor. */
 	for (size_t i = 0; i < n; i++)
 		if (dup2(fds[i], 3 + (int)i) < 0)
-			child_fail(status_fd, STAGE_FDS, errno);
+			child_fail(&rep, STAGE_FDS, errno);
 
 	/* 4. Nothing else crosses exec: mark everything above as close-on-exec
 	 *    (descriptors the daemon itself inherited included). */
@@ -186,21 +199,21 @@ static void child(const struct spawn_req *r, int status_fd)
 	}
 
 	if (setsid() < 0)
-		child_fail(status_fd, STAGE_SESSION, errno);
+		child_fail(&rep, STAGE_SESSION, errno);
 
 	if (r->set_ids) {
 		if (syscall(SYS_setgroups, (long)r->ngroups, r->groups) < 0)
-			child_fail(status_fd, STAGE_GROUPS, errno);
+			child_fail(&rep, STAGE_GROUPS, errno);
 		if (syscall(SYS_setresgid, (long)r->gid, (long)r->gid, (long)r->gid) < 0)
-			child_fail(status_fd, STAGE_GID, errno);
+			child_fail(&rep, STAGE_GID, errno);
 		if (syscall(SYS_setresuid, (long)r->uid, (long)r->uid, (long)r->uid) < 0)
-			child_fail(status_fd, STAGE_UID, errno);
+			child_fail(&rep, STAGE_UID, errno);
 	}
 	if (r->cwd) {
 		if (chdir(r->cwd) < 0 && !(r->cwd_missing_ok && errno == ENOENT))
-			child_fail(status_fd, STAGE_CHDIR, errno);
+			child_fail(&rep, STAGE_CHDIR, errno);
 	} else if (chdir("/") < 0) {
-		child_fail(status_fd, STAGE_CHDIR, errno);
+		child_fail(&rep, STAGE_CHDIR, errno);
 	}
 	umask(022);
 	if (child_nofile_set)
@@ -221,10 +234,10 @@ static void child(const struct spawn_req *r, int status_fd)
 	sigset_t none;
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-		child_fail(status_fd, STAGE_SIGNALS, errno);
+		child_fail(&rep, STAGE_SIGNALS, errno);
 
 	execve(r->path, r->argv, r->envp);
-	child_fail(status_fd, STAGE_EXEC, errno);
+	child_fail(&rep, STAGE_EXEC, errno);
 }
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -244,19 +257,22 @@ static char *child_stack;
 
 struct child_arg {
 	const struct spawn_req *r;
-	int status_fd, other_end;
+	int status_fd, other_end; /* -1 when reporting through `shared` */
+	struct spawn_err *shared;
 };
 
 static int child_main(void *p)
 {
 	struct child_arg *a = p;
-	close(a->other_end); /* the child's own fd table: the daemon's copy stays */
-	child(a->r, a->status_fd);
+	if (a->other_end >= 0)
+		close(a->other_end); /* the child's own fd table: the daemon's copy stays */
+	child(a->r, a->status_fd, a->shared);
 	_exit(127); /* not reached */
 }
 #endif
 
-static pid_t start_child(const struct spawn_req *r, int p[2])
+/* Can the child share our memory (and report through it)? */
+static bool can_share(const struct spawn_req *r)
 {
 #ifndef SPAWN_FORK
 	if (!child_stack) {
@@ -264,32 +280,58 @@ static pid_t start_child(const struct spawn_req *r, int p[2])
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
 		child_stack = m == MAP_FAILED ? NULL : m;
 	}
-	if (child_stack && r->nfds <= CHILD_MAX_FDS) {
-		struct child_arg a = { r, p[1], p[0] };
+	return child_stack && r->nfds <= CHILD_MAX_FDS;
+#else
+	(void)r;
+	return false;
+#endif
+}
+
+/* p: the status pipe, or {-1, -1} to report into *shared. */
+static pid_t start_child(const struct spawn_req *r, int p[2], bool share, struct spawn_err *shared)
+{
+#ifndef SPAWN_FORK
+	if (share) {
+		struct child_arg a = { r, p[1], p[0], shared };
 		return clone(child_main, child_stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
 	}
+#else
+	(void)share;
 #endif
 	pid_t c = fork();
 	if (c == 0) {
 		close(p[0]);
-		child(r, p[1]);
+		child(r, p[1], NULL);
 		_exit(127); /* not reached */
 	}
 	return c;
 }
 
-int spawn_start(const struct spawn_req *r, pid_t *pid, int *status_fd)
+int spawn_start(const struct spawn_req *r, pid_t *pid, int *status_fd, struct spawn_err *now)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
+	int p[2] = { -1, -1 };
+	bool share = can_share(r);
+	if (share && now) {
+		/* The child runs in our memory until it has exec'd or died: when
+		 * clone returns, *now holds what happened. */
+		*now = (struct spawn_err){ .stage = STAGE_NONE };
+	} else if (pipe2(p, O_CLOEXEC) < 0) {
 		return -errno;
+	}
 
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t c = start_child(r, p);
+	pid_t c = start_child(r, p, share, now);
 	int saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (p[0] < 0) {
+		if (c < 0)
+			return -saved;
+		*pid = c;
+		*status_fd = -1;
+		return 0;
+	}
 	close(p[1]);
 	if (c < 0) {
 		close(p[0]);

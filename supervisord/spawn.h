@@ -10,6 +10,9 @@
  * The child reports failure on a close-on-exec pipe: it writes one
  * struct spawn_err and exits 127; EOF without data means exec succeeded.
  * The caller owns the read end (*status_fd) and watches it from the loop.
+ * When the child shares our memory until its exec (spawn.c), the outcome
+ * is known as soon as spawn_start returns: given somewhere to put it
+ * (`now`), it needs no pipe at all.
  */
 #ifndef SUPD_SPAWN_H
 #define SUPD_SPAWN_H
@@ -60,8 +63,10 @@ struct spawn_req {
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */
 
 /* Returns 0 and sets *pid and *status_fd (O_CLOEXEC, O_NONBLOCK), or -errno
- * if the fork or the pipe failed (nothing is left open). */
-int spawn_start(const struct spawn_req *r, pid_t *pid, int *status_fd);
+ * if the fork or the pipe failed (nothing is left open). With now != NULL,
+ * *status_fd may come back -1: then the outcome is in *now already (stage
+ * STAGE_NONE: the exec succeeded). */
+int spawn_start(const struct spawn_req *r, pid_t *pid, int *status_fd, struct spawn_err *now);
 
 /* Read the status pipe without blocking. Returns 1 when exec succeeded
  * (EOF), 0 when the child reported *e, -EAGAIN when nothing is known yet. */

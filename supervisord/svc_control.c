@@ -119,7 +119,7 @@ bool svc_control_next(struct unit *u, enum svc_state st, unsigned idx)
 	}
 	pid_t pid;
 	int fd;
-	r = spawn_start(&plan.req, &pid, &fd);
+	r = spawn_start(&plan.req, &pid, &fd, NULL);
 	execplan_free(&plan);
 	if (r < 0) {
 		snprintf(why, sizeof why, "%s=%s: fork: %s", list_names[st], list[idx].path, strerror(-r));

@@ -215,7 +215,10 @@ void svc_on_exit(struct unit *u, int st)
 	s->pid = 0;
 	s->wait_status = st;
 	enum svc_state was = s->state;
-	log_info("%s: main process %s", u->name, how);
+	if (u->instance_of && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		log_debug("%s: main process %s", u->name, how); /* one per connection */
+	else
+		log_info("%s: main process %s", u->name, how);
 
 	switch (was) {
 	case SVC_STOP_CMD:

@@ -13,6 +13,7 @@
 
 #include "accept.h"
 #include "log.h"
+#include "reap.h"
 #include "service.h"
 #include "sockunit.h"
 
@@ -133,6 +134,15 @@ static void one_connection(struct unit *sock, struct listener *l, int fd, struct
 	format_peer(peer, addr, sizeof addr, port, sizeof port);
 
 	if (sock->sock.n_conn >= c->max_connections) {
+		/* Finished instances may be waiting to be reaped: a busy accept
+		 * batch runs before the loop reads SIGCHLD. Reap, count again. */
+		reap_now();
+		if (!l->watch || l->fd < 0) { /* reaping stopped the socket */
+			close(fd);
+			return;
+		}
+	}
+	if (sock->sock.n_conn >= c->max_connections) {
 		sock->sock.n_refused++;
 		log_warn("%s: MaxConnections=%u reached, refusing a connection from %s", sock->name,
 			 c->max_connections, addr[0] ? addr : "a local peer");
@@ -203,6 +213,8 @@ void accept_connections(struct unit *sock, struct listener *l)
 			return;
 		}
 		one_connection(sock, l, fd, &peer);
+		if (!l->watch || l->fd < 0)
+			return; /* stopped meanwhile */
 	}
 }
 

@@ -236,6 +236,38 @@ Test(activation, max_connections_refuses_the_excess, .timeout = 90)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* A client that reconnects as soon as it is answered: the finished
+ * instances must not count against MaxConnections= just because the
+ * daemon was busy accepting when they exited. */
+Test(activation, max_connections_counts_live_processes_only, .timeout = 90)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	hd_unit(&d, "seq.socket", "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\nMaxConnections=2\n", port);
+	hd_unit(&d, "seq@.service", "[Service]\nStandardInput=socket\nExecStart=/bin/echo up\n");
+	hd_start(&d);
+	int daemon_fds = h_count_fds_settled(d.pid);
+	enum { N = 400, CONC = 2 };
+	int refused = 0;
+	for (int i = 0; i < N; i += CONC) {
+		int fds[CONC];
+		char ans[64];
+		for (int k = 0; k < CONC; k++)
+			fds[k] = h_connect_tcp(port);
+		for (int k = 0; k < CONC; k++) {
+			cr_assert_geq(fds[k], 0);
+			if (h_read_all(fds[k], ans, sizeof ans, 5000) <= 0)
+				refused++;
+			close(fds[k]);
+		}
+	}
+	cr_expect_eq(refused, 0, "%d of %d connections refused with at most %d open at a time", refused, N, CONC);
+	cr_expect(!hd_log_has(&d, "MaxConnections=2 reached"));
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 Test(activation, socket_stop_and_start, .timeout = 60)
 {
 	struct hd d;

@@ -357,39 +357,66 @@ static bool is_log_file(const char *t)
 	return strstr(t, "/logs/") && n > 4 && !strcmp(t + n - 4, ".log");
 }
 
+/* Call fn(number, link target, ctx) for each fd of pid; how many fds, or
+ * -1 when /proc/PID/fd cannot be read. fn returns false to stop early. */
+static int each_fd(pid_t pid, bool (*fn)(const char *num, const char *target, void *ctx), void *ctx)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char link[600], target[512];
+		snprintf(link, sizeof link, "%s/%s", path, e->d_name);
+		ssize_t l = readlink(link, target, sizeof target - 1);
+		target[l > 0 ? l : 0] = '\0';
+		n++;
+		if (fn && !fn(e->d_name, target, ctx))
+			break;
+	}
+	closedir(dir);
+	return n;
+}
+
+struct log_seen {
+	char path[64][256];
+	int n;     /* distinct log files */
+	int first; /* first descriptors of log files: not counted */
+};
+
+static bool note_log(const char *num, const char *target, void *ctx)
+{
+	struct log_seen *ls = ctx;
+	(void)num;
+	if (!is_log_file(target))
+		return true;
+	for (int i = 0; i < ls->n; i++)
+		if (!strcmp(ls->path[i], target))
+			return true; /* a second descriptor for the same file: counted */
+	if (ls->n < 64) {
+		snprintf(ls->path[ls->n++], sizeof ls->path[0], "%s", target);
+		ls->first++;
+	}
+	return true;
+}
+
 int h_count_fds(pid_t pid)
 {
 	/* Service log files are opened at a service's first line, so whether
 	 * they are open depends on what the workers wrote: each counts once
 	 * whatever its number, and only a second descriptor for the same file
 	 * (a leak) adds to the count. */
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-	DIR *dir = opendir(path);
-	if (!dir)
+	static struct log_seen ls;
+	ls.n = ls.first = 0;
+	int n = each_fd(pid, note_log, &ls);
+	if (n < 0)
 		return -1;
-	int n = 0, nlogs = 0;
-	char logs[64][256];
-	struct dirent *e;
-	while ((e = readdir(dir))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char link[600], target[256];
-		snprintf(link, sizeof link, "%s/%s", path, e->d_name);
-		ssize_t l = readlink(link, target, sizeof target - 1);
-		target[l > 0 ? l : 0] = '\0';
-		bool dup = false;
-		if (l > 0 && is_log_file(target)) {
-			for (int i = 0; i < nlogs && !dup; i++)
-				dup = !strcmp(logs[i], target);
-			if (!dup && nlogs < 64) {
-				snprintf(logs[nlogs++], sizeof logs[0], "%s", target);
-				continue; /* the first descriptor of a log file: not counted */
-			}
-		}
-		n++;
-	}
-	closedir(dir);
+	n -= ls.first;
 	if (pid == getpid())
 		n--; /* the DIR's own descriptor */
 	return n;
@@ -410,29 +437,26 @@ int h_count_fds_settled(pid_t pid)
 	return last;
 }
 
+struct fd_text {
+	char *buf;
+	size_t len, used;
+};
+
+static bool add_fd_line(const char *num, const char *target, void *ctx)
+{
+	struct fd_text *t = ctx;
+	int w = snprintf(t->buf + t->used, t->len - t->used, "%s:%s\n", num, target);
+	if (w < 0 || (size_t)w >= t->len - t->used)
+		return false;
+	t->used += (size_t)w;
+	return true;
+}
+
 void h_list_fds(pid_t pid, char *buf, size_t len)
 {
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-	size_t used = 0;
+	struct fd_text t = { buf, len, 0 };
 	buf[0] = '\0';
-	DIR *dir = opendir(path);
-	if (!dir)
-		return;
-	struct dirent *e;
-	while ((e = readdir(dir))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char link[600], target[512];
-		snprintf(link, sizeof link, "%s/%s", path, e->d_name);
-		ssize_t n = readlink(link, target, sizeof target - 1);
-		target[n > 0 ? n : 0] = '\0';
-		int w = snprintf(buf + used, len - used, "%s:%s\n", e->d_name, target);
-		if (w < 0 || (size_t)w >= len - used)
-			break;
-		used += (size_t)w;
-	}
-	closedir(dir);
+	each_fd(pid, add_fd_line, &t);
 }
 
 static int do_request(int fd, const struct sockaddr *sa, socklen_t salen, char *out, size_t outlen,

@@ -247,3 +247,57 @@ Test(logs, unfinished_line_crosses_a_reexec, .timeout = 60)
 	cr_expect(found, "the line was split or lost across the re-exec:\n%s", all);
 	cr_expect_eq(hd_stop(&d), 0);
 }
+
+Test(logs, file_created_at_first_line_and_kept_across_reexec, .timeout = 60)
+{
+	/* A service that has said nothing has no log file and costs the daemon
+	 * no descriptor for one; its first line creates it; a re-exec hands
+	 * the open file over (same file, same descriptor count). */
+	struct hd d;
+	hd_init(&d);
+	char go[400], path[400];
+	snprintf(go, sizeof go, "%s/go", d.dir);
+	hd_unit(&d, "late.service",
+		"[Service]\nExecStart=/bin/sh -c 'while [ ! -e %s ]; do sleep 0.05; done; echo first; "
+		"while [ ! -e %s.2 ]; do sleep 0.05; done; echo second; exec sleep 1000'\n",
+		go, go);
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "late.service", "running", 5000), 0);
+	snprintf(path, sizeof path, "%s/logs/late.service.log", d.rt);
+	cr_expect_neq(access(path, F_OK), 0, "a log file exists before the first line");
+	char fds[8192];
+	h_list_fds(d.pid, fds, sizeof fds);
+	cr_expect(!strstr(fds, "late.service.log"), "the daemon holds a log file already:\n%s", fds);
+
+	FILE *f = fopen(go, "w");
+	cr_assert(f);
+	fclose(f);
+	const char *text = h_wait_file(path, 5000); /* h_slurp's buffer: not ours to free */
+	long long end = h_now_ms() + 5000;
+	while ((!text || !strstr(text, " first\n")) && h_now_ms() < end) {
+		h_msleep(20);
+		text = h_wait_file(path, 100);
+	}
+	cr_expect(text && strstr(text, " first\n"), "first line not in %s: %s", path, text ? text : "(none)");
+	int before = h_count_fds_settled(d.pid);
+	char out[1024];
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), before);
+	h_list_fds(d.pid, fds, sizeof fds);
+	cr_expect(strstr(fds, "late.service.log"), "the log file was not handed over:\n%s", fds);
+
+	char go2[420];
+	snprintf(go2, sizeof go2, "%s.2", go);
+	f = fopen(go2, "w");
+	cr_assert(f);
+	fclose(f);
+	text = NULL;
+	end = h_now_ms() + 5000;
+	while ((!text || !strstr(text, " second\n")) && h_now_ms() < end) {
+		h_msleep(20);
+		text = h_wait_file(path, 100);
+	}
+	cr_expect(text && strstr(text, " first\n") && strstr(text, " second\n"), "log after the re-exec: %s",
+		  text ? text : "(none)");
+	cr_expect_eq(hd_stop(&d), 0);
+}

@@ -75,6 +75,9 @@ static void usage(FILE *f)
 		"      --log-max-size N   rotate a unit's log past N bytes (suffix K, M,\n"
 		"                         G; default 8M); 3 rotated files are kept\n"
 		"  -v, --verbose          log state changes too\n"
+		"      --spawn-fork       start processes with fork(): slower with many\n"
+		"                         services, but the daemon never waits on a\n"
+		"                         child's exec (a hung file system)\n"
 		"      --check-state-format  print the re-exec state formats this build\n"
 		"                         reads, and exit (used before an upgrade)\n"
 		"\n"
@@ -351,6 +354,7 @@ int main(int argc, char **argv)
 		{ "rescue", no_argument, NULL, 'R' },
 		{ "log-dir", required_argument, NULL, 'l' },
 		{ "log-max-size", required_argument, NULL, 'M' },
+		{ "spawn-fork", no_argument, NULL, 'S' },
 		{ 0 },
 	};
 	const char *units_dir = "units";
@@ -406,6 +410,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			rescue = true;
+			break;
+		case 'S':
+			spawn_set_fork(true);
 			break;
 		default:
 			usage(stderr);

@@ -19,6 +19,7 @@
 #include "fdclaim.h"
 #include "log.h"
 #include "reexec.h"
+#include "spawn.h"
 #include "state.h"
 #include "version.h"
 
@@ -177,6 +178,8 @@ static void build_argv(const char *binary, const char *fdarg, const char *extra,
 	}
 	if (daemon_verbose)
 		argv[n++] = "--verbose";
+	if (spawn_forks())
+		argv[n++] = "--spawn-fork";
 	argv[n] = NULL;
 }
 

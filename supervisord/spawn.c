@@ -271,10 +271,28 @@ static int child_main(void *p)
 }
 #endif
 
+static bool always_fork;
+
+void spawn_set_fork(bool on)
+{
+	always_fork = on;
+}
+
+bool spawn_forks(void)
+{
+#ifdef SPAWN_FORK
+	return true;
+#else
+	return always_fork;
+#endif
+}
+
 /* Can the child share our memory (and report through it)? */
 static bool can_share(const struct spawn_req *r)
 {
 #ifndef SPAWN_FORK
+	if (always_fork)
+		return false;
 	if (!child_stack) {
 		void *m = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);

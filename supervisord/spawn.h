@@ -77,6 +77,12 @@ const char *spawn_stage_name(int stage);
 struct rlimit;
 /* The RLIMIT_NOFILE every child gets (set once at start-up). */
 void spawn_set_child_nofile(const struct rlimit *rl);
+/* Use fork() for every child, as sanitizer builds do, instead of a child
+ * that shares our memory until its exec. That child keeps the daemon
+ * waiting until the exec has happened: a binary or WorkingDirectory= on a
+ * file system that hangs would hang the daemon too (--spawn-fork). */
+void spawn_set_fork(bool on);
+bool spawn_forks(void);
 
 /* Find `name` in the default search path when it is not absolute (systemd's
  * rule). Returns a malloc'd path or NULL with errno set. */

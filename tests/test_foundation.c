@@ -279,3 +279,50 @@ Test(foundation, stop_escalates_to_sigkill, .timeout = 60)
 	cr_expect(hd_log_has(&d, "SIGKILL"));
 	cr_expect_eq(hd_stop(&d), 0);
 }
+
+/* --spawn-fork: the same layout and the same exec-failure report through
+ * fork() and the status pipe, and the flag survives a re-exec. */
+Test(foundation, spawn_fork_mode, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	char report[400];
+	snprintf(report, sizeof report, "%s/report", d.dir);
+	hd_unit(&d, "w.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
+	hd_unit(&d, "w.service", "[Service]\nExecStart=" SDWORKER "\nEnvironment=REPORT=%s\n", report);
+	hd_unit(&d, "noexec.service", "[Service]\nExecStart=/nonexistent/prog\n");
+	const char *args[] = { "--spawn-fork", NULL };
+	hd_start_args(&d, H_DAEMON, args);
+	int daemon_fds = h_count_fds_settled(d.pid);
+
+	char ans[1024];
+	int r = h_http_get(port, ans, sizeof ans, 5000);
+	cr_assert_gt(r, 0, "first connection: %s", strerror(-r));
+	int wpid = answer_pid(ans);
+	char *rep = h_wait_file(report, 5000);
+	cr_assert_not_null(rep, "no report from the worker");
+	char want[128];
+	snprintf(want, sizeof want, "listen_pid=%d\n", wpid);
+	cr_expect(strstr(rep, want), "LISTEN_PID is not the worker's pid:\n%s", rep);
+	cr_expect(strstr(rep, "open=0,1,2,3,\n"), "descriptors beyond 0-3:\n%s", rep);
+
+	char out[1024];
+	r = hd_ctl(&d, out, sizeof out, "start", "noexec", NULL);
+	cr_expect_eq(r, 1, "rc %d: %s", r, out);
+	cr_expect(strstr(out, "No such file or directory"), "message: %s", out);
+
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	char path[64], cmd[4096];
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)d.pid);
+	FILE *f = fopen(path, "re");
+	cr_assert(f);
+	size_t n = fread(cmd, 1, sizeof cmd - 1, f);
+	fclose(f);
+	bool found = false;
+	for (size_t i = 0; i < n; i += strlen(cmd + i) + 1)
+		found = found || !strcmp(cmd + i, "--spawn-fork");
+	cr_expect(found, "--spawn-fork lost across the re-exec");
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}

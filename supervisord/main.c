@@ -474,6 +474,7 @@ int main(int argc, char **argv)
 	uv_signal_start(&sig_int, signal_cb, SIGINT);
 	uv_signal_init(loop, &sig_hup);
 	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
+	spawn_note_signals(); /* every handler is in place: what children reset */
 
 	char path[4096];
 	snprintf(path, sizeof path, "%s/control.sock", runtime_dir);

@@ -98,6 +98,21 @@ static void put_pid(char *slot, pid_t pid)
 	slot[n] = '\0';
 }
 
+/* Signals whose disposition is not the default in the daemon (libuv's
+ * handlers, SIGPIPE ignored), noted before the first child is started. */
+static int nondefault[NSIG];
+static int n_nondefault = -1;
+
+void spawn_note_signals(void)
+{
+	n_nondefault = 0;
+	for (int s = 1; s < NSIG; s++) {
+		struct sigaction sa;
+		if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL)
+			nondefault[n_nondefault++] = s;
+	}
+}
+
 /* The file limit services get: the daemon's limit as it was at start-up
  * (the daemon raises its own soft limit to hold many descriptors; systemd
  * likewise gives services the default soft limit, not its own). */
@@ -225,12 +240,14 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 			put_pid(r->pid_slots[i], self);
 
 	/* 5. Default dispositions and an empty mask: the parent blocked all
-	 *    signals around fork, and libuv's handlers must not run here. */
+	 *    signals around fork, and libuv's handlers must not run here.
+	 *    Only the signals the daemon handles or ignores need it (the rest
+	 *    are at their default already): a few syscalls, not 64. */
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &sa, NULL); /* fails harmlessly for SIGKILL/SIGSTOP and internals */
+	for (int i = 0; i < n_nondefault; i++)
+		sigaction(nondefault[i], &sa, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
@@ -327,6 +344,8 @@ static pid_t start_child(const struct spawn_req *r, int p[2], bool share, struct
 
 int spawn_start(const struct spawn_req *r, pid_t *pid, int *status_fd, struct spawn_err *now)
 {
+	if (n_nondefault < 0)
+		spawn_note_signals();
 	int p[2] = { -1, -1 };
 	bool share = can_share(r);
 	if (share && now) {

@@ -82,6 +82,10 @@ void spawn_set_child_nofile(const struct rlimit *rl);
  * waiting until the exec has happened: a binary or WorkingDirectory= on a
  * file system that hangs would hang the daemon too (--spawn-fork). */
 void spawn_set_fork(bool on);
+/* Note which signals the daemon handles or ignores: children reset just
+ * those. Call it again after installing a handler once children run (it
+ * is called before the first one otherwise). */
+void spawn_note_signals(void);
 bool spawn_forks(void);
 
 /* Find `name` in the default search path when it is not absolute (systemd's

@@ -26,6 +26,27 @@ static int answer_pid(const char *answer)
 	return p ? atoi(p + 4) : -1;
 }
 
+/* A /proc/PID/status mask line ("SigIgn:", "SigBlk:") is all zeros. */
+static bool mask_empty(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	bool empty = false;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, field, strlen(field))) {
+			const char *p = line + strlen(field);
+			empty = true;
+			for (; *p && *p != '\n'; p++)
+				if (*p != '0' && *p != '\t' && *p != ' ')
+					empty = false;
+		}
+	fclose(f);
+	return empty;
+}
+
 Test(foundation, sd_listen_fds_exact_layout, .timeout = 60)
 {
 	struct hd d;
@@ -80,6 +101,11 @@ Test(foundation, sd_listen_fds_exact_layout, .timeout = 60)
 	cr_expect(strstr(rep, "fd3=w.socket:tcp4\n"), "fd 3:\n%s", rep);
 	cr_expect(strstr(rep, "fd4=w.socket:unix-stream\n"), "fd 4:\n%s", rep);
 	cr_expect(strstr(rep, "open=0,1,2,3,4,\n"), "descriptors beyond 0-4:\n%s", rep);
+
+	/* Signals as a fresh process has them: nothing ignored or blocked
+	 * (the daemon ignores SIGPIPE and blocks everything around a spawn). */
+	cr_expect(mask_empty(wpid, "SigIgn:"), "the worker inherited ignored signals");
+	cr_expect(mask_empty(wpid, "SigBlk:"), "the worker inherited blocked signals");
 
 	/* From outside too: the worker holds exactly 0-4. */
 	char fds[4096];
@@ -306,6 +332,8 @@ Test(foundation, spawn_fork_mode, .timeout = 60)
 	snprintf(want, sizeof want, "listen_pid=%d\n", wpid);
 	cr_expect(strstr(rep, want), "LISTEN_PID is not the worker's pid:\n%s", rep);
 	cr_expect(strstr(rep, "open=0,1,2,3,\n"), "descriptors beyond 0-3:\n%s", rep);
+	cr_expect(mask_empty(wpid, "SigIgn:"), "the worker inherited ignored signals");
+	cr_expect(mask_empty(wpid, "SigBlk:"), "the worker inherited blocked signals");
 
 	char out[1024];
 	r = hd_ctl(&d, out, sizeof out, "start", "noexec", NULL);

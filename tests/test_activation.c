@@ -236,21 +236,6 @@ Test(activation, max_connections_refuses_the_excess, .timeout = 90)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
-/* Is pid dead (a zombie waiting to be reaped, or gone)? */
-static bool dead(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return true;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	return p && (p[2] == 'Z' || p[2] == 'X');
-}
-
 /* Clients that reconnect as soon as the processes that served them are
  * dead: a dead instance must not count against MaxConnections= just
  * because the daemon has not reaped it yet (an accept batch runs before
@@ -283,7 +268,7 @@ Test(activation, max_connections_counts_live_processes_only, .timeout = 90)
 		}
 		long long end = h_now_ms() + 5000;
 		for (int k = 0; k < CONC; k++)
-			while (pids[k] > 0 && !dead(pids[k]) && h_now_ms() < end)
+			while (pids[k] > 0 && h_alive(pids[k]) && h_now_ms() < end) /* dead: zombie or gone */
 				h_msleep(1);
 	}
 	cr_expect_eq(refused, 0, "%d of %d connections refused; at most %d processes were alive at a time", refused, N,

@@ -269,6 +269,7 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 /* The vfork child's stack: one at a time (the daemon waits for the exec),
  * reserved once. The child keeps an int per passed fd on it. */
 #define CHILD_STACK (1u << 20)
+#define CHILD_GUARD 4096u
 #define CHILD_MAX_FDS 65536
 static char *child_stack;
 
@@ -311,9 +312,14 @@ static bool can_share(const struct spawn_req *r)
 	if (always_fork)
 		return false;
 	if (!child_stack) {
-		void *m = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+		/* A guard page below: an overflow faults instead of writing
+		 * into whatever the daemon mapped there. */
+		char *m = mmap(NULL, CHILD_GUARD + CHILD_STACK, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-		child_stack = m == MAP_FAILED ? NULL : m;
+		if (m != MAP_FAILED && mprotect(m, CHILD_GUARD, PROT_NONE) == 0)
+			child_stack = m + CHILD_GUARD;
+		else if (m != MAP_FAILED)
+			munmap(m, CHILD_GUARD + CHILD_STACK);
 	}
 	return child_stack && r->nfds <= CHILD_MAX_FDS;
 #else

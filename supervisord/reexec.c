@@ -340,10 +340,16 @@ void reexec_claim_fds(int state_fd)
 	const char *body = early.blob, *end = body + early.in.body_end - 1, *line = end;
 	while (line > body && line[-1] != '\n')
 		line--;
-	if (end - line < 4 || memcmp(line, "fds ", 4) != 0 || parse_fd_ranges(line + 4, end, &l) < 0)
+	if (end - line < 4 || memcmp(line, "fds ", 4) != 0 || parse_fd_ranges(line + 4, end, &l) < 0) {
+		log_info("re-exec: the state does not list its descriptors; reading /proc/self/fd");
 		goto scan;
-	if (fdclaim_keep_only(l.v, l.n, state_fd) < 0)
+	}
+	int r = fdclaim_keep_only(l.v, l.n, state_fd);
+	if (r < 0) {
+		log_info("re-exec: the descriptors the state lists cannot be kept as they are (%s); reading "
+			 "/proc/self/fd", strerror(-r));
 		goto scan;
+	}
 	fdlist_free(&l);
 	return;
 scan:

@@ -294,6 +294,36 @@ Test(reexec, state_naming_a_stranger_is_refused, .timeout = 120)
 	unreadable_state("stranger", "is not a child of this process");
 }
 
+/* The new image closes every fd the state's "fds" record does not list.
+ * Without that record (an older image's state), or when it names an fd
+ * that is not open, it falls back to listing /proc/self/fd: the re-exec
+ * still succeeds normally, no rescue, nothing lost or leaked. */
+static void fds_record_fallback(const char *mode, const char *expect_log)
+{
+	setenv("REAL_DAEMON", H_DAEMON, 1);
+	setenv("CORRUPT_MODE", mode, 1);
+	struct world w;
+	world_start(&w, H_DAEMON);
+	int fds_before = h_count_fds_settled(w.d.pid);
+	char out[1024];
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", CORRUPTOR, NULL), 0, "%s", out);
+	world_check(&w, "after the re-exec");
+	cr_expect(!hd_log_has(&w.d, "rescue"), "the state went to rescue mode");
+	cr_expect(hd_log_has(&w.d, expect_log), "no '%s' in the daemon's log", expect_log);
+	cr_expect_eq(h_count_fds_settled(w.d.pid), fds_before);
+	cr_expect_eq(hd_stop(&w.d), 0);
+}
+
+Test(reexec, state_without_fds_record_restores, .timeout = 120)
+{
+	fds_record_fallback("nofds", "the state does not list its descriptors");
+}
+
+Test(reexec, fds_record_naming_a_closed_fd_restores, .timeout = 120)
+{
+	fds_record_fallback("fdlie", "cannot be kept as they are (Bad file descriptor)");
+}
+
 Test(reexec, hundred_reexecs_leak_nothing, .timeout = 300)
 {
 	struct world w;

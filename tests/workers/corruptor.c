@@ -13,6 +13,8 @@
  * valid checksum (a well-formed state that lies: the reader must check it);
  * CORRUPT_MODE=format rewrites the header to format 99 with a valid
  * checksum (a state from the future).
+ * CORRUPT_MODE=nofds drops the final "fds" record (an older image's state);
+ * CORRUPT_MODE=fdlie makes it name an fd that is not open.
  * REAL_DAEMON names the daemon to exec.
  */
 #include <errno.h>
@@ -86,6 +88,28 @@ int main(int argc, char **argv)
 		out[n++] = '1';
 		memcpy(out + n, eol, (size_t)(ck - eol));
 		n += (size_t)(ck - eol);
+		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", fnv(out, n));
+		free(buf);
+		buf = out;
+		len = n;
+	} else if (mode && (!strcmp(mode, "nofds") || !strcmp(mode, "fdlie"))) {
+		/* The last record "fds RANGES": dropped (as an older image writes
+		 * its state), or naming one more fd that is not open; new
+		 * checksum. Both must restore normally, without rescue. */
+		char *ck = buf + len - (sizeof "checksum 0123456789abcdef\n" - 1);
+		char *line = ck - 1;
+		while (line > buf && line[-1] != '\n')
+			line--;
+		if (strncmp(line, "fds ", 4))
+			return 109;
+		char *out = malloc(len + 64);
+		size_t n = (size_t)(line - buf);
+		memcpy(out, buf, n);
+		if (!strcmp(mode, "fdlie")) {
+			memcpy(out + n, line, (size_t)(ck - 1 - line));
+			n += (size_t)(ck - 1 - line);
+			n += (size_t)sprintf(out + n, ",65000\n");
+		}
 		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", fnv(out, n));
 		free(buf);
 		buf = out;

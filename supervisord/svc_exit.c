@@ -277,12 +277,13 @@ void svc_timer_cb(uv_timer_t *t)
 		}
 		if (s->state != SVC_STARTING && s->state != SVC_START_PRE && s->state != SVC_START_POST)
 			break;
+		/* As systemd (TimeoutStartFailureMode=terminate): torn down with
+		 * the timeout as the result, then Restart= decides. */
 		s->result = RES_TIMEOUT;
 		text_setf(&s->error, SVC_ERROR_MAX, "start timed out after %llu ms",
 			 (unsigned long long)(c->timeout_start_usec / 1000));
 		log_err("%s: %s, stopping", u->name, s->error);
-		s->want_up = false;
-		svc_enter_teardown(u, SVC_STOPPING);
+		svc_start_failed(u, RES_TIMEOUT, s->error);
 		break;
 	case TMR_STOP:
 		if (s->state == SVC_STOP_CMD) {

@@ -247,6 +247,35 @@ Test(notify, start_timeout_without_ready, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* A start timeout is a failure like any other: Restart=on-failure starts
+ * the service again (systemd's TimeoutStartFailureMode=terminate). */
+Test(notify, start_timeout_then_restart_on_failure, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char report[400];
+	snprintf(report, sizeof report, "%s/report", d.dir);
+	hd_unit(&d, "n.service",
+		"[Service]\nType=notify\nExecStart=" WORKER "\nEnvironment=REPORT=%s NO_READY=1\n"
+		"TimeoutStartSec=300ms\nTimeoutStopSec=2s\nRestart=on-failure\nRestartSec=100ms\n",
+		report);
+	hd_start(&d);
+	int first = atoi(field(new_report(report), "pid"));
+	unlink(report); /* the next process writes a new one */
+	int restarts = 0;
+	long long end = h_now_ms() + 10000;
+	while (restarts < 1 && h_now_ms() < end) {
+		hd_unit_info(&d, "n.service", NULL, 0, NULL, &restarts, NULL, 0);
+		h_msleep(20);
+	}
+	cr_expect_geq(restarts, 1, "no restart after the start timeout");
+	cr_expect(hd_log_has(&d, "start timed out"));
+	int second = atoi(field(new_report(report), "pid"));
+	cr_expect_neq(second, first, "the same process after the restart");
+	cr_expect(!h_alive(first), "the timed-out process survived");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* (2) systemd-notify --ready from a shell script (in a subshell, so the
  * sender is neither the main process nor its child's parent). */
 Test(notify, systemd_notify_from_shell, .timeout = 60)

@@ -162,7 +162,9 @@ void deps_run(void)
 					svc_fail_dependency(u, err);
 					again = true;
 				} else if (!start_blocked(u)) {
-					if (svc_start_now(u, err, sizeof err) < 0)
+					bool automatic = s->dep_automatic;
+					s->dep_automatic = false;
+					if (svc_start_now(u, automatic, err, sizeof err) < 0)
 						log_err("%s", err);
 					s->dep_start = false;
 					again = true;

@@ -131,8 +131,8 @@ void svc_disarm_timer(struct unit *u)
 bool svc_socket_watch_wanted(const struct unit *u)
 {
 	const struct service *s = &u->svc;
-	if (shutting_down || s->n_sockets == 0)
-		return false;
+	if (shutting_down || s->n_sockets == 0 || s->dep_start)
+		return false; /* (a start waiting for its ordering is on its way) */
 	if (s->state == SVC_STOPPED)
 		return true;
 	return s->state == SVC_FAILED && s->result != RES_START_LIMIT && s->result != RES_DEPENDENCY;
@@ -483,9 +483,9 @@ static int start_request(struct unit *u, bool automatic, char *err, size_t errle
 	return -EINVAL;
 }
 
-int svc_start_now(struct unit *u, char *err, size_t errlen)
+int svc_start_now(struct unit *u, bool automatic, char *err, size_t errlen)
 {
-	return start_request(u, false, err, errlen);
+	return start_request(u, automatic, err, errlen);
 }
 
 int svc_start(struct unit *u, char *err, size_t errlen)
@@ -610,12 +610,18 @@ bool svc_has_processes(const struct unit *u)
 
 void svc_on_activation(struct unit *u)
 {
-	char err[SVC_ERROR_MAX];
-	if (!u->conf || svc_is_active(u) || u->svc.state == SVC_AUTO_RESTART)
+	if (!u->conf || svc_is_active(u) || u->svc.state == SVC_AUTO_RESTART || u->svc.dep_start)
 		return;
 	log_info("%s: activated by its socket", u->name);
-	if (start_request(u, true, err, sizeof err) < 0)
-		log_err("%s", err);
+	if (shutting_down) {
+		log_err("%s: not started: supervisord is shutting down", u->name);
+		return;
+	}
+	/* As an operator's start: what it Requires=/Wants= comes along, in
+	 * After= order; the client waits in the backlog meanwhile. */
+	u->svc.dep_automatic = true;
+	deps_mark_start(u);
+	deps_run();
 }
 
 void svc_init(struct unit *u, uv_loop_t *loop)

@@ -45,7 +45,7 @@ void svc_check_drained(struct unit *u);
 /* The delay before the next automatic restart (RestartSteps=). */
 uint64_t svc_restart_delay(const struct unit *u);
 /* Requests as deps.c carries them out (svc_start/svc_stop queue them). */
-int svc_start_now(struct unit *u, char *err, size_t errlen);
+int svc_start_now(struct unit *u, bool automatic, char *err, size_t errlen);
 void svc_stop_now(struct unit *u);
 /* Fail a start because a unit it requires failed (message in msg). */
 void svc_fail_dependency(struct unit *u, const char *msg);

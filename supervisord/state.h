@@ -19,7 +19,8 @@
  *       notify-reloading B, stop-requested B, fdstore FD POLL NAME,
  *       control-pid N, control-idx N, control-exec-fd N (ExecStartPre=
  *       and friends), reload-reply CLIENT-FD ID, flush-restarts B,
- *       dep-start B, dep-stop B (requests waiting for ordering),
+ *       dep-start B, dep-stop B, dep-automatic B (requests waiting for
+ *       ordering; automatic: a socket activation),
  *       log-pipe RFD WFD, log-file FD SIZE, log-partial T
  *     [socket] sock-state S, sock-error T, sock-since N, listener INDEX FD
  *   end-unit

@@ -278,6 +278,8 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		return get_bool(r, &s->dep_start);
 	} else if (!strcmp(k, "dep-stop")) {
 		return get_bool(r, &s->dep_stop);
+	} else if (!strcmp(k, "dep-automatic")) {
+		return get_bool(r, &s->dep_automatic);
 	} else if (!strcmp(k, "old-signaled")) {
 		return get_bool(r, &s->old_signaled);
 	} else if (!strcmp(k, "old-sigkill")) {

@@ -86,6 +86,8 @@ static void write_service(struct state_out *o, struct fdlist *keep, const struct
 	so_u64(o, "flush-restarts", s->flush_restarts);
 	so_u64(o, "dep-start", s->dep_start);
 	so_u64(o, "dep-stop", s->dep_stop);
+	if (s->dep_automatic)
+		so_u64(o, "dep-automatic", 1);
 	if (s->log) {
 		/* Both ends (unread output stays in the pipe) and an unfinished line. */
 		so_fmt(o, "log-pipe", "%d %d", s->log->rfd, s->log->wfd);

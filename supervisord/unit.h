@@ -155,6 +155,8 @@ struct service {
 	bool dep_start;          /* start wanted once the units it is ordered after settle */
 	bool dep_stop;           /* stop wanted once the units ordered after it are down */
 	bool dep_cycle;          /* part of an ordering cycle found at load: ordering ignored */
+	bool dep_automatic;      /* the marked start is automatic (socket activation): it counts
+				  * toward StartLimitBurst= */
 };
 
 struct listener {

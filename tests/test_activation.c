@@ -277,6 +277,42 @@ Test(activation, max_connections_counts_live_processes_only, .timeout = 90)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* Socket activation starts the service as an operator's start would:
+ * what it Requires= comes along, in After= order, while the client waits
+ * in the backlog (systemd's activation job does the same). */
+Test(activation, activation_pulls_requirements_in_order, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	char marker[400];
+	snprintf(marker, sizeof marker, "%s/dep-ready", d.dir);
+	/* dep has a socket of its own, so nothing starts it at start-up. */
+	hd_unit(&d, "dep.socket", "[Socket]\nListenStream=%s/dep.sock\n", d.dir);
+	hd_unit(&d, "dep.service",
+		"[Service]\nType=notify\nNotifyAccess=all\n"
+		"ExecStart=/bin/sh -c 'sleep 0.3; touch %s; systemd-notify --ready; exec sleep 1000'\n", marker);
+	hd_unit(&d, "web.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
+	/* web refuses to run unless dep is ready first. */
+	hd_unit(&d, "web.service",
+		"[Unit]\nRequires=dep.service\nAfter=dep.service\n"
+		"[Service]\nExecStart=/bin/sh -c 'test -e %s || exit 3; exec " SDWORKER "'\n", marker);
+	hd_start(&d);
+	char st[64];
+	cr_assert_eq(hd_unit_info(&d, "dep.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped", "dep started before any client");
+	int daemon_fds = h_count_fds_settled(d.pid);
+
+	char ans[1024];
+	int r = h_http_get(port, ans, sizeof ans, 10000);
+	cr_expect_gt(r, 0, "the first client was not served: %s", r < 0 ? strerror(-r) : "empty answer");
+	cr_expect_eq(hd_wait_state(&d, "dep.service", "running", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "web.service", "running", 5000), 0);
+	cr_expect(!hd_log_has(&d, "exited with status 3"), "web ran before dep was ready");
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 Test(activation, socket_stop_and_start, .timeout = 60)
 {
 	struct hd d;

@@ -84,25 +84,47 @@ static int read_children(int dirfd_task, const char *tid, pid_t **v, size_t *n, 
 	return r;
 }
 
-int proc_self_children(pid_t **out, size_t *n)
+bool proc_lists_children(void)
 {
-	*out = NULL;
-	*n = 0;
-	int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	static int known = -1;
+	if (known < 0) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
+		known = access(path, R_OK) == 0;
+	}
+	return known;
+}
+
+int proc_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return -errno;
+		return errno == ENOENT || errno == ESRCH ? 0 : -errno; /* gone: no children */
 	DIR *d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
 		return -errno;
 	}
-	size_t cap = 0;
 	int r = 0;
 	struct dirent *e;
 	while (r == 0 && (e = readdir(d)))
-		if (e->d_name[0] != '.')
-			r = read_children(dfd, e->d_name, out, n, &cap);
+		if (e->d_name[0] != '.' && (r = read_children(dfd, e->d_name, v, n, cap)) < 0 &&
+		    (r == -ENOENT || r == -ESRCH))
+			r = 0; /* a thread that ended meanwhile */
 	closedir(d);
+	return r;
+}
+
+int proc_self_children(pid_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!proc_lists_children())
+		return -ENOENT;
+	size_t cap = 0;
+	int r = proc_children(getpid(), out, n, &cap);
 	if (r < 0) {
 		free(*out);
 		*out = NULL;

@@ -21,6 +21,13 @@ struct proc_ids {
 int proc_read_ids(pid_t pid, struct proc_ids *out);
 /* Alive and not a zombie. */
 bool proc_ids_alive(const struct proc_ids *p);
+/* Does the kernel list children (CONFIG_PROC_CHILDREN)? Asked once. */
+bool proc_lists_children(void);
+/* Append the children of every thread of pid (zombies included) to *v,
+ * which holds *n of *cap (grown with realloc). A process or thread that
+ * ends meanwhile adds nothing. 0, or -errno (-ENOMEM: *v keeps what was
+ * read). */
+int proc_children(pid_t pid, pid_t **v, size_t *n, size_t *cap);
 /* Every child of this process, zombies included, sorted (malloc'd), from
  * /proc/self/task/TID/children of each thread: one read instead of one
  * /proc/PID/stat per pid. 0, or -errno (-ENOENT: the kernel does not list

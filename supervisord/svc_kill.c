@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "procfs.h"
 #include "service_priv.h"
 
 #define ENVIRON_MAX (64 * 1024)  /* read no more of a process's environment */
@@ -64,27 +65,6 @@ static bool proc_is_ours(void)
 	if (!known)
 		log_warn("/proc does not show this pid namespace: leftover processes of services cannot be found");
 	return known;
-}
-
-/* Parent and state of pid from /proc/PID/stat. 0, or -1 when gone. */
-static int read_stat(pid_t pid, pid_t *ppid, char *state)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	int pp;
-	if (!p || sscanf(p + 1, " %c %d", state, &pp) != 2)
-		return -1;
-	*ppid = (pid_t)pp;
-	return 0;
 }
 
 /* Does pid's environment hold exactly SUPERVISORD_UNIT=name? */
@@ -132,52 +112,24 @@ static void free_procs(struct proc *v, size_t n)
 	free(v);
 }
 
-/* Does the kernel list children (CONFIG_PROC_CHILDREN)? Asked once. */
-static bool kernel_lists_children(void)
-{
-	static int known = -1;
-	if (known < 0) {
-		char path[64];
-		snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
-		known = access(path, R_OK) == 0;
-	}
-	return known;
-}
-
-/* Append the children of every thread of pid, as the kernel lists them
- * (/proc/PID/task/TID/children). A process or thread that is gone
- * meanwhile simply adds nothing. */
+/* Append the children of every thread of pid (procfs.c). */
 static void add_children(pid_t pid, struct proc **v, size_t *n, size_t *cap)
 {
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	DIR *d = opendir(path);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char cpath[128];
-		snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)pid, e->d_name);
-		FILE *f = fopen(cpath, "re");
-		if (!f)
-			continue;
-		int c;
-		while (fscanf(f, "%d", &c) == 1) {
-			if (*n == *cap) {
-				size_t nc = *cap ? *cap * 2 : 64;
-				struct proc *np = realloc(*v, nc * sizeof *np);
-				if (!np)
-					break;
-				*v = np;
-				*cap = nc;
-			}
-			(*v)[(*n)++] = (struct proc){ .pid = (pid_t)c, .ppid = pid };
+	static pid_t *kids; /* scratch, kept between calls */
+	static size_t kcap;
+	size_t nk = 0;
+	proc_children(pid, &kids, &nk, &kcap); /* on an error, what it read */
+	for (size_t i = 0; i < nk; i++) {
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			struct proc *np = realloc(*v, nc * sizeof *np);
+			if (!np)
+				return;
+			*v = np;
+			*cap = nc;
 		}
-		fclose(f);
+		(*v)[(*n)++] = (struct proc){ .pid = kids[i], .ppid = pid };
 	}
-	closedir(d);
 }
 
 /* The old way: every process in /proc, ancestry resolved in memory. */
@@ -192,10 +144,10 @@ static struct proc *descendants_by_scan(size_t *n)
 	while ((e = readdir(d))) {
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
-		pid_t pp;
-		char st;
-		if (*end || pid <= 1 || read_stat((pid_t)pid, &pp, &st) < 0 || st == 'Z' || st == 'X')
+		struct proc_ids ids;
+		if (*end || pid <= 1 || proc_read_ids((pid_t)pid, &ids) < 0 || !proc_ids_alive(&ids))
 			continue;
+		pid_t pp = ids.ppid;
 		if (nall == cap) {
 			cap = cap ? cap * 2 : 256;
 			struct proc *np = realloc(all, cap * sizeof *np);
@@ -299,7 +251,7 @@ static struct proc *descendants(size_t *n, bool *full)
 	*full = false;
 	if (!proc_is_ours())
 		return NULL;
-	if (!kernel_lists_children()) {
+	if (!proc_lists_children()) {
 		*full = true; /* every descendant, own subtrees included */
 		return descendants_by_scan(n);
 	}

@@ -38,18 +38,25 @@ long long h_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool h_alive(pid_t pid)
+const char *h_proc_stat(pid_t pid, char *buf, size_t len)
 {
-	char path[64], buf[512];
+	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return false;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
+		return NULL;
+	size_t n = fread(buf, 1, len - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+bool h_alive(pid_t pid)
+{
+	char buf[1024];
+	const char *f = h_proc_stat(pid, buf, sizeof buf);
+	return f && *f != 'Z' && *f != 'X';
 }
 
 void hd_init(struct hd *d)
@@ -322,17 +329,22 @@ int hd_wait_state(struct hd *d, const char *unit, const char *state, int ms)
 	return -1;
 }
 
-bool hd_log_has(struct hd *d, const char *needle)
+int hd_log_count(struct hd *d, const char *needle)
 {
 	FILE *f = fopen(d->log, "r");
 	if (!f)
-		return false;
+		return 0;
 	char line[4096];
-	bool found = false;
-	while (!found && fgets(line, sizeof line, f))
-		found = strstr(line, needle) != NULL;
+	int n = 0;
+	while (fgets(line, sizeof line, f))
+		n += strstr(line, needle) != NULL;
 	fclose(f);
-	return found;
+	return n;
+}
+
+bool hd_log_has(struct hd *d, const char *needle)
+{
+	return hd_log_count(d, needle) > 0;
 }
 
 int h_free_port(void)

@@ -52,6 +52,8 @@ int hd_wait_state(struct hd *d, const char *unit, const char *state, int ms);
 
 /* Whether the daemon's log contains `needle`. */
 bool hd_log_has(struct hd *d, const char *needle);
+/* How many lines of the daemon's log hold needle. */
+int hd_log_count(struct hd *d, const char *needle);
 
 /* A TCP port on 127.0.0.1 that nothing listens on right now. */
 int h_free_port(void);
@@ -85,6 +87,9 @@ void h_msleep(int ms);
 long long h_now_ms(void);
 /* Is a process alive (and not a zombie)? */
 bool h_alive(pid_t pid);
+/* The fields of /proc/PID/stat after the command name (state first) in
+ * buf, or NULL when pid is gone. */
+const char *h_proc_stat(pid_t pid, char *buf, size_t len);
 
 /* A load client: a child process that loops connect+request+read against
  * 127.0.0.1:port until told to stop (or max_ms passes), counting successes

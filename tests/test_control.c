@@ -147,19 +147,6 @@ static int ctl_as_nobody(struct hd *d, char *out, size_t outlen, const char *a1,
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int count_in_log(struct hd *d, const char *needle)
-{
-	FILE *f = fopen(d->log, "r");
-	if (!f)
-		return 0;
-	char line[4096];
-	int n = 0;
-	while (fgets(line, sizeof line, f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
-}
-
 /* ---- access ---- */
 
 Test(control, non_root_is_refused, .timeout = 60)
@@ -448,7 +435,7 @@ Test(control, connection_flood_is_refused_quickly, .timeout = 120)
 	cr_expect(strstr(out, "too many"), "message: %s", out);
 	cr_expect_lt(h_now_ms() - t0, 2000);
 	/* Refusals are logged, but not one line each. */
-	int lines = count_in_log(&d, "too many clients");
+	int lines = hd_log_count(&d, "too many clients");
 	cr_expect(lines >= 1 && lines <= 10, "%d log lines for refusals", lines);
 
 	for (int i = 0; i < N; i++)

@@ -48,19 +48,12 @@
 /* utime + stime of pid, in clock ticks (-1 on error). */
 static long cpu_ticks(pid_t pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
+	char buf[1024];
+	const char *f = h_proc_stat(pid, buf, sizeof buf);
 	unsigned long ut, st;
-	/* After the name: state ppid pgrp session tty tpgid flags minflt
+	/* From the state: state ppid pgrp session tty tpgid flags minflt
 	 * cminflt majflt cmajflt utime stime. */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+	if (!f || sscanf(f, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		return -1;
 	return (long)(ut + st);
 }
@@ -152,20 +145,6 @@ static int send_job(int fd, uint16_t type, const char *unit)
 	proto_put_str(&b, unit);
 	proto_put_u32(&b, 0);
 	return proto_send(fd, type, 0, 2, b.data, b.len, NULL, 0);
-}
-
-/* Lines of the daemon's log holding needle. */
-static int log_count(struct hd *d, const char *needle)
-{
-	FILE *f = fopen(d->log, "r");
-	if (!f)
-		return 0;
-	char line[4096];
-	int n = 0;
-	while (fgets(line, sizeof line, f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
 }
 
 /* ---- SIGKILL in a loop ---- */
@@ -420,9 +399,9 @@ Test(faults, out_of_descriptors_degrades_and_recovers, .timeout = 60)
 	cr_expect_lt(share, 0.2, "the daemon spins while out of descriptors: %.0f%% CPU", share * 100);
 	/* The worker has descriptors of its own: it still serves. */
 	expect_http(web, "during the fault");
-	cr_expect_lt(log_count(&d, "control: accept"), 5, "accept warnings flood the log");
-	cr_expect_lt(log_count(&d, "echo.socket: accept"), 5, "accept warnings flood the log");
-	cr_expect_lt(log_count(&d, "notify: dropped"), 5, "notify warnings flood the log");
+	cr_expect_lt(hd_log_count(&d, "control: accept"), 5, "accept warnings flood the log");
+	cr_expect_lt(hd_log_count(&d, "echo.socket: accept"), 5, "accept warnings flood the log");
+	cr_expect_lt(hd_log_count(&d, "notify: dropped"), 5, "notify warnings flood the log");
 
 	/* Lift it: every waiting client is served. */
 	set_nofile(d.pid, old.rlim_cur);
@@ -655,7 +634,7 @@ Test(faults, log_dir_read_only_then_full, .timeout = 60, .fini = mnt_fini)
 	cr_expect_lt(share, 0.2, "%.0f%% CPU with a read-only log dir", share * 100);
 	expect_answers(&d, "read-only log dir");
 	cr_expect(hd_log_has(&d, "cannot write its log"), "the dropped lines were not reported");
-	cr_expect_eq(log_count(&d, "cannot write its log"), 1, "the warning is not rate-limited");
+	cr_expect_eq(hd_log_count(&d, "cannot write its log"), 1, "the warning is not rate-limited");
 	cr_expect_neq(access(logf, F_OK), 0, "a log file on a read-only file system?");
 
 	/* Writable: logging starts. */
@@ -691,8 +670,8 @@ Test(faults, log_dir_read_only_then_full, .timeout = 60, .fini = mnt_fini)
 	cr_assert_eq(unlink(filler), 0);
 	long resumed = wait_growth(logf, stuck + 500, 5000);
 	cr_expect_gt(resumed, stuck + 500, "logging did not resume (last line %ld)", resumed);
-	cr_expect_eq(log_count(&d, "cannot write its log"), 2, "read-only, then full: two warnings");
-	cr_expect_eq(log_count(&d, "writing its log again"), 2, "two recoveries");
+	cr_expect_eq(hd_log_count(&d, "cannot write its log"), 2, "read-only, then full: two warnings");
+	cr_expect_eq(hd_log_count(&d, "writing its log again"), 2, "two recoveries");
 	hd_unit_info(&d, "count.service", st, sizeof st, &pid, NULL, NULL, 0);
 	cr_expect_str_eq(st, "running");
 	cr_expect_eq(pid, count_pid, "the service was restarted");

@@ -59,17 +59,10 @@ static bool wait_gone(pid_t pid, int ms)
 /* Parent pid and state of pid. */
 static int proc_stat(pid_t pid, pid_t *ppid, char *state)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
+	char buf[1024];
+	const char *f = h_proc_stat(pid, buf, sizeof buf);
 	int pp;
-	if (!p || sscanf(p + 1, " %c %d", state, &pp) != 2)
+	if (!f || sscanf(f, "%c %d", state, &pp) != 2)
 		return -1;
 	*ppid = pp;
 	return 0;

@@ -269,11 +269,11 @@ int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, int file_fd
 		return r;
 	}
 	u->svc.log = lp;
+	/* No file yet: the service has not written a line; it is opened at
+	 * the first one, as before the re-exec. */
 	if (file_fd >= 0) {
 		lp->file_fd = file_fd; /* now owned by the log pipe */
 		lp->file_size = file_size;
-	} else {
-		open_file(u, lp);
 	}
 	return 0;
 }

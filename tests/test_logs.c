@@ -268,6 +268,14 @@ Test(logs, file_created_at_first_line_and_kept_across_reexec, .timeout = 60)
 	char fds[8192];
 	h_list_fds(d.pid, fds, sizeof fds);
 	cr_expect(!strstr(fds, "late.service.log"), "the daemon holds a log file already:\n%s", fds);
+	/* A re-exec before the first line keeps it that way. */
+	char out[1024];
+	int quiet = h_count_fds_settled(d.pid);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), quiet, "a re-exec added descriptors to a silent service");
+	cr_expect_neq(access(path, F_OK), 0, "the re-exec created the log file before the first line");
+	h_list_fds(d.pid, fds, sizeof fds);
+	cr_expect(!strstr(fds, "late.service.log"), "the re-exec opened the log file:\n%s", fds);
 
 	FILE *f = fopen(go, "w");
 	cr_assert(f);
@@ -280,7 +288,6 @@ Test(logs, file_created_at_first_line_and_kept_across_reexec, .timeout = 60)
 	}
 	cr_expect(text && strstr(text, " first\n"), "first line not in %s: %s", path, text ? text : "(none)");
 	int before = h_count_fds_settled(d.pid);
-	char out[1024];
 	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
 	cr_expect_eq(h_count_fds_settled(d.pid), before);
 	h_list_fds(d.pid, fds, sizeof fds);

@@ -29,7 +29,10 @@ extern char **environ;
 
 void reexec_print_check(void)
 {
-	printf("%s %d\nversion %s\n", REEXEC_CHECK_PREFIX, STATE_FORMAT, supervisord_version);
+	printf("%s", REEXEC_CHECK_PREFIX);
+	for (int f = STATE_FORMAT; f >= STATE_FORMAT_MIN; f--)
+		printf(" %d", f);
+	printf("\nversion %s\n", supervisord_version);
 }
 
 static bool same_file(const char *a, const char *b)
@@ -38,22 +41,23 @@ static bool same_file(const char *a, const char *b)
 	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* Does "formats" (space-separated numbers) contain ours? */
-static bool lists_our_format(const char *formats)
+/* The newest format that both this build writes and "formats" (the
+ * target's space-separated list) contains; 0 if none. */
+static unsigned common_format(const char *formats)
 {
-	char want[16];
-	snprintf(want, sizeof want, "%d", STATE_FORMAT);
+	unsigned best = 0;
 	const char *p = formats;
-	while (*p) {
+	while (*p && *p != '\n') {
 		p += strspn(p, " ");
-		size_t n = strcspn(p, " \n");
-		if (n == strlen(want) && !strncmp(p, want, n))
-			return true;
-		p += n;
-		if (*p == '\n')
+		char *e;
+		unsigned long f = strtoul(p, &e, 10);
+		if (e == p)
 			break;
+		if (f >= STATE_FORMAT_MIN && f <= STATE_FORMAT && f > best)
+			best = (unsigned)f;
+		p = e;
 	}
-	return false;
+	return best;
 }
 
 /*
@@ -62,7 +66,7 @@ static bool lists_our_format(const char *formats)
  * healthy binary answers in a few milliseconds, and this is an operator's
  * request. The child is reaped by the reaper as an unknown pid.
  */
-static int check_binary(const char *binary, char *err, size_t errlen)
+static int check_binary(const char *binary, unsigned *format, char *err, size_t errlen)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0) {
@@ -121,8 +125,10 @@ static int check_binary(const char *binary, char *err, size_t errlen)
 			 binary, got ? buf : "nothing");
 		return -ENOEXEC;
 	}
-	if (!lists_our_format(line + sizeof REEXEC_CHECK_PREFIX)) {
-		snprintf(err, errlen, "%s does not read state format %d", binary, STATE_FORMAT);
+	*format = common_format(line + sizeof REEXEC_CHECK_PREFIX);
+	if (!*format) {
+		snprintf(err, errlen, "%s reads none of the state formats %d to %d", binary, STATE_FORMAT_MIN,
+			 STATE_FORMAT);
 		return -EPROTONOSUPPORT;
 	}
 	return 0;
@@ -198,7 +204,8 @@ void reexec_request(struct client *c, uint32_t id, const char *binary)
 		ctl_reply_err(c, id, r, "reexec: %s: %s", target, strerror(-r));
 		return;
 	}
-	if (!same_file(target, daemon_self_exe) && (r = check_binary(target, err, sizeof err)) < 0) {
+	unsigned format = STATE_FORMAT;
+	if (!same_file(target, daemon_self_exe) && (r = check_binary(target, &format, err, sizeof err)) < 0) {
 		log_err("reexec refused: %s", err);
 		ctl_reply_err(c, id, r, "reexec refused: %s", err);
 		return;
@@ -207,6 +214,7 @@ void reexec_request(struct client *c, uint32_t id, const char *binary)
 	struct state_out o;
 	struct fdlist keep = { 0 };
 	so_init(&o);
+	o.format = format; /* an older target gets the newest format it reads */
 	r = state_write(&o, &keep, daemon_self_exe, c, id);
 	if (r < 0) {
 		ctl_reply_err(c, id, r, "reexec: serializing state: %s", strerror(-r));
@@ -334,7 +342,7 @@ void reexec_claim_fds(int state_fd)
 	if (si_open(&early.in, early.blob, early.len, &early.format, err, sizeof err) < 0)
 		goto scan; /* reexec_restore says why */
 	early.opened = true;
-	if (early.format != STATE_FORMAT || early.in.body_end < 2)
+	if (early.format < STATE_FORMAT_MIN || early.format > STATE_FORMAT || early.in.body_end < 2)
 		goto scan; /* handed back to the image that wrote it, or rescued */
 	/* The last line of the body: "fds RANGES" (digits need no escaping). */
 	const char *body = early.blob, *end = body + early.in.body_end - 1, *line = end;
@@ -372,7 +380,7 @@ int reexec_restore(uv_loop_t *loop, int state_fd, bool allow_fallback)
 	}
 	if (!early.opened && si_open(&in, blob, early.len, &format, err, sizeof err) < 0)
 		goto rescue;
-	if (format != STATE_FORMAT) {
+	if (format < STATE_FORMAT_MIN || format > STATE_FORMAT) {
 		char prev[4096];
 		find_previous(&in, prev, sizeof prev);
 		log_err("re-exec: state format %u is not one this build (%s) reads", format, supervisord_version);

@@ -158,7 +158,7 @@ static void write_fds(struct state_out *o, struct fdlist *keep)
 int state_write(struct state_out *o, struct fdlist *keep, const char *prev_binary,
 		const struct client *req, uint32_t req_id)
 {
-	so_fmt(o, "supervisord-state", "%d", STATE_FORMAT);
+	so_fmt(o, "supervisord-state", "%u", o->format);
 	so_str(o, "previous-binary", prev_binary);
 	so_str(o, "version", supervisord_version);
 	ctl_serialize(o, keep);

@@ -324,6 +324,59 @@ Test(reexec, fds_record_naming_a_closed_fd_restores, .timeout = 120)
 	fds_record_fallback("fdlie", "cannot be kept as they are (Bad file descriptor)");
 }
 
+Test(reexec, unparsable_fds_record_restores, .timeout = 120)
+{
+	fds_record_fallback("fdgarbage", "the state does not list its descriptors");
+}
+
+Test(reexec, log_pipe_without_its_partial_line_is_refused, .timeout = 120)
+{
+	/* Both ends of a log pipe would be claimed with no owner: the reader
+	 * refuses the state, and rescue mode keeps everything. */
+	unreadable_state("nopartial", "log-pipe without log-partial");
+}
+
+static void set_mode(const char *file, const char *mode)
+{
+	FILE *f = fopen(file, "w");
+	cr_assert(f);
+	fprintf(f, "%s\n", mode);
+	fclose(f);
+}
+
+Test(reexec, older_binary_gets_the_format_it_reads, .timeout = 120)
+{
+	/* A target whose --check-state-format lists only format 1 (an older
+	 * build) is handed a format-1 state, which this build also reads: no
+	 * rescue, nothing lost. A target that lists no format we write is
+	 * refused before anything changes. */
+	char modefile[] = "/tmp/supd-test-mode-XXXXXX";
+	int mfd = mkstemp(modefile);
+	cr_assert_geq(mfd, 0);
+	close(mfd);
+	setenv("REAL_DAEMON", H_DAEMON, 1);
+	setenv("CORRUPT_MODE_FILE", modefile, 1);
+	struct world w;
+	world_start(&w, H_DAEMON);
+	int fds_before = h_count_fds_settled(w.d.pid);
+	char out[1024];
+	set_mode(modefile, "noformat");
+	cr_expect_neq(hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", CORRUPTOR, NULL), 0, "%s", out);
+	cr_expect(strstr(out, "reads none of the state formats"), "message: %s", out);
+	world_check(&w, "after the refused re-exec");
+	set_mode(modefile, "format1");
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", CORRUPTOR, NULL), 0, "%s", out);
+	world_check(&w, "after the format-1 re-exec");
+	cr_expect(hd_log_has(&w.d, "passing a format-1 state on unchanged"), "the state was not format 1");
+	cr_expect(!hd_log_has(&w.d, "rescue"), "the format-1 state went to rescue mode");
+	cr_expect_eq(h_count_fds_settled(w.d.pid), fds_before);
+	/* And on from format 1 to this build's own format. */
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	world_check(&w, "after the next re-exec");
+	cr_expect_eq(hd_stop(&w.d), 0);
+	unlink(modefile);
+}
+
 Test(reexec, hundred_reexecs_leak_nothing, .timeout = 300)
 {
 	struct world w;

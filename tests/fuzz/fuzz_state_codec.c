@@ -79,6 +79,7 @@ static void roundtrip(unsigned format, const struct rec *recs, long n)
 	long n2;
 
 	so_init(&o);
+	o.format = format;
 	so_fmt(&o, "supervisord-state", "%u", format);
 	for (long i = 0; i < n; i++)
 		so_put(&o, recs[i].key, recs[i].val, recs[i].len);
@@ -97,6 +98,18 @@ static void roundtrip(unsigned format, const struct rec *recs, long n)
 	}
 	free_recs(again, n2);
 	so_free(&o);
+}
+
+/* The format number a header would give (its checksum depends on it). */
+static unsigned header_format(const char *doc, size_t size)
+{
+	static const char pre[] = "supervisord-state ";
+	unsigned f = 0;
+	if (size < sizeof pre || memcmp(doc, pre, sizeof pre - 1) != 0)
+		return 1;
+	for (size_t i = sizeof pre - 1; i < size && doc[i] >= '0' && doc[i] <= '9' && f < 1000000; i++)
+		f = f * 10 + (unsigned)(doc[i] - '0');
+	return f;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -119,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!doc)
 		return 0;
 	memcpy(doc, data, size);
-	int k = snprintf(doc + size, 32, "checksum %016" PRIx64 "\n", state_checksum(doc, size));
+	int k = snprintf(doc + size, 32, "checksum %016" PRIx64 "\n", state_checksum(header_format(doc, size), doc, size));
 	n = read_doc(doc, size + (size_t)k, &format, recs);
 	if (n >= 0 && n < MAX_RECORDS)
 		roundtrip(format, recs, n);

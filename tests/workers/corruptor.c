@@ -14,8 +14,17 @@
  * CORRUPT_MODE=format rewrites the header to format 99 with a valid
  * checksum (a state from the future).
  * CORRUPT_MODE=nofds drops the final "fds" record (an older image's state);
- * CORRUPT_MODE=fdlie makes it name an fd that is not open.
- * REAL_DAEMON names the daemon to exec.
+ * CORRUPT_MODE=fdlie makes it name an fd that is not open;
+ * CORRUPT_MODE=fdgarbage makes it unparsable ("fds 3-x,,").
+ * CORRUPT_MODE=nopartial drops the first "log-partial" record, leaving a
+ * log-pipe without it (the reader must refuse the state).
+ * CORRUPT_MODE=format1 plays an older build that reads only format 1: its
+ * --check-state-format says so, and the state it is handed passes through
+ * unchanged if it is format 1 (damaged otherwise, which shows as rescue).
+ * CORRUPT_MODE=noformat plays a build that reads no format we write.
+ * REAL_DAEMON names the daemon to exec. CORRUPT_MODE_FILE, when set, names
+ * a file whose first line is the mode instead (the daemon's environment is
+ * fixed when it starts; a file lets one test change modes).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,14 +36,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static uint64_t fnv(const char *p, size_t n)
+#include "state_codec.h" /* state_checksum: linked from the daemon's codec */
+
+/* The checksum a document needs: its header's format decides which. */
+static uint64_t resign(const char *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
+	unsigned f = 1;
+	if (sscanf(p, "supervisord-state %u", &f) != 1)
+		f = 1;
+	return state_checksum(f, p, n);
 }
 
 int main(int argc, char **argv)
@@ -42,7 +52,26 @@ int main(int argc, char **argv)
 	const char *real = getenv("REAL_DAEMON");
 	if (!real)
 		return 100;
+	const char *mode = getenv("CORRUPT_MODE");
+	static char modebuf[64];
+	const char *mf = getenv("CORRUPT_MODE_FILE");
+	FILE *mfp = mf ? fopen(mf, "r") : NULL;
+	if (mfp) {
+		if (fgets(modebuf, sizeof modebuf, mfp)) {
+			modebuf[strcspn(modebuf, "\n")] = '\0';
+			mode = modebuf;
+		}
+		fclose(mfp);
+	}
 	if (argc > 1 && !strcmp(argv[1], "--check-state-format")) {
+		if (mode && !strcmp(mode, "format1")) {
+			printf("supervisord-state-formats 1\nversion 0.0.1-corruptor\n");
+			return 0;
+		}
+		if (mode && !strcmp(mode, "noformat")) {
+			printf("supervisord-state-formats 99\nversion 9.9.9-corruptor\n");
+			return 0;
+		}
 		execl(real, real, "--check-state-format", (char *)NULL);
 		return 101;
 	}
@@ -59,8 +88,29 @@ int main(int argc, char **argv)
 	char *buf = malloc(len + 64);
 	if (!buf || pread(fd, buf, len, 0) != (ssize_t)len)
 		return 104;
-	const char *mode = getenv("CORRUPT_MODE");
-	if (mode && !strcmp(mode, "format")) {
+	if (mode && !strcmp(mode, "format1")) {
+		if (len > 20 && !memcmp(buf, "supervisord-state 1\n", 20)) {
+			fprintf(stderr, "corruptor: passing a format-1 state on unchanged\n");
+		} else {
+			fprintf(stderr, "corruptor: was handed a format this build does not read\n");
+			buf[len / 2] ^= 0x20;
+		}
+	} else if (mode && !strcmp(mode, "nopartial")) {
+		char *ck = buf + len - (sizeof "checksum 0123456789abcdef\n" - 1);
+		char *p = memmem(buf, (size_t)(ck - buf), "\nlog-partial ", 13);
+		if (!p)
+			return 110;
+		char *eol = memchr(p + 1, '\n', (size_t)(ck - p - 1));
+		char *out = malloc(len + 64);
+		size_t n = (size_t)(p - buf);
+		memcpy(out, buf, n);
+		memcpy(out + n, eol, (size_t)(ck - eol));
+		n += (size_t)(ck - eol);
+		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", resign(out, n));
+		free(buf);
+		buf = out;
+		len = n;
+	} else if (mode && !strcmp(mode, "format")) {
 		/* "supervisord-state 1\n" -> "supervisord-state 99\n", new checksum. */
 		char *nl = memchr(buf, '\n', len);
 		char *ck = buf + len - (sizeof "checksum 0123456789abcdef\n" - 1);
@@ -69,7 +119,7 @@ int main(int argc, char **argv)
 		int h = snprintf(out, 64, "supervisord-state 99\n");
 		memcpy(out + h, nl + 1, body);
 		size_t n = (size_t)h + body;
-		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", fnv(out, n));
+		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", resign(out, n));
 		free(buf);
 		buf = out;
 		len = n;
@@ -88,11 +138,11 @@ int main(int argc, char **argv)
 		out[n++] = '1';
 		memcpy(out + n, eol, (size_t)(ck - eol));
 		n += (size_t)(ck - eol);
-		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", fnv(out, n));
+		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", resign(out, n));
 		free(buf);
 		buf = out;
 		len = n;
-	} else if (mode && (!strcmp(mode, "nofds") || !strcmp(mode, "fdlie"))) {
+	} else if (mode && (!strcmp(mode, "nofds") || !strcmp(mode, "fdlie") || !strcmp(mode, "fdgarbage"))) {
 		/* The last record "fds RANGES": dropped (as an older image writes
 		 * its state), or naming one more fd that is not open; new
 		 * checksum. Both must restore normally, without rescue. */
@@ -109,8 +159,10 @@ int main(int argc, char **argv)
 			memcpy(out + n, line, (size_t)(ck - 1 - line));
 			n += (size_t)(ck - 1 - line);
 			n += (size_t)sprintf(out + n, ",65000\n");
+		} else if (!strcmp(mode, "fdgarbage")) {
+			n += (size_t)sprintf(out + n, "fds 3-x,,\n");
 		}
-		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", fnv(out, n));
+		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", resign(out, n));
 		free(buf);
 		buf = out;
 		len = n;

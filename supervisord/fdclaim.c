@@ -149,14 +149,11 @@ void fdclaim_release(int fd)
 unsigned fdclaim_close_rest(void)
 {
 	unsigned n = 0;
-	bool batch = syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0;
+	/* Claimed fds keep the flags they came with (no close-on-exec: they
+	 * just crossed an exec). That is what the next re-exec needs, and no
+	 * child sees them: spawn.c closes what it does not pass. */
 	for (size_t i = 0; i < n_inh; i++) {
-		if (inh[i].claimed) {
-			/* Every fd the daemon holds is close-on-exec: one close_range
-			 * above sets it on all of them at once (kernel >= 5.11). */
-			if (inh[i].fd >= 0 && !batch)
-				fcntl(inh[i].fd, F_SETFD, FD_CLOEXEC);
-		} else {
+		if (!inh[i].claimed) {
 			char link[64], target[256];
 			snprintf(link, sizeof link, "/proc/self/fd/%d", inh[i].fd);
 			ssize_t l = readlink(link, target, sizeof target - 1);

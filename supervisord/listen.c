@@ -309,7 +309,7 @@ static int open_fifo(const struct listen_addr *a, const struct sock_conf *sc, ch
 	}
 	/* O_RDWR keeps a writer open so readers never see EOF; O_NOFOLLOW
 	 * and the fstat close the race with a path swapped after lstat. */
-	fd = open(a->path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	fd = open(a->path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW); /* inheritable: see listen.h */
 	if (fd < 0) {
 		r = fail(-errno, err, errlen, "open %s", a->path);
 		goto fail;
@@ -372,7 +372,11 @@ int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, char
 	if (a.family != AF_INET && a.family != AF_INET6 && a.family != AF_UNIX)
 		return fail(-EAFNOSUPPORT, err, errlen, "listen family %d", a.family);
 
-	fd = socket(a.family, a.type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* Without close-on-exec, deliberately: a listener crosses every re-exec,
+	 * and a thousand fcntl calls each time add up. Children never see it
+	 * unless passed: spawn.c sets close-on-exec on every fd above the ones
+	 * a child gets (close_range) before its exec. */
+	fd = socket(a.family, a.type | SOCK_NONBLOCK, 0);
 	if (fd < 0 && a.bare_port && errno == EAFNOSUPPORT) {
 		/* No IPv6 in this kernel: a bare port means 0.0.0.0, as in
 		 * systemd's socket_address_parse(). */
@@ -385,7 +389,7 @@ int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, char
 		sin->sin_addr.s_addr = htonl(INADDR_ANY);
 		a.family = AF_INET;
 		a.salen = sizeof(*sin);
-		fd = socket(a.family, a.type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		fd = socket(a.family, a.type | SOCK_NONBLOCK, 0);
 	}
 	listen_format(&a, name, sizeof(name));
 	if (fd < 0)

@@ -3,7 +3,10 @@
  *
  * Pure system-call code, no libuv: parse an address the way systemd.socket(5)
  * reads it, then create, configure, bind and listen. The returned fd is
- * close-on-exec and owned by the caller.
+ * owned by the caller, and deliberately NOT close-on-exec: listeners cross
+ * every re-exec as they are (no fcntl per fd each time), and no child sees
+ * one it is not given, since every child marks all fds above the ones it
+ * gets close-on-exec before its exec (spawn.c).
  *
  * Address forms (ListenStream=, ListenDatagram=, ListenSequentialPacket=):
  *   "127.0.0.1:8080"  IPv4
@@ -42,7 +45,7 @@ int listen_parse(const struct listen_spec *spec, struct listen_addr *out, char *
  * NoDelay=, PassCredentials=, SocketUser=/SocketGroup=), bind it and, for
  * stream and seqpacket, listen. A stale Unix socket path (a socket nobody
  * listens on) is unlinked first; any other existing file is an error.
- * Returns the fd (>= 0, O_CLOEXEC, O_NONBLOCK) or -errno with a reason in err
+ * Returns the fd (>= 0, O_NONBLOCK, without FD_CLOEXEC) or -errno with a reason in err
  * (e.g. "bind 127.0.0.1:8080: Address already in use").
  */
 int listen_open(const struct listen_addr *a, const struct sock_conf *sc, char *err, size_t errlen);

@@ -43,7 +43,9 @@ static int open_file(struct unit *u, struct logpipe *lp)
 	char path[4400];
 	logpipe_path(u, path, sizeof path);
 	mkdir(log_dir, 0750);
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	/* No close-on-exec: it crosses re-execs (as the pipe does); children
+	 * close it before their exec (spawn.c). */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY, 0640);
 	if (fd < 0)
 		return -errno;
 	struct stat st;
@@ -221,7 +223,7 @@ int logpipe_writer(uv_loop_t *loop, struct unit *u)
 	if (!lp)
 		return -ENOMEM;
 	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0) {
+	if (pipe2(p, 0) < 0) { /* inheritable, as the log file */
 		int r = -errno;
 		free(lp);
 		return r;

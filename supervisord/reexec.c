@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -89,6 +91,8 @@ static int check_binary(const char *binary, unsigned *format, char *err, size_t 
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Listeners and log pipes are held without close-on-exec. */
+		syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
 		execl(binary, binary, "--check-state-format", (char *)NULL);
 		_exit(127);
 	}
@@ -212,10 +216,10 @@ void reexec_request(struct client *c, uint32_t id, const char *binary)
 	}
 
 	struct state_out o;
-	struct fdlist keep = { 0 };
+	struct fdlist keep = { 0 }, toggle = { 0 };
 	so_init(&o);
 	o.format = format; /* an older target gets the newest format it reads */
-	r = state_write(&o, &keep, daemon_self_exe, c, id);
+	r = state_write(&o, &keep, &toggle, daemon_self_exe, c, id);
 	if (r < 0) {
 		ctl_reply_err(c, id, r, "reexec: serializing state: %s", strerror(-r));
 		goto out;
@@ -226,9 +230,10 @@ void reexec_request(struct client *c, uint32_t id, const char *binary)
 		goto out;
 	}
 	fdlist_add(&keep, memfd);
-	if (keep.err) {
+	fdlist_add(&toggle, memfd);
+	if (keep.err || toggle.err) {
 		close(memfd);
-		ctl_reply_err(c, id, keep.err, "reexec: out of memory");
+		ctl_reply_err(c, id, keep.err ? keep.err : toggle.err, "reexec: out of memory");
 		goto out;
 	}
 
@@ -243,13 +248,13 @@ void reexec_request(struct client *c, uint32_t id, const char *binary)
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	r = fdlist_set_cloexec(&keep, false);
+	r = fdlist_set_cloexec(&toggle, false);
 	if (r == 0) {
 		execve(target, (char *const *)argv, environ);
 		r = -errno;
 	}
 	/* Still here: put everything back as it was, and say why. */
-	fdlist_set_cloexec(&keep, true);
+	fdlist_set_cloexec(&toggle, true);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	unsetenv("SUPERVISORD_DESERIALIZE_FD");
 	close(memfd);
@@ -257,6 +262,7 @@ void reexec_request(struct client *c, uint32_t id, const char *binary)
 	ctl_reply_err(c, id, r, "reexec: exec %s: %s; still running the old image", target, strerror(-r));
 out:
 	fdlist_free(&keep);
+	fdlist_free(&toggle);
 	so_free(&o);
 }
 

@@ -45,10 +45,15 @@
 
 struct client;
 
-int state_write(struct state_out *o, struct fdlist *keep, const char *prev_binary,
+/* Serialize into o. On return `keep` lists every fd handed over (sorted;
+ * the "fds" record), and `toggle` the subset that may be close-on-exec
+ * and must have FD_CLOEXEC cleared for the exec. The rest (listeners, log
+ * pipes and files) are made without it and stay so: every child the daemon
+ * starts closes what it does not pass (close_range CLOEXEC before exec). */
+int state_write(struct state_out *o, struct fdlist *keep, struct fdlist *toggle, const char *prev_binary,
 		const struct client *req, uint32_t req_id);
 
-/* Read format-1 state into the (empty) registry and adopt everything.
+/* Read a state into the (empty) registry and adopt everything.
  * On failure (-EBADMSG, message in err) the process must not continue
  * with what was built: the caller execs away (fallback or rescue), and
  * every inherited fd is still open with the flags it came with. */

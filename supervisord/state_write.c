@@ -30,8 +30,16 @@ const char *state_timer_name(enum svc_timer t)
 	return (unsigned)t < TMR__MAX ? timer_names[t] : "none";
 }
 
-static void write_service(struct state_out *o, struct fdlist *keep, const struct unit *u)
+/* What goes across the exec: fds that may be close-on-exec (`keep`, made
+ * by libuv or received from a peer), and those the daemon makes without
+ * it (`inh`: listeners, log pipes and log files, the thousands). */
+struct handover {
+	struct fdlist *keep, *inh;
+};
+
+static void write_service(struct state_out *o, struct handover *h, const struct unit *u)
 {
+	struct fdlist *keep = h->keep;
 	const struct service *s = &u->svc;
 	so_str(o, "state", svc_state_name(s->state));
 	so_u64(o, "want-up", s->want_up);
@@ -93,11 +101,11 @@ static void write_service(struct state_out *o, struct fdlist *keep, const struct
 		so_fmt(o, "log-pipe", "%d %d", s->log->rfd, s->log->wfd);
 		if (s->log->file_fd >= 0) {
 			so_fmt(o, "log-file", "%d %llu", s->log->file_fd, (unsigned long long)s->log->file_size);
-			fdlist_add(keep, s->log->file_fd);
+			fdlist_add(h->inh, s->log->file_fd);
 		}
 		so_put(o, "log-partial", s->log->partial, s->log->plen);
-		fdlist_add(keep, s->log->rfd);
-		fdlist_add(keep, s->log->wfd);
+		fdlist_add(h->inh, s->log->rfd);
+		fdlist_add(h->inh, s->log->wfd);
 	}
 	for (const struct fdstore_entry *e = s->fdstore; e; e = e->next) {
 		struct state_out name;
@@ -115,7 +123,7 @@ static void write_service(struct state_out *o, struct fdlist *keep, const struct
 	}
 }
 
-static void write_socket(struct state_out *o, struct fdlist *keep, const struct unit *u)
+static void write_socket(struct state_out *o, struct handover *h, const struct unit *u)
 {
 	const struct sockunit *su = &u->sock;
 	so_str(o, "sock-state", sockunit_state_name(su->state));
@@ -128,7 +136,7 @@ static void write_socket(struct state_out *o, struct fdlist *keep, const struct 
 		if (su->l[i].fd < 0)
 			continue;
 		so_fmt(o, "listener", "%zu %d", i, su->l[i].fd);
-		fdlist_add(keep, su->l[i].fd);
+		fdlist_add(h->inh, su->l[i].fd);
 	}
 }
 
@@ -155,9 +163,11 @@ static void write_fds(struct state_out *o, struct fdlist *keep)
 	free(buf);
 }
 
-int state_write(struct state_out *o, struct fdlist *keep, const char *prev_binary,
+int state_write(struct state_out *o, struct fdlist *keep, struct fdlist *toggle, const char *prev_binary,
 		const struct client *req, uint32_t req_id)
 {
+	struct fdlist inh = { 0 };
+	struct handover h = { .keep = keep, .inh = &inh };
 	so_fmt(o, "supervisord-state", "%u", o->format);
 	so_str(o, "previous-binary", prev_binary);
 	so_str(o, "version", supervisord_version);
@@ -188,15 +198,23 @@ int state_write(struct state_out *o, struct fdlist *keep, const char *prev_binar
 		}
 		if (u->conf) {
 			if (u->kind == UNIT_SERVICE)
-				write_service(o, keep, u);
+				write_service(o, &h, u);
 			else
-				write_socket(o, keep, u);
+				write_socket(o, &h, u);
 		}
 		so_str(o, "end-unit", "");
 	}
 	ctl_serialize_jobs(o, req, req_id);
+	for (size_t i = 0; i < keep->n; i++)
+		fdlist_add(toggle, keep->v[i]);
+	for (size_t i = 0; i < inh.n; i++)
+		fdlist_add(keep, inh.v[i]);
+	int err = inh.err ? inh.err : toggle->err;
+	fdlist_free(&inh);
 	write_fds(o, keep);
 	so_finish(o);
+	if (err)
+		return err;
 	if (keep->err)
 		return keep->err;
 	return o->err;

@@ -131,7 +131,8 @@ static int getint(int fd, int level, int opt)
 
 static void assert_fd_flags(int fd)
 {
-	cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC, "fd not close-on-exec");
+	/* Held across re-execs without close-on-exec (listen.h). */
+	cr_assert(!(fcntl(fd, F_GETFD) & FD_CLOEXEC), "listener is close-on-exec");
 	cr_assert(fcntl(fd, F_GETFL) & O_NONBLOCK, "fd not non-blocking");
 }
 

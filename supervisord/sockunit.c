@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "accept.h"
@@ -87,6 +88,19 @@ static int attach(struct unit *u, struct listener *l)
 {
 	if (l->watch)
 		return 0;
+	if (l->unchecked) {
+		/* Handed over by a re-exec: make sure it is what the unit says
+		 * before polling it (a FIFO or file where a socket should be
+		 * would make every accept fail). */
+		struct stat st;
+		bool want_fifo = l->addr.type == 0;
+		if (fstat(l->fd, &st) < 0 || (want_fifo ? !S_ISFIFO(st.st_mode) : !S_ISSOCK(st.st_mode))) {
+			log_err("%s: fd %d from the previous image is not a %s; not watched", u->name, l->fd,
+				want_fifo ? "FIFO" : "socket");
+			return -ENOTSOCK;
+		}
+		l->unchecked = false;
+	}
 	l->watch = malloc(sizeof *l->watch);
 	if (!l->watch)
 		return -ENOMEM;

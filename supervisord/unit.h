@@ -165,6 +165,7 @@ struct listener {
 	char *fdname;            /* FileDescriptorName= or the unit's name */
 	uv_poll_t *watch;        /* allocated while the fd is open; freed in its close_cb */
 	bool watching;
+	bool unchecked;          /* handed over by a re-exec: its kind is checked before it is first watched */
 };
 
 struct sockunit {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -184,25 +185,120 @@ void logpipe_drain(struct unit *u)
 	}
 }
 
-static void readable_cb(uv_poll_t *h, int status, int events)
+/*
+ * Every log pipe's read end sits in one epoll instance of our own, which the
+ * loop polls as a single handle. A pipe costs one epoll_ctl to register
+ * (a libuv poll handle per pipe cost four syscalls), and the instance is
+ * handed over across a re-exec with its registrations intact: the new
+ * image only checks each one (EPOLL_CTL_MOD) instead of building them all
+ * again. Events carry the read end's fd; `owner` maps it back to its unit.
+ */
+static int ep_fd = -1;
+static bool ep_adopted;          /* ep_fd came from the previous image */
+static uv_poll_t ep_watch;
+static bool ep_watching;
+static struct unit **owner;
+static size_t n_owner;
+
+static void ep_readable_cb(uv_poll_t *h, int status, int events)
 {
-	logpipe_drain(h->data);
+	struct epoll_event ev[64];
+	int n = epoll_wait(ep_fd, ev, 64, 0);
+	for (int i = 0; i < n; i++) {
+		int fd = ev[i].data.fd;
+		struct unit *u = fd >= 0 && (size_t)fd < n_owner ? owner[fd] : NULL;
+		if (!u || !u->svc.log || u->svc.log->rfd != fd) {
+			/* Nobody's: a registration left by an fd that is gone. */
+			epoll_ctl(ep_fd, EPOLL_CTL_DEL, fd, NULL);
+			continue;
+		}
+		logpipe_drain(u);
+	}
 }
 
-static int watch(uv_loop_t *loop, struct unit *u, struct logpipe *lp)
+static int ep_start(uv_loop_t *loop)
 {
-	lp->watch = malloc(sizeof *lp->watch);
-	if (!lp->watch)
-		return -ENOMEM;
-	int r = uv_poll_init(loop, lp->watch, lp->rfd);
-	if (r < 0) {
-		free(lp->watch);
-		lp->watch = NULL;
-		return r;
+	if (ep_fd < 0) {
+		/* Inheritable, as the pipes: it crosses re-execs (spawn.c
+		 * closes it in every child). */
+		ep_fd = epoll_create1(0);
+		if (ep_fd < 0)
+			return -errno;
+		ep_adopted = false;
 	}
-	lp->watch->data = u;
-	uv_poll_start(lp->watch, UV_READABLE, readable_cb);
+	if (!ep_watching) {
+		int r = uv_poll_init(loop, &ep_watch, ep_fd);
+		if (r < 0)
+			return r;
+		uv_poll_start(&ep_watch, UV_READABLE, ep_readable_cb);
+		ep_watching = true;
+	}
 	return 0;
+}
+
+int logpipe_adopt_epoll(uv_loop_t *loop, int fd)
+{
+	struct epoll_event ev;
+	if (ep_fd >= 0 || epoll_wait(fd, &ev, 1, 0) < 0)
+		return -EINVAL; /* one only, and an epoll instance */
+	ep_fd = fd;
+	ep_adopted = true;
+	int r = ep_start(loop);
+	if (r < 0) {
+		ep_fd = -1; /* the caller still owns fd */
+		ep_adopted = false;
+	}
+	return r;
+}
+
+int logpipe_epoll_fd(void)
+{
+	return ep_fd;
+}
+
+void logpipe_shutdown(void)
+{
+	if (ep_watching)
+		uv_poll_stop(&ep_watch); /* the handle itself is closed with the loop's */
+	if (ep_fd >= 0)
+		close(ep_fd);
+	ep_fd = -1;
+	free(owner);
+	owner = NULL;
+	n_owner = 0;
+}
+
+static int watch(uv_loop_t *loop, struct unit *u, struct logpipe *lp, bool adopted)
+{
+	int r = ep_start(loop);
+	if (r < 0)
+		return r;
+	if ((size_t)lp->rfd >= n_owner) {
+		size_t n = n_owner ? n_owner : 64;
+		while (n <= (size_t)lp->rfd)
+			n *= 2;
+		struct unit **no = realloc(owner, n * sizeof *no);
+		if (!no)
+			return -ENOMEM;
+		memset(no + n_owner, 0, (n - n_owner) * sizeof *no);
+		owner = no;
+		n_owner = n;
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = lp->rfd };
+	/* Handed over: the registration should be there already; MOD proves
+	 * it (and sets it as we want it), ADD covers a state that lacks it. */
+	if (!(adopted && ep_adopted && epoll_ctl(ep_fd, EPOLL_CTL_MOD, lp->rfd, &ev) == 0) &&
+	    epoll_ctl(ep_fd, EPOLL_CTL_ADD, lp->rfd, &ev) < 0)
+		return -errno;
+	owner[lp->rfd] = u;
+	return 0;
+}
+
+static void unwatch(struct logpipe *lp)
+{
+	epoll_ctl(ep_fd, EPOLL_CTL_DEL, lp->rfd, NULL);
+	if ((size_t)lp->rfd < n_owner)
+		owner[lp->rfd] = NULL;
 }
 
 static struct logpipe *new_logpipe(void)
@@ -235,7 +331,7 @@ int logpipe_writer(uv_loop_t *loop, struct unit *u)
 	 * seconds of a chatty service. Not more: the ring costs kernel memory
 	 * per service, and pipe-user-pages-soft caps unprivileged users. */
 	fcntl(lp->rfd, F_SETPIPE_SZ, 256 << 10);
-	int r = watch(loop, u, lp);
+	int r = watch(loop, u, lp, false);
 	if (r < 0) {
 		close(p[0]);
 		close(p[1]);
@@ -264,7 +360,7 @@ int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, int file_fd
 		lp->plen = plen;
 	}
 	/* Still O_NONBLOCK: a file status flag, it survives the exec. */
-	int r = watch(loop, u, lp);
+	int r = watch(loop, u, lp, true);
 	if (r < 0) {
 		free(lp->partial);
 		free(lp);
@@ -289,10 +385,7 @@ void logpipe_close(struct unit *u)
 	if (lp->plen)
 		emit(u, lp, lp->partial, lp->plen);
 	free(lp->partial);
-	if (lp->watch) {
-		uv_poll_stop(lp->watch);
-		unit_close_free((uv_handle_t *)lp->watch);
-	}
+	unwatch(lp);
 	close(lp->rfd);
 	close(lp->wfd);
 	if (lp->file_fd >= 0)

@@ -27,8 +27,7 @@
 #define LOGPIPE_KEEP 3            /* rotated files kept */
 
 struct logpipe {
-	int rfd, wfd;                /* owned */
-	uv_poll_t *watch;
+	int rfd, wfd;                /* owned; rfd registered in the shared log epoll */
 	char *partial;               /* an unfinished line; allocated only while there is one */
 	size_t plen;
 	int file_fd;                 /* the open log file, -1 until first line */
@@ -55,6 +54,13 @@ void logpipe_close(struct unit *u);
 
 /* Re-exec: take over the pipe ends, the open log file (-1: open it again)
  * and its size, and an unfinished line. */
+/* The epoll instance holding every read end: handed over across re-execs
+ * (-1 before the first pipe). Adopting one must come before the pipes. */
+int logpipe_epoll_fd(void);
+int logpipe_adopt_epoll(uv_loop_t *loop, int fd);
+/* At exit, after every logpipe_close(). */
+void logpipe_shutdown(void);
+
 int logpipe_adopt(uv_loop_t *loop, struct unit *u, int rfd, int wfd, int file_fd, uint64_t file_size,
 		  const char *partial, size_t plen);
 

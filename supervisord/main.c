@@ -230,6 +230,7 @@ static void teardown(void)
 			logpipe_close(u); /* the last lines, then both ends */
 		}
 	}
+	logpipe_shutdown();
 	reap_close();
 	/* What is left (service timers, signal handles) is embedded in static
 	 * or unit memory that outlives the loop: close it without callbacks. */

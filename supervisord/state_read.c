@@ -76,6 +76,7 @@ struct reader {
 	int reply_fd;
 	uint32_t reply_id;
 	bool have_reply;
+	bool units_seen;
 };
 
 static int bad(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -501,6 +502,14 @@ static int top_line(struct reader *r)
 		int e = notify_adopt(r->loop, r->notify_fd, v);
 		return e < 0 ? bad(r, "notify socket: %s", strerror(-e)) : 0;
 	}
+	if (!strcmp(k, "log-epoll")) {
+		int fd;
+		if (r->units_seen)
+			return bad(r, "log-epoll after the units");
+		if (claim(r, v, &fd) < 0)
+			return -EBADMSG;
+		return logpipe_adopt_epoll(r->loop, fd) < 0 ? bad(r, "fd %d is not an epoll instance", fd) : 0;
+	}
 	if (!strcmp(k, "client")) {
 		char fdbuf[16];
 		unsigned uid;
@@ -588,6 +597,7 @@ int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)
 				break;
 			}
 			snprintf(r.name, sizeof r.name, "%s", in->val);
+			r.units_seen = true;
 		} else if (!strcmp(k, "end-unit")) {
 			if (!r.name[0]) {
 				e = bad(&r, "end-unit without begin-unit");

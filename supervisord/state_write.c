@@ -177,6 +177,11 @@ int state_write(struct state_out *o, struct fdlist *keep, struct fdlist *toggle,
 		so_str(o, "notify-path", notify_path());
 		fdlist_add(keep, notify_fd());
 	}
+	if (logpipe_epoll_fd() >= 0) {
+		/* Before the units: their log pipes are registered in it. */
+		so_i64(o, "log-epoll", logpipe_epoll_fd());
+		fdlist_add(&inh, logpipe_epoll_fd());
+	}
 	for (size_t i = 0; i < unit_count(); i++) {
 		const struct unit *u = unit_at(i);
 		if (u->dead)

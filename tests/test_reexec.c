@@ -336,6 +336,60 @@ Test(reexec, log_pipe_without_its_partial_line_is_refused, .timeout = 120)
 	unreadable_state("nopartial", "log-pipe without log-partial");
 }
 
+static int count_lines(const char *text)
+{
+	int n = 0;
+	for (const char *p = text; p && *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+/* Lines in a service's log file, waiting up to ms for more than `above`. */
+static int wait_log_lines(const char *path, int above, int ms)
+{
+	long long end = h_now_ms() + ms;
+	int n = 0;
+	do {
+		n = count_lines(h_wait_file(path, 100));
+		if (n > above)
+			break;
+		h_msleep(20);
+	} while (h_now_ms() < end);
+	return n;
+}
+
+Test(reexec, state_without_log_epoll_registers_the_pipes_again, .timeout = 120)
+{
+	/* The log pipes' read ends are handed over registered in one epoll
+	 * instance. A state without it (an older image's) still works: the new
+	 * image registers every pipe in one of its own, and output keeps
+	 * reaching the log. The instance the old image listed is closed. */
+	setenv("REAL_DAEMON", H_DAEMON, 1);
+	setenv("CORRUPT_MODE", "nologepoll", 1);
+	struct hd d;
+	hd_init(&d);
+	hd_unit(&d, "ticker.service",
+		"[Service]\nExecStart=/bin/sh -c 'i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.05; done'\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "ticker.service", "running", 5000), 0);
+	char path[400], out[1024];
+	snprintf(path, sizeof path, "%s/logs/ticker.service.log", d.rt);
+	cr_assert_geq(wait_log_lines(path, 2, 5000), 3, "no output in %s", path);
+	int fds_before = h_count_fds_settled(d.pid);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", "--binary", CORRUPTOR, NULL), 0, "%s", out);
+	cr_expect(!hd_log_has(&d, "rescue"), "the state went to rescue mode");
+	cr_expect(hd_log_has(&d, "eventpoll"), "the unclaimed epoll instance was not closed");
+	int after = count_lines(h_wait_file(path, 100));
+	cr_expect_geq(wait_log_lines(path, after + 3, 5000), after + 4, "output stopped reaching the log");
+	cr_expect_eq(h_count_fds_settled(d.pid), fds_before);
+	/* And a normal re-exec from there hands the new instance over. */
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	after = count_lines(h_wait_file(path, 100));
+	cr_expect_geq(wait_log_lines(path, after + 3, 5000), after + 4, "output stopped after the second re-exec");
+	cr_expect_eq(h_count_fds_settled(d.pid), fds_before);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 static void set_mode(const char *file, const char *mode)
 {
 	FILE *f = fopen(file, "w");

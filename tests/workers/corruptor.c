@@ -18,6 +18,8 @@
  * CORRUPT_MODE=fdgarbage makes it unparsable ("fds 3-x,,").
  * CORRUPT_MODE=nopartial drops the first "log-partial" record, leaving a
  * log-pipe without it (the reader must refuse the state).
+ * CORRUPT_MODE=nologepoll drops the "log-epoll" record (the new image must
+ * register every log pipe in an epoll instance of its own).
  * CORRUPT_MODE=format1 plays an older build that reads only format 1: its
  * --check-state-format says so, and the state it is handed passes through
  * unchanged if it is format 1 (damaged otherwise, which shows as rescue).
@@ -95,9 +97,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "corruptor: was handed a format this build does not read\n");
 			buf[len / 2] ^= 0x20;
 		}
-	} else if (mode && !strcmp(mode, "nopartial")) {
+	} else if (mode && (!strcmp(mode, "nopartial") || !strcmp(mode, "nologepoll"))) {
+		const char *rec = !strcmp(mode, "nopartial") ? "\nlog-partial " : "\nlog-epoll ";
 		char *ck = buf + len - (sizeof "checksum 0123456789abcdef\n" - 1);
-		char *p = memmem(buf, (size_t)(ck - buf), "\nlog-partial ", 13);
+		char *p = memmem(buf, (size_t)(ck - buf), rec, strlen(rec));
 		if (!p)
 			return 110;
 		char *eol = memchr(p + 1, '\n', (size_t)(ck - p - 1));

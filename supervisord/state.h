@@ -2,12 +2,15 @@
  * state.h - the daemon's whole state, written before a re-exec and read by
  * the new image. The encoding is in state_codec.h; this is the content.
  *
- * Format 1, in order (every value escaped, see state_codec.h):
- *   supervisord-state 1
+ * Formats 1 and 2 (they differ only in the checksum, and in format 2's
+ * `listeners` record), in order (every value escaped, see state_codec.h):
+ *   supervisord-state N
  *   previous-binary PATH        the image that wrote it (fallback target)
  *   version STRING              its version, for logs
  *   control-fd N / control-path P
  *   notify-fd N / notify-path P (when a notify socket exists)
+ *   log-epoll N                 the epoll instance every log pipe's read end
+ *                               is registered in (before the units)
  *   client FD UID PID HELLO     one per control connection
  *   begin-unit NAME             then the unit's keys, then end-unit:
  *     path P / text T           the unit file as loaded (re-parsed)
@@ -22,7 +25,12 @@
  *       dep-start B, dep-stop B, dep-automatic B (requests waiting for
  *       ordering; automatic: a socket activation),
  *       log-pipe RFD WFD, log-file FD SIZE, log-partial T
- *     [socket] sock-state S, sock-error T, sock-since N, listener INDEX FD
+ *     [socket] sock-state S, sock-error T, sock-since N, accepted N,
+ *       refused N, and its listeners' fds: format 2 "listeners FD,-,FD"
+ *       (one entry per Listen*= line, "-" for one not open), format 1
+ *       "listener INDEX FD" per open one
+ *     A number or flag that is 0 may be left out: a unit is created with
+ *     every one of them 0 before its keys are read.
  *   end-unit
  *   job CLIENT-FD ID TYPE GEN0 UNIT   waiting control jobs
  *   reexec-reply CLIENT-FD ID         the request the new image answers

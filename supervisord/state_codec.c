@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,14 +162,40 @@ void so_str(struct state_out *o, const char *key, const char *val)
 	so_put(o, key, val, val ? strlen(val) : 0);
 }
 
+/* "key digits\n" in one append: numbers are most of the records, and
+ * vsnprintf for each was a third of the writing. */
+static void number(struct state_out *o, const char *key, uint64_t v, bool neg)
+{
+	char t[24];
+	size_t n = 0, kl = strlen(key);
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (neg)
+		t[n++] = '-';
+	grow(o, kl + n + 2);
+	if (o->err)
+		return;
+	char *w = o->buf + o->len;
+	memcpy(w, key, kl);
+	w += kl;
+	*w++ = ' ';
+	while (n)
+		*w++ = t[--n];
+	*w++ = '\n';
+	*w = '\0';
+	o->len = (size_t)(w - o->buf);
+}
+
 void so_u64(struct state_out *o, const char *key, uint64_t v)
 {
-	so_fmt(o, key, "%" PRIu64, v);
+	number(o, key, v, false);
 }
 
 void so_i64(struct state_out *o, const char *key, int64_t v)
 {
-	so_fmt(o, key, "%" PRId64, v);
+	number(o, key, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void so_fmt(struct state_out *o, const char *key, const char *fmt, ...)

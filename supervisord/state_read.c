@@ -41,6 +41,157 @@
 
 const char *state_timer_name(enum svc_timer t);
 
+/* Every key a state may hold (sorted: key_id searches it). */
+enum state_key {
+	K__UNKNOWN = 0,
+	K_ACCEPTED,
+	K_BEGIN_UNIT,
+	K_CLIENT,
+	K_CONTROL_EXEC_FD,
+	K_CONTROL_FD,
+	K_CONTROL_IDX,
+	K_CONTROL_PATH,
+	K_CONTROL_PID,
+	K_DEP_AUTOMATIC,
+	K_DEP_START,
+	K_DEP_STOP,
+	K_END_UNIT,
+	K_ERROR,
+	K_EXEC_FD,
+	K_FDS,
+	K_FDSTORE,
+	K_FLUSH_RESTARTS,
+	K_GENERATION,
+	K_INSTANCE_OF,
+	K_JOB,
+	K_LISTENER,
+	K_LISTENERS,
+	K_LOAD_ERROR,
+	K_LOG_EPOLL,
+	K_LOG_FILE,
+	K_LOG_PARTIAL,
+	K_LOG_PIPE,
+	K_NOTIFY_ERRNO,
+	K_NOTIFY_FD,
+	K_NOTIFY_PATH,
+	K_NOTIFY_RELOADING,
+	K_NOTIFY_STOPPING,
+	K_OLD_DEADLINE,
+	K_OLD_PID,
+	K_OLD_SIGKILL,
+	K_OLD_SIGNALED,
+	K_PATH,
+	K_PID,
+	K_PREVIOUS_BINARY,
+	K_REEXEC_REPLY,
+	K_REFUSED,
+	K_RELOAD_REPLY,
+	K_REMOTE_ADDR,
+	K_REMOTE_PORT,
+	K_RESTARTS,
+	K_RESULT,
+	K_SIGKILL_SENT,
+	K_SINCE,
+	K_SOCK_ERROR,
+	K_SOCK_SINCE,
+	K_SOCK_STATE,
+	K_START_RING,
+	K_STARTED_MONO,
+	K_STATE,
+	K_STATUS_TEXT,
+	K_STOP_REQUESTED,
+	K_TEXT,
+	K_TIMER,
+	K_VERSION,
+	K_WAIT_STATUS,
+	K_WANT_UP,
+	K_WATCHDOG_DEADLINE,
+	K_WATCHDOG_USEC,
+};
+
+static const struct {
+	const char *name;
+	enum state_key id;
+} state_keys[] = {
+	{ "accepted", K_ACCEPTED },
+	{ "begin-unit", K_BEGIN_UNIT },
+	{ "client", K_CLIENT },
+	{ "control-exec-fd", K_CONTROL_EXEC_FD },
+	{ "control-fd", K_CONTROL_FD },
+	{ "control-idx", K_CONTROL_IDX },
+	{ "control-path", K_CONTROL_PATH },
+	{ "control-pid", K_CONTROL_PID },
+	{ "dep-automatic", K_DEP_AUTOMATIC },
+	{ "dep-start", K_DEP_START },
+	{ "dep-stop", K_DEP_STOP },
+	{ "end-unit", K_END_UNIT },
+	{ "error", K_ERROR },
+	{ "exec-fd", K_EXEC_FD },
+	{ "fds", K_FDS },
+	{ "fdstore", K_FDSTORE },
+	{ "flush-restarts", K_FLUSH_RESTARTS },
+	{ "generation", K_GENERATION },
+	{ "instance-of", K_INSTANCE_OF },
+	{ "job", K_JOB },
+	{ "listener", K_LISTENER },
+	{ "listeners", K_LISTENERS },
+	{ "load-error", K_LOAD_ERROR },
+	{ "log-epoll", K_LOG_EPOLL },
+	{ "log-file", K_LOG_FILE },
+	{ "log-partial", K_LOG_PARTIAL },
+	{ "log-pipe", K_LOG_PIPE },
+	{ "notify-errno", K_NOTIFY_ERRNO },
+	{ "notify-fd", K_NOTIFY_FD },
+	{ "notify-path", K_NOTIFY_PATH },
+	{ "notify-reloading", K_NOTIFY_RELOADING },
+	{ "notify-stopping", K_NOTIFY_STOPPING },
+	{ "old-deadline", K_OLD_DEADLINE },
+	{ "old-pid", K_OLD_PID },
+	{ "old-sigkill", K_OLD_SIGKILL },
+	{ "old-signaled", K_OLD_SIGNALED },
+	{ "path", K_PATH },
+	{ "pid", K_PID },
+	{ "previous-binary", K_PREVIOUS_BINARY },
+	{ "reexec-reply", K_REEXEC_REPLY },
+	{ "refused", K_REFUSED },
+	{ "reload-reply", K_RELOAD_REPLY },
+	{ "remote-addr", K_REMOTE_ADDR },
+	{ "remote-port", K_REMOTE_PORT },
+	{ "restarts", K_RESTARTS },
+	{ "result", K_RESULT },
+	{ "sigkill-sent", K_SIGKILL_SENT },
+	{ "since", K_SINCE },
+	{ "sock-error", K_SOCK_ERROR },
+	{ "sock-since", K_SOCK_SINCE },
+	{ "sock-state", K_SOCK_STATE },
+	{ "start-ring", K_START_RING },
+	{ "started-mono", K_STARTED_MONO },
+	{ "state", K_STATE },
+	{ "status-text", K_STATUS_TEXT },
+	{ "stop-requested", K_STOP_REQUESTED },
+	{ "text", K_TEXT },
+	{ "timer", K_TIMER },
+	{ "version", K_VERSION },
+	{ "wait-status", K_WAIT_STATUS },
+	{ "want-up", K_WANT_UP },
+	{ "watchdog-deadline", K_WATCHDOG_DEADLINE },
+	{ "watchdog-usec", K_WATCHDOG_USEC },
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(a, *(const char *const *)b);
+}
+
+/* A record's key as a number: one binary search per record, then integer
+ * comparisons, instead of a chain of strcmp calls per record. */
+static enum state_key key_id(const char *k)
+{
+	const void *hit = bsearch(k, state_keys, sizeof state_keys / sizeof state_keys[0], sizeof state_keys[0],
+				  cmp_key);
+	return hit ? ((const typeof(state_keys[0]) *)hit)->id : K__UNKNOWN;
+}
+
 struct pending_job {
 	int fd;
 	uint32_t id, type;
@@ -77,6 +228,7 @@ struct reader {
 	uint32_t reply_id;
 	bool have_reply;
 	bool units_seen;
+	enum state_key kid; /* the current record's key */
 };
 
 static int bad(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -192,7 +344,7 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 	struct service *s = &u->svc;
 	uint64_t x;
 	int64_t y;
-	if (!strcmp(k, "state")) {
+	if (r->kid == K_STATE) {
 		int i = -1;
 		for (int j = 0; j < SVC__MAX; j++)
 			if (!strcmp(svc_state_name((enum svc_state)j), v))
@@ -200,9 +352,9 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		if (i < 0)
 			return bad(r, "unknown service state '%s'", v);
 		s->state = (enum svc_state)i;
-	} else if (!strcmp(k, "want-up")) {
+	} else if (r->kid == K_WANT_UP) {
 		return get_bool(r, &s->want_up);
-	} else if (!strcmp(k, "result")) {
+	} else if (r->kid == K_RESULT) {
 		int i = -1;
 		for (int j = 0; j < RES__MAX; j++)
 			if (!strcmp(svc_result_name((enum svc_result)j), v))
@@ -210,13 +362,13 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		if (i < 0)
 			return bad(r, "unknown result '%s'", v);
 		s->result = (enum svc_result)i;
-	} else if (!strcmp(k, "pid")) {
+	} else if (r->kid == K_PID) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
 		if (x == 1 || (x > 1 && !is_our_child(r, (pid_t)x)))
 			return bad(r, "pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
 		s->pid = (pid_t)x;
-	} else if (!strcmp(k, "log-pipe")) {
+	} else if (r->kid == K_LOG_PIPE) {
 		char a[16], b[16], tail;
 		int rfd, wfd;
 		if (s->log || sscanf(v, "%15s %15s%c", a, b, &tail) != 2)
@@ -225,7 +377,7 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 			return -EBADMSG;
 		r->log_rfd = rfd;
 		r->log_wfd = wfd;
-	} else if (!strcmp(k, "log-file")) {
+	} else if (r->kid == K_LOG_FILE) {
 		char a[16], b[24], tail;
 		int fd;
 		uint64_t size;
@@ -235,37 +387,37 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 			return -EBADMSG;
 		r->log_file_fd = fd;
 		r->log_file_size = size;
-	} else if (!strcmp(k, "log-partial")) {
+	} else if (r->kid == K_LOG_PARTIAL) {
 		if (r->log_rfd < 0 || r->in->val_len >= LOGPIPE_LINE_MAX)
 			return bad(r, "log-partial without a log pipe, or too long");
 		if (logpipe_adopt(r->loop, u, r->log_rfd, r->log_wfd, r->log_file_fd, r->log_file_size, v,
 				  r->in->val_len) < 0)
 			return bad(r, "cannot adopt the log pipe of %s", u->name);
 		r->log_rfd = r->log_wfd = r->log_file_fd = -1;
-	} else if (!strcmp(k, "old-pid")) {
+	} else if (r->kid == K_OLD_PID) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
 		if (x <= 1 || !is_our_child(r, (pid_t)x) || (pid_t)x == s->pid)
 			return bad(r, "old pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
 		s->old_pid = (pid_t)x;
-	} else if (!strcmp(k, "control-pid")) {
+	} else if (r->kid == K_CONTROL_PID) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
 		if (x <= 1 || !is_our_child(r, (pid_t)x) || (pid_t)x == s->pid || (pid_t)x == s->old_pid)
 			return bad(r, "control pid %llu of %s is not a child of this process", (unsigned long long)x,
 				   u->name);
 		s->control_pid = (pid_t)x;
-	} else if (!strcmp(k, "control-idx")) {
+	} else if (r->kid == K_CONTROL_IDX) {
 		/* An index beyond the list (the file changed) makes the process
 		 * count as abandoned when it ends: safe either way. */
 		if (get_u64(r, v, 4096, &x) < 0)
 			return -EBADMSG;
 		s->control_idx = (unsigned)x;
-	} else if (!strcmp(k, "control-exec-fd")) {
+	} else if (r->kid == K_CONTROL_EXEC_FD) {
 		if (s->control_exec_fd >= 0)
 			return bad(r, "control-exec-fd given twice");
 		return claim(r, v, &s->control_exec_fd);
-	} else if (!strcmp(k, "reload-reply")) {
+	} else if (r->kid == K_RELOAD_REPLY) {
 		int fd;
 		unsigned id;
 		char tail;
@@ -273,37 +425,37 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 			return bad(r, "bad reload-reply '%s'", v);
 		s->reload_client_fd = fd;
 		s->reload_req_id = id;
-	} else if (!strcmp(k, "flush-restarts")) {
+	} else if (r->kid == K_FLUSH_RESTARTS) {
 		return get_bool(r, &s->flush_restarts);
-	} else if (!strcmp(k, "dep-start")) {
+	} else if (r->kid == K_DEP_START) {
 		return get_bool(r, &s->dep_start);
-	} else if (!strcmp(k, "dep-stop")) {
+	} else if (r->kid == K_DEP_STOP) {
 		return get_bool(r, &s->dep_stop);
-	} else if (!strcmp(k, "dep-automatic")) {
+	} else if (r->kid == K_DEP_AUTOMATIC) {
 		return get_bool(r, &s->dep_automatic);
-	} else if (!strcmp(k, "old-signaled")) {
+	} else if (r->kid == K_OLD_SIGNALED) {
 		return get_bool(r, &s->old_signaled);
-	} else if (!strcmp(k, "old-sigkill")) {
+	} else if (r->kid == K_OLD_SIGKILL) {
 		return get_bool(r, &s->old_sigkill);
-	} else if (!strcmp(k, "old-deadline")) {
+	} else if (r->kid == K_OLD_DEADLINE) {
 		return get_u64(r, v, UINT64_MAX, &s->old_deadline_mono);
-	} else if (!strcmp(k, "wait-status")) {
+	} else if (r->kid == K_WAIT_STATUS) {
 		if (state_parse_i64(v, INT32_MIN, INT32_MAX, &y) < 0)
 			return bad(r, "bad wait status '%s'", v);
 		s->wait_status = (int)y;
-	} else if (!strcmp(k, "restarts")) {
+	} else if (r->kid == K_RESTARTS) {
 		if (get_u64(r, v, UINT32_MAX, &x) < 0)
 			return -EBADMSG;
 		s->restarts = (unsigned)x;
-	} else if (!strcmp(k, "generation")) {
+	} else if (r->kid == K_GENERATION) {
 		return get_u64(r, v, UINT64_MAX, &s->generation);
-	} else if (!strcmp(k, "since")) {
+	} else if (r->kid == K_SINCE) {
 		return get_u64(r, v, UINT64_MAX, &s->since_usec);
-	} else if (!strcmp(k, "started-mono")) {
+	} else if (r->kid == K_STARTED_MONO) {
 		return get_u64(r, v, UINT64_MAX, &s->started_mono);
-	} else if (!strcmp(k, "exec-fd")) {
+	} else if (r->kid == K_EXEC_FD) {
 		return claim(r, v, &s->exec_fd);
-	} else if (!strcmp(k, "timer")) {
+	} else if (r->kid == K_TIMER) {
 		char kind[16];
 		unsigned long long dl;
 		char tail;
@@ -315,7 +467,7 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 			return bad(r, "unknown timer '%s'", kind);
 		s->tkind = (enum svc_timer)i;
 		s->deadline_mono = dl;
-	} else if (!strcmp(k, "start-ring")) {
+	} else if (r->kid == K_START_RING) {
 		uint64_t t;
 		int e = get_u64(r, v, UINT64_MAX, &t);
 		if (e < 0)
@@ -325,27 +477,27 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		if (svc_ring_push(s, t) < 0)
 			return bad(r, "out of memory");
 		return 0;
-	} else if (!strcmp(k, "sigkill-sent")) {
+	} else if (r->kid == K_SIGKILL_SENT) {
 		return get_bool(r, &s->sigkill_sent);
-	} else if (!strcmp(k, "error")) {
+	} else if (r->kid == K_ERROR) {
 		text_setf(&s->error, SVC_ERROR_MAX, "%s", v);
-	} else if (!strcmp(k, "status-text")) {
+	} else if (r->kid == K_STATUS_TEXT) {
 		text_setf(&s->status_text, SVC_STATUS_MAX, "%s", v);
-	} else if (!strcmp(k, "watchdog-deadline")) {
+	} else if (r->kid == K_WATCHDOG_DEADLINE) {
 		return get_u64(r, v, UINT64_MAX, &s->watchdog_deadline_mono);
-	} else if (!strcmp(k, "watchdog-usec")) {
+	} else if (r->kid == K_WATCHDOG_USEC) {
 		return get_u64(r, v, UINT64_MAX, &s->watchdog_usec_override);
-	} else if (!strcmp(k, "notify-errno")) {
+	} else if (r->kid == K_NOTIFY_ERRNO) {
 		if (state_parse_i64(v, -4095, 4095, &y) < 0)
 			return bad(r, "bad errno '%s'", v);
 		s->notify_errno = (int)y;
-	} else if (!strcmp(k, "notify-stopping")) {
+	} else if (r->kid == K_NOTIFY_STOPPING) {
 		return get_bool(r, &s->notify_stopping);
-	} else if (!strcmp(k, "notify-reloading")) {
+	} else if (r->kid == K_NOTIFY_RELOADING) {
 		return get_bool(r, &s->notify_reloading);
-	} else if (!strcmp(k, "stop-requested")) {
+	} else if (r->kid == K_STOP_REQUESTED) {
 		return get_bool(r, &s->stop_requested);
-	} else if (!strcmp(k, "fdstore")) {
+	} else if (r->kid == K_FDSTORE) {
 		/* "FD POLL NAME": the name is the rest, already unescaped. */
 		char fdbuf[16];
 		int poll, off = 0;
@@ -377,46 +529,73 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 	return 0;
 }
 
+/* Listener i of u is the inherited fd named by s. */
+static int adopt_listener(struct reader *r, struct unit *u, size_t i, const char *s)
+{
+	struct listener *l = &u->sock.l[i];
+	if (l->fd >= 0)
+		return bad(r, "listener %zu of %s given twice", i, u->name);
+	char why[256];
+	if (listen_parse(&u->conf->sock.listen[i], &l->addr, why, sizeof why) < 0)
+		return bad(r, "%s: %s", u->name, why);
+	int fd;
+	if (claim(r, s, &fd) < 0)
+		return -EBADMSG;
+	/* Its kind (socket or FIFO) is checked when the daemon first
+	 * watches it (sockunit.c), not here: one fstat per listener was
+	 * a sixth of a re-exec with a thousand, most of which belong to
+	 * running services and are never watched by this image. */
+	l->fd = fd;
+	l->unchecked = true;
+	return 0;
+}
+
 static int socket_key(struct reader *r, struct unit *u, const char *k, const char *v)
 {
 	struct sockunit *su = &u->sock;
-	if (!strcmp(k, "sock-state")) {
+	if (r->kid == K_SOCK_STATE) {
 		static const char *const names[SOCK__MAX] = { "stopped", "listening", "failed" };
 		int i = lookup_name(names, SOCK__MAX, v);
 		if (i < 0)
 			return bad(r, "unknown socket state '%s'", v);
 		su->state = (enum sock_state)i;
-	} else if (!strcmp(k, "sock-error")) {
+	} else if (r->kid == K_SOCK_ERROR) {
 		text_setf(&su->error, SVC_ERROR_MAX, "%s", v);
-	} else if (!strcmp(k, "sock-since")) {
+	} else if (r->kid == K_SOCK_SINCE) {
 		return get_u64(r, v, UINT64_MAX, &su->since_usec);
-	} else if (!strcmp(k, "accepted") || !strcmp(k, "refused")) {
+	} else if (r->kid == K_ACCEPTED || r->kid == K_REFUSED) {
 		uint64_t x;
 		if (get_u64(r, v, UINT32_MAX, &x) < 0)
 			return -EBADMSG;
-		*(!strcmp(k, "accepted") ? &su->n_accepted : &su->n_refused) = (unsigned)x;
-	} else if (!strcmp(k, "listener")) {
+		*(r->kid == K_ACCEPTED ? &su->n_accepted : &su->n_refused) = (unsigned)x;
+	} else if (r->kid == K_LISTENERS) {
+		/* "12,13,-,15": one entry per Listen*= line of the unit. */
+		const char *p = v;
+		for (size_t i = 0; i < su->n; i++) {
+			const char *end = strchr(p, ',');
+			size_t n = end ? (size_t)(end - p) : strlen(p);
+			if ((i + 1 < su->n) != (end != NULL) || n == 0 || n > 10)
+				return bad(r, "listeners of %s: %zu entries expected", u->name, su->n);
+			char fdbuf[16];
+			memcpy(fdbuf, p, n);
+			fdbuf[n] = '\0';
+			p += n + (end ? 1 : 0);
+			if (!strcmp(fdbuf, "-"))
+				continue;
+			int e = adopt_listener(r, u, i, fdbuf);
+			if (e < 0)
+				return e;
+		}
+		if (su->n == 0)
+			return bad(r, "listeners for %s, which has none", u->name);
+	} else if (r->kid == K_LISTENER) {
 		char idx[16], fdbuf[16], tail;
 		if (sscanf(v, "%15s %15s%c", idx, fdbuf, &tail) != 2)
 			return bad(r, "bad listener '%s'", v);
 		uint64_t i;
 		if (get_u64(r, idx, su->n ? su->n - 1 : 0, &i) < 0 || su->n == 0)
 			return bad(r, "listener index %s out of range for %s", idx, u->name);
-		struct listener *l = &su->l[i];
-		if (l->fd >= 0)
-			return bad(r, "listener %s of %s given twice", idx, u->name);
-		char why[256];
-		if (listen_parse(&u->conf->sock.listen[i], &l->addr, why, sizeof why) < 0)
-			return bad(r, "%s: %s", u->name, why);
-		int fd;
-		if (claim(r, fdbuf, &fd) < 0)
-			return -EBADMSG;
-		/* Its kind (socket or FIFO) is checked when the daemon first
-		 * watches it (sockunit.c), not here: one fstat per listener was
-		 * a sixth of a re-exec with a thousand, most of which belong to
-		 * running services and are never watched by this image. */
-		l->fd = fd;
-		l->unchecked = true;
+		return adopt_listener(r, u, (size_t)i, fdbuf);
 	} else {
 		log_warn("re-exec state: unknown socket key '%s' ignored", k);
 	}
@@ -426,12 +605,12 @@ static int socket_key(struct reader *r, struct unit *u, const char *k, const cha
 static int unit_line(struct reader *r)
 {
 	const char *k = r->in->key, *v = r->in->val;
-	if (!strcmp(k, "path")) {
+	if (r->kid == K_PATH) {
 		free(r->path);
 		r->path = strdup(v);
 		return r->path ? 0 : bad(r, "out of memory");
 	}
-	if (!strcmp(k, "text")) {
+	if (r->kid == K_TEXT) {
 		if (r->u)
 			return bad(r, "text after runtime keys");
 		free(r->text);
@@ -443,7 +622,7 @@ static int unit_line(struct reader *r)
 		r->have_text = true;
 		return 0;
 	}
-	if (!strcmp(k, "instance-of")) {
+	if (r->kid == K_INSTANCE_OF) {
 		struct unit *sock = unit_find(v);
 		if (r->u || !sock || sock->kind != UNIT_SOCKET || !sock->conf || !sock->conf->sock.accept)
 			return bad(r, "%s: instance of '%s', which is not an Accept=yes socket", r->name, v);
@@ -452,16 +631,16 @@ static int unit_line(struct reader *r)
 			return bad(r, "%s: cannot re-create the instance", r->name);
 		return 0;
 	}
-	if (!strcmp(k, "remote-addr") || !strcmp(k, "remote-port")) {
+	if (r->kid == K_REMOTE_ADDR || r->kid == K_REMOTE_PORT) {
 		if (!r->u || !r->u->instance_of)
 			return bad(r, "%s outside an instance", k);
-		if (!strcmp(k, "remote-addr"))
+		if (r->kid == K_REMOTE_ADDR)
 			snprintf(r->u->svc.remote_addr, sizeof r->u->svc.remote_addr, "%s", v);
 		else
 			snprintf(r->u->svc.remote_port, sizeof r->u->svc.remote_port, "%s", v);
 		return 0;
 	}
-	if (!strcmp(k, "load-error")) {
+	if (r->kid == K_LOAD_ERROR) {
 		free(r->load_error);
 		r->load_error = strdup(v);
 		return r->load_error ? 0 : bad(r, "out of memory");
@@ -472,7 +651,7 @@ static int unit_line(struct reader *r)
 	if (!u->conf) {
 		/* It no longer loads in this image: runtime keys have no unit to
 		 * go to. A pid is still reaped by the reaper; say so. */
-		if (!strcmp(k, "pid") && strcmp(v, "0"))
+		if (r->kid == K_PID && strcmp(v, "0"))
 			log_err("%s: does not load in this image; its process %s is no longer supervised", u->name, v);
 		return 0;
 	}
@@ -484,25 +663,25 @@ static int unit_line(struct reader *r)
 static int top_line(struct reader *r)
 {
 	const char *k = r->in->key, *v = r->in->val;
-	if (!strcmp(k, "previous-binary") || !strcmp(k, "version"))
+	if (r->kid == K_PREVIOUS_BINARY || r->kid == K_VERSION)
 		return 0;
-	if (!strcmp(k, "control-fd"))
+	if (r->kid == K_CONTROL_FD)
 		return claim(r, v, &r->control_fd);
-	if (!strcmp(k, "control-path")) {
+	if (r->kid == K_CONTROL_PATH) {
 		if (r->control_fd < 0)
 			return bad(r, "control-path without control-fd");
 		int e = ctl_adopt_listener(r->loop, r->control_fd, v);
 		return e < 0 ? bad(r, "control socket: %s", uv_strerror(e)) : 0;
 	}
-	if (!strcmp(k, "notify-fd"))
+	if (r->kid == K_NOTIFY_FD)
 		return claim(r, v, &r->notify_fd);
-	if (!strcmp(k, "notify-path")) {
+	if (r->kid == K_NOTIFY_PATH) {
 		if (r->notify_fd < 0)
 			return bad(r, "notify-path without notify-fd");
 		int e = notify_adopt(r->loop, r->notify_fd, v);
 		return e < 0 ? bad(r, "notify socket: %s", strerror(-e)) : 0;
 	}
-	if (!strcmp(k, "log-epoll")) {
+	if (r->kid == K_LOG_EPOLL) {
 		int fd;
 		if (r->units_seen)
 			return bad(r, "log-epoll after the units");
@@ -510,7 +689,7 @@ static int top_line(struct reader *r)
 			return -EBADMSG;
 		return logpipe_adopt_epoll(r->loop, fd) < 0 ? bad(r, "fd %d is not an epoll instance", fd) : 0;
 	}
-	if (!strcmp(k, "client")) {
+	if (r->kid == K_CLIENT) {
 		char fdbuf[16];
 		unsigned uid;
 		int pid, hello;
@@ -523,7 +702,7 @@ static int top_line(struct reader *r)
 			return -EBADMSG;
 		return ctl_adopt_client(fd, uid, pid, hello) < 0 ? bad(r, "cannot adopt client") : 0;
 	}
-	if (!strcmp(k, "job")) {
+	if (r->kid == K_JOB) {
 		struct pending_job j;
 		char unit[PROTO_MAX_NAME + 2];
 		unsigned long long gen0;
@@ -542,14 +721,14 @@ static int top_line(struct reader *r)
 		r->jobs[r->n_jobs++] = j;
 		return 0;
 	}
-	if (!strcmp(k, "reexec-reply")) {
+	if (r->kid == K_REEXEC_REPLY) {
 		char tail;
 		if (sscanf(v, "%d %u%c", &r->reply_fd, &r->reply_id, &tail) != 2)
 			return bad(r, "bad reexec-reply '%s'", v);
 		r->have_reply = true;
 		return 0;
 	}
-	if (!strcmp(k, "fds"))
+	if (r->kid == K_FDS)
 		return 0; /* used before the loop existed (reexec_claim_fds); every fd is still claimed by its owner */
 	log_warn("re-exec state: unknown key '%s' ignored", k);
 	return 0;
@@ -581,8 +760,8 @@ int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)
 			    .notify_fd = -1, .reply_fd = -1, .log_rfd = -1, .log_wfd = -1, .log_file_fd = -1 };
 	int e;
 	while ((e = si_next(in)) > 0) {
-		const char *k = in->key;
-		if (!strcmp(k, "begin-unit")) {
+		r.kid = key_id(in->key);
+		if (r.kid == K_BEGIN_UNIT) {
 			if (r.name[0]) {
 				e = bad(&r, "begin-unit inside %s", r.name);
 				break;
@@ -598,7 +777,7 @@ int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)
 			}
 			snprintf(r.name, sizeof r.name, "%s", in->val);
 			r.units_seen = true;
-		} else if (!strcmp(k, "end-unit")) {
+		} else if (r.kid == K_END_UNIT) {
 			if (!r.name[0]) {
 				e = bad(&r, "end-unit without begin-unit");
 				break;

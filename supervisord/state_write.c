@@ -41,15 +41,23 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 {
 	struct fdlist *keep = h->keep;
 	const struct service *s = &u->svc;
+	/* Numbers and flags that are 0 are left out: the reader's unit starts
+	 * with every one of them 0 (state.h). */
 	so_str(o, "state", svc_state_name(s->state));
-	so_u64(o, "want-up", s->want_up);
+	if (s->want_up)
+		so_u64(o, "want-up", s->want_up);
 	so_str(o, "result", svc_result_name(s->result));
-	so_i64(o, "pid", s->pid);
-	so_i64(o, "wait-status", s->wait_status);
-	so_u64(o, "restarts", s->restarts);
-	so_u64(o, "generation", s->generation);
+	if (s->pid)
+		so_i64(o, "pid", s->pid);
+	if (s->wait_status)
+		so_i64(o, "wait-status", s->wait_status);
+	if (s->restarts)
+		so_u64(o, "restarts", s->restarts);
+	if (s->generation)
+		so_u64(o, "generation", s->generation);
 	so_u64(o, "since", s->since_usec);
-	so_u64(o, "started-mono", s->started_mono);
+	if (s->started_mono)
+		so_u64(o, "started-mono", s->started_mono);
 	if (s->exec_fd >= 0) {
 		so_i64(o, "exec-fd", s->exec_fd);
 		fdlist_add(keep, s->exec_fd);
@@ -58,7 +66,8 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 		so_fmt(o, "timer", "%s %llu", state_timer_name(s->tkind), (unsigned long long)s->deadline_mono);
 	for (unsigned i = 0; i < s->start_ring_n; i++)
 		so_u64(o, "start-ring", s->start_ring[i]);
-	so_u64(o, "sigkill-sent", s->sigkill_sent);
+	if (s->sigkill_sent)
+		so_u64(o, "sigkill-sent", s->sigkill_sent);
 	if (s->error)
 		so_str(o, "error", s->error);
 	if (s->status_text)
@@ -69,9 +78,12 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 		so_u64(o, "watchdog-usec", s->watchdog_usec_override);
 	if (s->notify_errno)
 		so_i64(o, "notify-errno", s->notify_errno);
-	so_u64(o, "notify-stopping", s->notify_stopping);
-	so_u64(o, "notify-reloading", s->notify_reloading);
-	so_u64(o, "stop-requested", s->stop_requested);
+	if (s->notify_stopping)
+		so_u64(o, "notify-stopping", s->notify_stopping);
+	if (s->notify_reloading)
+		so_u64(o, "notify-reloading", s->notify_reloading);
+	if (s->stop_requested)
+		so_u64(o, "stop-requested", s->stop_requested);
 	if (s->old_pid) {
 		so_i64(o, "old-pid", s->old_pid);
 		so_u64(o, "old-signaled", s->old_signaled);
@@ -91,9 +103,12 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 	}
 	if (s->reload_client_fd >= 0)
 		so_fmt(o, "reload-reply", "%d %u", s->reload_client_fd, (unsigned)s->reload_req_id);
-	so_u64(o, "flush-restarts", s->flush_restarts);
-	so_u64(o, "dep-start", s->dep_start);
-	so_u64(o, "dep-stop", s->dep_stop);
+	if (s->flush_restarts)
+		so_u64(o, "flush-restarts", s->flush_restarts);
+	if (s->dep_start)
+		so_u64(o, "dep-start", s->dep_start);
+	if (s->dep_stop)
+		so_u64(o, "dep-stop", s->dep_stop);
 	if (s->dep_automatic)
 		so_u64(o, "dep-automatic", 1);
 	if (s->log) {
@@ -130,13 +145,37 @@ static void write_socket(struct state_out *o, struct handover *h, const struct u
 	if (su->error)
 		so_str(o, "sock-error", su->error);
 	so_u64(o, "sock-since", su->since_usec);
-	so_u64(o, "accepted", su->n_accepted);
-	so_u64(o, "refused", su->n_refused);
+	if (su->n_accepted)
+		so_u64(o, "accepted", su->n_accepted);
+	if (su->n_refused)
+		so_u64(o, "refused", su->n_refused);
+	bool any = false;
 	for (size_t i = 0; i < su->n; i++) {
 		if (su->l[i].fd < 0)
 			continue;
-		so_fmt(o, "listener", "%zu %d", i, su->l[i].fd);
+		any = true;
 		fdlist_add(h->inh, su->l[i].fd);
+		if (o->format < 2)
+			so_fmt(o, "listener", "%zu %d", i, su->l[i].fd);
+	}
+	if (any && o->format >= 2) {
+		/* One record for all of them: "12,13,-,15", in Listen*= order. */
+		char *buf = malloc(su->n * 12 + 1);
+		if (!buf) {
+			o->err = -ENOMEM;
+			return;
+		}
+		size_t len = 0;
+		for (size_t i = 0; i < su->n; i++) {
+			if (i)
+				buf[len++] = ',';
+			if (su->l[i].fd < 0)
+				buf[len++] = '-';
+			else
+				len += (size_t)sprintf(buf + len, "%d", su->l[i].fd);
+		}
+		so_put(o, "listeners", buf, len);
+		free(buf);
 	}
 }
 

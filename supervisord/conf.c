@@ -325,7 +325,7 @@ static int apply_entry(struct conf_ctx *x, const struct section *secs, unsigned 
 		if (x->kind_line == 0)
 			x->kind_line = e->section_line;
 	}
-	for (k = sec->keys; k->name && strcmp(k->name, e->key) != 0; k++)
+	for (k = sec->keys; k->name && (k->name[0] != e->key[0] || strcmp(k->name, e->key) != 0); k++)
 		;
 	if (!k->name) {
 		if (strncmp(e->key, "X-", 2) == 0)

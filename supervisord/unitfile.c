@@ -18,8 +18,6 @@
 
 #include "unitfile.h"
 
-#define WHITESPACE " \t\n\r"
-
 struct buf {
 	char *p;
 	size_t len, cap;
@@ -27,7 +25,7 @@ struct buf {
 
 struct parser {
 	struct uf_file *out;
-	char *section;         /* current section, NULL before the first header */
+	char *section;         /* current section (in the pool), NULL before the first header */
 	unsigned section_line;
 	unsigned *errline;
 	char *err;
@@ -71,16 +69,35 @@ static int buf_append(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
+static inline bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /* Trim in place; returns the first non-blank character. */
 static char *strip(char *s)
 {
 	size_t n;
 
-	s += strspn(s, WHITESPACE);
+	while (is_ws(*s))
+		s++;
 	n = strlen(s);
-	while (n > 0 && strchr(WHITESPACE, s[n - 1]))
+	while (n > 0 && is_ws(s[n - 1]))
 		s[--n] = '\0';
 	return s;
+}
+
+/* A copy of s in the pool. The pool is sized before parsing for the
+ * whole text (uf_parse), so it never moves: entries point into it. */
+static char *pool_dup(struct uf_file *f, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	if (f->pool_len + n > f->pool_cap)
+		return NULL; /* cannot happen: see uf_parse */
+	char *d = f->pool + f->pool_len;
+	memcpy(d, s, n);
+	f->pool_len += n;
+	return d;
 }
 
 static int add_entry(struct parser *ps, const char *key, const char *value, unsigned line)
@@ -98,17 +115,13 @@ static int add_entry(struct parser *ps, const char *key, const char *value, unsi
 		f->cap = ncap;
 	}
 	e = &f->entries[f->n];
-	e->section = strdup(ps->section);
-	e->key = strdup(key);
-	e->value = strdup(value);
+	e->section = ps->section; /* shared by the section's entries */
+	e->key = pool_dup(f, key);
+	e->value = pool_dup(f, value);
 	e->line = line;
 	e->section_line = ps->section_line;
-	if (!e->section || !e->key || !e->value) {
-		free(e->section);
-		free(e->key);
-		free(e->value);
+	if (!e->key || !e->value)
 		return -ENOMEM;
-	}
 	f->n++;
 	return 0;
 }
@@ -129,8 +142,7 @@ static int parse_header(struct parser *ps, char *l, unsigned line)
 		    *p == '"' || *p == '\'' || *p == '\\')
 			return fail(ps, line, "bad character in section header '[%s]'", name);
 	}
-	free(ps->section);
-	ps->section = strdup(name);
+	ps->section = pool_dup(ps->out, name);
 	if (!ps->section)
 		return -ENOMEM;
 	ps->section_line = line;
@@ -210,7 +222,7 @@ static int parse_all(struct parser *ps, const char *text, size_t len)
 			goto out;
 		}
 		size_t lead = 0;
-		while (lead < n && strchr(" \t", l[lead]))
+		while (lead < n && (l[lead] == ' ' || l[lead] == '\t'))
 			lead++;
 		if (lead < n && (l[lead] == '#' || l[lead] == ';'))
 			continue;
@@ -252,8 +264,21 @@ int uf_parse(const char *text, size_t len, struct uf_file *out,
 	*ps.errline = 0;
 	if (errlen > 0)
 		err[0] = '\0';
+	/* Every string an entry or header keeps is a piece of one logical line
+	 * (key, value, section name) plus its NUL, two per line at most, and a
+	 * logical line is never longer than the physical lines it joins: the
+	 * text's length plus two bytes per line is enough, so the pool is
+	 * allocated once and never moves. */
+	size_t lines = 1;
+	for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		lines++;
+	for (const char *p = text, *end = text + len; (p = memchr(p, '\r', (size_t)(end - p))); p++)
+		lines++;
+	out->pool_cap = len + 2 * lines + 16;
+	out->pool = malloc(out->pool_cap);
+	if (!out->pool)
+		return -ENOMEM;
 	r = parse_all(&ps, text, len);
-	free(ps.section);
 	if (r < 0)
 		uf_free(out);
 	return r;
@@ -263,11 +288,7 @@ void uf_free(struct uf_file *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n; i++) {
-		free(f->entries[i].section);
-		free(f->entries[i].key);
-		free(f->entries[i].value);
-	}
 	free(f->entries);
+	free(f->pool);
 	memset(f, 0, sizeof(*f));
 }

@@ -36,6 +36,8 @@ struct uf_entry {
 struct uf_file {
 	struct uf_entry *entries;
 	size_t n, cap;
+	char *pool;            /* every entry's strings, in one block */
+	size_t pool_len, pool_cap;
 };
 
 /*

@@ -121,6 +121,12 @@ static void raw(struct state_out *o, const char *s, size_t n)
 	o->buf[o->len] = '\0';
 }
 
+/* A byte that goes into a value as it is. */
+static inline bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\';
+}
+
 static void escaped(struct state_out *o, const char *v, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -128,22 +134,31 @@ static void escaped(struct state_out *o, const char *v, size_t n)
 	if (o->err)
 		return;
 	char *w = o->buf + o->len;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
+	size_t i = 0;
+	while (i < n) {
+		/* Runs of plain bytes are copied whole (unit texts are mostly
+		 * that, with a newline every few dozen bytes). */
+		size_t j = i;
+		while (j < n && plain((unsigned char)v[j]))
+			j++;
+		memcpy(w, v + i, j - i);
+		w += j - i;
+		if (j == n)
+			break;
+		unsigned char c = (unsigned char)v[j];
 		if (c == '\\') {
 			*w++ = '\\';
 			*w++ = '\\';
 		} else if (c == '\n') {
 			*w++ = '\\';
 			*w++ = 'n';
-		} else if (c < 0x20 || c >= 0x7f) {
+		} else {
 			*w++ = '\\';
 			*w++ = 'x';
 			*w++ = hex[c >> 4];
 			*w++ = hex[c & 15];
-		} else {
-			*w++ = (char)c;
 		}
+		i = j + 1;
 	}
 	o->len = (size_t)(w - o->buf);
 	o->buf[o->len] = '\0';
@@ -332,14 +347,23 @@ int si_next(struct state_in *in)
 		in->val_cap = vlen + 1;
 	}
 	size_t w = 0;
-	for (size_t i = 0; i < vlen; i++) {
-		unsigned char c = (unsigned char)v[i];
-		if (c < 0x20 || c >= 0x7f)
-			return -EBADMSG; /* the writer escapes these */
-		if (c != '\\') {
-			in->val[w++] = (char)c;
-			continue;
+	for (size_t i = 0; i < vlen;) {
+		/* Up to the next escape: check the whole run (no control or
+		 * non-ASCII byte: the writer escapes those), then copy it. */
+		const char *bs = memchr(v + i, '\\', vlen - i);
+		size_t run = bs ? (size_t)(bs - (v + i)) : vlen - i;
+		unsigned bad = 0;
+		for (size_t k = 0; k < run; k++) {
+			unsigned char c = (unsigned char)v[i + k];
+			bad |= (c < 0x20) | (c >= 0x7f);
 		}
+		if (bad)
+			return -EBADMSG;
+		memcpy(in->val + w, v + i, run);
+		w += run;
+		i += run;
+		if (!bs)
+			break;
 		if (i + 1 >= vlen)
 			return -EBADMSG;
 		char e = v[++i];
@@ -353,6 +377,7 @@ int si_next(struct state_in *in)
 		} else {
 			return -EBADMSG;
 		}
+		i++;
 	}
 	in->val[w] = '\0';
 	in->val_len = w;

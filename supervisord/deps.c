@@ -128,9 +128,18 @@ static bool stop_blocked(struct unit *u)
 	return false;
 }
 
+static bool deferred;
+
+void deps_defer(bool on)
+{
+	deferred = on;
+}
+
 void deps_run(void)
 {
 	static bool running, again;
+	if (deferred)
+		return; /* whoever deferred it runs it when done */
 	if (running) {
 		/* Called back from a transition we caused: the loop below
 		 * looks again instead of recursing. */

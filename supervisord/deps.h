@@ -26,6 +26,7 @@
 #ifndef SUPD_DEPS_H
 #define SUPD_DEPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct unit;
@@ -41,6 +42,9 @@ void deps_request_stop(struct unit *u);
 /* Daemon shutdown: stop every service, in reverse dependency order. */
 void deps_shutdown(void);
 /* Carry out every marked request that may proceed now. */
+/* While deferred, deps_run() does nothing: a caller that changes many
+ * units at once (the re-exec restore) runs it once afterwards. */
+void deps_defer(bool on);
 void deps_run(void);
 /* svc_set_state calls this on every transition of u. */
 void deps_state_changed(struct unit *u);

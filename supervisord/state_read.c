@@ -25,6 +25,7 @@
 #include "log.h"
 #include "logpipe.h"
 #include "daemon.h"
+#include "deps.h"
 #include "notify.h"
 #include "procfs.h"
 #include "proto.h"
@@ -831,12 +832,16 @@ int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)
 			log_warn("re-exec state: job %u for %s dropped", r.jobs[i].id, r.jobs[i].unit);
 	}
 	free(r.jobs);
-	/* Socket watching and waiting jobs follow from the restored states. */
+	/* Socket watching and waiting jobs follow from the restored states.
+	 * Ordering waits are looked at once, by the caller (deps_run), not
+	 * once per service: each look goes over every unit. */
+	deps_defer(true);
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *u = unit_at(i);
 		if (u->kind == UNIT_SERVICE && u->conf)
 			svc_set_state(u, u->svc.state);
 	}
+	deps_defer(false);
 	if (r.have_reply) {
 		char msg[256];
 		snprintf(msg, sizeof msg, "supervisord %s re-executed, pid %d", supervisord_version, (int)getpid());

@@ -174,11 +174,11 @@ static int parse_logical(struct parser *ps, char *raw, unsigned line)
 /* Does the line end in a backslash that is not itself escaped? */
 static bool ends_escaped(const char *s, size_t n)
 {
-	bool escaped = false;
-
-	for (size_t i = 0; i < n; i++)
-		escaped = escaped ? false : s[i] == '\\';
-	return escaped;
+	/* An odd run of backslashes at the end: the last one is not escaped. */
+	size_t k = 0;
+	while (k < n && s[n - 1 - k] == '\\')
+		k++;
+	return k % 2 == 1;
 }
 
 /* Length of the physical line at text[pos]; *next is where the next starts.

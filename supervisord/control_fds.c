@@ -36,6 +36,7 @@
 #include "listen.h"
 #include "log.h"
 #include "openfile.h"
+#include "sockunit.h"
 #include "unit.h"
 
 /* One FD_GET answers at most this many descriptors: 33 frames, well under
@@ -97,7 +98,7 @@ static int collect(struct unit *u, struct items *it)
 		for (size_t j = 0; j < u->sock.n && r == 0; j++)
 			if (u->sock.l[j].fd >= 0)
 				r = items_push(it, &(struct item){ .fd = u->sock.l[j].fd, .unit = u->name,
-								   .name = u->sock.l[j].fdname,
+								   .name = sockunit_fdname(u),
 								   .origin = FD_ORIGIN_SOCKET });
 		return r;
 	}

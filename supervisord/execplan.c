@@ -15,6 +15,7 @@
 #include "fdstore.h"
 #include "logpipe.h"
 #include "openfile.h"
+#include "sockunit.h"
 
 char execplan_notify_socket[108];
 
@@ -222,7 +223,7 @@ static int collect_fds(struct unit *u, struct exec_plan *p, char *err, size_t er
 		for (size_t j = 0; j < su->n; j++) {
 			if (su->l[j].fd < 0)
 				continue;
-			if ((r = add_fd(p, &cap, su->l[j].fd, su->l[j].fdname)) < 0)
+			if ((r = add_fd(p, &cap, su->l[j].fd, sockunit_fdname(s->sockets[i]))) < 0)
 				goto oom;
 		}
 	}

@@ -66,18 +66,21 @@ static unsigned swap_listeners(struct unit *u, const struct unit_conf *oldc, con
 	if (!nl)
 		return 0;
 	bool options_same = same_socket_options(&oldc->sock, &newc->sock);
-	const char *fdname = newc->sock.fdname ? newc->sock.fdname : u->name;
 	unsigned kept = 0;
 	for (size_t i = 0; i < n; i++) {
 		nl[i].fd = -1;
-		nl[i].fdname = strdup(fdname);
 		char why[256];
-		if (listen_parse(&newc->sock.listen[i], &nl[i].addr, why, sizeof why) < 0)
+		struct listen_addr *a = malloc(sizeof *a);
+		if (!a || listen_parse(&newc->sock.listen[i], a, why, sizeof why) < 0) {
+			free(a);
 			continue; /* sockunit_open reports it */
+		}
+		nl[i].addr = a;
 		for (size_t j = 0; options_same && j < su->n; j++) {
 			struct listener *ol = &su->l[j];
+			const struct listen_addr *oa;
 			if (ol->fd < 0 || newc->sock.listen[i].kind != oldc->sock.listen[j].kind ||
-			    !same_address(&ol->addr, &nl[i].addr))
+			    !(oa = sockunit_addr(u, j)) || !same_address(oa, a))
 				continue;
 			nl[i].fd = ol->fd; /* moved: same socket, same inode */
 			nl[i].watch = ol->watch;
@@ -91,9 +94,7 @@ static unsigned swap_listeners(struct unit *u, const struct unit_conf *oldc, con
 		}
 	}
 	/* What was not carried over is closed; the old array goes. */
-	sockunit_close(u);
-	for (size_t j = 0; j < su->n; j++)
-		free(su->l[j].fdname);
+	sockunit_close(u); /* frees the old listeners' addresses */
 	free(su->l);
 	su->l = nl;
 	su->n = n;
@@ -128,10 +129,8 @@ static void change_unit(uv_loop_t *loop, struct unit *u, char *text, size_t len,
 		} else {
 			u->sock.l = calloc(c->sock.n_listen ? c->sock.n_listen : 1, sizeof *u->sock.l);
 			u->sock.n = u->sock.l ? c->sock.n_listen : 0;
-			for (size_t i = 0; i < u->sock.n; i++) {
+			for (size_t i = 0; i < u->sock.n; i++)
 				u->sock.l[i].fd = -1;
-				u->sock.l[i].fdname = strdup(c->sock.fdname ? c->sock.fdname : u->name);
-			}
 		}
 	}
 	u->conf = c;

@@ -131,19 +131,19 @@ static void adopt_listeners(uv_loop_t *loop, struct unit *u)
 	struct sockunit *su = &u->sock;
 	for (size_t i = 0; i < su->n; i++) {
 		struct listener *l = &su->l[i];
-		char why[256];
-		if (listen_parse(&u->conf->sock.listen[i], &l->addr, why, sizeof why) < 0)
+		const struct listen_addr *a = sockunit_addr(u, i);
+		if (!a)
 			continue;
 		int fd;
-		if (l->addr.type == 0)
-			fd = find_fifo(l->addr.path);
+		if (a->type == 0)
+			fd = find_fifo(a->path);
 		else
-			fd = find_fd(l->addr.family, l->addr.type, (struct sockaddr *)&l->addr.sa, l->addr.salen);
+			fd = find_fd(a->family, a->type, (const struct sockaddr *)&a->sa, a->salen);
 		if (fd < 0)
 			continue;
 		l->fd = fd; /* now owned by the listener */
 		char where[256];
-		listen_format(&l->addr, where, sizeof where);
+		listen_format(a, where, sizeof where);
 		log_info("rescue: %s: adopted fd %d for %s", u->name, fd, where);
 	}
 }

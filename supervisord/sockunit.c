@@ -76,6 +76,33 @@ static void activity_cb(uv_poll_t *h, int status, int events)
 	svc_on_activation(u->sock.service);
 }
 
+const struct listen_addr *sockunit_addr(struct unit *u, size_t i)
+{
+	struct listener *l = &u->sock.l[i];
+	if (l->addr)
+		return l->addr;
+	char why[256];
+	struct listen_addr *a = malloc(sizeof *a);
+	if (!a || listen_parse(&u->conf->sock.listen[i], a, why, sizeof why) < 0) {
+		log_err("%s: %s", u->name, a ? why : "out of memory");
+		free(a);
+		return NULL;
+	}
+	l->addr = a;
+	return a;
+}
+
+const char *sockunit_fdname(const struct unit *u)
+{
+	return u->conf && u->conf->sock.fdname ? u->conf->sock.fdname : u->name;
+}
+
+/* Is listener l of u a FIFO? Known from its Listen*= line, unparsed. */
+static bool is_fifo(const struct unit *u, const struct listener *l)
+{
+	return u->conf->sock.listen[l - u->sock.l].kind == LISTEN_FIFO;
+}
+
 /* The loop the daemon runs; socket units are created before any watch. */
 static uv_loop_t *sock_loop;
 
@@ -93,7 +120,7 @@ static int attach(struct unit *u, struct listener *l)
 		 * before polling it (a FIFO or file where a socket should be
 		 * would make every accept fail). */
 		struct stat st;
-		bool want_fifo = l->addr.type == 0;
+		bool want_fifo = is_fifo(u, l);
 		if (fstat(l->fd, &st) < 0 || (want_fifo ? !S_ISFIFO(st.st_mode) : !S_ISSOCK(st.st_mode))) {
 			log_err("%s: fd %d from the previous image is not a %s; not watched", u->name, l->fd,
 				want_fifo ? "FIFO" : "socket");
@@ -115,7 +142,7 @@ static int attach(struct unit *u, struct listener *l)
 	/* uv_poll_init made the shared file description non-blocking: put
 	 * back what the service expects (blocking), unless the daemon itself
 	 * accepts (Accept=yes). */
-	if (l->addr.type != 0)
+	if (!is_fifo(u, l))
 		set_nonblock(l->fd, accepting(u));
 	return 0;
 }
@@ -123,7 +150,7 @@ static int attach(struct unit *u, struct listener *l)
 /* An open listener's mode, without a watch yet. */
 static void settle_mode(struct unit *u, struct listener *l)
 {
-	if (l->addr.type != 0)
+	if (!is_fifo(u, l))
 		set_nonblock(l->fd, accepting(u));
 }
 
@@ -146,8 +173,12 @@ void sockunit_close(struct unit *u)
 		if (l->fd >= 0) {
 			close(l->fd);
 			l->fd = -1;
-			listen_unlink(&l->addr);
+			const struct listen_addr *a = sockunit_addr(u, i);
+			if (a)
+				listen_unlink(a);
 		}
+		free(l->addr);
+		l->addr = NULL;
 	}
 	accept_stop_backoff(u);
 	if (su->state == SOCK_LISTENING)
@@ -165,15 +196,20 @@ int sockunit_open(uv_loop_t *loop, struct unit *u)
 	for (size_t i = 0; i < su->n; i++) {
 		struct listener *l = &su->l[i];
 		if (l->fd < 0) {
-			r = listen_parse(&c->listen[i], &l->addr, err, sizeof err);
+			if (!l->addr && !(l->addr = malloc(sizeof *l->addr))) {
+				r = -ENOMEM;
+				snprintf(err, sizeof err, "out of memory");
+				goto fail;
+			}
+			r = listen_parse(&c->listen[i], l->addr, err, sizeof err);
 			if (r < 0)
 				goto fail;
-			r = listen_open(&l->addr, c, err, sizeof err);
+			r = listen_open(l->addr, c, err, sizeof err);
 			if (r < 0)
 				goto fail;
 			l->fd = r; /* now owned by the listener */
 			char where[256];
-			listen_format(&l->addr, where, sizeof where);
+			listen_format(l->addr, where, sizeof where);
 			log_info("%s: listening on %s", u->name, where);
 		} /* else adopted after a re-exec or in rescue mode: never re-bound */
 		settle_mode(u, l);

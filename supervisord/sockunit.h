@@ -32,4 +32,11 @@ void sockunit_stop(struct unit *u);
 
 const char *sockunit_state_name(enum sock_state s);
 
+/* Listener i's address, parsed from the unit's Listen*= line the first
+ * time it is needed (a listener handed over by a re-exec may never need
+ * it); NULL if it does not parse (logged). */
+const struct listen_addr *sockunit_addr(struct unit *u, size_t i);
+/* The name its fds are passed under: FileDescriptorName= or the unit's. */
+const char *sockunit_fdname(const struct unit *u);
+
 #endif

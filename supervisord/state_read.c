@@ -536,16 +536,14 @@ static int adopt_listener(struct reader *r, struct unit *u, size_t i, const char
 	struct listener *l = &u->sock.l[i];
 	if (l->fd >= 0)
 		return bad(r, "listener %zu of %s given twice", i, u->name);
-	char why[256];
-	if (listen_parse(&u->conf->sock.listen[i], &l->addr, why, sizeof why) < 0)
-		return bad(r, "%s: %s", u->name, why);
 	int fd;
 	if (claim(r, s, &fd) < 0)
 		return -EBADMSG;
 	/* Its kind (socket or FIFO) is checked when the daemon first
-	 * watches it (sockunit.c), not here: one fstat per listener was
-	 * a sixth of a re-exec with a thousand, most of which belong to
-	 * running services and are never watched by this image. */
+	 * watches it, and its address parsed when first needed (sockunit.c),
+	 * not here: most of a thousand listeners belong to running services,
+	 * which this image may never watch, and an fstat plus a parse each
+	 * were a fifth of the restore. */
 	l->fd = fd;
 	l->unchecked = true;
 	return 0;

@@ -196,11 +196,8 @@ struct unit *unit_new_from_text(uv_loop_t *loop, const char *fname, const char *
 			size_t n = u->conf->sock.n_listen;
 			u->sock.l = calloc(n ? n : 1, sizeof *u->sock.l);
 			u->sock.n = u->sock.l ? n : 0;
-			const char *fdname = u->conf->sock.fdname ? u->conf->sock.fdname : u->name;
-			for (size_t i = 0; i < u->sock.n; i++) {
+			for (size_t i = 0; i < u->sock.n; i++)
 				u->sock.l[i].fd = -1;
-				u->sock.l[i].fdname = strdup(fdname);
-			}
 		}
 	}
 	/* Sorted at once: lookups may follow straight away (reload). */
@@ -480,7 +477,7 @@ static void free_unit(struct unit *u)
 	} else {
 		free(u->sock.error);
 		for (size_t i = 0; i < u->sock.n; i++)
-			free(u->sock.l[i].fdname);
+			free(u->sock.l[i].addr);
 		free(u->sock.l);
 	}
 	if (u->conf && !u->conf_borrowed) {

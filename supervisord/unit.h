@@ -160,9 +160,8 @@ struct service {
 };
 
 struct listener {
-	struct listen_addr addr;
+	struct listen_addr *addr;  /* parsed from the conf when first needed (sockunit_addr); NULL before */
 	int fd;
-	char *fdname;            /* FileDescriptorName= or the unit's name */
 	uv_poll_t *watch;        /* allocated while the fd is open; freed in its close_cb */
 	bool watching;
 	bool unchecked;          /* handed over by a re-exec: its kind is checked before it is first watched */

@@ -390,6 +390,56 @@ Test(reexec, state_without_log_epoll_registers_the_pipes_again, .timeout = 120)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode) ? st.st_ino : 0;
+}
+
+Test(reexec, handed_over_listeners_still_unlink_rebind_and_reload, .timeout = 120)
+{
+	/* A listener handed over by a re-exec has its address worked out only
+	 * when it is first needed: stopping the socket unit must still remove
+	 * its paths, starting it must bind them again, and a reload must keep
+	 * an unchanged listener (same inode) and replace a changed one. */
+	struct hd d;
+	hd_init(&d);
+	char p1[400], p2[400], p3[400], out[1024];
+	snprintf(p1, sizeof p1, "%s/a1.sock", d.dir);
+	snprintf(p2, sizeof p2, "%s/a2.sock", d.dir);
+	snprintf(p3, sizeof p3, "%s/a3.sock", d.dir);
+	hd_unit(&d, "a.socket", "[Socket]\nListenStream=%s\nListenStream=%s\n", p1, p2);
+	hd_unit(&d, "a.service", "[Service]\nExecStart=" SDWORKER "\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "a.socket", "listening", 5000), 0);
+	ino_t i1 = inode_of(p1);
+	cr_assert(i1 && inode_of(p2), "not listening on %s and %s", p1, p2);
+	int fds = h_count_fds_settled(d.pid);
+
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "stop", "a.socket", NULL), 0, "%s", out);
+	cr_expect(access(p1, F_OK) != 0 && access(p2, F_OK) != 0, "stopping the socket left its paths");
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "start", "a.socket", NULL), 0, "%s", out);
+	cr_expect(inode_of(p1) && inode_of(p2), "starting the socket did not bind its paths");
+	i1 = inode_of(p1);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds);
+
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	hd_unit(&d, "a.socket", "[Socket]\nListenStream=%s\nListenStream=%s\n", p1, p3);
+	kill(d.pid, SIGHUP);
+	long long end = h_now_ms() + 5000;
+	while (h_now_ms() < end && !hd_log_has(&d, "reloaded:"))
+		h_msleep(20);
+	cr_expect(hd_log_has(&d, "a.socket: 1 listener(s) kept"), "the unchanged listener was not kept");
+	cr_expect_eq(inode_of(p1), i1, "the unchanged listener was bound again");
+	cr_expect(inode_of(p3), "the new listener is not there");
+	cr_expect(access(p2, F_OK) != 0, "the removed listener's path is still there");
+	char ans[512];
+	cr_expect_gt(h_unix_get(p3, ans, sizeof ans, 5000), 0, "no answer through the new listener");
+	cr_expect_eq(h_count_fds_settled(d.pid), fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 static void set_mode(const char *file, const char *mode)
 {
 	FILE *f = fopen(file, "w");

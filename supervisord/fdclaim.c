@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,19 @@ struct inherited {
 
 static struct inherited *inh;
 static size_t n_inh;
+
+/* fd -> its index in inh, plus one (0: not inherited); built at the first
+ * lookup, since a restore claims every one of a thousand or more. */
+static uint32_t *slot;
+static size_t n_slot;
+
+static void drop_index(void)
+{
+	free(slot);
+	slot = NULL;
+	n_slot = 0;
+}
+
 
 static int cmp_int(const void *a, const void *b)
 {
@@ -51,6 +65,7 @@ void fdclaim_scan(void)
 	}
 	closedir(d);
 	qsort(inh, n_inh, sizeof *inh, cmp_int);
+	drop_index();
 }
 
 static int cmp_fd(const void *a, const void *b)
@@ -105,6 +120,7 @@ int fdclaim_keep_only(const int *fds, size_t n, int also)
 	}
 	close_between(prev + 1, -1);
 	free(inh);
+	drop_index();
 	inh = v;
 	n_inh = k;
 	return 0;
@@ -112,6 +128,17 @@ int fdclaim_keep_only(const int *fds, size_t n, int also)
 
 static struct inherited *find(int fd)
 {
+	if (!slot && n_inh && inh[n_inh - 1].fd >= 0 && inh[n_inh - 1].fd < (1 << 20)) {
+		n_slot = (size_t)inh[n_inh - 1].fd + 1;
+		slot = calloc(n_slot, sizeof *slot);
+		for (size_t i = 0; slot && i < n_inh; i++)
+			if (inh[i].fd >= 0)
+				slot[inh[i].fd] = (uint32_t)i + 1;
+		if (!slot)
+			n_slot = 0;
+	}
+	if (slot)
+		return fd >= 0 && (size_t)fd < n_slot && slot[fd] ? &inh[slot[fd] - 1] : NULL;
 	size_t lo = 0, hi = n_inh;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -164,6 +191,7 @@ unsigned fdclaim_close_rest(void)
 		}
 	}
 	free(inh);
+	drop_index();
 	inh = NULL;
 	n_inh = 0;
 	return n;

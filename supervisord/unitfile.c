@@ -74,33 +74,34 @@ static inline bool is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Trim in place; returns the first non-blank character. */
-static char *strip(char *s)
+/* A copy of s[0..n) in the pool, NUL-terminated. The pool is sized
+ * before parsing for the whole text (uf_parse), so it never moves:
+ * entries point into it. */
+static char *pool_dup(struct uf_file *f, const char *s, size_t n)
 {
-	size_t n;
-
-	while (is_ws(*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && is_ws(s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
-/* A copy of s in the pool. The pool is sized before parsing for the
- * whole text (uf_parse), so it never moves: entries point into it. */
-static char *pool_dup(struct uf_file *f, const char *s)
-{
-	size_t n = strlen(s) + 1;
-	if (f->pool_len + n > f->pool_cap)
+	if (f->pool_len + n + 1 > f->pool_cap)
 		return NULL; /* cannot happen: see uf_parse */
 	char *d = f->pool + f->pool_len;
 	memcpy(d, s, n);
-	f->pool_len += n;
+	d[n] = '\0';
+	f->pool_len += n + 1;
 	return d;
 }
 
-static int add_entry(struct parser *ps, const char *key, const char *value, unsigned line)
+/* Trim s[0..*n) at both ends; returns the new start. */
+static const char *trim(const char *s, size_t *n)
+{
+	while (*n && is_ws(*s)) {
+		s++;
+		(*n)--;
+	}
+	while (*n && is_ws(s[*n - 1]))
+		(*n)--;
+	return s;
+}
+
+static int add_entry(struct parser *ps, const char *key, size_t klen, const char *value, size_t vlen,
+		     unsigned line)
 {
 	struct uf_file *f = ps->out;
 	struct uf_entry *e, *nv;
@@ -116,8 +117,8 @@ static int add_entry(struct parser *ps, const char *key, const char *value, unsi
 	}
 	e = &f->entries[f->n];
 	e->section = ps->section; /* shared by the section's entries */
-	e->key = pool_dup(f, key);
-	e->value = pool_dup(f, value);
+	e->key = pool_dup(f, key, klen);
+	e->value = pool_dup(f, value, vlen);
 	e->line = line;
 	e->section_line = ps->section_line;
 	if (!e->key || !e->value)
@@ -126,49 +127,47 @@ static int add_entry(struct parser *ps, const char *key, const char *value, unsi
 	return 0;
 }
 
-static int parse_header(struct parser *ps, char *l, unsigned line)
+static int parse_header(struct parser *ps, const char *l, size_t k, unsigned line)
 {
-	size_t k = strlen(l);
-	char *name;
-
 	if (k < 2 || l[k - 1] != ']')
-		return fail(ps, line, "invalid section header '%s'", l);
-	l[k - 1] = '\0';
-	name = l + 1;
-	if (*name == '\0')
+		return fail(ps, line, "invalid section header '%.*s'", (int)k, l);
+	const char *name = l + 1;
+	size_t n = k - 2;
+	if (n == 0)
 		return fail(ps, line, "empty section name");
-	for (char *p = name; *p; p++) {
-		if ((unsigned char)*p < ' ' || *p == 0x7f || *p == '[' || *p == ']' ||
-		    *p == '"' || *p == '\'' || *p == '\\')
-			return fail(ps, line, "bad character in section header '[%s]'", name);
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if ((unsigned char)c < ' ' || c == 0x7f || c == '[' || c == ']' || c == '"' || c == '\'' || c == '\\')
+			return fail(ps, line, "bad character in section header '[%.*s]'", (int)n, name);
 	}
-	ps->section = pool_dup(ps->out, name);
+	ps->section = pool_dup(ps->out, name, n);
 	if (!ps->section)
 		return -ENOMEM;
 	ps->section_line = line;
 	return 0;
 }
 
-/* One logical line: blank, a section header, or Key=value. */
-static int parse_logical(struct parser *ps, char *raw, unsigned line)
+/* One logical line s[0..n): blank, a section header, or Key=value. Read in
+ * place: only the pieces kept are copied (into the pool). */
+static int parse_logical(struct parser *ps, const char *s, size_t n, unsigned line)
 {
-	char *l = strip(raw), *eq, *key, *value;
+	const char *l = trim(s, &n);
 
-	if (*l == '\0')
+	if (n == 0)
 		return 0;
 	if (*l == '[')
-		return parse_header(ps, l, line);
+		return parse_header(ps, l, n, line);
 	if (!ps->section)
-		return fail(ps, line, "assignment outside of any section: '%s'", l);
-	eq = strchr(l, '=');
+		return fail(ps, line, "assignment outside of any section: '%.*s'", (int)n, l);
+	const char *eq = memchr(l, '=', n);
 	if (!eq)
-		return fail(ps, line, "missing '=' in '%s'", l);
-	*eq = '\0';
-	key = strip(l);
-	value = strip(eq + 1);
-	if (*key == '\0')
+		return fail(ps, line, "missing '=' in '%.*s'", (int)n, l);
+	size_t klen = (size_t)(eq - l), vlen = n - klen - 1;
+	const char *key = trim(l, &klen);
+	const char *value = trim(eq + 1, &vlen);
+	if (klen == 0)
 		return fail(ps, line, "missing key name before '='");
-	return add_entry(ps, key, value, line);
+	return add_entry(ps, key, klen, value, vlen, line);
 }
 
 /* Does the line end in a backslash that is not itself escaped? */
@@ -232,20 +231,28 @@ static int parse_all(struct parser *ps, const char *text, size_t len)
 			r = fail(ps, cont_line, "continued line too long (limit %d bytes)", UF_LINE_MAX);
 			goto out;
 		}
+		bool more = ends_escaped(l, n);
+		if (cont.len == 0 && !more) {
+			/* The usual line, not continued: parsed where it is. */
+			r = parse_logical(ps, l, n, line);
+			if (r < 0)
+				goto out;
+			continue;
+		}
 		r = buf_append(&cont, l, n);
 		if (r < 0)
 			goto out;
-		if (ends_escaped(l, n)) {
+		if (more) {
 			cont.p[cont.len - 1] = ' ';
 			continue;
 		}
-		r = parse_logical(ps, cont.p, cont_line);
+		r = parse_logical(ps, cont.p, cont.len, cont_line);
 		if (r < 0)
 			goto out;
 		cont.len = 0;
 	}
 	if (cont.len > 0)
-		r = parse_logical(ps, cont.p, cont_line);
+		r = parse_logical(ps, cont.p, cont.len, cont_line);
 out:
 	free(cont.p);
 	return r;

@@ -36,12 +36,6 @@ bool proc_ids_alive(const struct proc_ids *p)
 	return p->state != 'Z' && p->state != 'X';
 }
 
-static int cmp_pid(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-	return (x > y) - (x < y);
-}
-
 static int push_pid(pid_t **v, size_t *n, size_t *cap, pid_t pid)
 {
 	if (*n == *cap) {
@@ -115,23 +109,4 @@ int proc_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
 			r = 0; /* a thread that ended meanwhile */
 	closedir(d);
 	return r;
-}
-
-int proc_self_children(pid_t **out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	if (!proc_lists_children())
-		return -ENOENT;
-	size_t cap = 0;
-	int r = proc_children(getpid(), out, n, &cap);
-	if (r < 0) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-		return r;
-	}
-	if (*n)
-		qsort(*out, *n, sizeof **out, cmp_pid);
-	return 0;
 }

@@ -28,10 +28,5 @@ bool proc_lists_children(void);
  * ends meanwhile adds nothing. 0, or -errno (-ENOMEM: *v keeps what was
  * read). */
 int proc_children(pid_t pid, pid_t **v, size_t *n, size_t *cap);
-/* Every child of this process, zombies included, sorted (malloc'd), from
- * /proc/self/task/TID/children of each thread: one read instead of one
- * /proc/PID/stat per pid. 0, or -errno (-ENOENT: the kernel does not list
- * children, CONFIG_PROC_CHILDREN). */
-int proc_self_children(pid_t **out, size_t *n);
 
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "accept.h"
@@ -218,10 +219,6 @@ struct reader {
 	int log_rfd, log_wfd;   /* a log pipe waiting for its log-partial line */
 	int log_file_fd;        /* ... and its open log file, -1 none */
 	uint64_t log_file_size;
-	/* our children (is_our_child) */
-	pid_t *kids;
-	size_t n_kids;
-	bool kids_known, kids_listed;
 	/* after the units */
 	struct pending_job *jobs;
 	size_t n_jobs;
@@ -274,25 +271,17 @@ static int claim(struct reader *r, const char *s, int *fd)
 	return 0;
 }
 
-static int cmp_pid(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* Is pid a child of ours (alive or a zombie)? Our children are listed once
- * per read (one file, not one /proc/PID/stat per pid); without that list,
- * each pid's parent is read. */
+/* Is pid a child of ours (alive or a zombie)? One waitid per pid, which
+ * neither reaps nor blocks (WNOWAIT, WNOHANG) and fails with ECHILD for
+ * anything that is not our child. (Reading our children from
+ * /proc/self/task/N/children instead costs the kernel a walk of the
+ * children list per pid printed: quadratic in the number of services.) */
 static bool is_our_child(struct reader *r, pid_t pid)
 {
-	if (!r->kids_known) {
-		r->kids_known = true;
-		r->kids_listed = proc_self_children(&r->kids, &r->n_kids) == 0;
-	}
-	if (r->kids_listed)
-		return bsearch(&pid, r->kids, r->n_kids, sizeof pid, cmp_pid) != NULL;
-	struct proc_ids ids;
-	return proc_read_ids(pid, &ids) == 0 && ids.ppid == getpid();
+	(void)r;
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) == 0;
 }
 
 static int lookup_name(const char *const *table, int n, const char *s)
@@ -802,11 +791,8 @@ int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)
 			snprintf(err, errlen, "state line %u: malformed", in->line);
 		reset_unit(&r);
 		free(r.jobs);
-		free(r.kids);
 		return -EBADMSG;
 	}
-	free(r.kids);
-	r.kids = NULL;
 	if (r.control_fd < 0) {
 		free(r.jobs);
 		snprintf(err, errlen, "state has no control socket");

@@ -347,37 +347,26 @@ int si_next(struct state_in *in)
 		in->val_cap = vlen + 1;
 	}
 	size_t w = 0;
-	for (size_t i = 0; i < vlen;) {
-		/* Up to the next escape: check the whole run (no control or
-		 * non-ASCII byte: the writer escapes those), then copy it. */
-		const char *bs = memchr(v + i, '\\', vlen - i);
-		size_t run = bs ? (size_t)(bs - (v + i)) : vlen - i;
-		unsigned bad = 0;
-		for (size_t k = 0; k < run; k++) {
-			unsigned char c = (unsigned char)v[i + k];
-			bad |= (c < 0x20) | (c >= 0x7f);
+	char *out = in->val;
+	for (size_t i = 0; i < vlen; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c != '\\' && c >= 0x20 && c < 0x7f) {
+			out[w++] = (char)c;
+			continue;
 		}
-		if (bad)
-			return -EBADMSG;
-		memcpy(in->val + w, v + i, run);
-		w += run;
-		i += run;
-		if (!bs)
-			break;
-		if (i + 1 >= vlen)
-			return -EBADMSG;
+		if (c != '\\' || i + 1 >= vlen)
+			return -EBADMSG; /* the writer escapes every other byte */
 		char e = v[++i];
 		if (e == '\\') {
-			in->val[w++] = '\\';
+			out[w++] = '\\';
 		} else if (e == 'n') {
-			in->val[w++] = '\n';
+			out[w++] = '\n';
 		} else if (e == 'x' && i + 2 < vlen && hexval(v[i + 1]) >= 0 && hexval(v[i + 2]) >= 0) {
-			in->val[w++] = (char)(hexval(v[i + 1]) * 16 + hexval(v[i + 2]));
+			out[w++] = (char)(hexval(v[i + 1]) * 16 + hexval(v[i + 2]));
 			i += 2;
 		} else {
 			return -EBADMSG;
 		}
-		i++;
 	}
 	in->val[w] = '\0';
 	in->val_len = w;

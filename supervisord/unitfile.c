@@ -184,17 +184,20 @@ static bool ends_escaped(const char *s, size_t n)
  * Line ends are "\n", "\r\n" and a lone "\r", as systemd's read_line(). */
 static size_t next_line(const char *text, size_t len, size_t pos, size_t *next)
 {
-	size_t i = pos;
-
-	while (i < len && text[i] != '\n' && text[i] != '\r')
-		i++;
-	*next = i;
-	if (i < len) {
-		*next = i + 1;
-		if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
-			*next = i + 2;
+	const char *p = text + pos;
+	size_t rem = len - pos;
+	const char *nl = memchr(p, '\n', rem);
+	size_t i = nl ? (size_t)(nl - p) : rem;
+	const char *cr = memchr(p, '\r', i);
+	if (cr)
+		i = (size_t)(cr - p);
+	*next = pos + i;
+	if (i < rem) {
+		*next = pos + i + 1;
+		if (p[i] == '\r' && i + 1 < rem && p[i + 1] == '\n')
+			*next = pos + i + 2;
 	}
-	return i - pos;
+	return i;
 }
 
 static int parse_all(struct parser *ps, const char *text, size_t len)
@@ -273,15 +276,10 @@ int uf_parse(const char *text, size_t len, struct uf_file *out,
 		err[0] = '\0';
 	/* Every string an entry or header keeps is a piece of one logical line
 	 * (key, value, section name) plus its NUL, two per line at most, and a
-	 * logical line is never longer than the physical lines it joins: the
-	 * text's length plus two bytes per line is enough, so the pool is
-	 * allocated once and never moves. */
-	size_t lines = 1;
-	for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
-		lines++;
-	for (const char *p = text, *end = text + len; (p = memchr(p, '\r', (size_t)(end - p))); p++)
-		lines++;
-	out->pool_cap = len + 2 * lines + 16;
+	 * logical line is never longer than the physical lines it joins; a
+	 * line takes at least one byte of text but the last: 3 x len + 2 bytes
+	 * are enough, so the pool is allocated once and never moves. */
+	out->pool_cap = 3 * len + 16;
 	out->pool = malloc(out->pool_cap);
 	if (!out->pool)
 		return -ENOMEM;

@@ -327,7 +327,13 @@ int unit_load_dir(uv_loop_t *loop, const char *dir)
 
 void unit_registry_finish(void)
 {
-	qsort(units, n_units, sizeof *units, cmp_units);
+	/* Usually sorted already (unit_insert keeps it so; a re-exec state
+	 * lists units in order): check before sorting. */
+	size_t i = 1;
+	while (i < n_units && cmp_units(&units[i - 1], &units[i]) <= 0)
+		i++;
+	if (i < n_units)
+		qsort(units, n_units, sizeof *units, cmp_units);
 	link_units();
 }
 

@@ -104,15 +104,20 @@ int fdclaim_keep_only(const int *fds, size_t n, int also)
 		free(v);
 		return -EBADF;
 	}
+	/* fds is sorted (checked above): merge `also` in at its place
+	 * instead of sorting a thousand entries again. */
 	size_t k = 0;
 	bool have_also = also < 3;
 	for (size_t i = 0; i < n; i++) {
+		if (!have_also && also < fds[i]) {
+			v[k++] = (struct inherited){ .fd = also };
+			have_also = true;
+		}
 		v[k++] = (struct inherited){ .fd = fds[i] };
 		have_also = have_also || fds[i] == also;
 	}
 	if (!have_also)
 		v[k++] = (struct inherited){ .fd = also };
-	qsort(v, k, sizeof *v, cmp_int);
 	int prev = 2;
 	for (size_t i = 0; i < k; i++) {
 		close_between(prev + 1, v[i].fd - 1);

@@ -237,12 +237,19 @@ Test(reexec, exec_failure_keeps_the_running_image, .timeout = 120)
 	cr_expect_eq(hd_stop(&w.d), 0);
 }
 
-static void unreadable_state(const char *mode, const char *expect_log)
+/* The world, with the corruptor (REAL_DAEMON) told what to do through
+ * var=value (CORRUPT_MODE, or CORRUPT_MODE_FILE naming a file). */
+static void corruptor_world(struct world *w, const char *var, const char *value)
 {
 	setenv("REAL_DAEMON", H_DAEMON, 1);
-	setenv("CORRUPT_MODE", mode, 1);
+	setenv(var, value, 1);
+	world_start(w, H_DAEMON);
+}
+
+static void unreadable_state(const char *mode, const char *expect_log)
+{
 	struct world w;
-	world_start(&w, H_DAEMON);
+	corruptor_world(&w, "CORRUPT_MODE", mode);
 	pid_t dpid = w.d.pid;
 	char out[1024];
 	/* The requesting client may lose its connection (rescue mode does not
@@ -300,10 +307,8 @@ Test(reexec, state_naming_a_stranger_is_refused, .timeout = 120)
  * still succeeds normally, no rescue, nothing lost or leaked. */
 static void fds_record_fallback(const char *mode, const char *expect_log)
 {
-	setenv("REAL_DAEMON", H_DAEMON, 1);
-	setenv("CORRUPT_MODE", mode, 1);
 	struct world w;
-	world_start(&w, H_DAEMON);
+	corruptor_world(&w, "CORRUPT_MODE", mode);
 	int fds_before = h_count_fds_settled(w.d.pid);
 	char out[1024];
 	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", CORRUPTOR, NULL), 0, "%s", out);
@@ -378,6 +383,10 @@ Test(reexec, state_without_log_epoll_registers_the_pipes_again, .timeout = 120)
 	int fds_before = h_count_fds_settled(d.pid);
 	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", "--binary", CORRUPTOR, NULL), 0, "%s", out);
 	cr_expect(!hd_log_has(&d, "rescue"), "the state went to rescue mode");
+	/* Closed after the reply (with the other unclaimed fds): wait for it. */
+	long long until = h_now_ms() + 5000;
+	while (!hd_log_has(&d, "eventpoll") && h_now_ms() < until)
+		h_msleep(20);
 	cr_expect(hd_log_has(&d, "eventpoll"), "the unclaimed epoll instance was not closed");
 	int after = count_lines(h_wait_file(path, 100));
 	cr_expect_geq(wait_log_lines(path, after + 3, 5000), after + 4, "output stopped reaching the log");
@@ -458,10 +467,8 @@ Test(reexec, older_binary_gets_the_format_it_reads, .timeout = 120)
 	int mfd = mkstemp(modefile);
 	cr_assert_geq(mfd, 0);
 	close(mfd);
-	setenv("REAL_DAEMON", H_DAEMON, 1);
-	setenv("CORRUPT_MODE_FILE", modefile, 1);
 	struct world w;
-	world_start(&w, H_DAEMON);
+	corruptor_world(&w, "CORRUPT_MODE_FILE", modefile);
 	int fds_before = h_count_fds_settled(w.d.pid);
 	char out[1024];
 	set_mode(modefile, "noformat");

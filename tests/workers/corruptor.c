@@ -49,6 +49,30 @@ static uint64_t resign(const char *p, size_t n)
 	return state_checksum(f, p, n);
 }
 
+/* Where the checksum line starts: everything before it is the body. */
+static size_t body_len(size_t len)
+{
+	return len - (sizeof "checksum 0123456789abcdef\n" - 1);
+}
+
+/* The body with [from, to) replaced by `with`, and a checksum that fits
+ * it; buf is freed, *len updated. */
+static char *resplice(char *buf, size_t *len, size_t from, size_t to, const char *with)
+{
+	size_t end = body_len(*len), wl = strlen(with);
+	char *out = malloc(end - (to - from) + wl + 64);
+	if (!out)
+		exit(111);
+	memcpy(out, buf, from);
+	memcpy(out + from, with, wl);
+	memcpy(out + from + wl, buf + to, end - to);
+	size_t n = from + wl + end - to;
+	n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", resign(out, n));
+	free(buf);
+	*len = n;
+	return out;
+}
+
 int main(int argc, char **argv)
 {
 	const char *real = getenv("REAL_DAEMON");
@@ -98,77 +122,39 @@ int main(int argc, char **argv)
 			buf[len / 2] ^= 0x20;
 		}
 	} else if (mode && (!strcmp(mode, "nopartial") || !strcmp(mode, "nologepoll"))) {
+		/* The first such record goes (from its line's start to its end). */
 		const char *rec = !strcmp(mode, "nopartial") ? "\nlog-partial " : "\nlog-epoll ";
-		char *ck = buf + len - (sizeof "checksum 0123456789abcdef\n" - 1);
-		char *p = memmem(buf, (size_t)(ck - buf), rec, strlen(rec));
+		char *p = memmem(buf, body_len(len), rec, strlen(rec));
 		if (!p)
 			return 110;
-		char *eol = memchr(p + 1, '\n', (size_t)(ck - p - 1));
-		char *out = malloc(len + 64);
-		size_t n = (size_t)(p - buf);
-		memcpy(out, buf, n);
-		memcpy(out + n, eol, (size_t)(ck - eol));
-		n += (size_t)(ck - eol);
-		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", resign(out, n));
-		free(buf);
-		buf = out;
-		len = n;
+		char *eol = memchr(p + 1, '\n', body_len(len) - (size_t)(p + 1 - buf));
+		buf = resplice(buf, &len, (size_t)(p - buf), (size_t)(eol - buf), "");
 	} else if (mode && !strcmp(mode, "format")) {
-		/* "supervisord-state 1\n" -> "supervisord-state 99\n", new checksum. */
+		/* "supervisord-state 2\n" -> "supervisord-state 99\n". */
 		char *nl = memchr(buf, '\n', len);
-		char *ck = buf + len - (sizeof "checksum 0123456789abcdef\n" - 1);
-		size_t body = (size_t)(ck - (nl + 1));
-		char *out = malloc(len + 64);
-		int h = snprintf(out, 64, "supervisord-state 99\n");
-		memcpy(out + h, nl + 1, body);
-		size_t n = (size_t)h + body;
-		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", resign(out, n));
-		free(buf);
-		buf = out;
-		len = n;
+		buf = resplice(buf, &len, 0, (size_t)(nl + 1 - buf), "supervisord-state 99\n");
 	} else if (mode && !strcmp(mode, "stranger")) {
-		/* The first "pid N" line (N > 0) becomes "pid 1", new checksum. */
-		char *ck = buf + len - (sizeof "checksum 0123456789abcdef\n" - 1);
+		/* The first "pid N" line (N > 0) becomes "pid 1". */
 		char *p = buf;
-		while ((p = memmem(p, (size_t)(ck - p), "\npid ", 5)) && p[5] == '0')
+		while ((p = memmem(p, body_len(len) - (size_t)(p - buf), "\npid ", 5)) && p[5] == '0')
 			p += 5;
 		if (!p)
 			return 108;
-		char *eol = memchr(p + 5, '\n', (size_t)(ck - p - 5));
-		char *out = malloc(len + 64);
-		size_t n = (size_t)(p + 5 - buf);
-		memcpy(out, buf, n);
-		out[n++] = '1';
-		memcpy(out + n, eol, (size_t)(ck - eol));
-		n += (size_t)(ck - eol);
-		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", resign(out, n));
-		free(buf);
-		buf = out;
-		len = n;
+		char *eol = memchr(p + 5, '\n', body_len(len) - (size_t)(p + 5 - buf));
+		buf = resplice(buf, &len, (size_t)(p + 5 - buf), (size_t)(eol - buf), "1");
 	} else if (mode && (!strcmp(mode, "nofds") || !strcmp(mode, "fdlie") || !strcmp(mode, "fdgarbage"))) {
 		/* The last record "fds RANGES": dropped (as an older image writes
-		 * its state), or naming one more fd that is not open; new
-		 * checksum. Both must restore normally, without rescue. */
-		char *ck = buf + len - (sizeof "checksum 0123456789abcdef\n" - 1);
-		char *line = ck - 1;
-		while (line > buf && line[-1] != '\n')
+		 * its state), naming one more fd that is not open, or garbage.
+		 * All must restore normally, without rescue. */
+		size_t end = body_len(len), line = end - 1;
+		while (line > 0 && buf[line - 1] != '\n')
 			line--;
-		if (strncmp(line, "fds ", 4))
+		if (strncmp(buf + line, "fds ", 4))
 			return 109;
-		char *out = malloc(len + 64);
-		size_t n = (size_t)(line - buf);
-		memcpy(out, buf, n);
-		if (!strcmp(mode, "fdlie")) {
-			memcpy(out + n, line, (size_t)(ck - 1 - line));
-			n += (size_t)(ck - 1 - line);
-			n += (size_t)sprintf(out + n, ",65000\n");
-		} else if (!strcmp(mode, "fdgarbage")) {
-			n += (size_t)sprintf(out + n, "fds 3-x,,\n");
-		}
-		n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", resign(out, n));
-		free(buf);
-		buf = out;
-		len = n;
+		if (!strcmp(mode, "fdlie"))
+			buf = resplice(buf, &len, end - 1, end - 1, ",65000");
+		else
+			buf = resplice(buf, &len, line, end, !strcmp(mode, "fdgarbage") ? "fds 3-x,,\n" : "");
 	} else {
 		buf[len / 2] ^= 0x20;
 	}

@@ -36,6 +36,12 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
  * completions (or from the start to the first one). With one connection at
  * a time this is the longest stall a client saw, outages included. */
 static long long last_ok, max_gap;
+/* Every gap of 20 ms or more (a restart, not a slow request), in order:
+ * the figures report their spread, not only the longest. */
+#define LONG_GAP_US 20000
+#define MAX_LONG_GAPS 256
+static long long long_gaps[MAX_LONG_GAPS];
+static size_t n_long_gaps;
 static long n_refused, n_reset, n_timeout, n_other;
 
 static void on_sig(int s)
@@ -133,6 +139,8 @@ static void *run(void *arg)
 				samples[nsamples++] = dt;
 			if (t1 - last_ok > max_gap)
 				max_gap = t1 - last_ok;
+			if (t1 - last_ok >= LONG_GAP_US && n_long_gaps < MAX_LONG_GAPS)
+				long_gaps[n_long_gaps++] = t1 - last_ok;
 			last_ok = t1;
 		} else {
 			if (rc == -ECONNREFUSED)
@@ -183,8 +191,11 @@ int main(int argc, char **argv)
 	long long mx = nsamples ? samples[nsamples - 1] : 0;
 	printf("{\"ok\": %zu, \"failed\": %ld, \"seconds\": %.3f, \"rps\": %.1f, \"p50_us\": %lld, \"p99_us\": %lld, "
 	       "\"max_us\": %lld, \"max_gap_us\": %lld, \"refused\": %ld, \"reset\": %ld, \"timeout\": %ld, "
-	       "\"other\": %ld, \"first_error\": \"%s\"}\n",
+	       "\"other\": %ld, \"first_error\": \"%s\", \"long_gaps_us\": [",
 	       nsamples, failed, secs, (double)nsamples / secs, pct(samples, nsamples, 50), pct(samples, nsamples, 99),
 	       mx, max_gap, n_refused, n_reset, n_timeout, n_other, first_error);
+	for (size_t i = 0; i < n_long_gaps; i++)
+		printf("%s%lld", i ? ", " : "", long_gaps[i]);
+	printf("]}\n");
 	return 0;
 }

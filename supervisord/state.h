@@ -13,7 +13,8 @@
  *                               is registered in (before the units)
  *   client FD UID PID HELLO     one per control connection
  *   begin-unit NAME             then the unit's keys, then end-unit:
- *     path P / text T           the unit file as loaded (re-parsed)
+ *     path P / text T           the unit file as loaded (re-parsed); format 2
+ *                               leaves out a path that is UNITS_DIR/NAME
  *     [service] state S, want-up B, result R, pid N, wait-status N,
  *       restarts N, generation N, since N, started-mono N, exec-fd N,
  *       timer KIND DEADLINE (absolute CLOCK_MONOTONIC usec), start-ring

@@ -304,6 +304,26 @@ int si_open(struct state_in *in, const char *p, size_t len, unsigned *format, ch
 	return 0;
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+/* Has x a zero byte? (Exact as a yes/no: no false negatives.) */
+static inline uint64_t has_zero(uint64_t x)
+{
+	return (x - ONES) & ~x & HIGH;
+}
+
+/* Are all eight bytes of x plain (0x20..0x7e, not '\\')? May say no for
+ * a plain word; never says yes for one that is not. */
+static inline bool word_is_plain(uint64_t x)
+{
+	uint64_t bad = x & HIGH;                    /* >= 0x80 */
+	bad |= (x - 0x20 * ONES) & ~x & HIGH;       /* < 0x20 */
+	bad |= has_zero(x ^ (0x7f * ONES));         /* 0x7f */
+	bad |= has_zero(x ^ ((uint64_t)'\\' * ONES)); /* '\\' */
+	return !bad;
+}
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -349,6 +369,20 @@ int si_next(struct state_in *in)
 	size_t w = 0;
 	char *out = in->val;
 	for (size_t i = 0; i < vlen; i++) {
+		/* Eight plain bytes at a time while there are (unit texts are
+		 * runs of them between escaped newlines). A word that may hold
+		 * anything else goes a byte at a time below, which decides. */
+		while (i + 8 <= vlen) {
+			uint64_t x;
+			memcpy(&x, v + i, 8);
+			if (!word_is_plain(x))
+				break;
+			memcpy(out + w, &x, 8);
+			w += 8;
+			i += 8;
+		}
+		if (i >= vlen)
+			break;
 		unsigned char c = (unsigned char)v[i];
 		if (c != '\\' && c >= 0x20 && c < 0x7f) {
 			out[w++] = (char)c;

@@ -43,7 +43,7 @@
 
 const char *state_timer_name(enum svc_timer t);
 
-/* Every key a state may hold (sorted: key_id searches it). */
+/* Every key a state may hold. */
 enum state_key {
 	K__UNKNOWN = 0,
 	K_ACCEPTED,
@@ -180,18 +180,37 @@ static const struct {
 	{ "watchdog-usec", K_WATCHDOG_USEC },
 };
 
-static int cmp_key(const void *a, const void *b)
+#define KEY_SLOTS 256 /* a power of two, well above the number of keys */
+
+static unsigned key_hash(const char *k)
 {
-	return strcmp(a, *(const char *const *)b);
+	unsigned h = 2166136261u;
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 16777619u;
+	return h;
 }
 
-/* A record's key as a number: one binary search per record, then integer
- * comparisons, instead of a chain of strcmp calls per record. */
+/* A record's key as a number: one hash and one strcmp per record (an
+ * open-addressing table of state_keys, filled at the first call), then
+ * integer comparisons instead of a chain of strcmp calls. */
 static enum state_key key_id(const char *k)
 {
-	const void *hit = bsearch(k, state_keys, sizeof state_keys / sizeof state_keys[0], sizeof state_keys[0],
-				  cmp_key);
-	return hit ? ((const typeof(state_keys[0]) *)hit)->id : K__UNKNOWN;
+	static unsigned char slot[KEY_SLOTS]; /* index into state_keys, plus one */
+	static bool filled;
+	size_t n = sizeof state_keys / sizeof state_keys[0];
+	if (!filled) {
+		for (size_t i = 0; i < n; i++) {
+			unsigned h = key_hash(state_keys[i].name) & (KEY_SLOTS - 1);
+			while (slot[h])
+				h = (h + 1) & (KEY_SLOTS - 1);
+			slot[h] = (unsigned char)(i + 1);
+		}
+		filled = true;
+	}
+	for (unsigned h = key_hash(k) & (KEY_SLOTS - 1); slot[h]; h = (h + 1) & (KEY_SLOTS - 1))
+		if (!strcmp(state_keys[slot[h] - 1].name, k))
+			return state_keys[slot[h] - 1].id;
+	return K__UNKNOWN;
 }
 
 struct pending_job {
@@ -317,8 +336,10 @@ static int make_unit(struct reader *r)
 {
 	if (r->u)
 		return 0;
-	if (!r->path)
-		return bad(r, "unit %s has no path", r->name);
+	if (!r->path && asprintf(&r->path, "%s/%s", daemon_units_dir, r->name) < 0) {
+		r->path = NULL; /* format 2 leaves out the usual path */
+		return bad(r, "out of memory");
+	}
 	if (!r->have_text && !r->load_error)
 		return bad(r, "unit %s has neither text nor load-error", r->name);
 	r->u = unit_new_from_text(r->loop, r->name, r->path, r->text, r->text_len,

@@ -249,7 +249,11 @@ int state_write(struct state_out *o, struct fdlist *keep, struct fdlist *toggle,
 				so_str(o, "remote-port", u->svc.remote_port);
 			}
 		} else {
-			so_str(o, "path", u->path);
+			/* Format 2 leaves out the usual path (UNITS_DIR/NAME). */
+			size_t dl = strlen(daemon_units_dir);
+			if (o->format < 2 || strncmp(u->path, daemon_units_dir, dl) || u->path[dl] != '/' ||
+			    strcmp(u->path + dl + 1, u->name))
+				so_str(o, "path", u->path);
 			if (u->text)
 				so_put(o, "text", u->text, u->text_len);
 			else

@@ -449,6 +449,37 @@ Test(reexec, handed_over_listeners_still_unlink_rebind_and_reload, .timeout = 12
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+Test(reexec, a_listener_that_is_not_a_socket_is_not_watched, .timeout = 120)
+{
+	/* The kind of a handed-over listener is checked when the daemon first
+	 * watches it. A state that names a pipe as the listener of a socket
+	 * whose service is not running (so it is watched at once) gets that
+	 * listener refused, loudly, and everything else goes on. */
+	setenv("REAL_DAEMON", H_DAEMON, 1);
+	setenv("CORRUPT_MODE", "listenerlie", 1);
+	struct hd d;
+	hd_init(&d);
+	char idle[400], out[1024];
+	snprintf(idle, sizeof idle, "%s/idle.sock", d.dir);
+	int port = h_free_port();
+	hd_unit(&d, "a-idle.socket", "[Socket]\nListenStream=%s\n", idle);
+	hd_unit(&d, "a-idle.service", "[Service]\nExecStart=" SDWORKER "\n");
+	hd_unit(&d, "web.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
+	hd_unit(&d, "web.service", "[Service]\nExecStart=" SDWORKER "\n[Install]\nWantedBy=multi-user.target\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "web.service", "running", 5000), 0);
+	cr_assert_eq(hd_wait_state(&d, "a-idle.socket", "listening", 5000), 0);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", "--binary", CORRUPTOR, NULL), 0, "%s", out);
+	cr_expect(!hd_log_has(&d, "rescue"), "the state went to rescue mode");
+	cr_expect(hd_log_has(&d, "a-idle.socket: fd 19000 from the previous image is not a socket; not watched"),
+		  "the pipe named as a listener was not refused");
+	char ans[512];
+	cr_expect_gt(h_http_get(port, ans, sizeof ans, 5000), 0, "web no longer answers");
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "status", NULL), 0, "%s", out);
+	cr_expect(!strstr(out, "a-idle.service  service  running"), "the pipe activated the service:\n%s", out);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 static void set_mode(const char *file, const char *mode)
 {
 	FILE *f = fopen(file, "w");

@@ -20,6 +20,10 @@
  * log-pipe without it (the reader must refuse the state).
  * CORRUPT_MODE=nologepoll drops the "log-epoll" record (the new image must
  * register every log pipe in an epoll instance of its own).
+ * CORRUPT_MODE=listenerlie opens a pipe at fd 19000 (without close-on-exec),
+ * makes the first "listeners" record name it instead of its first socket,
+ * and adds it to the "fds" record: a well-formed state that lies about a
+ * listener's kind (the new image must refuse to watch it).
  * CORRUPT_MODE=format1 plays an older build that reads only format 1: its
  * --check-state-format says so, and the state it is handed passes through
  * unchanged if it is format 1 (damaged otherwise, which shows as rescue).
@@ -142,6 +146,21 @@ int main(int argc, char **argv)
 			return 108;
 		char *eol = memchr(p + 5, '\n', body_len(len) - (size_t)(p + 5 - buf));
 		buf = resplice(buf, &len, (size_t)(p + 5 - buf), (size_t)(eol - buf), "1");
+	} else if (mode && !strcmp(mode, "listenerlie")) {
+		int p[2];
+		if (pipe(p) < 0 || dup2(p[0], 19000) < 0)
+			return 112;
+		close(p[0]);
+		close(p[1]);
+		char *rec = memmem(buf, body_len(len), "\nlisteners ", 11);
+		if (!rec)
+			return 113;
+		size_t from = (size_t)(rec + 11 - buf), to = from;
+		while (buf[to] >= '0' && buf[to] <= '9')
+			to++;
+		buf = resplice(buf, &len, from, to, "19000");
+		size_t end = body_len(len);
+		buf = resplice(buf, &len, end - 1, end - 1, ",19000"); /* the fds record is last */
 	} else if (mode && (!strcmp(mode, "nofds") || !strcmp(mode, "fdlie") || !strcmp(mode, "fdgarbage"))) {
 		/* The last record "fds RANGES": dropped (as an older image writes
 		 * its state), naming one more fd that is not open, or garbage.

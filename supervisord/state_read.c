@@ -28,7 +28,6 @@
 #include "daemon.h"
 #include "deps.h"
 #include "notify.h"
-#include "procfs.h"
 #include "proto.h"
 #include "service.h"
 #include "service_priv.h"
@@ -43,141 +42,87 @@
 
 const char *state_timer_name(enum svc_timer t);
 
-/* Every key a state may hold. */
+/* Every key a state may hold, once: the enum and the name table are both
+ * made from this list. */
+#define STATE_KEYS(X) \
+	X(ACCEPTED, "accepted") \
+	X(BEGIN_UNIT, "begin-unit") \
+	X(CLIENT, "client") \
+	X(CONTROL_EXEC_FD, "control-exec-fd") \
+	X(CONTROL_FD, "control-fd") \
+	X(CONTROL_IDX, "control-idx") \
+	X(CONTROL_PATH, "control-path") \
+	X(CONTROL_PID, "control-pid") \
+	X(DEP_AUTOMATIC, "dep-automatic") \
+	X(DEP_START, "dep-start") \
+	X(DEP_STOP, "dep-stop") \
+	X(END_UNIT, "end-unit") \
+	X(ERROR, "error") \
+	X(EXEC_FD, "exec-fd") \
+	X(FDS, "fds") \
+	X(FDSTORE, "fdstore") \
+	X(FLUSH_RESTARTS, "flush-restarts") \
+	X(GENERATION, "generation") \
+	X(INSTANCE_OF, "instance-of") \
+	X(JOB, "job") \
+	X(LISTENER, "listener") \
+	X(LISTENERS, "listeners") \
+	X(LOAD_ERROR, "load-error") \
+	X(LOG_EPOLL, "log-epoll") \
+	X(LOG_FILE, "log-file") \
+	X(LOG_PARTIAL, "log-partial") \
+	X(LOG_PIPE, "log-pipe") \
+	X(NOTIFY_ERRNO, "notify-errno") \
+	X(NOTIFY_FD, "notify-fd") \
+	X(NOTIFY_PATH, "notify-path") \
+	X(NOTIFY_RELOADING, "notify-reloading") \
+	X(NOTIFY_STOPPING, "notify-stopping") \
+	X(OLD_DEADLINE, "old-deadline") \
+	X(OLD_PID, "old-pid") \
+	X(OLD_SIGKILL, "old-sigkill") \
+	X(OLD_SIGNALED, "old-signaled") \
+	X(PATH, "path") \
+	X(PID, "pid") \
+	X(PREVIOUS_BINARY, "previous-binary") \
+	X(REEXEC_REPLY, "reexec-reply") \
+	X(REFUSED, "refused") \
+	X(RELOAD_REPLY, "reload-reply") \
+	X(REMOTE_ADDR, "remote-addr") \
+	X(REMOTE_PORT, "remote-port") \
+	X(RESTARTS, "restarts") \
+	X(RESULT, "result") \
+	X(SIGKILL_SENT, "sigkill-sent") \
+	X(SINCE, "since") \
+	X(SOCK_ERROR, "sock-error") \
+	X(SOCK_SINCE, "sock-since") \
+	X(SOCK_STATE, "sock-state") \
+	X(START_RING, "start-ring") \
+	X(STARTED_MONO, "started-mono") \
+	X(STATE, "state") \
+	X(STATUS_TEXT, "status-text") \
+	X(STOP_REQUESTED, "stop-requested") \
+	X(TEXT, "text") \
+	X(TIMER, "timer") \
+	X(VERSION, "version") \
+	X(WAIT_STATUS, "wait-status") \
+	X(WANT_UP, "want-up") \
+	X(WATCHDOG_DEADLINE, "watchdog-deadline") \
+	X(WATCHDOG_USEC, "watchdog-usec")
+
 enum state_key {
 	K__UNKNOWN = 0,
-	K_ACCEPTED,
-	K_BEGIN_UNIT,
-	K_CLIENT,
-	K_CONTROL_EXEC_FD,
-	K_CONTROL_FD,
-	K_CONTROL_IDX,
-	K_CONTROL_PATH,
-	K_CONTROL_PID,
-	K_DEP_AUTOMATIC,
-	K_DEP_START,
-	K_DEP_STOP,
-	K_END_UNIT,
-	K_ERROR,
-	K_EXEC_FD,
-	K_FDS,
-	K_FDSTORE,
-	K_FLUSH_RESTARTS,
-	K_GENERATION,
-	K_INSTANCE_OF,
-	K_JOB,
-	K_LISTENER,
-	K_LISTENERS,
-	K_LOAD_ERROR,
-	K_LOG_EPOLL,
-	K_LOG_FILE,
-	K_LOG_PARTIAL,
-	K_LOG_PIPE,
-	K_NOTIFY_ERRNO,
-	K_NOTIFY_FD,
-	K_NOTIFY_PATH,
-	K_NOTIFY_RELOADING,
-	K_NOTIFY_STOPPING,
-	K_OLD_DEADLINE,
-	K_OLD_PID,
-	K_OLD_SIGKILL,
-	K_OLD_SIGNALED,
-	K_PATH,
-	K_PID,
-	K_PREVIOUS_BINARY,
-	K_REEXEC_REPLY,
-	K_REFUSED,
-	K_RELOAD_REPLY,
-	K_REMOTE_ADDR,
-	K_REMOTE_PORT,
-	K_RESTARTS,
-	K_RESULT,
-	K_SIGKILL_SENT,
-	K_SINCE,
-	K_SOCK_ERROR,
-	K_SOCK_SINCE,
-	K_SOCK_STATE,
-	K_START_RING,
-	K_STARTED_MONO,
-	K_STATE,
-	K_STATUS_TEXT,
-	K_STOP_REQUESTED,
-	K_TEXT,
-	K_TIMER,
-	K_VERSION,
-	K_WAIT_STATUS,
-	K_WANT_UP,
-	K_WATCHDOG_DEADLINE,
-	K_WATCHDOG_USEC,
+#define X(id, name) K_##id,
+	STATE_KEYS(X)
+#undef X
 };
 
 static const struct {
 	const char *name;
 	enum state_key id;
 } state_keys[] = {
-	{ "accepted", K_ACCEPTED },
-	{ "begin-unit", K_BEGIN_UNIT },
-	{ "client", K_CLIENT },
-	{ "control-exec-fd", K_CONTROL_EXEC_FD },
-	{ "control-fd", K_CONTROL_FD },
-	{ "control-idx", K_CONTROL_IDX },
-	{ "control-path", K_CONTROL_PATH },
-	{ "control-pid", K_CONTROL_PID },
-	{ "dep-automatic", K_DEP_AUTOMATIC },
-	{ "dep-start", K_DEP_START },
-	{ "dep-stop", K_DEP_STOP },
-	{ "end-unit", K_END_UNIT },
-	{ "error", K_ERROR },
-	{ "exec-fd", K_EXEC_FD },
-	{ "fds", K_FDS },
-	{ "fdstore", K_FDSTORE },
-	{ "flush-restarts", K_FLUSH_RESTARTS },
-	{ "generation", K_GENERATION },
-	{ "instance-of", K_INSTANCE_OF },
-	{ "job", K_JOB },
-	{ "listener", K_LISTENER },
-	{ "listeners", K_LISTENERS },
-	{ "load-error", K_LOAD_ERROR },
-	{ "log-epoll", K_LOG_EPOLL },
-	{ "log-file", K_LOG_FILE },
-	{ "log-partial", K_LOG_PARTIAL },
-	{ "log-pipe", K_LOG_PIPE },
-	{ "notify-errno", K_NOTIFY_ERRNO },
-	{ "notify-fd", K_NOTIFY_FD },
-	{ "notify-path", K_NOTIFY_PATH },
-	{ "notify-reloading", K_NOTIFY_RELOADING },
-	{ "notify-stopping", K_NOTIFY_STOPPING },
-	{ "old-deadline", K_OLD_DEADLINE },
-	{ "old-pid", K_OLD_PID },
-	{ "old-sigkill", K_OLD_SIGKILL },
-	{ "old-signaled", K_OLD_SIGNALED },
-	{ "path", K_PATH },
-	{ "pid", K_PID },
-	{ "previous-binary", K_PREVIOUS_BINARY },
-	{ "reexec-reply", K_REEXEC_REPLY },
-	{ "refused", K_REFUSED },
-	{ "reload-reply", K_RELOAD_REPLY },
-	{ "remote-addr", K_REMOTE_ADDR },
-	{ "remote-port", K_REMOTE_PORT },
-	{ "restarts", K_RESTARTS },
-	{ "result", K_RESULT },
-	{ "sigkill-sent", K_SIGKILL_SENT },
-	{ "since", K_SINCE },
-	{ "sock-error", K_SOCK_ERROR },
-	{ "sock-since", K_SOCK_SINCE },
-	{ "sock-state", K_SOCK_STATE },
-	{ "start-ring", K_START_RING },
-	{ "started-mono", K_STARTED_MONO },
-	{ "state", K_STATE },
-	{ "status-text", K_STATUS_TEXT },
-	{ "stop-requested", K_STOP_REQUESTED },
-	{ "text", K_TEXT },
-	{ "timer", K_TIMER },
-	{ "version", K_VERSION },
-	{ "wait-status", K_WAIT_STATUS },
-	{ "want-up", K_WANT_UP },
-	{ "watchdog-deadline", K_WATCHDOG_DEADLINE },
-	{ "watchdog-usec", K_WATCHDOG_USEC },
+#define X(id, name) { name, K_##id },
+	STATE_KEYS(X)
+#undef X
 };
 
 #define KEY_SLOTS 256 /* a power of two, well above the number of keys */
@@ -295,9 +240,8 @@ static int claim(struct reader *r, const char *s, int *fd)
  * anything that is not our child. (Reading our children from
  * /proc/self/task/N/children instead costs the kernel a walk of the
  * children list per pid printed: quadratic in the number of services.) */
-static bool is_our_child(struct reader *r, pid_t pid)
+static bool is_our_child(pid_t pid)
 {
-	(void)r;
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
 	return waitid(P_PID, (id_t)pid, &si, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) == 0;
@@ -376,7 +320,7 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 	} else if (r->kid == K_PID) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
-		if (x == 1 || (x > 1 && !is_our_child(r, (pid_t)x)))
+		if (x == 1 || (x > 1 && !is_our_child((pid_t)x)))
 			return bad(r, "pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
 		s->pid = (pid_t)x;
 	} else if (r->kid == K_LOG_PIPE) {
@@ -408,13 +352,13 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 	} else if (r->kid == K_OLD_PID) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
-		if (x <= 1 || !is_our_child(r, (pid_t)x) || (pid_t)x == s->pid)
+		if (x <= 1 || !is_our_child((pid_t)x) || (pid_t)x == s->pid)
 			return bad(r, "old pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
 		s->old_pid = (pid_t)x;
 	} else if (r->kid == K_CONTROL_PID) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
-		if (x <= 1 || !is_our_child(r, (pid_t)x) || (pid_t)x == s->pid || (pid_t)x == s->old_pid)
+		if (x <= 1 || !is_our_child((pid_t)x) || (pid_t)x == s->pid || (pid_t)x == s->old_pid)
 			return bad(r, "control pid %llu of %s is not a child of this process", (unsigned long long)x,
 				   u->name);
 		s->control_pid = (pid_t)x;

@@ -177,27 +177,34 @@ void so_str(struct state_out *o, const char *key, const char *val)
 	so_put(o, key, val, val ? strlen(val) : 0);
 }
 
-/* "key digits\n" in one append: numbers are most of the records, and
- * vsnprintf for each was a third of the writing. */
-static void number(struct state_out *o, const char *key, uint64_t v, bool neg)
+size_t so_digits(char *p, uint64_t v)
 {
-	char t[24];
-	size_t n = 0, kl = strlen(key);
+	char t[20];
+	size_t n = 0;
 	do {
 		t[n++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	if (neg)
-		t[n++] = '-';
-	grow(o, kl + n + 2);
+	for (size_t i = 0; i < n; i++)
+		p[i] = t[n - 1 - i];
+	return n;
+}
+
+/* "key digits\n" in one append: numbers are most of the records, and
+ * vsnprintf for each was a third of the writing. */
+static void number(struct state_out *o, const char *key, uint64_t v, bool neg)
+{
+	size_t kl = strlen(key);
+	grow(o, kl + 24);
 	if (o->err)
 		return;
 	char *w = o->buf + o->len;
 	memcpy(w, key, kl);
 	w += kl;
 	*w++ = ' ';
-	while (n)
-		*w++ = t[--n];
+	if (neg)
+		*w++ = '-';
+	w += so_digits(w, v);
 	*w++ = '\n';
 	*w = '\0';
 	o->len = (size_t)(w - o->buf);

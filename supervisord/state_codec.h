@@ -40,6 +40,9 @@ void so_i64(struct state_out *o, const char *key, int64_t v);
 /* Raw formatted value (callers use it for "N N name" tuples; the escaped
  * parts must have been escaped with so_escape). */
 void so_fmt(struct state_out *o, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The decimal digits of v at p (at most 20, no NUL); returns how many:
+ * for values built by hand, without vsnprintf. */
+size_t so_digits(char *p, uint64_t v);
 /* Append the checksum line (o->format's). */
 void so_finish(struct state_out *o);
 

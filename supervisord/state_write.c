@@ -30,21 +30,6 @@ const char *state_timer_name(enum svc_timer t)
 	return (unsigned)t < TMR__MAX ? timer_names[t] : "none";
 }
 
-/* Decimal digits of v >= 0 at p; returns how many (a thousand sprintf
- * calls were a third of writing a socket-heavy state). */
-static size_t put_int(char *p, int v)
-{
-	char t[12];
-	size_t n = 0;
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		p[i] = t[n - 1 - i];
-	return n;
-}
-
 /* What goes across the exec: fds that may be close-on-exec (`keep`, made
  * by libuv or received from a peer), and those the daemon makes without
  * it (`inh`: listeners, log pipes and log files, the thousands). */
@@ -52,27 +37,33 @@ struct handover {
 	struct fdlist *keep, *inh;
 };
 
+/* Numbers and flags that are 0 are left out: the reader's unit starts
+ * with every one of them 0 (state.h). */
+static void so_u64_nz(struct state_out *o, const char *key, uint64_t v)
+{
+	if (v)
+		so_u64(o, key, v);
+}
+
+static void so_i64_nz(struct state_out *o, const char *key, int64_t v)
+{
+	if (v)
+		so_i64(o, key, v);
+}
+
 static void write_service(struct state_out *o, struct handover *h, const struct unit *u)
 {
 	struct fdlist *keep = h->keep;
 	const struct service *s = &u->svc;
-	/* Numbers and flags that are 0 are left out: the reader's unit starts
-	 * with every one of them 0 (state.h). */
 	so_str(o, "state", svc_state_name(s->state));
-	if (s->want_up)
-		so_u64(o, "want-up", s->want_up);
+	so_u64_nz(o, "want-up", s->want_up);
 	so_str(o, "result", svc_result_name(s->result));
-	if (s->pid)
-		so_i64(o, "pid", s->pid);
-	if (s->wait_status)
-		so_i64(o, "wait-status", s->wait_status);
-	if (s->restarts)
-		so_u64(o, "restarts", s->restarts);
-	if (s->generation)
-		so_u64(o, "generation", s->generation);
+	so_i64_nz(o, "pid", s->pid);
+	so_i64_nz(o, "wait-status", s->wait_status);
+	so_u64_nz(o, "restarts", s->restarts);
+	so_u64_nz(o, "generation", s->generation);
 	so_u64(o, "since", s->since_usec);
-	if (s->started_mono)
-		so_u64(o, "started-mono", s->started_mono);
+	so_u64_nz(o, "started-mono", s->started_mono);
 	if (s->exec_fd >= 0) {
 		so_i64(o, "exec-fd", s->exec_fd);
 		fdlist_add(keep, s->exec_fd);
@@ -81,24 +72,17 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 		so_fmt(o, "timer", "%s %llu", state_timer_name(s->tkind), (unsigned long long)s->deadline_mono);
 	for (unsigned i = 0; i < s->start_ring_n; i++)
 		so_u64(o, "start-ring", s->start_ring[i]);
-	if (s->sigkill_sent)
-		so_u64(o, "sigkill-sent", s->sigkill_sent);
+	so_u64_nz(o, "sigkill-sent", s->sigkill_sent);
 	if (s->error)
 		so_str(o, "error", s->error);
 	if (s->status_text)
 		so_str(o, "status-text", s->status_text);
-	if (s->watchdog_deadline_mono)
-		so_u64(o, "watchdog-deadline", s->watchdog_deadline_mono);
-	if (s->watchdog_usec_override)
-		so_u64(o, "watchdog-usec", s->watchdog_usec_override);
-	if (s->notify_errno)
-		so_i64(o, "notify-errno", s->notify_errno);
-	if (s->notify_stopping)
-		so_u64(o, "notify-stopping", s->notify_stopping);
-	if (s->notify_reloading)
-		so_u64(o, "notify-reloading", s->notify_reloading);
-	if (s->stop_requested)
-		so_u64(o, "stop-requested", s->stop_requested);
+	so_u64_nz(o, "watchdog-deadline", s->watchdog_deadline_mono);
+	so_u64_nz(o, "watchdog-usec", s->watchdog_usec_override);
+	so_i64_nz(o, "notify-errno", s->notify_errno);
+	so_u64_nz(o, "notify-stopping", s->notify_stopping);
+	so_u64_nz(o, "notify-reloading", s->notify_reloading);
+	so_u64_nz(o, "stop-requested", s->stop_requested);
 	if (s->old_pid) {
 		so_i64(o, "old-pid", s->old_pid);
 		so_u64(o, "old-signaled", s->old_signaled);
@@ -118,14 +102,10 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 	}
 	if (s->reload_client_fd >= 0)
 		so_fmt(o, "reload-reply", "%d %u", s->reload_client_fd, (unsigned)s->reload_req_id);
-	if (s->flush_restarts)
-		so_u64(o, "flush-restarts", s->flush_restarts);
-	if (s->dep_start)
-		so_u64(o, "dep-start", s->dep_start);
-	if (s->dep_stop)
-		so_u64(o, "dep-stop", s->dep_stop);
-	if (s->dep_automatic)
-		so_u64(o, "dep-automatic", 1);
+	so_u64_nz(o, "flush-restarts", s->flush_restarts);
+	so_u64_nz(o, "dep-start", s->dep_start);
+	so_u64_nz(o, "dep-stop", s->dep_stop);
+	so_u64_nz(o, "dep-automatic", s->dep_automatic);
 	if (s->log) {
 		/* Both ends (unread output stays in the pipe) and an unfinished line. */
 		so_fmt(o, "log-pipe", "%d %d", s->log->rfd, s->log->wfd);
@@ -160,10 +140,8 @@ static void write_socket(struct state_out *o, struct handover *h, const struct u
 	if (su->error)
 		so_str(o, "sock-error", su->error);
 	so_u64(o, "sock-since", su->since_usec);
-	if (su->n_accepted)
-		so_u64(o, "accepted", su->n_accepted);
-	if (su->n_refused)
-		so_u64(o, "refused", su->n_refused);
+	so_u64_nz(o, "accepted", su->n_accepted);
+	so_u64_nz(o, "refused", su->n_refused);
 	bool any = false;
 	for (size_t i = 0; i < su->n; i++) {
 		if (su->l[i].fd < 0)
@@ -187,7 +165,7 @@ static void write_socket(struct state_out *o, struct handover *h, const struct u
 			if (su->l[i].fd < 0)
 				buf[len++] = '-';
 			else
-				len += put_int(buf + len, su->l[i].fd);
+				len += so_digits(buf + len, (uint64_t)su->l[i].fd);
 		}
 		so_put(o, "listeners", buf, len);
 		free(buf);

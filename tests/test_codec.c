@@ -120,3 +120,27 @@ Test(codec, both_formats_checksums_are_checked)
 	char err[128];
 	cr_expect_lt(si_open(&in, doc, n, &format, err, sizeof err), 0, "format 2 accepted format 1's checksum");
 }
+
+Test(codec, numbers_are_written_as_printf_would)
+{
+	const int64_t is[] = { 0, 1, -1, 42, -4095, INT32_MIN, INT64_MAX, INT64_MIN };
+	const uint64_t us[] = { 0, 7, 10, 1000000, UINT32_MAX, UINT64_MAX };
+	struct state_out o;
+	char want[512];
+	size_t n = 0;
+	so_init(&o);
+	for (size_t i = 0; i < sizeof is / sizeof is[0]; i++) {
+		so_i64(&o, "i", is[i]);
+		n += (size_t)snprintf(want + n, sizeof want - n, "i %" PRId64 "\n", is[i]);
+	}
+	for (size_t i = 0; i < sizeof us / sizeof us[0]; i++) {
+		so_u64(&o, "u", us[i]);
+		n += (size_t)snprintf(want + n, sizeof want - n, "u %" PRIu64 "\n", us[i]);
+	}
+	cr_assert_eq(o.err, 0);
+	cr_expect_str_eq(o.buf, want);
+	char d[24];
+	d[so_digits(d, 18446744073709551615ull)] = '\0';
+	cr_expect_str_eq(d, "18446744073709551615");
+	so_free(&o);
+}

@@ -43,6 +43,12 @@ static bool same_file(const char *a, const char *b)
 	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* Does this build read (and write) state format f? */
+static bool known_format(unsigned long f)
+{
+	return f >= STATE_FORMAT_MIN && f <= STATE_FORMAT;
+}
+
 /* The newest format that both this build writes and "formats" (the
  * target's space-separated list) contains; 0 if none. */
 static unsigned common_format(const char *formats)
@@ -55,7 +61,7 @@ static unsigned common_format(const char *formats)
 		unsigned long f = strtoul(p, &e, 10);
 		if (e == p)
 			break;
-		if (f >= STATE_FORMAT_MIN && f <= STATE_FORMAT && f > best)
+		if (known_format(f) && f > best)
 			best = (unsigned)f;
 		p = e;
 	}
@@ -348,7 +354,7 @@ void reexec_claim_fds(int state_fd)
 	if (si_open(&early.in, early.blob, early.len, &early.format, err, sizeof err) < 0)
 		goto scan; /* reexec_restore says why */
 	early.opened = true;
-	if (early.format < STATE_FORMAT_MIN || early.format > STATE_FORMAT || early.in.body_end < 2)
+	if (!known_format(early.format) || early.in.body_end < 2)
 		goto scan; /* handed back to the image that wrote it, or rescued */
 	/* The last line of the body: "fds RANGES" (digits need no escaping). */
 	const char *body = early.blob, *end = body + early.in.body_end - 1, *line = end;
@@ -386,7 +392,7 @@ int reexec_restore(uv_loop_t *loop, int state_fd, bool allow_fallback)
 	}
 	if (!early.opened && si_open(&in, blob, early.len, &format, err, sizeof err) < 0)
 		goto rescue;
-	if (format < STATE_FORMAT_MIN || format > STATE_FORMAT) {
+	if (!known_format(format)) {
 		char prev[4096];
 		find_previous(&in, prev, sizeof prev);
 		log_err("re-exec: state format %u is not one this build (%s) reads", format, supervisord_version);

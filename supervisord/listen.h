@@ -38,6 +38,9 @@ struct listen_addr {
 
 /* Parse `spec` (kind + address text). Returns 0, or -EINVAL with a reason in err. */
 int listen_parse(const struct listen_spec *spec, struct listen_addr *out, char *err, size_t errlen);
+/* The same into a new allocation (free() it); NULL with the reason in err
+ * and errno EINVAL (or ENOMEM). */
+struct listen_addr *listen_parse_new(const struct listen_spec *spec, char *err, size_t errlen);
 
 /*
  * Create the socket/FIFO described by `a` with the options of `sc`

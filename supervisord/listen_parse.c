@@ -323,6 +323,21 @@ fail:
 	return r;
 }
 
+struct listen_addr *listen_parse_new(const struct listen_spec *spec, char *err, size_t errlen)
+{
+	struct listen_addr *a = malloc(sizeof *a);
+	if (!a) {
+		fail(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (listen_parse(spec, a, err, errlen) < 0) {
+		free(a);
+		errno = EINVAL;
+		return NULL;
+	}
+	return a;
+}
+
 static void format_inet(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE];

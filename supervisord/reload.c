@@ -70,11 +70,9 @@ static unsigned swap_listeners(struct unit *u, const struct unit_conf *oldc, con
 	for (size_t i = 0; i < n; i++) {
 		nl[i].fd = -1;
 		char why[256];
-		struct listen_addr *a = malloc(sizeof *a);
-		if (!a || listen_parse(&newc->sock.listen[i], a, why, sizeof why) < 0) {
-			free(a);
+		struct listen_addr *a = listen_parse_new(&newc->sock.listen[i], why, sizeof why);
+		if (!a)
 			continue; /* sockunit_open reports it */
-		}
 		nl[i].addr = a;
 		for (size_t j = 0; options_same && j < su->n; j++) {
 			struct listener *ol = &su->l[j];

@@ -82,14 +82,9 @@ const struct listen_addr *sockunit_addr(struct unit *u, size_t i)
 	if (l->addr)
 		return l->addr;
 	char why[256];
-	struct listen_addr *a = malloc(sizeof *a);
-	if (!a || listen_parse(&u->conf->sock.listen[i], a, why, sizeof why) < 0) {
-		log_err("%s: %s", u->name, a ? why : "out of memory");
-		free(a);
-		return NULL;
-	}
-	l->addr = a;
-	return a;
+	if (!(l->addr = listen_parse_new(&u->conf->sock.listen[i], why, sizeof why)))
+		log_err("%s: %s", u->name, why);
+	return l->addr;
 }
 
 const char *sockunit_fdname(const struct unit *u)
@@ -196,14 +191,11 @@ int sockunit_open(uv_loop_t *loop, struct unit *u)
 	for (size_t i = 0; i < su->n; i++) {
 		struct listener *l = &su->l[i];
 		if (l->fd < 0) {
-			if (!l->addr && !(l->addr = malloc(sizeof *l->addr))) {
-				r = -ENOMEM;
-				snprintf(err, sizeof err, "out of memory");
+			/* Parsed already when a reload carried it over. */
+			if (!l->addr && !(l->addr = listen_parse_new(&c->listen[i], err, sizeof err))) {
+				r = -errno;
 				goto fail;
 			}
-			r = listen_parse(&c->listen[i], l->addr, err, sizeof err);
-			if (r < 0)
-				goto fail;
 			r = listen_open(l->addr, c, err, sizeof err);
 			if (r < 0)
 				goto fail;

@@ -334,6 +334,16 @@ Test(reexec, unparsable_fds_record_restores, .timeout = 120)
 	fds_record_fallback("fdgarbage", "the state does not list its descriptors");
 }
 
+Test(reexec, listeners_record_with_too_many_entries_is_refused, .timeout = 120)
+{
+	unreadable_state("listenerscount", "listeners of web.socket: 1 entries expected");
+}
+
+Test(reexec, log_epoll_that_is_not_an_epoll_instance_is_refused, .timeout = 120)
+{
+	unreadable_state("epollpipe", "fd 19000 is not an epoll instance");
+}
+
 Test(reexec, log_pipe_without_its_partial_line_is_refused, .timeout = 120)
 {
 	/* Both ends of a log pipe would be claimed with no owner: the reader

@@ -24,6 +24,9 @@
  * makes the first "listeners" record name it instead of its first socket,
  * and adds it to the "fds" record: a well-formed state that lies about a
  * listener's kind (the new image must refuse to watch it).
+ * CORRUPT_MODE=listenerscount gives the first "listeners" record one entry
+ * more than its unit has Listen*= lines; CORRUPT_MODE=epollpipe names a
+ * pipe at fd 19000 as the log epoll instance (both: refused, rescue).
  * CORRUPT_MODE=format1 plays an older build that reads only format 1: its
  * --check-state-format says so, and the state it is handed passes through
  * unchanged if it is format 1 (damaged otherwise, which shows as rescue).
@@ -146,16 +149,23 @@ int main(int argc, char **argv)
 			return 108;
 		char *eol = memchr(p + 5, '\n', body_len(len) - (size_t)(p + 5 - buf));
 		buf = resplice(buf, &len, (size_t)(p + 5 - buf), (size_t)(eol - buf), "1");
-	} else if (mode && !strcmp(mode, "listenerlie")) {
+	} else if (mode && !strcmp(mode, "listenerscount")) {
+		char *rec = memmem(buf, body_len(len), "\nlisteners ", 11);
+		if (!rec)
+			return 113;
+		char *eol = memchr(rec + 1, '\n', body_len(len) - (size_t)(rec + 1 - buf));
+		buf = resplice(buf, &len, (size_t)(eol - buf), (size_t)(eol - buf), ",7");
+	} else if (mode && (!strcmp(mode, "listenerlie") || !strcmp(mode, "epollpipe"))) {
 		int p[2];
 		if (pipe(p) < 0 || dup2(p[0], 19000) < 0)
 			return 112;
 		close(p[0]);
 		close(p[1]);
-		char *rec = memmem(buf, body_len(len), "\nlisteners ", 11);
+		const char *what = !strcmp(mode, "listenerlie") ? "\nlisteners " : "\nlog-epoll ";
+		char *rec = memmem(buf, body_len(len), what, strlen(what));
 		if (!rec)
 			return 113;
-		size_t from = (size_t)(rec + 11 - buf), to = from;
+		size_t from = (size_t)(rec + strlen(what) - buf), to = from;
 		while (buf[to] >= '0' && buf[to] <= '9')
 			to++;
 		buf = resplice(buf, &len, from, to, "19000");

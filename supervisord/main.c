@@ -428,7 +428,7 @@ int main(int argc, char **argv)
 	/* After a re-exec, note every inherited descriptor before anything
 	 * else opens one: the state (or rescue) claims them by number. */
 	if (state_fd >= 0)
-		reexec_claim_fds(state_fd);
+		reexec_claim_fds(state_fd, units_dir);
 	else if (rescue)
 		fdclaim_scan();
 	read_self_exe();

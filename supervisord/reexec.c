@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "fdclaim.h"
 #include "log.h"
+#include "preparse.h"
 #include "reexec.h"
 #include "spawn.h"
 #include "state.h"
@@ -338,7 +339,7 @@ static int parse_fd_ranges(const char *p, const char *end, struct fdlist *l)
 	return l->err;
 }
 
-void reexec_claim_fds(int state_fd)
+void reexec_claim_fds(int state_fd, const char *units_dir)
 {
 	struct stat st;
 	char err[256];
@@ -356,6 +357,8 @@ void reexec_claim_fds(int state_fd)
 	early.opened = true;
 	if (!known_format(early.format) || early.in.body_end < 2)
 		goto scan; /* handed back to the image that wrote it, or rescued */
+	/* The unit files are parsed on a second thread meanwhile (preparse.h). */
+	preparse_start(&early.in, units_dir);
 	/* The last line of the body: "fds RANGES" (digits need no escaping). */
 	const char *body = early.blob, *end = body + early.in.body_end - 1, *line = end;
 	while (line > body && line[-1] != '\n')
@@ -407,6 +410,7 @@ int reexec_restore(uv_loop_t *loop, int state_fd, bool allow_fallback)
 		goto rescue;
 	}
 	r = state_read(loop, &in, err, sizeof err);
+	preparse_finish(); /* before the state is unmapped */
 	si_close(&in);
 	if (r < 0)
 		goto rescue;
@@ -415,6 +419,7 @@ int reexec_restore(uv_loop_t *loop, int state_fd, bool allow_fallback)
 	unsetenv("SUPERVISORD_DESERIALIZE_FD");
 	return 0;
 rescue:
+	preparse_finish();
 	log_err("re-exec: cannot use the state (%s); restarting in rescue mode, which keeps every child and "
 		"socket", err);
 	if (blob)

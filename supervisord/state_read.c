@@ -33,6 +33,7 @@
 #include "service_priv.h"
 #include "svc_notify.h"
 #include "sockunit.h"
+#include "preparse.h"
 #include "state.h"
 #include "version.h"
 #include "unit.h"
@@ -286,8 +287,13 @@ static int make_unit(struct reader *r)
 	}
 	if (!r->have_text && !r->load_error)
 		return bad(r, "unit %s has neither text nor load-error", r->name);
-	r->u = unit_new_from_text(r->loop, r->name, r->path, r->text, r->text_len,
-				  r->have_text ? NULL : r->load_error);
+	struct unit_conf *conf;
+	char *error;
+	if (r->have_text && preparse_take(r->name, r->path, &conf, &error))
+		r->u = unit_new_parsed(r->loop, r->name, r->path, r->text, r->text_len, conf, error);
+	else
+		r->u = unit_new_from_text(r->loop, r->name, r->path, r->text, r->text_len,
+					  r->have_text ? NULL : r->load_error);
 	r->text = NULL; /* owned by the unit now (or freed) */
 	if (!r->u)
 		return bad(r, "out of memory");

@@ -158,35 +158,67 @@ int unit_read_file(const char *path, char **out, size_t *len)
 
 static void free_unit(struct unit *u);
 
+int unit_parse_text(const char *fname, const char *path, const char *text, size_t text_len,
+		    struct unit_conf **conf, char **error)
+{
+	char err[1024];
+	struct unit_conf *c = calloc(1, sizeof *c);
+	*conf = NULL;
+	*error = NULL;
+	if (!c)
+		return -ENOMEM;
+	err[0] = '\0';
+	int r = conf_load_text(fname, path, text, text_len, c, err, sizeof err, diag, NULL);
+	if (r < 0) {
+		free(c);
+		*error = strdup(err[0] ? err : strerror(-r));
+		return *error ? 0 : -ENOMEM;
+	}
+	*conf = c;
+	return 0;
+}
+
 struct unit *unit_new_from_text(uv_loop_t *loop, const char *fname, const char *path, char *text,
 				size_t text_len, const char *read_error)
 {
+	struct unit_conf *c = NULL;
+	char *error = NULL;
+	if (read_error)
+		error = strdup(read_error);
+	else if (unit_parse_text(fname, path, text, text_len, &c, &error) < 0)
+		error = NULL;
+	if (!c && !error) {
+		free(text);
+		return NULL;
+	}
+	return unit_new_parsed(loop, fname, path, text, text_len, c, error);
+}
+
+struct unit *unit_new_parsed(uv_loop_t *loop, const char *fname, const char *path, char *text,
+			     size_t text_len, struct unit_conf *c, char *error)
+{
 	struct unit *u = calloc(1, sizeof *u);
-	struct unit_conf *c = calloc(1, sizeof *c);
-	char err[1024];
-	if (!u || !c || !(u->name = strdup(fname)) || !(u->path = strdup(path))) {
+	if (!u || !(u->name = strdup(fname)) || !(u->path = strdup(path))) {
 		if (u)
 			free(u->name);
 		free(u);
-		free(c);
+		if (c) {
+			conf_free(c);
+			free(c);
+		}
+		free(error);
 		free(text);
 		return NULL;
 	}
 	u->kind = has_suffix(fname, ".socket") ? UNIT_SOCKET : UNIT_SERVICE;
 	u->text = text; /* now owned by the unit */
 	u->text_len = text_len;
-	err[0] = '\0';
-	int r = -EIO;
-	if (read_error)
-		snprintf(err, sizeof err, "%s", read_error);
-	else
-		r = conf_load_text(fname, path, u->text, u->text_len, c, err, sizeof err, diag, NULL);
-	if (r < 0) {
-		free(c);
-		u->load_error = strdup(err[0] ? err : strerror(-r));
-		log_err("%s: not loaded: %s", fname, u->load_error ? u->load_error : "?");
-	} else {
+	if (c) {
 		u->conf = c;
+		free(error);
+	} else {
+		u->load_error = error;
+		log_err("%s: not loaded: %s", fname, error ? error : "?");
 	}
 	if (u->kind == UNIT_SERVICE) {
 		svc_init(u, loop);

@@ -213,6 +213,15 @@ int unit_load_dir(uv_loop_t *loop, const char *dir);
  * last one. Returns NULL only when out of memory. */
 struct unit *unit_new_from_text(uv_loop_t *loop, const char *fname, const char *path, char *text,
 				size_t text_len, const char *read_error);
+/* The parse of unit_new_from_text alone, touching nothing shared (it may
+ * run on another thread: preparse.c): *conf, or NULL and *error saying why
+ * (both owned by the caller). -ENOMEM when neither could be made. */
+int unit_parse_text(const char *fname, const char *path, const char *text, size_t text_len,
+		    struct unit_conf **conf, char **error);
+/* unit_new_from_text with the parse done: exactly one of conf and error is
+ * set; the unit owns text, conf and error afterwards (freed on failure). */
+struct unit *unit_new_parsed(uv_loop_t *loop, const char *fname, const char *path, char *text,
+			     size_t text_len, struct unit_conf *conf, char *error);
 /* Sort the registry and link sockets to services. */
 void unit_registry_finish(void);
 /* Recompute every socket-service link (after a reload). */

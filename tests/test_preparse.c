@@ -39,6 +39,16 @@ struct doc {
 	unsigned format;
 };
 
+/* One unit's records: begin-unit, its path when given, one key, end-unit. */
+static void unit_rec(struct state_out *o, const char *name, const char *path, const char *key, const char *val)
+{
+	so_str(o, "begin-unit", name);
+	if (path)
+		so_str(o, "path", path);
+	so_str(o, key, val);
+	so_str(o, "end-unit", "");
+}
+
 /* A state with: a service, a socket with its own path, a unit that does
  * not load, an Accept=yes instance (no text) and a load error (no text),
  * then `extra` more services. */
@@ -47,29 +57,15 @@ static void make_doc(struct doc *d, int extra)
 	struct state_out *o = &d->o;
 	so_init(o);
 	so_fmt(o, "supervisord-state", "%d", STATE_FORMAT);
-	so_str(o, "begin-unit", "a.service");
-	so_put(o, "text", svc_text, sizeof svc_text - 1);
-	so_str(o, "state", "running");
-	so_str(o, "end-unit", "");
-	so_str(o, "begin-unit", "b.socket");
-	so_str(o, "path", "/elsewhere/b.socket");
-	so_put(o, "text", sock_text, sizeof sock_text - 1);
-	so_str(o, "end-unit", "");
-	so_str(o, "begin-unit", "bad.service");
-	so_put(o, "text", bad_text, sizeof bad_text - 1);
-	so_str(o, "end-unit", "");
-	so_str(o, "begin-unit", "c@1.service");
-	so_str(o, "instance-of", "c.socket");
-	so_str(o, "end-unit", "");
-	so_str(o, "begin-unit", "d.service");
-	so_str(o, "load-error", "d.service: no such file");
-	so_str(o, "end-unit", "");
+	unit_rec(o, "a.service", NULL, "text", svc_text);
+	unit_rec(o, "b.socket", "/elsewhere/b.socket", "text", sock_text);
+	unit_rec(o, "bad.service", NULL, "text", bad_text);
+	unit_rec(o, "c@1.service", NULL, "instance-of", "c.socket");
+	unit_rec(o, "d.service", NULL, "load-error", "d.service: no such file");
 	for (int i = 0; i < extra; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "e%d.service", i);
-		so_str(o, "begin-unit", name);
-		so_put(o, "text", svc_text, sizeof svc_text - 1);
-		so_str(o, "end-unit", "");
+		unit_rec(o, name, NULL, "text", svc_text);
 	}
 	so_finish(o);
 	cr_assert_eq(o->err, 0);

@@ -339,6 +339,13 @@ Test(reexec, listeners_record_with_too_many_entries_is_refused, .timeout = 120)
 	unreadable_state("listenerscount", "listeners of web.socket: 1 entries expected");
 }
 
+Test(reexec, a_unit_text_given_twice_is_refused, .timeout = 120)
+{
+	/* Which text would the unit run? Neither: and the parse thread, which
+	 * counts texts, would be a unit out of step with the restore. */
+	unreadable_state("twotexts", "text given twice");
+}
+
 Test(reexec, log_epoll_that_is_not_an_epoll_instance_is_refused, .timeout = 120)
 {
 	unreadable_state("epollpipe", "fd 19000 is not an epoll instance");

@@ -27,6 +27,8 @@
  * CORRUPT_MODE=listenerscount gives the first "listeners" record one entry
  * more than its unit has Listen*= lines; CORRUPT_MODE=epollpipe names a
  * pipe at fd 19000 as the log epoll instance (both: refused, rescue).
+ * CORRUPT_MODE=twotexts repeats the first unit's "text" record (a unit
+ * given twice over: refused, rescue).
  * CORRUPT_MODE=format1 plays an older build that reads only format 1: its
  * --check-state-format says so, and the state it is handed passes through
  * unchanged if it is format 1 (damaged otherwise, which shows as rescue).
@@ -149,6 +151,17 @@ int main(int argc, char **argv)
 			return 108;
 		char *eol = memchr(p + 5, '\n', body_len(len) - (size_t)(p + 5 - buf));
 		buf = resplice(buf, &len, (size_t)(p + 5 - buf), (size_t)(eol - buf), "1");
+	} else if (mode && !strcmp(mode, "twotexts")) {
+		char *rec = memmem(buf, body_len(len), "\ntext ", 6);
+		if (!rec)
+			return 114;
+		char *eol = memchr(rec + 1, '\n', body_len(len) - (size_t)(rec + 1 - buf));
+		size_t n = (size_t)(eol - rec);
+		char *copy = strndup(rec, n);
+		if (!copy)
+			return 104;
+		buf = resplice(buf, &len, (size_t)(eol - buf), (size_t)(eol - buf), copy);
+		free(copy);
 	} else if (mode && !strcmp(mode, "listenerscount")) {
 		char *rec = memmem(buf, body_len(len), "\nlisteners ", 11);
 		if (!rec)

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
 #include "log.h"
 #include "preparse.h"
 #include "proto.h"
@@ -49,10 +48,7 @@ static void parsed_free(struct parsed *p)
 {
 	free(p->name);
 	free(p->path);
-	if (p->conf) {
-		conf_free(p->conf);
-		free(p->conf);
-	}
+	unit_conf_free(p->conf);
 	free(p->error);
 	memset(p, 0, sizeof *p);
 }

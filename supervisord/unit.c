@@ -158,6 +158,14 @@ int unit_read_file(const char *path, char **out, size_t *len)
 
 static void free_unit(struct unit *u);
 
+void unit_conf_free(struct unit_conf *c)
+{
+	if (c) {
+		conf_free(c);
+		free(c);
+	}
+}
+
 int unit_parse_text(const char *fname, const char *path, const char *text, size_t text_len,
 		    struct unit_conf **conf, char **error)
 {
@@ -202,10 +210,7 @@ struct unit *unit_new_parsed(uv_loop_t *loop, const char *fname, const char *pat
 		if (u)
 			free(u->name);
 		free(u);
-		if (c) {
-			conf_free(c);
-			free(c);
-		}
+		unit_conf_free(c);
 		free(error);
 		free(text);
 		return NULL;
@@ -518,10 +523,8 @@ static void free_unit(struct unit *u)
 			free(u->sock.l[i].addr);
 		free(u->sock.l);
 	}
-	if (u->conf && !u->conf_borrowed) {
-		conf_free(u->conf);
-		free(u->conf);
-	}
+	if (!u->conf_borrowed)
+		unit_conf_free(u->conf);
 	free(u->load_error);
 	free(u->text);
 	free(u->path);
@@ -531,10 +534,8 @@ static void free_unit(struct unit *u)
 
 void unit_free_all(void)
 {
-	for (size_t i = 0; i < n_retired; i++) {
-		conf_free(retired[i]);
-		free(retired[i]);
-	}
+	for (size_t i = 0; i < n_retired; i++)
+		unit_conf_free(retired[i]);
 	free(retired);
 	retired = NULL;
 	n_retired = 0;

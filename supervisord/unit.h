@@ -218,6 +218,8 @@ struct unit *unit_new_from_text(uv_loop_t *loop, const char *fname, const char *
  * (both owned by the caller). -ENOMEM when neither could be made. */
 int unit_parse_text(const char *fname, const char *path, const char *text, size_t text_len,
 		    struct unit_conf **conf, char **error);
+/* Free a configuration made by unit_parse_text (contents and struct); NULL is fine. */
+void unit_conf_free(struct unit_conf *c);
 /* unit_new_from_text with the parse done: exactly one of conf and error is
  * set; the unit owns text, conf and error afterwards (freed on failure). */
 struct unit *unit_new_parsed(uv_loop_t *loop, const char *fname, const char *path, char *text,

@@ -79,14 +79,6 @@ static void free_doc(struct doc *d)
 	so_free(&d->o);
 }
 
-static void free_conf(struct unit_conf *c)
-{
-	if (c) {
-		conf_free(c);
-		free(c);
-	}
-}
-
 /* Take `name` and check it is what unit_parse_text makes of `text`. */
 static void take_and_compare(const char *name, const char *path, const char *text)
 {
@@ -94,7 +86,7 @@ static void take_and_compare(const char *name, const char *path, const char *tex
 	char *want_err = NULL, *got_err = NULL;
 	cr_assert_eq(unit_parse_text(name, path, text, strlen(text), &want, &want_err), 0);
 	if (!preparse_take(name, path, &got, &got_err)) {
-		free_conf(want);
+		unit_conf_free(want);
 		free(want_err);
 		cr_assert_fail("%s: not handed over by the second thread", name);
 	}
@@ -116,8 +108,8 @@ static void take_and_compare(const char *name, const char *path, const char *tex
 				cr_assert_str_eq(got->sock.listen[i].address, want->sock.listen[i].address);
 		}
 	}
-	free_conf(want);
-	free_conf(got);
+	unit_conf_free(want);
+	unit_conf_free(got);
 	free(want_err);
 	free(got_err);
 }
@@ -171,7 +163,7 @@ Test(preparse, what_the_first_thread_passed_is_skipped_and_the_rest_shared)
 			cr_assert(c || e);
 			if (c)
 				cr_assert_str_eq(c->name, name);
-			free_conf(c);
+			unit_conf_free(c);
 			free(e);
 		} else {
 			mine++;

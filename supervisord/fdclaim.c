@@ -35,7 +35,6 @@ static void drop_index(void)
 	n_slot = 0;
 }
 
-
 static int cmp_int(const void *a, const void *b)
 {
 	return ((const struct inherited *)a)->fd - ((const struct inherited *)b)->fd;

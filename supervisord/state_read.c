@@ -574,7 +574,6 @@ static int unit_line(struct reader *r)
 			return bad(r, "text after runtime keys");
 		if (r->have_text)
 			return bad(r, "%s: text given twice", r->name);
-		free(r->text);
 		r->text = malloc(r->in->val_len + 1);
 		if (!r->text)
 			return bad(r, "out of memory");

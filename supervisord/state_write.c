@@ -214,6 +214,7 @@ int state_write(struct state_out *o, struct fdlist *keep, struct fdlist *toggle,
 		so_i64(o, "log-epoll", logpipe_epoll_fd());
 		fdlist_add(&inh, logpipe_epoll_fd());
 	}
+	size_t dl = strlen(daemon_units_dir);
 	for (size_t i = 0; i < unit_count(); i++) {
 		const struct unit *u = unit_at(i);
 		if (u->dead)
@@ -228,7 +229,6 @@ int state_write(struct state_out *o, struct fdlist *keep, struct fdlist *toggle,
 			}
 		} else {
 			/* Format 2 leaves out the usual path (UNITS_DIR/NAME). */
-			size_t dl = strlen(daemon_units_dir);
 			if (o->format < 2 || strncmp(u->path, daemon_units_dir, dl) || u->path[dl] != '/' ||
 			    strcmp(u->path + dl + 1, u->name))
 				so_str(o, "path", u->path);

@@ -193,8 +193,8 @@ struct unit *unit_new_from_text(uv_loop_t *loop, const char *fname, const char *
 	char *error = NULL;
 	if (read_error)
 		error = strdup(read_error);
-	else if (unit_parse_text(fname, path, text, text_len, &c, &error) < 0)
-		error = NULL;
+	else
+		unit_parse_text(fname, path, text, text_len, &c, &error); /* neither set: out of memory */
 	if (!c && !error) {
 		free(text);
 		return NULL;

@@ -427,8 +427,9 @@ int main(int argc, char **argv)
 	}
 	/* After a re-exec, note every inherited descriptor before anything
 	 * else opens one: the state (or rescue) claims them by number. */
+	daemon_units_dir = units_dir; /* the re-exec's parse thread reads it */
 	if (state_fd >= 0)
-		reexec_claim_fds(state_fd, units_dir);
+		reexec_claim_fds(state_fd);
 	else if (rescue)
 		fdclaim_scan();
 	read_self_exe();
@@ -445,7 +446,6 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	daemon_units_dir = units_dir;
 	daemon_runtime_dir = runtime_dir;
 	char logbuf[4200];
 	if (!log_dir) {

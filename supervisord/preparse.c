@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "preparse.h"
 #include "proto.h"
@@ -33,7 +34,6 @@ static struct {
 	bool started;            /* created, not yet joined */
 	pthread_t thread;
 	struct state_in in;      /* the opened state; the thread walks a copy */
-	const char *units_dir;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct parsed *v;        /* [i]: unit i, once ready */
@@ -130,7 +130,7 @@ static void *run(void *arg)
 			}
 			struct parsed p = { .path = path };
 			path = NULL;
-			if (!p.path && asprintf(&p.path, "%s/%s", pp.units_dir, name) < 0)
+			if (!p.path && asprintf(&p.path, "%s/%s", daemon_units_dir, name) < 0)
 				p.path = NULL;
 			if (!p.path || !(p.name = strdup(name)) ||
 			    unit_parse_text(name, p.path, it.val, it.val_len, &p.conf, &p.error) < 0)
@@ -147,12 +147,11 @@ static void *run(void *arg)
 	return NULL;
 }
 
-void preparse_start(const struct state_in *in, const char *units_dir)
+void preparse_start(const struct state_in *in)
 {
 	if (pp.started)
 		return;
 	pp.in = *in;
-	pp.units_dir = units_dir;
 	pp.next = pp.parsed = pp.used = 0;
 	pp.busy = SIZE_MAX;
 	pp.stop = false;

@@ -26,9 +26,9 @@
 
 /* Start the thread on a state already opened (si_open) and of a format
  * this build reads. `in` (its mapping) must stay until preparse_finish.
- * units_dir: the directory a unit lives in when the state leaves out its
- * path (format 2). Nothing happens if the thread cannot be created. */
-void preparse_start(const struct state_in *in, const char *units_dir);
+ * A unit the state gives no path for is in daemon_units_dir, which must be
+ * set before. Nothing happens if the thread cannot be created. */
+void preparse_start(const struct state_in *in);
 
 /* The parse of the next unit with a text, which must be `name` at
  * `path`: true with *conf or *error set (owned by the caller), false when

@@ -339,7 +339,7 @@ static int parse_fd_ranges(const char *p, const char *end, struct fdlist *l)
 	return l->err;
 }
 
-void reexec_claim_fds(int state_fd, const char *units_dir)
+void reexec_claim_fds(int state_fd)
 {
 	struct stat st;
 	char err[256];
@@ -358,7 +358,7 @@ void reexec_claim_fds(int state_fd, const char *units_dir)
 	if (!known_format(early.format) || early.in.body_end < 2)
 		goto scan; /* handed back to the image that wrote it, or rescued */
 	/* The unit files are parsed on a second thread meanwhile (preparse.h). */
-	preparse_start(&early.in, units_dir);
+	preparse_start(&early.in);
 	/* The last line of the body: "fds RANGES" (digits need no escaping). */
 	const char *body = early.blob, *end = body + early.in.body_end - 1, *line = end;
 	while (line > body && line[-1] != '\n')

@@ -39,9 +39,8 @@ int reexec_restore(uv_loop_t *loop, int state_fd, bool allow_fallback);
  * check the state and keep exactly the fds its "fds" record lists (closing
  * the rest), or, when it cannot tell, record every open fd (fdclaim_scan).
  * The mapping is kept for reexec_restore, and the unit files in it start
- * being parsed on a second thread (preparse.h; units_dir: where a unit
- * lives when the state leaves out its path). */
-void reexec_claim_fds(int state_fd, const char *units_dir);
+ * being parsed on a second thread (preparse.h). */
+void reexec_claim_fds(int state_fd);
 
 /* Exec our own binary in rescue mode, keeping every inherited fd. Returns
  * only if exec failed. */

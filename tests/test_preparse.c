@@ -126,7 +126,7 @@ Test(preparse, the_second_thread_parses_each_unit_as_the_first_would)
 {
 	struct doc d;
 	make_doc(&d, 0);
-	preparse_start(&d.in, "/units");
+	preparse_start(&d.in);
 	wait_parsed(3); /* a.service, b.socket, bad.service: the ones with a text */
 	take_and_compare("a.service", "/units/a.service", svc_text);
 	take_and_compare("b.socket", "/elsewhere/b.socket", sock_text);
@@ -143,7 +143,7 @@ Test(preparse, what_the_first_thread_passed_is_skipped_and_the_rest_shared)
 	enum { EXTRA = 300 };
 	struct doc d;
 	make_doc(&d, EXTRA);
-	preparse_start(&d.in, "/units");
+	preparse_start(&d.in);
 	size_t mine = 0, theirs = 0;
 	for (int i = -3; i < EXTRA; i++) {
 		char name[32], path[64];
@@ -178,7 +178,7 @@ Test(preparse, a_take_out_of_step_leaves_the_caller_parsing)
 {
 	struct doc d;
 	make_doc(&d, 0);
-	preparse_start(&d.in, "/units");
+	preparse_start(&d.in);
 	wait_parsed(3);
 	struct unit_conf *c = NULL;
 	char *e = NULL;
@@ -195,7 +195,7 @@ Test(preparse, stopped_half_way_frees_everything)
 {
 	struct doc d;
 	make_doc(&d, 2000);
-	preparse_start(&d.in, "/units");
+	preparse_start(&d.in);
 	preparse_finish(); /* most likely mid-walk: joined, and nothing left behind */
 	struct unit_conf *c = NULL;
 	char *e = NULL;

@@ -544,7 +544,7 @@ static void handle_frame(struct client *c, const struct proto_hdr *h, const uint
 			ctl_reply_err(c, h->id, -EBADMSG, "malformed REEXEC");
 			break;
 		}
-		reexec_request(c, h->id, binary);
+		reexec_request(ctl_loop, c, h->id, binary);
 		break;
 	}
 	case PROTO_HELLO:
@@ -589,6 +589,7 @@ static void client_close(struct client *c)
 		return;
 	c->closing = true;
 	drop_jobs_of(c);
+	reexec_client_gone(c);
 	for (struct client **pp = &clients; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;

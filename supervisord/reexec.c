@@ -3,17 +3,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/close_range.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "control_priv.h"
@@ -22,11 +17,11 @@
 #include "log.h"
 #include "preparse.h"
 #include "reexec.h"
+#include "reexec_check.h"
+#include "service.h"
 #include "spawn.h"
 #include "state.h"
 #include "version.h"
-
-#define CHECK_TIMEOUT_MS 5000
 
 extern char **environ;
 
@@ -48,101 +43,6 @@ static bool same_file(const char *a, const char *b)
 static bool known_format(unsigned long f)
 {
 	return f >= STATE_FORMAT_MIN && f <= STATE_FORMAT;
-}
-
-/* The newest format that both this build writes and "formats" (the
- * target's space-separated list) contains; 0 if none. */
-static unsigned common_format(const char *formats)
-{
-	unsigned best = 0;
-	const char *p = formats;
-	while (*p && *p != '\n') {
-		p += strspn(p, " ");
-		char *e;
-		unsigned long f = strtoul(p, &e, 10);
-		if (e == p)
-			break;
-		if (known_format(f) && f > best)
-			best = (unsigned)f;
-		p = e;
-	}
-	return best;
-}
-
-/*
- * Run `binary --check-state-format` and read its answer. Bounded: the
- * child gets CHECK_TIMEOUT_MS in all. The loop is blocked meanwhile; a
- * healthy binary answers in a few milliseconds, and this is an operator's
- * request. The child is reaped by the reaper as an unknown pid.
- */
-static int check_binary(const char *binary, unsigned *format, char *err, size_t errlen)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		return -errno;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		snprintf(err, errlen, "fork: %s", strerror(e));
-		return -e;
-	}
-	if (pid == 0) {
-		dup2(p[1], 1);
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null >= 0)
-			dup2(null, 0);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		/* Listeners and log pipes are held without close-on-exec. */
-		syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
-		execl(binary, binary, "--check-state-format", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	char buf[512];
-	size_t got = 0;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		long left = CHECK_TIMEOUT_MS - ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
-			kill(pid, SIGKILL);
-			close(p[0]);
-			snprintf(err, errlen, "%s --check-state-format did not answer within %d ms", binary,
-				 CHECK_TIMEOUT_MS);
-			return -ETIMEDOUT;
-		}
-		ssize_t n = read(p[0], buf + got, sizeof buf - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got == sizeof buf - 1)
-			break;
-	}
-	close(p[0]);
-	buf[got] = '\0';
-	const char *line = strstr(buf, REEXEC_CHECK_PREFIX " ");
-	if (!line || line != buf) {
-		snprintf(err, errlen, "%s is not a supervisord that can take over (its --check-state-format said: %.80s)",
-			 binary, got ? buf : "nothing");
-		return -ENOEXEC;
-	}
-	*format = common_format(line + sizeof REEXEC_CHECK_PREFIX);
-	if (!*format) {
-		snprintf(err, errlen, "%s reads none of the state formats %d to %d", binary, STATE_FORMAT_MIN,
-			 STATE_FORMAT);
-		return -EPROTONOSUPPORT;
-	}
-	return 0;
 }
 
 static int make_memfd(const struct state_out *o, char *err, size_t errlen)
@@ -200,7 +100,43 @@ static void build_argv(const char *binary, const char *fdarg, const char *extra,
 	argv[n] = NULL;
 }
 
-void reexec_request(struct client *c, uint32_t id, const char *binary)
+/* The request whose target is being checked (reexec_check.h); c is NULL
+ * when there is none. */
+static struct {
+	struct client *c;
+	uint32_t id;
+	char target[4096];
+} pending;
+
+static void go(struct client *c, uint32_t id, const char *target, unsigned format);
+
+static void checked_cb(void *arg, int err, unsigned format, const char *msg)
+{
+	(void)arg;
+	struct client *c = pending.c;
+	pending.c = NULL;
+	if (!c)
+		return;
+	if (err) {
+		log_err("reexec refused: %s", msg);
+		ctl_reply_err(c, pending.id, err, "reexec refused: %s", msg);
+	} else if (svc_shutting_down()) {
+		ctl_reply_err(c, pending.id, -ESHUTDOWN, "reexec: the daemon is stopping every service");
+	} else {
+		go(c, pending.id, pending.target, format);
+	}
+}
+
+void reexec_client_gone(struct client *c)
+{
+	if (!pending.c || pending.c != c)
+		return;
+	reexec_check_cancel();
+	pending.c = NULL;
+	log_info("reexec of %s cancelled: the client that asked for it went away", pending.target);
+}
+
+void reexec_request(uv_loop_t *loop, struct client *c, uint32_t id, const char *binary)
 {
 	char err[1024];
 	const char *target = binary && *binary ? binary : daemon_self_exe;
@@ -215,12 +151,39 @@ void reexec_request(struct client *c, uint32_t id, const char *binary)
 		ctl_reply_err(c, id, r, "reexec: %s: %s", target, strerror(-r));
 		return;
 	}
-	unsigned format = STATE_FORMAT;
-	if (!same_file(target, daemon_self_exe) && (r = check_binary(target, &format, err, sizeof err)) < 0) {
+	if (pending.c || reexec_check_running()) {
+		ctl_reply_err(c, id, -EBUSY, "reexec: another reexec (of %s) is waiting for its binary's answer",
+			      pending.target);
+		return;
+	}
+	if (svc_shutting_down()) {
+		ctl_reply_err(c, id, -ESHUTDOWN, "reexec: the daemon is stopping every service");
+		return;
+	}
+	if (same_file(target, daemon_self_exe)) {
+		go(c, id, target, STATE_FORMAT);
+		return;
+	}
+	if (strlen(target) >= sizeof pending.target) {
+		ctl_reply_err(c, id, -ENAMETOOLONG, "reexec: binary path too long");
+		return;
+	}
+	r = reexec_check_start(loop, target, checked_cb, NULL, err, sizeof err);
+	if (r < 0) {
 		log_err("reexec refused: %s", err);
 		ctl_reply_err(c, id, r, "reexec refused: %s", err);
 		return;
 	}
+	pending.c = c;
+	pending.id = id;
+	strcpy(pending.target, target);
+}
+
+/* Serialize, exec target; on failure put everything back and reply. */
+static void go(struct client *c, uint32_t id, const char *target, unsigned format)
+{
+	char err[1024];
+	int r;
 
 	struct state_out o;
 	struct fdlist keep = { 0 }, toggle = { 0 };

@@ -3,8 +3,9 @@
  * while keeping its process (same pid: every child stays a child) and every
  * descriptor it holds.
  *
- * Old image: check the new binary (it must start and declare that it reads
- * this state format), serialize the state into a sealed memfd, clear
+ * Old image: check a new binary (it must start and declare that it reads
+ * a state format we write; reexec_check.h, without blocking the loop),
+ * serialize the state into a sealed memfd, clear
  * FD_CLOEXEC on exactly the fds the state names, block every signal (the
  * mask and pending signals survive execve, so no SIGCHLD is lost), exec.
  * If exec fails, everything is put back and the client gets the error.
@@ -18,14 +19,19 @@
 #ifndef SUPD_REEXEC_H
 #define SUPD_REEXEC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
 struct client;
 
 /* Handle a REEXEC request (binary "" = our own). Replies on failure; on
- * success the new image replies. */
-void reexec_request(struct client *c, uint32_t id, const char *binary);
+ * success the new image replies. Another binary is checked first, on the
+ * loop; one reexec waits for its check at a time (others get EBUSY). */
+void reexec_request(uv_loop_t *loop, struct client *c, uint32_t id, const char *binary);
+/* The control server closes c: a reexec it asked for that is still being
+ * checked is cancelled (its check child killed). */
+void reexec_client_gone(struct client *c);
 
 /* The line `supervisord --check-state-format` prints. */
 #define REEXEC_CHECK_PREFIX "supervisord-state-formats"

@@ -6,11 +6,13 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -234,6 +236,140 @@ Test(reexec, exec_failure_keeps_the_running_image, .timeout = 120)
 	cr_expect_eq(h_count_fds_settled(w.d.pid), fds_before);
 	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", NULL), 0, "a good reexec after the failures: %s", out);
 	world_check(&w, "after a good re-exec");
+	cr_expect_eq(hd_stop(&w.d), 0);
+}
+
+/* supctl -r RT ARGS... in the background, stdout and stderr into
+ * out_path. Returns its pid. */
+static pid_t ctl_async(struct world *w, const char *out_path, const char *const *args)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		const char *argv[16] = { H_SUPCTL, "-r", w->d.rt };
+		int n = 3;
+		while (*args && n < 15)
+			argv[n++] = *args++;
+		argv[n] = NULL;
+		execv(H_SUPCTL, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Reap pid, waiting at most ms: its exit status, or -1 (still running). */
+static int wait_exit(pid_t pid, int ms)
+{
+	long long end = h_now_ms() + ms;
+	do {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		h_msleep(10);
+	} while (h_now_ms() < end);
+	return -1;
+}
+
+static bool gone_within(pid_t pid, int ms)
+{
+	long long end = h_now_ms() + ms;
+	while (h_alive(pid) && h_now_ms() < end)
+		h_msleep(10);
+	return !h_alive(pid);
+}
+
+/* A target that never answers --check-state-format: it records its pid in
+ * DIR/hang.pid, then sleeps with the answer pipe open. */
+static void write_hanging_binary(struct world *w, char *path, size_t len)
+{
+	snprintf(path, len, "%s/hang", w->d.dir);
+	FILE *f = fopen(path, "w");
+	cr_assert(f);
+	fprintf(f, "#!/bin/sh\necho $$ > %s/hang.pid.tmp && mv %s/hang.pid.tmp %s/hang.pid\nexec sleep 60\n",
+		w->d.dir, w->d.dir, w->d.dir);
+	fclose(f);
+	chmod(path, 0755);
+}
+
+static pid_t hanging_pid(struct world *w)
+{
+	char path[400];
+	snprintf(path, sizeof path, "%s/hang.pid", w->d.dir);
+	char *t = h_wait_file(path, 5000);
+	cr_assert_not_null(t, "the check never ran the target");
+	return (pid_t)atoi(t);
+}
+
+Test(reexec, a_target_that_never_answers_stalls_nothing, .timeout = 120)
+{
+	/* The daemon asks a new binary whether it can take over. While the
+	 * binary takes its time, everything else is served: the check runs on
+	 * the loop, not in front of it. */
+	struct world w;
+	world_start(&w, H_DAEMON);
+	int fds_before = h_count_fds_settled(w.d.pid);
+	char hang[400], outp[400], out[1024];
+	write_hanging_binary(&w, hang, sizeof hang);
+	snprintf(outp, sizeof outp, "%s/reexec.out", w.d.dir);
+	long long t0 = h_now_ms();
+	const char *args[] = { "reexec", "--binary", hang, NULL };
+	pid_t ctl = ctl_async(&w, outp, args);
+	pid_t hpid = hanging_pid(&w);
+
+	for (int i = 0; i < 5; i++) {
+		long long t = h_now_ms();
+		cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "status", "web", NULL), 0, "status: %s", out);
+		cr_expect_lt(h_now_ms() - t, 2000, "status took %lld ms while a reexec was being checked",
+			     h_now_ms() - t);
+	}
+	char ans[512];
+	cr_expect_gt(h_http_get(w.port, ans, sizeof ans, 2000), 0);
+	/* One reexec at a time. */
+	cr_expect_neq(hd_ctl(&w.d, out, sizeof out, "reexec", NULL), 0, "a second reexec went ahead: %s", out);
+	cr_expect(strstr(out, "another reexec"), "message: %s", out);
+	cr_expect_lt(h_now_ms() - t0, 4500, "the loop was blocked");
+
+	int rc = wait_exit(ctl, 15000);
+	cr_expect_gt(rc, 0, "the reexec of a binary that never answers succeeded (rc %d)", rc);
+	cr_expect_geq(h_now_ms() - t0, 4500, "answered before the check's time ran out");
+	char *text = h_slurp(outp);
+	cr_expect(text && strstr(text, "did not answer within 5000 ms"), "message: %s", text ? text : "");
+	cr_expect(gone_within(hpid, 3000), "the check's process %d was left running", (int)hpid);
+	world_check(&w, "after the refused re-exec");
+	cr_expect_eq(h_count_fds_settled(w.d.pid), fds_before);
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", NULL), 0, "a good reexec after it: %s", out);
+	world_check(&w, "after a good re-exec");
+	cr_expect_eq(hd_stop(&w.d), 0);
+}
+
+Test(reexec, a_check_whose_client_leaves_is_cancelled, .timeout = 120)
+{
+	struct world w;
+	world_start(&w, H_DAEMON);
+	int fds_before = h_count_fds_settled(w.d.pid);
+	char hang[400], outp[400], out[1024];
+	write_hanging_binary(&w, hang, sizeof hang);
+	snprintf(outp, sizeof outp, "%s/reexec.out", w.d.dir);
+	const char *args[] = { "reexec", "--binary", hang, NULL };
+	pid_t ctl = ctl_async(&w, outp, args);
+	pid_t hpid = hanging_pid(&w);
+	kill(ctl, SIGKILL);
+	cr_expect_eq(wait_exit(ctl, 5000), 128 + SIGKILL);
+	cr_expect(gone_within(hpid, 3000), "the check's process %d outlived its client", (int)hpid);
+	long long end = h_now_ms() + 3000;
+	while (!hd_log_has(&w.d, "cancelled: the client that asked for it went away") && h_now_ms() < end)
+		h_msleep(20);
+	cr_expect(hd_log_has(&w.d, "cancelled: the client that asked for it went away"));
+	/* Nothing is left waiting: the next reexec is checked at once. */
+	cr_expect_neq(hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", "/bin/true", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "not a supervisord"), "message: %s", out);
+	world_check(&w, "after the cancelled re-exec");
+	cr_expect_eq(h_count_fds_settled(w.d.pid), fds_before);
 	cr_expect_eq(hd_stop(&w.d), 0);
 }
 

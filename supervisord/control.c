@@ -590,6 +590,7 @@ static void client_close(struct client *c)
 	c->closing = true;
 	drop_jobs_of(c);
 	reexec_client_gone(c);
+	svc_reload_client_gone(c->fd);
 	for (struct client **pp = &clients; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;

@@ -48,6 +48,9 @@ bool svc_has_processes(const struct unit *u);
 /* Run the ExecReload= commands of a running service (`supctl reload
  * UNIT`). 0 when they started, -errno with a message in err. */
 int svc_reload(struct unit *u, char *err, size_t errlen);
+/* The control connection on client_fd is closing: a reload it waits for
+ * answers nobody (the fd number may soon be another client's). */
+void svc_reload_client_gone(int client_fd);
 
 /* Events. svc_reaped dispatches a reaped pid (main, draining or control
  * process); false when no service knows it. */

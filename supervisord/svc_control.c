@@ -85,6 +85,17 @@ void svc_reload_reply(struct unit *u, int err, const char *msg)
 	s->reload_req_id = 0;
 }
 
+void svc_reload_client_gone(int client_fd)
+{
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *u = unit_at(i);
+		if (u->kind == UNIT_SERVICE && u->svc.reload_client_fd == client_fd) {
+			u->svc.reload_client_fd = -1;
+			u->svc.reload_req_id = 0;
+		}
+	}
+}
+
 void svc_control_abandon(struct unit *u)
 {
 	struct service *s = &u->svc;

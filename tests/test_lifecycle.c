@@ -264,6 +264,50 @@ Test(lifecycle, exec_stop_and_exec_reload, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+Test(lifecycle, a_reload_reply_reaches_no_other_client, .timeout = 60)
+{
+	/* A client that asked for a reload leaves before ExecReload= ends; the
+	 * next client gets the same fd number in the daemon, and (like every
+	 * supctl) the same request id. The reload's answer must not be taken
+	 * for the answer to that client's own request. */
+	struct hd d;
+	hd_init(&d);
+	hd_unit(&d, "r.service", "[Service]\nExecStart=/bin/sleep 1000\nExecReload=/bin/sleep 1.5\n");
+	hd_unit(&d, "slow.service", "[Service]\nExecStartPre=/bin/sleep 3\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "r.service", "running", 5000), 0);
+	cr_assert_eq(hd_wait_state(&d, "slow.service", "running", 8000), 0);
+	char out[1024];
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "stop", "slow", NULL), 0, "stop: %s", out);
+	int daemon_fds = h_count_fds_settled(d.pid);
+
+	pid_t a = fork();
+	cr_assert_geq(a, 0);
+	if (a == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(H_SUPCTL, H_SUPCTL, "-r", d.rt, "reload", "r", (char *)NULL);
+		_exit(127);
+	}
+	h_msleep(300);
+	kill(a, SIGKILL);
+	int st;
+	cr_assert_eq(waitpid(a, &st, 0), a);
+	h_msleep(50); /* the daemon has seen it go */
+	long long t0 = h_now_ms();
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "slow", NULL), 0, "start: %s", out);
+	long long took = h_now_ms() - t0;
+	cr_expect_geq(took, 2500, "start returned after %lld ms, before ExecStartPre= ended: it took another "
+		      "client's reload reply", took);
+	char state[64];
+	hd_unit_info(&d, "slow.service", state, sizeof state, NULL, NULL, NULL, 0);
+	cr_expect_str_eq(state, "running");
+	cr_expect_eq(hd_wait_state(&d, "r.service", "running", 3000), 0, "r did not finish its reload");
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* Three services in a chain: c after b after a; each logs its start
  * (ExecStartPre=) and its stop (ExecStop=) to one file. */
 #define CHAIN_TMPL                                                                                  \

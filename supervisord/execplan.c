@@ -16,6 +16,7 @@
 #include "logpipe.h"
 #include "openfile.h"
 #include "sockunit.h"
+#include "svc_notify.h"
 
 char execplan_notify_socket[108];
 
@@ -491,14 +492,20 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process
 			env_set(&env, xasprintf("LISTEN_FDS=%zu", p->nfds));
 			env_set(&env, xasprintf("LISTEN_PID=%*s", SPAWN_PID_SLOT - 1, ""));
 		}
-		if (execplan_notify_socket[0])
-			env_set(&env, xasprintf("NOTIFY_SOCKET=%s", execplan_notify_socket));
-		if (c->fdstore_max > 0)
-			env_set(&env, xasprintf("FDSTORE=%u", c->fdstore_max));
 		if (c->watchdog_usec > 0 && c->watchdog_usec != CONF_USEC_INFINITY) {
 			env_set(&env, xasprintf("WATCHDOG_USEC=%llu", (unsigned long long)c->watchdog_usec));
 			env_set(&env, xasprintf("WATCHDOG_PID=%*s", SPAWN_PID_SLOT - 1, ""));
 		}
+	}
+	/* systemd's rule: the socket goes to the main process unless
+	 * NotifyAccess=none, and to control processes with exec or all, the
+	 * settings under which their messages are taken. */
+	enum notify_access na = svc_notify_access(u);
+	if (execplan_notify_socket[0] &&
+	    (main_process ? na != NOTIFY_NONE : na == NOTIFY_EXEC || na == NOTIFY_ALL)) {
+		env_set(&env, xasprintf("NOTIFY_SOCKET=%s", execplan_notify_socket));
+		if (c->fdstore_max > 0)
+			env_set(&env, xasprintf("FDSTORE=%u", c->fdstore_max));
 	}
 	if (env.oom || !env.v) {
 		r = -ENOMEM;

@@ -61,34 +61,65 @@ static int proc_ids(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid, bool *alive
 }
 
 /* Does pid run in the unit's session or process group? The main process
- * is started as a session leader, so its pid names both. */
+ * and every control process are started as session leaders, so their
+ * pids name both. */
 static bool in_unit(const struct unit *u, pid_t pid)
 {
-	pid_t mp = u->svc.pid, pp, pg, sid, mpp, mpg, msid;
+	pid_t mp = u->svc.pid, cp = u->svc.control_pid, pp, pg, sid, mpp, mpg, msid;
 	bool alive;
-	if (mp <= 0 || proc_ids(pid, &pp, &pg, &sid, &alive) < 0)
+	if ((mp <= 0 && cp <= 0) || proc_ids(pid, &pp, &pg, &sid, &alive) < 0)
 		return false;
-	if (sid == mp || pg == mp)
+	if (mp > 0 && (sid == mp || pg == mp))
+		return true;
+	if (cp > 0 && (sid == cp || pg == cp))
 		return true;
 	/* After MAINPID= the main process need not lead anything: compare
 	 * with the session it is in. */
-	return proc_ids(mp, &mpp, &mpg, &msid, &alive) == 0 && (sid == msid || pg == mpg);
+	return mp > 0 && proc_ids(mp, &mpp, &mpg, &msid, &alive) == 0 && (sid == msid || pg == mpg);
 }
 
-/* The service a sender belongs to: its main process first, else the one
- * whose session or process group holds it. */
-static struct unit *unit_of(pid_t pid, bool *is_main)
+enum sender { SENDER_MAIN, SENDER_CONTROL, SENDER_OTHER };
+static const char *const sender_names[] = { "the main process", "a control process", "another process" };
+
+/* The service a sender belongs to, and what it is there: its main
+ * process, a control process (ExecStartPre= and the like: one of the
+ * Exec*= commands itself), or another process of the unit. */
+static struct unit *unit_of(pid_t pid, enum sender *who)
 {
 	struct unit *u = svc_by_pid(pid);
-	*is_main = u != NULL;
+	*who = SENDER_MAIN;
 	if (u)
 		return u;
+	*who = SENDER_CONTROL;
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *v = unit_at(i);
-		if (v->kind == UNIT_SERVICE && v->conf && v->svc.pid > 0 && in_unit(v, pid))
+		if (v->kind == UNIT_SERVICE && v->conf && v->svc.control_pid == pid)
+			return v;
+	}
+	*who = SENDER_OTHER;
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *v = unit_at(i);
+		if (v->kind == UNIT_SERVICE && v->conf && (v->svc.pid > 0 || v->svc.control_pid > 0) &&
+		    in_unit(v, pid))
 			return v;
 	}
 	return NULL;
+}
+
+/* systemd's table: main is heard unless none; a control process with
+ * exec or all; any other process of the unit with all only. */
+static bool may_notify(enum notify_access a, enum sender who)
+{
+	switch (a) {
+	case NOTIFY_MAIN:
+		return who == SENDER_MAIN;
+	case NOTIFY_EXEC:
+		return who != SENDER_OTHER;
+	case NOTIFY_ALL:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* MAINPID= (systemd's rules, TEST-20): 0 and 1 never, nor ourselves, nor
@@ -241,8 +272,8 @@ void svc_notify_dispatch(uv_loop_t *loop, const struct ucred *cred, char *payloa
 		return;
 	}
 
-	bool is_main;
-	struct unit *u = unit_of(cred->pid, &is_main);
+	enum sender who;
+	struct unit *u = unit_of(cred->pid, &who);
 	if (!u) {
 		log_warn("notify: message from pid %d, which belongs to no running service: dropped%s", (int)cred->pid,
 			 nfds ? " and its descriptors closed" : "");
@@ -250,9 +281,10 @@ void svc_notify_dispatch(uv_loop_t *loop, const struct ucred *cred, char *payloa
 		return;
 	}
 	enum notify_access a = svc_notify_access(u);
-	if (a == NOTIFY_NONE || (a == NOTIFY_MAIN && !is_main)) {
-		log_warn("%s: notify message from pid %d refused (NotifyAccess=%s, main pid %d): dropped%s", u->name,
-			 (int)cred->pid, access_names[a], (int)u->svc.pid, nfds ? " and its descriptors closed" : "");
+	if (!may_notify(a, who)) {
+		log_warn("%s: notify message from pid %d refused (%s; NotifyAccess=%s, main pid %d): dropped%s",
+			 u->name, (int)cred->pid, sender_names[who], access_names[a], (int)u->svc.pid,
+			 nfds ? " and its descriptors closed" : "");
 		close_fds(fds, nfds);
 		return;
 	}

@@ -350,7 +350,7 @@ Test(faults, out_of_descriptors_degrades_and_recovers, .timeout = 60)
 		echo = h_free_port();
 	while (echo == web);
 	hd_unit(&d, "web.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", web);
-	hd_unit(&d, "web.service", "[Service]\nExecStart=" SDWORKER "\n[Install]\nWantedBy=multi-user.target\n");
+	hd_unit(&d, "web.service", "[Service]\nNotifyAccess=main\nExecStart=" SDWORKER "\n[Install]\nWantedBy=multi-user.target\n");
 	hd_unit(&d, "echo.socket", "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", echo);
 	hd_unit(&d, "echo@.service", "[Service]\nStandardInput=socket\nExecStart=/bin/sh -c 'echo \"pid $$$$\"'\n");
 	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 100000\n");

@@ -341,6 +341,74 @@ Test(notify, access_main_refuses_child, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* The status text of unit, "" when it has none. */
+static const char *status_of(struct hd *d, const char *unit)
+{
+	static char status[256];
+	cr_assert_eq(hd_unit_info(d, unit, NULL, 0, NULL, NULL, status, sizeof status), 0);
+	return status;
+}
+
+/* (3b) NotifyAccess=exec, systemd's table: the main process and the
+ * control processes (ExecReload= here) are heard, their children are not;
+ * with all, the children are too; with main, control processes do not even
+ * get NOTIFY_SOCKET. The sender (notifyworker --send, libsystemd's
+ * sd_notify) waits on a barrier until its message was processed.
+ * (systemd-notify would not do: it sends as its parent.) */
+Test(notify, access_exec_hears_control_processes_not_their_children, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char rx[400], child[420], pidstr[64], envfile[400], out[1024];
+	snprintf(rx, sizeof rx, "%s/x.report", d.dir);
+	snprintf(envfile, sizeof envfile, "%s/w.env", d.dir);
+	hd_unit(&d, "x.service",
+		"[Service]\nType=notify\nNotifyAccess=exec\nExecStart=" WORKER "\n"
+		"Environment=REPORT=%s STATUS_TEXT=from-main CHILD_STATUS=from-child\n"
+		"ExecReload=" WORKER " --send STATUS=from-control\n",
+		rx);
+	hd_unit(&d, "y.service",
+		"[Service]\nNotifyAccess=exec\nExecStart=/bin/sleep 100000\n"
+		"ExecReload=/bin/sh -c '" WORKER " --send STATUS=from-grandchild; true'\n");
+	hd_unit(&d, "z.service",
+		"[Service]\nNotifyAccess=all\nExecStart=/bin/sleep 100000\n"
+		"ExecReload=/bin/sh -c '" WORKER " --send STATUS=from-grandchild; true'\n");
+	hd_unit(&d, "w.service",
+		"[Service]\nNotifyAccess=main\nExecStart=/bin/sleep 100000\n"
+		"ExecReload=/bin/sh -c 'echo \"notify=$NOTIFY_SOCKET\" > %s'\n",
+		envfile);
+	hd_start(&d);
+	const char *units[] = { "x.service", "y.service", "z.service", "w.service" };
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(hd_wait_state(&d, units[i], "running", 10000), 0, "%s", units[i]);
+	int base = settled_fds(d.pid);
+
+	/* The main process's child is refused under exec. */
+	snprintf(child, sizeof child, "%s.child", rx);
+	char *c = h_wait_file(child, 5000);
+	cr_assert_not_null(c);
+	cr_expect_str_eq(field(c, "barrier"), "1");
+	snprintf(pidstr, sizeof pidstr, "from pid %s refused", field(c, "child"));
+	cr_expect_eq(wait_log(&d, pidstr, 3000), 0, "the child's message was not refused (%s)", pidstr);
+	cr_expect_str_eq(status_of(&d, "x.service"), "from-main");
+
+	/* A control process is heard. */
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reload", "x", NULL), 0, "reload x: %s", out);
+	cr_expect_str_eq(status_of(&d, "x.service"), "from-control");
+	/* Its child is not under exec, and is under all. */
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reload", "y", NULL), 0, "reload y: %s", out);
+	cr_expect_str_eq(status_of(&d, "y.service"), "");
+	cr_expect_eq(wait_log(&d, "y.service: notify message from pid", 3000), 0, "y's refusal is not logged");
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reload", "z", NULL), 0, "reload z: %s", out);
+	cr_expect_str_eq(status_of(&d, "z.service"), "from-grandchild");
+	/* Under main, a control process has no socket to send to. */
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reload", "w", NULL), 0, "reload w: %s", out);
+	char *env = h_wait_file(envfile, 3000);
+	cr_expect(env && !strcmp(env, "notify=\n"), "w's ExecReload= got %s", env ? env : "nothing");
+	expect_fds(&d, base, "after the control processes' messages");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* ---- raw datagrams ---- */
 
 /* Send payload with fds; with pid > 0, claim that sender pid (root may). */

@@ -22,6 +22,9 @@
  *   OPENFILE_PATH=p    open p directly ("direct_open=ERRNO-NAME")
  *
  * Then it idles until SIGTERM and exits 0.
+ *
+ * notifyworker --send MESSAGE sends one message, waits for it to be
+ * processed (sd_notify_barrier) and exits: 0 if it was sent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -162,8 +165,13 @@ static int told_to_stop(const char *path)
 	return atoi(buf) == (int)getpid();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* notifyworker --send MESSAGE: one sd_notify() from this process, then
+	 * wait until it was processed (exit 0) or not sent (exit 1). What an
+	 * ExecReload= or a forked helper would do. */
+	if (argc == 3 && !strcmp(argv[1], "--send"))
+		return sd_notify(0, argv[2]) > 0 && sd_notify_barrier(0, 5000000) >= 0 ? 0 : 1;
 	struct sigaction sa = { .sa_handler = on_term };
 	sigaction(SIGTERM, &sa, NULL);
 	struct rlimit nocore = { 0, 0 };

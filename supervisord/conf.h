@@ -114,6 +114,7 @@ struct svc_conf {
 	enum std_input std_input;
 	enum std_output std_output, std_error;
 	char *std_output_path, *std_error_path;
+	bool remain_after_exit;         /* RemainAfterExit= (Type=oneshot: active once done) */
 	int restart_mode_overlap;       /* RestartMode=overlap */
 };
 

@@ -37,6 +37,7 @@ struct conf_ctx {
 	bool burst_set;           /* TriggerLimitBurst= given (else it follows Accept=) */
 	bool per_source_set;      /* MaxConnectionsPerSource= given */
 	unsigned restart_line;    /* last Restart=, checked against Type= at the end */
+	bool timeout_start_set;   /* TimeoutStartSec=/TimeoutSec= given (Type=oneshot's default is infinity) */
 	char why[CONF_WHY_MAX];
 };
 

@@ -134,10 +134,18 @@ static int h_restart(struct conf_ctx *x, const struct conf_key *k, const char *v
 	return conf_h_enum(x, k, v);
 }
 
+static int h_timeout_start(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	x->timeout_start_set = *v != '\0';
+	return conf_h_timespan(x, k, v);
+}
+
 static int h_timeout_both(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	struct svc_conf *s = &x->c->svc;
 	uint64_t t;
+
+	x->timeout_start_set = *v != '\0';
 
 	if (*v == '\0') {
 		s->timeout_start_usec = x->def.svc.timeout_start_usec;
@@ -423,7 +431,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("RestartSec", conf_h_timespan, restart_usec, 0),
 	KEY("RestartSteps", conf_h_unsigned, restart_steps, 0),
 	KEY("RestartMaxDelaySec", conf_h_timespan, restart_max_delay_usec, 0),
-	KEY("TimeoutStartSec", conf_h_timespan, timeout_start_usec, CONF_T_ZERO_INFINITY),
+	KEY("TimeoutStartSec", h_timeout_start, timeout_start_usec, CONF_T_ZERO_INFINITY),
 	KEY("TimeoutStopSec", conf_h_timespan, timeout_stop_usec, CONF_T_ZERO_INFINITY),
 	KEY("TimeoutSec", h_timeout_both, timeout_start_usec, 0),
 	KEY("WatchdogSec", conf_h_timespan, watchdog_usec, 0),
@@ -445,12 +453,13 @@ const struct conf_key conf_service_keys[] = {
 	LIST("StandardOutput", h_std_output, std_output, std_output_path, 0),
 	LIST("StandardError", h_std_output, std_error, std_error_path, 0),
 	KEY("RestartMode", h_restart_mode, restart_mode_overlap, 0),
+	KEY("RemainAfterExit", conf_h_bool, remain_after_exit, 0),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
 /* Keys systemd knows in [Service] that we accept with a warning. */
 const char *const conf_service_unsupported[] = {
-	"PIDFile", "BusName", "RemainAfterExit", "GuessMainPID", "ExecCondition",
+	"PIDFile", "BusName", "GuessMainPID", "ExecCondition",
 	"ExecStopPost", "RuntimeMaxSec", "RuntimeRandomizedExtraSec", "TimeoutAbortSec",
 	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RestartPreventExitStatus",
 	"RestartForceExitStatus", "SuccessExitStatus", "RootDirectoryStartOnly", "NonBlocking",
@@ -486,6 +495,9 @@ int conf_service_finish(struct conf_ctx *x)
 	if (s->n_exec_start > 1 && s->type != SVC_TYPE_ONESHOT)
 		conf_report(x, 1, s->exec_start[1].line, "more than one ExecStart= for Type=%s",
 			    type_names[s->type]);
+	/* systemd: a oneshot may take as long as it takes, unless told. */
+	if (s->type == SVC_TYPE_ONESHOT && !x->timeout_start_set)
+		s->timeout_start_usec = CONF_USEC_INFINITY;
 	if (s->type == SVC_TYPE_ONESHOT &&
 	    (s->restart == RESTART_ALWAYS || s->restart == RESTART_ON_SUCCESS))
 		conf_report(x, 1, x->restart_line, "Restart=%s is not allowed for Type=oneshot",

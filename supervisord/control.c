@@ -243,6 +243,12 @@ static int job_check(struct job *j)
 		ctl_reply_ok(j->c, j->id, "");
 		return 1;
 	}
+	/* A oneshot has started once it has run to its end (systemd). */
+	bool done = s->state == SVC_EXITED || (s->state == SVC_STOPPED && s->oneshot_done);
+	if (done && (fresh || (j->type == PROTO_START && s->state == SVC_EXITED))) {
+		ctl_reply_ok(j->c, j->id, "");
+		return 1;
+	}
 	if (s->state == SVC_FAILED || (s->state == SVC_STOPPED && !s->want_up) ||
 	    (s->state == SVC_AUTO_RESTART && fresh)) {
 		ctl_reply_err(j->c, j->id, -EIO, "%s failed to start (%s): %s", u->name,

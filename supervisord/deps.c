@@ -100,7 +100,10 @@ static struct unit *failed_requirement(struct unit *u)
 		for (size_t i = 0; i < ns[l]; i++) {
 			bool missing;
 			struct unit *v = resolve(lists[l][i], &missing);
-			if (is_service(v) && ordered_after(u, v) && down_for_good(v))
+			/* A oneshot that ran to its end without RemainAfterExit=
+			 * is stopped, and its start succeeded: systemd's
+			 * Requires= is met by the successful start job. */
+			if (is_service(v) && ordered_after(u, v) && down_for_good(v) && !v->svc.oneshot_done)
 				return v;
 		}
 	return NULL;

@@ -36,6 +36,7 @@ static const char *const state_names[SVC__MAX] = {
 	[SVC_RELOADING] = "reloading",
 	[SVC_STOP_CMD] = "stop-cmd",
 	[SVC_FINAL_SIGTERM] = "final-sigterm",
+	[SVC_EXITED] = "exited",
 };
 
 static const char *const result_names[RES__MAX] = {
@@ -82,6 +83,7 @@ bool svc_is_active(const struct unit *u)
 	case SVC_STOP_CMD:
 	case SVC_STOPPING:
 	case SVC_FINAL_SIGTERM:
+	case SVC_EXITED:
 		return true;
 	case SVC_STOPPED:
 	case SVC_AUTO_RESTART:
@@ -292,7 +294,9 @@ void svc_spawn_main_now(struct unit *u)
 	char err[SVC_ERROR_MAX];
 
 	struct exec_plan plan;
-	int r = execplan_build(u, &c->exec_start[0], true, &plan, err, sizeof err);
+	if (s->main_idx >= c->n_exec_start)
+		s->main_idx = 0; /* the file changed under a re-exec: start over */
+	int r = execplan_build(u, &c->exec_start[s->main_idx], true, &plan, err, sizeof err);
 	if (r < 0) {
 		fail_start(u, r == -ENOMEM ? RES_RESOURCES : RES_EXEC, err);
 		return;
@@ -358,6 +362,8 @@ void svc_begin_start(struct unit *u, bool automatic)
 	struct service *s = &u->svc;
 	if (!start_checks(u, automatic))
 		return;
+	s->main_idx = 0;
+	s->oneshot_done = false;
 	if (s->flush_restarts) {
 		/* systemd: the counter of a unit that went down for good is
 		 * kept for inspection and zeroed by the next start. */
@@ -376,17 +382,38 @@ void svc_begin_start(struct unit *u, bool automatic)
 
 void svc_main_ready(struct unit *u)
 {
-	/* ExecStartPost= runs once the main process counts as started (a
-	 * oneshot's main process ends instead: no post commands for it). */
-	if (u->conf->svc.type != SVC_TYPE_ONESHOT && svc_control_has(u, SVC_START_POST) &&
-	    svc_control_next(u, SVC_START_POST, 0))
+	/* ExecStartPost= runs once the main process counts as started (for a
+	 * oneshot: once its last ExecStart= has exited successfully). */
+	if (svc_control_has(u, SVC_START_POST) && svc_control_next(u, SVC_START_POST, 0))
 		return;
 	svc_enter_running(u);
+}
+
+/* A oneshot ran every command successfully. As systemd: with
+ * RemainAfterExit=yes it stays active ("exited") until stopped; without,
+ * what it left behind is stopped and it is down, having succeeded (units
+ * ordered after it start; a start job on it succeeds). */
+static void oneshot_done(struct unit *u)
+{
+	struct service *s = &u->svc;
+	s->oneshot_done = true;
+	if (u->conf->svc.remain_after_exit) {
+		log_info("%s: finished, active (RemainAfterExit=yes)", u->name);
+		svc_set_state(u, SVC_EXITED);
+		return;
+	}
+	log_info("%s: finished", u->name);
+	svc_enter_teardown(u, SVC_FINAL_SIGTERM);
 }
 
 void svc_enter_running(struct unit *u)
 {
 	svc_disarm_timer(u);
+	if (u->conf->svc.type == SVC_TYPE_ONESHOT &&
+	    (u->svc.state == SVC_STARTING || u->svc.state == SVC_START_POST)) {
+		oneshot_done(u);
+		return;
+	}
 	svc_set_state(u, SVC_RUNNING);
 }
 
@@ -408,7 +435,8 @@ static void exec_outcome(struct unit *u, const struct spawn_err *failed)
 	if (failed) {
 		s->result = RES_EXEC;
 		text_setf(&s->error, SVC_ERROR_MAX, "%s %s: %s", spawn_stage_name(failed->stage),
-			 u->conf->svc.exec_start[0].path, strerror(failed->err));
+			 u->conf->svc.exec_start[s->main_idx < u->conf->svc.n_exec_start ? s->main_idx : 0].path,
+			 strerror(failed->err));
 		log_err("%s: %s", u->name, s->error);
 		return; /* the child exits 127; svc_on_exit finishes the job */
 	}
@@ -475,6 +503,7 @@ static int start_request(struct unit *u, bool automatic, char *err, size_t errle
 	case SVC_STOP_CMD:
 	case SVC_STOPPING:
 	case SVC_FINAL_SIGTERM: /* want_up makes the end start it again */
+	case SVC_EXITED:        /* a oneshot that is done and stays active */
 		return 0;
 	case SVC__MAX:
 		break;
@@ -504,8 +533,9 @@ int svc_start(struct unit *u, char *err, size_t errlen)
 void svc_begin_stop(struct unit *u)
 {
 	struct service *s = &u->svc;
-	/* ExecStop= only for a service that started (systemd's rule). */
-	if ((s->state == SVC_RUNNING || s->state == SVC_RELOADING) && s->pid > 0 &&
+	/* ExecStop= only for a service that started (systemd's rule): its main
+	 * process runs, or it is a oneshot that finished (RemainAfterExit=). */
+	if ((((s->state == SVC_RUNNING || s->state == SVC_RELOADING) && s->pid > 0) || s->state == SVC_EXITED) &&
 	    svc_control_has(u, SVC_STOP_CMD)) {
 		svc_control_abandon(u); /* an ExecReload= still running */
 		if (svc_control_next(u, SVC_STOP_CMD, 0))
@@ -530,6 +560,7 @@ void svc_stop_now(struct unit *u)
 	case SVC_START_POST:
 	case SVC_RUNNING:
 	case SVC_RELOADING:
+	case SVC_EXITED:
 		svc_begin_stop(u);
 		break;
 	case SVC_FINAL_SIGTERM:
@@ -576,6 +607,12 @@ int svc_restart(struct unit *u, char *err, size_t errlen)
 			return svc_start(u, err, errlen);
 		if (u->conf->svc.restart_mode_overlap && s->state == SVC_RUNNING && !s->old_pid)
 			return svc_overlap_begin(u, err, errlen);
+		s->want_up = true;
+		svc_begin_stop(u);
+		return 0;
+	case SVC_EXITED:
+		if (shutting_down)
+			return svc_start(u, err, errlen);
 		s->want_up = true;
 		svc_begin_stop(u);
 		return 0;

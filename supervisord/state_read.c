@@ -73,6 +73,7 @@ const char *state_timer_name(enum svc_timer t);
 	X(LOG_FILE, "log-file") \
 	X(LOG_PARTIAL, "log-partial") \
 	X(LOG_PIPE, "log-pipe") \
+	X(MAIN_IDX, "main-idx") \
 	X(NOTIFY_ERRNO, "notify-errno") \
 	X(NOTIFY_FD, "notify-fd") \
 	X(NOTIFY_PATH, "notify-path") \
@@ -82,6 +83,7 @@ const char *state_timer_name(enum svc_timer t);
 	X(OLD_PID, "old-pid") \
 	X(OLD_SIGKILL, "old-sigkill") \
 	X(OLD_SIGNALED, "old-signaled") \
+	X(ONESHOT_DONE, "oneshot-done") \
 	X(PATH, "path") \
 	X(PID, "pid") \
 	X(PREVIOUS_BINARY, "previous-binary") \
@@ -386,6 +388,13 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 			return bad(r, "bad reload-reply '%s'", v);
 		s->reload_client_fd = fd;
 		s->reload_req_id = id;
+	} else if (r->kid == K_MAIN_IDX) {
+		/* Checked against the list when the next command starts. */
+		if (get_u64(r, v, 4096, &x) < 0)
+			return -EBADMSG;
+		s->main_idx = (unsigned)x;
+	} else if (r->kid == K_ONESHOT_DONE) {
+		return get_bool(r, &s->oneshot_done);
 	} else if (r->kid == K_FLUSH_RESTARTS) {
 		return get_bool(r, &s->flush_restarts);
 	} else if (r->kid == K_DEP_START) {

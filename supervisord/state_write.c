@@ -64,6 +64,8 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 	so_u64_nz(o, "generation", s->generation);
 	so_u64(o, "since", s->since_usec);
 	so_u64_nz(o, "started-mono", s->started_mono);
+	so_u64_nz(o, "main-idx", s->main_idx);
+	so_u64_nz(o, "oneshot-done", s->oneshot_done);
 	if (s->exec_fd >= 0) {
 		so_i64(o, "exec-fd", s->exec_fd);
 		fdlist_add(keep, s->exec_fd);

@@ -237,12 +237,26 @@ void svc_on_exit(struct unit *u, int st)
 	case SVC_RELOADING:
 		svc_control_abandon(u);
 		break;
-	case SVC_START_PRE:
 	case SVC_STARTING:
+		/* A oneshot runs its ExecStart= one after another; after the
+		 * last, ExecStartPost=, then it is done (svc_enter_running). */
+		if (u->conf->svc.type == SVC_TYPE_ONESHOT && s->result == RES_SUCCESS &&
+		    classify_exit(st) == RES_SUCCESS) {
+			if (s->main_idx + 1 < u->conf->svc.n_exec_start) {
+				s->main_idx++;
+				svc_spawn_main_now(u);
+			} else {
+				svc_main_ready(u);
+			}
+			return;
+		}
+		break;
+	case SVC_START_PRE:
 	case SVC_RUNNING:
 	case SVC_STOPPED:
 	case SVC_AUTO_RESTART:
 	case SVC_FAILED:
+	case SVC_EXITED:
 	case SVC__MAX:
 		break;
 	}

@@ -44,6 +44,7 @@ enum svc_state {
 	SVC_RELOADING,     /* main process up; ExecReload= command control_idx runs */
 	SVC_STOP_CMD,      /* ExecStop= command control_idx runs, before KillSignal= */
 	SVC_FINAL_SIGTERM, /* main exited on its own; leftovers got KillSignal=, SIGKILL on timeout */
+	SVC_EXITED,        /* Type=oneshot, RemainAfterExit=yes: every command done; active, no main process */
 	SVC__MAX
 };
 
@@ -93,6 +94,8 @@ struct service {
 	uint64_t generation;     /* incremented on every spawn; jobs wait on it */
 	uint64_t since_usec;     /* CLOCK_REALTIME of the last state change */
 	uint64_t started_mono;   /* CLOCK_MONOTONIC usec of the last spawn */
+	unsigned main_idx;       /* Type=oneshot: the ExecStart= that runs (they run one after another) */
+	bool oneshot_done;       /* Type=oneshot: the last start ran every command successfully */
 
 	int exec_fd;             /* read end of the exec-status pipe, -1 when none */
 	uv_poll_t *exec_watch;   /* allocated per spawn, freed by its close_cb */

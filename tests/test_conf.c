@@ -406,6 +406,29 @@ Test(exec, directives_accumulate_and_reset, .timeout = 10)
 	conf_free(&c);
 }
 
+Test(exec, oneshot_defaults, .timeout = 10)
+{
+	/* systemd: a oneshot's start has no time limit unless one is given;
+	 * RemainAfterExit= keeps it active once done. */
+	struct unit_conf c;
+	cr_assert_eq(load("a.service", "[Service]\nType=oneshot\nExecStart=/bin/a\n", &c), 0, "%s", err);
+	cr_expect_eq(c.svc.timeout_start_usec, CONF_USEC_INFINITY);
+	cr_expect(!c.svc.remain_after_exit);
+	conf_free(&c);
+	cr_assert_eq(load("a.service", "[Service]\nType=oneshot\nExecStart=/bin/a\nTimeoutStartSec=5\nRemainAfterExit=yes\n",
+			  &c), 0, "%s", err);
+	cr_expect_eq(c.svc.timeout_start_usec, 5000000);
+	cr_expect(c.svc.remain_after_exit);
+	cr_expect_eq(dl.n_warn, 0, "warned: %s", dl.text);
+	conf_free(&c);
+	cr_assert_eq(load("a.service", "[Service]\nTimeoutSec=7\nType=oneshot\nExecStart=/bin/a\n", &c), 0, "%s", err);
+	cr_expect_eq(c.svc.timeout_start_usec, 7000000);
+	conf_free(&c);
+	cr_assert_eq(load("a.service", "[Service]\nExecStart=/bin/a\n", &c), 0, "%s", err);
+	cr_expect_eq(c.svc.timeout_start_usec, 90000000, "other types keep 90 s");
+	conf_free(&c);
+}
+
 Test(exec, exec_start_rules, .timeout = 10)
 {
 	struct unit_conf c;

@@ -308,6 +308,72 @@ Test(lifecycle, a_reload_reply_reaches_no_other_client, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* Type=oneshot as systemd runs it: every ExecStart= in turn, then
+ * ExecStartPost=; "exited" (active) with RemainAfterExit=yes, stopped
+ * without; a unit that Requires= and is ordered After= it starts once it
+ * is done; a start job returns when it is done; a failing command fails
+ * it and stops the rest. */
+Test(lifecycle, oneshot_runs_every_command_before_its_dependents, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[400], f2[400], f3[400], buf[8192], out[1024], state[64];
+	snprintf(f, sizeof f, "%s/setup.log", d.dir);
+	snprintf(f2, sizeof f2, "%s/job.log", d.dir);
+	snprintf(f3, sizeof f3, "%s/fail.log", d.dir);
+	hd_unit(&d, "setup.service",
+		"[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+		"ExecStartPre=/bin/sh -c 'echo pre >> %s'\n"
+		"ExecStart=/bin/sh -c 'sleep 0.5; echo one >> %s'\n"
+		"ExecStart=/bin/sh -c 'echo two >> %s'\n"
+		"ExecStartPost=/bin/sh -c 'echo post >> %s'\n"
+		"ExecStop=/bin/sh -c 'echo stop >> %s'\n",
+		f, f, f, f, f);
+	hd_unit(&d, "app.service",
+		"[Unit]\nRequires=setup.service\nAfter=setup.service\n"
+		"[Service]\nExecStart=/bin/sh -c 'echo app >> %s; exec sleep 1000'\n", f);
+	hd_unit(&d, "job.service", "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'sleep 0.3; echo job >> %s'\n", f2);
+	hd_unit(&d, "app2.service",
+		"[Unit]\nRequires=job.service\nAfter=job.service\n"
+		"[Service]\nExecStart=/bin/sh -c 'echo app2 >> %s; exec sleep 1000'\n", f2);
+	hd_unit(&d, "fail.service",
+		"[Service]\nType=oneshot\nExecStart=/bin/false\nExecStart=/bin/sh -c 'echo never >> %s'\n", f3);
+	hd_unit(&d, "dep.service",
+		"[Unit]\nRequires=fail.service\nAfter=fail.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+
+	cr_assert_eq(hd_wait_state(&d, "app.service", "running", 10000), 0);
+	cr_expect_str_eq(slurp(f, buf, sizeof buf), "pre\none\ntwo\npost\napp\n");
+	cr_assert_eq(hd_unit_info(&d, "setup.service", state, sizeof state, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(state, "exited");
+	cr_assert_eq(hd_wait_state(&d, "app2.service", "running", 10000), 0);
+	cr_expect_str_eq(slurp(f2, buf, sizeof buf), "job\napp2\n");
+	cr_assert_eq(hd_unit_info(&d, "job.service", state, sizeof state, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(state, "stopped", "without RemainAfterExit= a finished oneshot is stopped");
+	cr_expect_eq(hd_wait_state(&d, "fail.service", "failed", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "dep.service", "failed", 5000), 0);
+	cr_expect(access(f3, F_OK) != 0, "a command ran after a failed one");
+	int daemon_fds = h_count_fds_settled(d.pid);
+
+	/* A start job waits for the end, and says how it went. */
+	long long t0 = h_now_ms();
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "job", NULL), 0, "start job: %s", out);
+	cr_expect_geq(h_now_ms() - t0, 250, "start returned before the oneshot ended");
+	cr_expect(wait_text(f2, "job\napp2\njob\n", 100));
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "start", "fail", NULL), 0, "start of a failing oneshot: %s", out);
+	/* Already done and active: nothing to do. */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "setup", NULL), 0, "%s", out);
+	cr_expect_str_eq(slurp(f, buf, sizeof buf), "pre\none\ntwo\npost\napp\n");
+
+	/* Stopping it runs ExecStop= and takes what requires it along. */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "setup", NULL), 0, "stop setup: %s", out);
+	cr_expect(wait_text(f, "app\nstop\n", 2000), "ExecStop= did not run: %s", slurp(f, buf, sizeof buf));
+	cr_expect_eq(hd_wait_state(&d, "app.service", "stopped", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "setup.service", "stopped", 5000), 0);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* Three services in a chain: c after b after a; each logs its start
  * (ExecStartPre=) and its stop (ExecStop=) to one file. */
 #define CHAIN_TMPL                                                                                  \

@@ -717,3 +717,28 @@ Test(reexec, timers_keep_their_deadlines, .timeout = 60)
 	cr_expect(took >= 1300 && took < 2100, "restart came %lld ms after the crash, expected ~1500", took);
 	cr_expect_eq(hd_stop(&d), 0);
 }
+
+Test(reexec, a_oneshot_goes_on_with_its_next_command, .timeout = 60)
+{
+	/* Re-exec while the second of three ExecStart= runs: the third (and
+	 * only it) runs after it, and the unit ends "exited", done. */
+	struct hd d;
+	hd_init(&d);
+	char f[400], out[1024], state[64];
+	snprintf(f, sizeof f, "%s/oneshot.log", d.dir);
+	hd_unit(&d, "setup.service",
+		"[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+		"ExecStart=/bin/sh -c 'echo one >> %s'\nExecStart=/bin/sh -c 'sleep 1; echo two >> %s'\n"
+		"ExecStart=/bin/sh -c 'echo three >> %s'\n", f, f, f);
+	hd_start(&d);
+	cr_assert_not_null(h_wait_file(f, 5000));
+	h_msleep(200);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	cr_assert_eq(hd_wait_state(&d, "setup.service", "exited", 5000), 0);
+	char *t = h_slurp(f);
+	cr_expect(t && !strcmp(t, "one\ntwo\nthree\n"), "ran: %s", t ? t : "nothing");
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	cr_assert_eq(hd_unit_info(&d, "setup.service", state, sizeof state, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(state, "exited", "the state did not survive a re-exec");
+	cr_expect_eq(hd_stop(&d), 0);
+}

@@ -101,6 +101,8 @@ struct svc_conf {
 	bool send_sigkill;              /* SendSIGKILL=, default yes */
 	enum kill_mode kill_mode;
 	char **environment;             /* Environment=, "K=V" strings, NULL-terminated */
+	char **environment_files;       /* EnvironmentFile=, paths or globs, "-" in front if optional */
+	size_t n_environment_files;
 	size_t n_environment;
 	char *working_directory;        /* NULL: "/" as systemd; "~" allowed */
 	bool working_directory_missing_ok; /* '-' prefix */

@@ -72,6 +72,7 @@ void conf_service_free(struct svc_conf *s)
 	exec_list_free(&s->exec_stop, &s->n_exec_stop);
 	exec_list_free(&s->exec_reload, &s->n_exec_reload);
 	conf_strv_free(&s->environment, &s->n_environment);
+	conf_strv_free(&s->environment_files, &s->n_environment_files);
 	conf_strv_free(&s->sockets, &s->n_sockets);
 	open_files_free(s);
 	free(s->working_directory);
@@ -188,6 +189,19 @@ static int env_set(struct svc_conf *s, const char *kv, size_t namelen)
 		}
 	}
 	return conf_strv_add(&s->environment, &s->n_environment, kv);
+}
+
+/* EnvironmentFile=[-]/path or glob; read at each spawn (envfile.c). */
+static int h_environment_file(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct svc_conf *s = &x->c->svc;
+	if (*v == '\0') {
+		conf_strv_free(&s->environment_files, &s->n_environment_files);
+		return 0;
+	}
+	if (v[v[0] == '-'] != '/')
+		return conf_why(x, "'%.100s' is not an absolute path", v);
+	return conf_strv_add(&s->environment_files, &s->n_environment_files, v);
 }
 
 static int h_environment(struct conf_ctx *x, const struct conf_key *k, const char *v)
@@ -441,6 +455,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("SendSIGKILL", conf_h_bool, send_sigkill, 0),
 	KEY("KillMode", conf_h_enum, kill_mode, kill_mode_names),
 	KEY("Environment", h_environment, environment, 0),
+	KEY("EnvironmentFile", h_environment_file, environment_files, 0),
 	KEY("WorkingDirectory", h_workdir, working_directory, 0),
 	KEY("User", conf_h_user, user, 0),
 	KEY("Group", conf_h_user, group, 0),
@@ -465,7 +480,7 @@ const char *const conf_service_unsupported[] = {
 	"RestartForceExitStatus", "SuccessExitStatus", "RootDirectoryStartOnly", "NonBlocking",
 	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly", "FinalKillSignal",
 	"RestartKillSignal", "WatchdogSignal", "USBFunctionDescriptors", "USBFunctionStrings",
-	"OpenFileDescriptorStoreMax", "EnvironmentFile", "PassEnvironment", "UnsetEnvironment",
+	"OpenFileDescriptorStoreMax", "PassEnvironment", "UnsetEnvironment",
 	"UMask", "RootDirectory", "RootImage", "Nice", "SupplementaryGroups", "DynamicUser",
 	"StandardInputText", "StandardInputData", "TTYPath", "TTYReset", "TTYVHangup",
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "envfile.h"
 #include "execplan.h"
 #include "fdstore.h"
 #include "logpipe.h"
@@ -84,6 +85,13 @@ static void env_set(struct strvec *e, char *assign)
 		}
 	}
 	vec_push(e, assign);
+}
+
+static int envfile_set(void *ctx, char *assign)
+{
+	struct strvec *e = ctx;
+	env_set(e, assign);
+	return e->oom ? -ENOMEM : 0;
 }
 
 static const char *env_get(char *const *envp, const char *name, size_t nlen)
@@ -454,6 +462,12 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process
 	}
 	for (size_t i = 0; i < c->n_environment; i++)
 		env_set(&env, strdup(c->environment[i]));
+	/* systemd: read at every spawn, in order, over Environment=. */
+	for (size_t i = 0; i < c->n_environment_files; i++) {
+		r = envfile_load(c->environment_files[i], envfile_set, &env, err, errlen);
+		if (r < 0)
+			goto fail;
+	}
 	/* Control commands (ExecReload=/bin/kill -HUP $MAINPID) name the main process. */
 	if (!main_process && u->svc.pid > 0)
 		env_set(&env, xasprintf("MAINPID=%d", (int)u->svc.pid));

@@ -774,6 +774,8 @@ static const struct {
 	{ "Environment=NOEQUALS", "Environment=" },
 	{ "Environment=\"A=b", "Environment=" },
 	{ "Environment=A-B=c", "Environment=" },
+	{ "EnvironmentFile=relative.env", "EnvironmentFile=: 'relative.env'" },
+	{ "EnvironmentFile=-relative.env", "EnvironmentFile=" },
 	{ "WorkingDirectory=relative", "WorkingDirectory=: 'relative'" },
 	{ "WorkingDirectory=-relative", "WorkingDirectory=" },
 	{ "User=a b", "User=: 'a b'" },
@@ -808,6 +810,22 @@ Test(service, bad_values, .timeout = 10)
 		    "/u/x:3: Restart=always is not allowed for Type=oneshot");
 	expect_fail("a.service", "[Service]\nType=oneshot\nExecStart=/bin/true\nRestart=on-success\n",
 		    "/u/x:4: Restart=on-success is not allowed for Type=oneshot");
+}
+
+Test(service, environment_file, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("EnvironmentFile=/etc/a.env\nEnvironmentFile=-/etc/b/*.env", &c);
+	cr_assert_eq(c.svc.n_environment_files, 2);
+	cr_expect_str_eq(c.svc.environment_files[0], "/etc/a.env");
+	cr_expect_str_eq(c.svc.environment_files[1], "-/etc/b/*.env");
+	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
+	conf_free(&c);
+	load_svc("EnvironmentFile=/etc/a.env\nEnvironmentFile=\nEnvironmentFile=/etc/c.env", &c);
+	cr_assert_eq(c.svc.n_environment_files, 1);
+	cr_expect_str_eq(c.svc.environment_files[0], "/etc/c.env");
+	conf_free(&c);
 }
 
 Test(service, environment, .timeout = 10)

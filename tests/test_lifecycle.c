@@ -374,6 +374,60 @@ Test(lifecycle, oneshot_runs_every_command_before_its_dependents, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* EnvironmentFile=: read at every start, over Environment=, in order;
+ * "-" tolerates a missing file, and without it the start fails naming
+ * the file. ExecStartPre= sees it too. */
+Test(lifecycle, environment_files_are_read_at_each_start, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char env1[400], env2[400], out[400], pre[400], buf[1024], msg[1024], status[512];
+	snprintf(env1, sizeof env1, "%s/one.env", d.dir);
+	snprintf(env2, sizeof env2, "%s/two.env", d.dir);
+	snprintf(out, sizeof out, "%s/out", d.dir);
+	snprintf(pre, sizeof pre, "%s/pre", d.dir);
+	FILE *f = fopen(env1, "w");
+	cr_assert_not_null(f);
+	fputs("# settings\nA=from-file\nB=\"two words\"\nC='single $x'\nD=con\\\ntinued\n", f);
+	fclose(f);
+	f = fopen(env2, "w");
+	cr_assert_not_null(f);
+	fputs("D=second-file\n", f);
+	fclose(f);
+	hd_unit(&d, "e.service",
+		"[Service]\nEnvironment=A=from-unit E=unit-only\nEnvironmentFile=%s\n"
+		"EnvironmentFile=-%s/missing.env\nEnvironmentFile=%s\n"
+		"ExecStartPre=/bin/sh -c 'echo \"$A\" > %s'\n"
+		"ExecStart=/bin/sh -c 'echo \"$A|$B|$C|$D|$E\" > %s.tmp && mv %s.tmp %s; exec sleep 1000'\n",
+		env1, d.dir, env2, pre, out, out, out);
+	hd_unit(&d, "m.service", "[Service]\nEnvironmentFile=%s/missing.env\nExecStart=/bin/sleep 1000\n", d.dir);
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "e.service", "running", 5000), 0);
+	char *t = h_wait_file(out, 5000);
+	cr_assert_not_null(t);
+	cr_expect_str_eq(t, "from-file|two words|single $x|second-file|unit-only\n");
+	t = h_slurp(pre);
+	cr_expect(t && !strcmp(t, "from-file\n"), "ExecStartPre= saw %s", t ? t : "nothing");
+	cr_expect_eq(hd_wait_state(&d, "m.service", "failed", 5000), 0);
+	cr_assert_eq(hd_unit_info(&d, "m.service", NULL, 0, NULL, NULL, status, sizeof status), 0);
+	snprintf(msg, sizeof msg, "EnvironmentFile=%s/missing.env: No such file or directory", d.dir);
+	cr_expect(hd_log_has(&d, msg), "the failure does not name the file (%s)", msg);
+	int daemon_fds = h_count_fds_settled(d.pid);
+
+	/* Read again at the next start. */
+	f = fopen(env1, "w");
+	cr_assert_not_null(f);
+	fputs("A=changed\n", f);
+	fclose(f);
+	unlink(out);
+	cr_assert_eq(hd_ctl(&d, buf, sizeof buf, "restart", "e", NULL), 0, "%s", buf);
+	t = h_wait_file(out, 5000);
+	cr_assert_not_null(t);
+	cr_expect_str_eq(t, "changed|||second-file|unit-only\n");
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* Three services in a chain: c after b after a; each logs its start
  * (ExecStartPre=) and its stop (ExecStop=) to one file. */
 #define CHAIN_TMPL                                                                                  \

@@ -81,6 +81,24 @@ struct open_file {
 	unsigned flags;
 };
 
+/* SuccessExitStatus=, RestartPreventExitStatus=, RestartForceExitStatus=:
+ * exit statuses 0-255 and signals 1-64. */
+struct exit_set {
+	uint64_t status[4];
+	uint64_t signals;              /* bit n-1: signal n */
+};
+
+/* Does a waitpid() status match the set? */
+static inline bool conf_exit_set_test(const struct exit_set *e, int wait_status)
+{
+	if ((wait_status & 0x7f) == 0) { /* exited */
+		unsigned code = ((unsigned)wait_status >> 8) & 0xff;
+		return (e->status[code / 64] >> (code % 64)) & 1;
+	}
+	unsigned sig = (unsigned)wait_status & 0x7f;
+	return sig != 0x7f && sig >= 1 && sig <= 64 && ((e->signals >> (sig - 1)) & 1);
+}
+
 struct svc_conf {
 	enum svc_type type;
 	struct exec_cmd *exec_start;     size_t n_exec_start;
@@ -98,6 +116,7 @@ struct svc_conf {
 	uint64_t start_limit_interval_usec; /* [Unit] StartLimitIntervalSec=, default 10s */
 	unsigned start_limit_burst;     /* [Unit] StartLimitBurst=, default 5 */
 	int kill_signal;                /* KillSignal=, default SIGTERM */
+	struct exit_set success_status, restart_prevent, restart_force;
 	bool send_sigkill;              /* SendSIGKILL=, default yes */
 	enum kill_mode kill_mode;
 	char **environment;             /* Environment=, "K=V" strings, NULL-terminated */

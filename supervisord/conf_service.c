@@ -159,6 +159,39 @@ static int h_timeout_both(struct conf_ctx *x, const struct conf_key *k, const ch
 	return 0;
 }
 
+/* "1 2 8 SIGKILL": exit statuses and signal names, added to the set; an
+ * empty assignment empties it. */
+static int h_exit_set(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct exit_set *e = CONF_FIELD(x, k, struct exit_set);
+	const char *p = v;
+	char *w;
+	int r;
+
+	if (*v == '\0') {
+		memset(e, 0, sizeof *e);
+		return 0;
+	}
+	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
+		unsigned code;
+		int sig;
+		if (w[0] >= '0' && w[0] <= '9') {
+			if (conf_parse_unsigned(w, 255, &code) < 0)
+				r = conf_why(x, "'%.40s' is not an exit status (0 to 255)", w);
+			else
+				e->status[code / 64] |= 1ull << (code % 64);
+		} else if (conf_parse_signal(w, &sig) < 0 || sig > 64) {
+			r = conf_why(x, "'%.40s' is neither an exit status nor a signal name", w);
+		} else {
+			e->signals |= 1ull << (sig - 1);
+		}
+		free(w);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
 static int h_signal(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	int *f = CONF_FIELD(x, k, int);
@@ -452,6 +485,9 @@ const struct conf_key conf_service_keys[] = {
 	KEY("StartLimitInterval", conf_h_timespan, start_limit_interval_usec, 0),
 	KEY("StartLimitBurst", conf_h_unsigned, start_limit_burst, 0),
 	KEY("KillSignal", h_signal, kill_signal, 0),
+	KEY("SuccessExitStatus", h_exit_set, success_status, 0),
+	KEY("RestartPreventExitStatus", h_exit_set, restart_prevent, 0),
+	KEY("RestartForceExitStatus", h_exit_set, restart_force, 0),
 	KEY("SendSIGKILL", conf_h_bool, send_sigkill, 0),
 	KEY("KillMode", conf_h_enum, kill_mode, kill_mode_names),
 	KEY("Environment", h_environment, environment, 0),
@@ -476,8 +512,7 @@ const struct conf_key conf_service_keys[] = {
 const char *const conf_service_unsupported[] = {
 	"PIDFile", "BusName", "GuessMainPID", "ExecCondition",
 	"ExecStopPost", "RuntimeMaxSec", "RuntimeRandomizedExtraSec", "TimeoutAbortSec",
-	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RestartPreventExitStatus",
-	"RestartForceExitStatus", "SuccessExitStatus", "RootDirectoryStartOnly", "NonBlocking",
+	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RootDirectoryStartOnly", "NonBlocking",
 	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly", "FinalKillSignal",
 	"RestartKillSignal", "WatchdogSignal", "USBFunctionDescriptors", "USBFunctionStrings",
 	"OpenFileDescriptorStoreMax", "PassEnvironment", "UnsetEnvironment",

@@ -21,8 +21,14 @@
 #include "service_priv.h"
 #include "svc_notify.h"
 
-static enum svc_result classify_exit(int st)
+/* How the main process ended, as systemd judges it: status 0, what
+ * SuccessExitStatus= lists and (except for a oneshot) the "clean" signals
+ * are a success. */
+static enum svc_result classify_exit(const struct unit *u, int st)
 {
+	const struct svc_conf *c = &u->conf->svc;
+	if (conf_exit_set_test(&c->success_status, st))
+		return RES_SUCCESS;
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st) == 0 ? RES_SUCCESS : RES_EXIT_CODE;
 	if (WIFSIGNALED(st)) {
@@ -31,7 +37,9 @@ static enum svc_result classify_exit(int st)
 		case SIGINT:
 		case SIGTERM:
 		case SIGPIPE:
-			return RES_SUCCESS; /* systemd's "clean" signals */
+			if (c->type != SVC_TYPE_ONESHOT)
+				return RES_SUCCESS;
+			/* fall through */
 		default:
 			return WCOREDUMP(st) ? RES_CORE_DUMP : RES_SIGNAL;
 		}
@@ -41,9 +49,20 @@ static enum svc_result classify_exit(int st)
 
 static bool should_restart(const struct unit *u, enum svc_result res)
 {
+	const struct svc_conf *c = &u->conf->svc;
 	if (u->instance_of)
 		return false; /* Accept=yes instances are never restarted */
-	switch (u->conf->svc.restart) {
+	if (res == RES_START_LIMIT)
+		return false;
+	/* systemd's order: RestartPreventExitStatus= wins, then
+	 * RestartForceExitStatus=, then Restart=. Both look at how the main
+	 * process last ended. */
+	int st = u->svc.wait_status;
+	if (res != RES_EXEC && conf_exit_set_test(&c->restart_prevent, st))
+		return false;
+	if (res != RES_EXEC && conf_exit_set_test(&c->restart_force, st))
+		return true;
+	switch (c->restart) {
 	case RESTART_NO:
 		return false;
 	case RESTART_ALWAYS:
@@ -241,7 +260,7 @@ void svc_on_exit(struct unit *u, int st)
 		/* A oneshot runs its ExecStart= one after another; after the
 		 * last, ExecStartPost=, then it is done (svc_enter_running). */
 		if (u->conf->svc.type == SVC_TYPE_ONESHOT && s->result == RES_SUCCESS &&
-		    classify_exit(st) == RES_SUCCESS) {
+		    classify_exit(u, st) == RES_SUCCESS) {
 			if (s->main_idx + 1 < u->conf->svc.n_exec_start) {
 				s->main_idx++;
 				svc_spawn_main_now(u);
@@ -263,7 +282,7 @@ void svc_on_exit(struct unit *u, int st)
 	svc_disarm_timer(u);
 	enum svc_result res = s->result;
 	if (res == RES_SUCCESS)
-		res = classify_exit(st);
+		res = classify_exit(u, st);
 	s->result = res;
 	if (res != RES_SUCCESS && res != RES_EXEC && res != RES_TIMEOUT && res != RES_WATCHDOG)
 		text_setf(&s->error, SVC_ERROR_MAX, "%s", how);

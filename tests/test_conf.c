@@ -775,6 +775,10 @@ static const struct {
 	{ "Environment=\"A=b", "Environment=" },
 	{ "Environment=A-B=c", "Environment=" },
 	{ "EnvironmentFile=relative.env", "EnvironmentFile=: 'relative.env'" },
+	{ "SuccessExitStatus=256", "'256' is not an exit status (0 to 255)" },
+	{ "SuccessExitStatus=1 SIGBOGUS", "'SIGBOGUS' is neither an exit status nor a signal name" },
+	{ "RestartPreventExitStatus=-1", "RestartPreventExitStatus=" },
+	{ "RestartForceExitStatus=1x", "RestartForceExitStatus=" },
 	{ "EnvironmentFile=-relative.env", "EnvironmentFile=" },
 	{ "WorkingDirectory=relative", "WorkingDirectory=: 'relative'" },
 	{ "WorkingDirectory=-relative", "WorkingDirectory=" },
@@ -810,6 +814,32 @@ Test(service, bad_values, .timeout = 10)
 		    "/u/x:3: Restart=always is not allowed for Type=oneshot");
 	expect_fail("a.service", "[Service]\nType=oneshot\nExecStart=/bin/true\nRestart=on-success\n",
 		    "/u/x:4: Restart=on-success is not allowed for Type=oneshot");
+}
+
+Test(service, exit_status_sets, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("SuccessExitStatus=1 2 SIGKILL\nSuccessExitStatus=TERM 255\n"
+		 "RestartPreventExitStatus=3\nRestartForceExitStatus=SIGSEGV 4", &c);
+	const struct exit_set *ok = &c.svc.success_status;
+	cr_expect(conf_exit_set_test(ok, 1 << 8));
+	cr_expect(conf_exit_set_test(ok, 2 << 8));
+	cr_expect(conf_exit_set_test(ok, 255 << 8));
+	cr_expect(!conf_exit_set_test(ok, 3 << 8));
+	cr_expect(!conf_exit_set_test(ok, 0), "0 is a success anyway, not by this list");
+	cr_expect(conf_exit_set_test(ok, SIGKILL));
+	cr_expect(conf_exit_set_test(ok, SIGTERM | 0x80), "with a core dump too");
+	cr_expect(!conf_exit_set_test(ok, SIGSEGV));
+	cr_expect(conf_exit_set_test(&c.svc.restart_prevent, 3 << 8));
+	cr_expect(!conf_exit_set_test(&c.svc.restart_prevent, 4 << 8));
+	cr_expect(conf_exit_set_test(&c.svc.restart_force, SIGSEGV));
+	cr_expect(conf_exit_set_test(&c.svc.restart_force, 4 << 8));
+	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
+	conf_free(&c);
+	load_svc("SuccessExitStatus=1\nSuccessExitStatus=", &c);
+	cr_expect(!conf_exit_set_test(&c.svc.success_status, 1 << 8), "an empty assignment empties the set");
+	conf_free(&c);
 }
 
 Test(service, environment_file, .timeout = 10)

@@ -428,6 +428,50 @@ Test(lifecycle, environment_files_are_read_at_each_start, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* SuccessExitStatus=, RestartPreventExitStatus=, RestartForceExitStatus=,
+ * and a oneshot killed by SIGTERM, as systemd judges them. */
+Test(lifecycle, exit_status_settings_decide_success_and_restart, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char mark[400], st[64], out[1024];
+	int restarts = -1;
+	snprintf(mark, sizeof mark, "%s/forced-once", d.dir);
+	/* Exit 3 counts as success: stopped, not failed, and no restart. */
+	hd_unit(&d, "ok3.service",
+		"[Service]\nExecStart=/bin/sh -c 'exit 3'\nSuccessExitStatus=3 SIGUSR1\nRestart=on-failure\n");
+	/* A failure, but the status forbids a restart whatever Restart= says. */
+	hd_unit(&d, "prevent.service",
+		"[Service]\nExecStart=/bin/sh -c 'exit 4'\nRestart=always\nRestartSec=50ms\n"
+		"RestartPreventExitStatus=4\n");
+	/* Restart=no, but status 5 forces one: the second run stays up. */
+	hd_unit(&d, "force.service",
+		"[Service]\nExecStart=/bin/sh -c 'if [ -e %s ]; then exec sleep 1000; fi; touch %s; exit 5'\n"
+		"RestartSec=50ms\nRestartForceExitStatus=5\n",
+		mark, mark);
+	/* SIGTERM is "clean" for a service, not for a oneshot. */
+	hd_unit(&d, "term.service", "[Service]\nExecStart=/bin/sh -c 'kill -TERM $$$$; sleep 5'\n");
+	hd_unit(&d, "termshot.service", "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'kill -TERM $$$$; sleep 5'\n");
+	hd_start(&d);
+
+	cr_expect_eq(hd_wait_state(&d, "ok3.service", "stopped", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "prevent.service", "failed", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "force.service", "running", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "term.service", "stopped", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "termshot.service", "failed", 5000), 0);
+	h_msleep(300); /* a restart that should not come would have come */
+	cr_assert_eq(hd_unit_info(&d, "ok3.service", st, sizeof st, NULL, &restarts, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+	cr_expect_eq(restarts, 0);
+	cr_assert_eq(hd_unit_info(&d, "prevent.service", st, sizeof st, NULL, &restarts, NULL, 0), 0);
+	cr_expect_str_eq(st, "failed");
+	cr_expect_eq(restarts, 0, "RestartPreventExitStatus= did not prevent the restart");
+	cr_assert_eq(hd_unit_info(&d, "force.service", st, sizeof st, NULL, &restarts, NULL, 0), 0);
+	cr_expect_eq(restarts, 1, "RestartForceExitStatus= did not force a restart");
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "start", "termshot", NULL), 0, "%s", out);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* Three services in a chain: c after b after a; each logs its start
  * (ExecStartPre=) and its stop (ExecStop=) to one file. */
 #define CHAIN_TMPL                                                                                  \

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "conf_priv.h"
+#include "specifier.h"
 
 #define CONF_FILE_MAX (16u * 1024 * 1024) /* a unit file larger than this is a mistake */
 
@@ -339,7 +340,13 @@ static int apply_entry(struct conf_ctx *x, const struct section *secs, unsigned 
 		return 0;
 	}
 	x->why[0] = '\0';
-	r = k->fn(x, k, e->value);
+	/* Specifiers first, in every value, as systemd resolves them. */
+	char *expanded;
+	r = spec_expand(x->c->name, x->path, e->value, &expanded, x->why, sizeof(x->why));
+	if (r >= 0) {
+		r = k->fn(x, k, expanded ? expanded : e->value);
+		free(expanded);
+	}
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)

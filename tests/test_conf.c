@@ -406,6 +406,52 @@ Test(exec, directives_accumulate_and_reset, .timeout = 10)
 	conf_free(&c);
 }
 
+Test(exec, specifiers, .timeout = 10)
+{
+	/* systemd.unit(5) "Specifiers": resolved in every value first. */
+	struct unit_conf c;
+	int r = conf_load_text("web-app@inst-a\\x2db.service", "/u/web-app@.service",
+			       "[Service]\nExecStart=/bin/echo %n %N %p %P %i %I %j %J %f %% %y %Y 100%%\n",
+			       strlen("[Service]\nExecStart=/bin/echo %n %N %p %P %i %I %j %J %f %% %y %Y 100%%\n"), &c,
+			       err, sizeof(err), record, &dl);
+	cr_assert_eq(r, 0, "%s", err);
+	/* ExecStart= undoes C escapes after the specifiers, as in systemd:
+	 * the \x2d that %n, %N and %i carry comes out as '-'. */
+	const char *want[] = { "/bin/echo", "web-app@inst-a-b.service", "web-app@inst-a-b", "web-app",
+			       "web/app", "inst-a-b", "inst/a-b", "app", "app", "/inst/a-b", "%",
+			       "/u/web-app@.service", "/u", "100%" };
+	cr_assert_eq(c.svc.exec_start[0].argc, sizeof want / sizeof want[0]);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		cr_expect_str_eq(c.svc.exec_start[0].argv[i], want[i], "word %zu", i);
+	conf_free(&c);
+
+	/* Host and manager: %t is /run for root. */
+	cr_assert_eq(load("a.service", "[Service]\nExecStart=/bin/echo %t %H %v %a %U\nEnvironment=D=%t/x\n", &c), 0,
+		     "%s", err);
+	if (geteuid() == 0) {
+		cr_expect_str_eq(c.svc.exec_start[0].argv[1], "/run");
+		cr_expect_str_eq(c.svc.environment[0], "D=/run/x");
+	}
+	char host[256] = "";
+	gethostname(host, sizeof host - 1);
+	cr_expect_str_eq(c.svc.exec_start[0].argv[2], host);
+	char uid[16];
+	snprintf(uid, sizeof uid, "%u", (unsigned)geteuid());
+	cr_expect_str_eq(c.svc.exec_start[0].argv[5], uid);
+	conf_free(&c);
+
+	/* A plain unit: no instance, %f is the prefix. */
+	cr_assert_eq(load("my-app.service", "[Service]\nExecStart=/bin/echo x%iy %f\n", &c), 0, "%s", err);
+	cr_expect_str_eq(c.svc.exec_start[0].argv[1], "xy");
+	cr_expect_str_eq(c.svc.exec_start[0].argv[2], "/my/app");
+	conf_free(&c);
+
+	expect_fail("a.service", "[Service]\nExecStart=/bin/date +%Z\n", "/u/x:2: bad value for ExecStart=");
+	cr_expect(strstr(err, "unknown specifier %Z (write %% for a %)"), "message: %s", err);
+	expect_fail("a.service", "[Service]\nExecStart=/bin/echo 100%\n", "/u/x:2: bad value for ExecStart=");
+	cr_expect(strstr(err, "a lone % at the end"), "message: %s", err);
+}
+
 Test(exec, oneshot_defaults, .timeout = 10)
 {
 	/* systemd: a oneshot's start has no time limit unless one is given;

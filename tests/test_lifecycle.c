@@ -90,7 +90,7 @@ Test(lifecycle, restart_backoff_grows, .timeout = 60)
 	/* RestartSec=100ms growing to 800ms over 3 steps: 100, 200, 400, 800, 800. */
 	hd_unit(&d, "crash.service",
 		"[Unit]\nStartLimitIntervalSec=0\n"
-		"[Service]\nExecStart=/bin/sh -c 'date +%%s%%N >> %s; exit 1'\n"
+		"[Service]\nExecStart=/bin/sh -c 'date +%%%%s%%%%N >> %s; exit 1'\n"
 		"Restart=always\nRestartSec=100ms\nRestartSteps=3\nRestartMaxDelaySec=800ms\n",
 		log);
 	hd_start(&d);
@@ -472,6 +472,28 @@ Test(lifecycle, exit_status_settings_decide_success_and_restart, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+Test(lifecycle, specifiers_reach_the_process, .timeout = 30)
+{
+	struct hd d;
+	hd_init(&d);
+	char out[400];
+	snprintf(out, sizeof out, "%s/out", d.dir);
+	hd_unit(&d, "spec-x.service",
+		"[Service]\nEnvironment=P=%%P\n"
+		"ExecStart=/bin/sh -c 'echo \"%%n %%N %%j $P 100%%%%\" > %s.tmp && mv %s.tmp %s; exec sleep 1000'\n",
+		out, out, out);
+	hd_unit(&d, "bad.service", "[Service]\nExecStart=/bin/echo %%Q\n");
+	hd_start(&d);
+	char *t = h_wait_file(out, 5000);
+	cr_assert_not_null(t);
+	cr_expect_str_eq(t, "spec-x.service spec-x x spec/x 100%\n");
+	char st[64];
+	cr_assert_eq(hd_unit_info(&d, "bad.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "failed"); /* it did not load */
+	cr_expect(hd_log_has(&d, "unknown specifier %Q"), "the bad specifier is not named in the log");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* Three services in a chain: c after b after a; each logs its start
  * (ExecStartPre=) and its stop (ExecStop=) to one file. */
 #define CHAIN_TMPL                                                                                  \
@@ -700,7 +722,7 @@ Test(lifecycle_reexec, start_post_and_backoff_survive, .timeout = 90)
 		"[Service]\nExecStart=/bin/sleep 1000\nExecStartPost=/bin/sh -c 'sleep 1.5; echo post >> %s'\n", f);
 	hd_unit(&d, "crashy.service",
 		"[Unit]\nStartLimitIntervalSec=0\n"
-		"[Service]\nExecStart=/bin/sh -c 'date +%%s%%N >> %s; exit 1'\nRestart=always\nRestartSec=1500ms\n",
+		"[Service]\nExecStart=/bin/sh -c 'date +%%%%s%%%%N >> %s; exit 1'\nRestart=always\nRestartSec=1500ms\n",
 		c);
 	hd_start(&d);
 	cr_assert_eq(hd_wait_state(&d, "slowpost.service", "start-post", 3000), 0);

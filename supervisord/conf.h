@@ -105,6 +105,7 @@ struct svc_conf {
 	struct exec_cmd *exec_start_pre; size_t n_exec_start_pre;
 	struct exec_cmd *exec_start_post; size_t n_exec_start_post;
 	struct exec_cmd *exec_stop;      size_t n_exec_stop;
+	struct exec_cmd *exec_stop_post; size_t n_exec_stop_post;
 	struct exec_cmd *exec_reload;    size_t n_exec_reload;
 	enum svc_restart restart;
 	uint64_t restart_usec;          /* RestartSec=, default 100ms */

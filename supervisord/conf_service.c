@@ -70,6 +70,7 @@ void conf_service_free(struct svc_conf *s)
 	exec_list_free(&s->exec_start_pre, &s->n_exec_start_pre);
 	exec_list_free(&s->exec_start_post, &s->n_exec_start_post);
 	exec_list_free(&s->exec_stop, &s->n_exec_stop);
+	exec_list_free(&s->exec_stop_post, &s->n_exec_stop_post);
 	exec_list_free(&s->exec_reload, &s->n_exec_reload);
 	conf_strv_free(&s->environment, &s->n_environment);
 	conf_strv_free(&s->environment_files, &s->n_environment_files);
@@ -473,6 +474,7 @@ const struct conf_key conf_service_keys[] = {
 	LIST("ExecStartPre", h_exec, exec_start_pre, n_exec_start_pre, 0),
 	LIST("ExecStartPost", h_exec, exec_start_post, n_exec_start_post, 0),
 	LIST("ExecStop", h_exec, exec_stop, n_exec_stop, 0),
+	LIST("ExecStopPost", h_exec, exec_stop_post, n_exec_stop_post, 0),
 	LIST("ExecReload", h_exec, exec_reload, n_exec_reload, 0),
 	KEY("Restart", h_restart, restart, restart_names),
 	KEY("RestartSec", conf_h_timespan, restart_usec, 0),
@@ -511,7 +513,7 @@ const struct conf_key conf_service_keys[] = {
 /* Keys systemd knows in [Service] that we accept with a warning. */
 const char *const conf_service_unsupported[] = {
 	"PIDFile", "BusName", "GuessMainPID", "ExecCondition",
-	"ExecStopPost", "RuntimeMaxSec", "RuntimeRandomizedExtraSec", "TimeoutAbortSec",
+	"RuntimeMaxSec", "RuntimeRandomizedExtraSec", "TimeoutAbortSec",
 	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RootDirectoryStartOnly", "NonBlocking",
 	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly", "FinalKillSignal",
 	"RestartKillSignal", "WatchdogSignal", "USBFunctionDescriptors", "USBFunctionStrings",

@@ -81,7 +81,8 @@ static bool starting(const struct unit *v)
 static bool stopping(const struct unit *v)
 {
 	enum svc_state st = v->svc.state;
-	return v->svc.dep_stop || st == SVC_STOP_CMD || st == SVC_STOPPING || st == SVC_FINAL_SIGTERM;
+	return v->svc.dep_stop || st == SVC_STOP_CMD || st == SVC_STOPPING || st == SVC_FINAL_SIGTERM ||
+	       st == SVC_STOP_POST;
 }
 
 /* Down for good: failed, or stopped with nobody wanting it up. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "envfile.h"
@@ -17,6 +18,7 @@
 #include "logpipe.h"
 #include "openfile.h"
 #include "sockunit.h"
+#include "service.h"
 #include "svc_notify.h"
 
 char execplan_notify_socket[108];
@@ -85,6 +87,24 @@ static void env_set(struct strvec *e, char *assign)
 		}
 	}
 	vec_push(e, assign);
+}
+
+/* systemd's $SERVICE_RESULT, $EXIT_CODE and $EXIT_STATUS. */
+static void result_env(const struct service *s, struct strvec *env)
+{
+	enum svc_result r = s->result;
+	env_set(env, xasprintf("SERVICE_RESULT=%s", r == RES_EXEC ? "exit-code" : svc_result_name(r)));
+	if (!s->main_ended)
+		return;
+	int st = s->wait_status;
+	if (WIFEXITED(st)) {
+		env_set(env, strdup("EXIT_CODE=exited"));
+		env_set(env, xasprintf("EXIT_STATUS=%d", WEXITSTATUS(st)));
+	} else if (WIFSIGNALED(st)) {
+		const char *name = sigabbrev_np(WTERMSIG(st));
+		env_set(env, strdup(WCOREDUMP(st) ? "EXIT_CODE=dumped" : "EXIT_CODE=killed"));
+		env_set(env, name ? xasprintf("EXIT_STATUS=%s", name) : xasprintf("EXIT_STATUS=%d", WTERMSIG(st)));
+	}
 }
 
 static int envfile_set(void *ctx, char *assign)
@@ -436,9 +456,10 @@ static char *pid_slot(char **envp, const char *prefix)
 	return NULL;
 }
 
-int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process,
-		   struct exec_plan *p, char *err, size_t errlen)
+int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, struct exec_plan *p, char *err,
+		   size_t errlen)
 {
+	bool main_process = flags & EXECPLAN_MAIN;
 	const struct svc_conf *c = &u->conf->svc;
 	struct strvec env = { 0 };
 	int r;
@@ -471,6 +492,8 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process
 	/* Control commands (ExecReload=/bin/kill -HUP $MAINPID) name the main process. */
 	if (!main_process && u->svc.pid > 0)
 		env_set(&env, xasprintf("MAINPID=%d", (int)u->svc.pid));
+	if (flags & EXECPLAN_RESULT)
+		result_env(&u->svc, &env);
 
 	if (main_process && u->svc.conn_fd >= 0) {
 		/* Accept=yes: the connection is the only descriptor. */

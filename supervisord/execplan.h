@@ -27,11 +27,15 @@ struct exec_plan {
 	gid_t *groups;
 };
 
-/* Build the plan for running `cmd` of service unit u. main_process selects
- * whether descriptors and LISTEN_* are passed (only the main process gets
- * them, as in systemd). Returns 0, or -errno with "stage: reason" in err. */
-int execplan_build(struct unit *u, const struct exec_cmd *cmd, bool main_process,
-		   struct exec_plan *p, char *err, size_t errlen);
+/* Build the plan for running `cmd` of service unit u. EXECPLAN_MAIN: the
+ * main process, which alone gets descriptors and LISTEN_* (as in systemd).
+ * EXECPLAN_RESULT: ExecStop=/ExecStopPost=, which get $SERVICE_RESULT,
+ * and $EXIT_CODE/$EXIT_STATUS once the main process has ended. Returns 0,
+ * or -errno with "stage: reason" in err. */
+#define EXECPLAN_MAIN   1u
+#define EXECPLAN_RESULT 2u
+int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, struct exec_plan *p, char *err,
+		   size_t errlen);
 void execplan_free(struct exec_plan *p);
 
 /* Expand $VAR and ${VAR} in argv the way systemd does, against envp.

@@ -37,6 +37,7 @@ static const char *const state_names[SVC__MAX] = {
 	[SVC_STOP_CMD] = "stop-cmd",
 	[SVC_FINAL_SIGTERM] = "final-sigterm",
 	[SVC_EXITED] = "exited",
+	[SVC_STOP_POST] = "stop-post",
 };
 
 static const char *const result_names[RES__MAX] = {
@@ -84,6 +85,7 @@ bool svc_is_active(const struct unit *u)
 	case SVC_STOPPING:
 	case SVC_FINAL_SIGTERM:
 	case SVC_EXITED:
+	case SVC_STOP_POST:
 		return true;
 	case SVC_STOPPED:
 	case SVC_AUTO_RESTART:
@@ -296,7 +298,7 @@ void svc_spawn_main_now(struct unit *u)
 	struct exec_plan plan;
 	if (s->main_idx >= c->n_exec_start)
 		s->main_idx = 0; /* the file changed under a re-exec: start over */
-	int r = execplan_build(u, &c->exec_start[s->main_idx], true, &plan, err, sizeof err);
+	int r = execplan_build(u, &c->exec_start[s->main_idx], EXECPLAN_MAIN, &plan, err, sizeof err);
 	if (r < 0) {
 		fail_start(u, r == -ENOMEM ? RES_RESOURCES : RES_EXEC, err);
 		return;
@@ -318,6 +320,7 @@ void svc_spawn_main_now(struct unit *u)
 	}
 
 	s->pid = pid;
+	s->main_ended = false;
 	s->generation++;
 	s->started_mono = now_mono_usec();
 	s->result = RES_SUCCESS;
@@ -364,6 +367,7 @@ void svc_begin_start(struct unit *u, bool automatic)
 		return;
 	s->main_idx = 0;
 	s->oneshot_done = false;
+	s->stop_post_pending = true;
 	if (s->flush_restarts) {
 		/* systemd: the counter of a unit that went down for good is
 		 * kept for inspection and zeroed by the next start. */
@@ -503,6 +507,7 @@ static int start_request(struct unit *u, bool automatic, char *err, size_t errle
 	case SVC_STOP_CMD:
 	case SVC_STOPPING:
 	case SVC_FINAL_SIGTERM: /* want_up makes the end start it again */
+	case SVC_STOP_POST:
 	case SVC_EXITED:        /* a oneshot that is done and stays active */
 		return 0;
 	case SVC__MAX:
@@ -572,6 +577,10 @@ void svc_stop_now(struct unit *u)
 		s->flush_restarts = true;
 		svc_set_state(u, SVC_STOPPED);
 		break;
+	case SVC_STOP_POST:
+		s->stop_post_asked = true; /* what comes after it is a stop, not a restart */
+		svc_set_state(u, s->state);
+		break;
 	case SVC_STOP_CMD:
 	case SVC_STOPPING:
 	case SVC_STOPPED:
@@ -619,6 +628,7 @@ int svc_restart(struct unit *u, char *err, size_t errlen)
 	case SVC_STOP_CMD:
 	case SVC_STOPPING:
 	case SVC_FINAL_SIGTERM:
+	case SVC_STOP_POST:
 	case SVC_STOPPED:
 	case SVC_FAILED:
 	case SVC_AUTO_RESTART:

@@ -42,6 +42,8 @@ void svc_start_failed(struct unit *u, enum svc_result res, const char *why);
 void svc_enter_teardown(struct unit *u, enum svc_state st);
 /* In a teardown: is everything gone? Then finish it. */
 void svc_check_drained(struct unit *u);
+/* The last ExecStopPost= command is done: the end it ran for goes on. */
+void svc_stop_post_done(struct unit *u);
 /* The delay before the next automatic restart (RestartSteps=). */
 uint64_t svc_restart_delay(const struct unit *u);
 /* Requests as deps.c carries them out (svc_start/svc_stop queue them). */

@@ -73,6 +73,7 @@ const char *state_timer_name(enum svc_timer t);
 	X(LOG_FILE, "log-file") \
 	X(LOG_PARTIAL, "log-partial") \
 	X(LOG_PIPE, "log-pipe") \
+	X(MAIN_ENDED, "main-ended") \
 	X(MAIN_IDX, "main-idx") \
 	X(NOTIFY_ERRNO, "notify-errno") \
 	X(NOTIFY_FD, "notify-fd") \
@@ -103,6 +104,8 @@ const char *state_timer_name(enum svc_timer t);
 	X(STARTED_MONO, "started-mono") \
 	X(STATE, "state") \
 	X(STATUS_TEXT, "status-text") \
+	X(STOP_POST_ASKED, "stop-post-asked") \
+	X(STOP_POST_PENDING, "stop-post-pending") \
 	X(STOP_REQUESTED, "stop-requested") \
 	X(TEXT, "text") \
 	X(TIMER, "timer") \
@@ -395,6 +398,12 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		s->main_idx = (unsigned)x;
 	} else if (r->kid == K_ONESHOT_DONE) {
 		return get_bool(r, &s->oneshot_done);
+	} else if (r->kid == K_MAIN_ENDED) {
+		return get_bool(r, &s->main_ended);
+	} else if (r->kid == K_STOP_POST_PENDING) {
+		return get_bool(r, &s->stop_post_pending);
+	} else if (r->kid == K_STOP_POST_ASKED) {
+		return get_bool(r, &s->stop_post_asked);
 	} else if (r->kid == K_FLUSH_RESTARTS) {
 		return get_bool(r, &s->flush_restarts);
 	} else if (r->kid == K_DEP_START) {

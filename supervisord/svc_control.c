@@ -1,6 +1,6 @@
 /*
  * svc_control.c - control processes: ExecStartPre=, ExecStartPost=,
- * ExecReload= and ExecStop=, and `supctl reload UNIT`.
+ * ExecReload=, ExecStop= and ExecStopPost=, and `supctl reload UNIT`.
  *
  * A control process runs one command of a list; the state says which list
  * (SVC_START_PRE, SVC_START_POST, SVC_RELOADING, SVC_STOP_CMD) and
@@ -15,6 +15,7 @@
  *   START_POST  ok: next, then RUNNING             failed: the start fails
  *   RELOADING   ok: next, then RUNNING             failed: RUNNING, reload fails
  *   STOP_CMD    next, then KillSignal= (a failure is recorded as the result)
+ *   STOP_POST   next, then the end it ran for (a failure is recorded as the result)
  * A control process whose state was left for another reason (the main
  * process died during ExecStartPost=) is SIGKILLed and is only reaped.
  */
@@ -36,6 +37,7 @@ static const char *const list_names[SVC__MAX] = {
 	[SVC_START_POST] = "ExecStartPost",
 	[SVC_RELOADING] = "ExecReload",
 	[SVC_STOP_CMD] = "ExecStop",
+	[SVC_STOP_POST] = "ExecStopPost",
 };
 
 static const struct exec_cmd *list_for(const struct unit *u, enum svc_state st, size_t *n)
@@ -54,6 +56,9 @@ static const struct exec_cmd *list_for(const struct unit *u, enum svc_state st, 
 	case SVC_STOP_CMD:
 		*n = c->n_exec_stop;
 		return c->exec_stop;
+	case SVC_STOP_POST:
+		*n = c->n_exec_stop_post;
+		return c->exec_stop_post;
 	default:
 		*n = 0;
 		return NULL;
@@ -122,7 +127,8 @@ bool svc_control_next(struct unit *u, enum svc_state st, unsigned idx)
 	char err[SVC_ERROR_MAX], why[SVC_ERROR_MAX];
 	struct exec_plan plan;
 	s->control_idx = idx;
-	int r = execplan_build(u, &list[idx], false, &plan, err, sizeof err);
+	unsigned flags = st == SVC_STOP_CMD || st == SVC_STOP_POST ? EXECPLAN_RESULT : 0;
+	int r = execplan_build(u, &list[idx], flags, &plan, err, sizeof err);
 	if (r < 0) {
 		snprintf(why, sizeof why, "%s=%s: %s", list_names[st], list[idx].path, err);
 		spawn_failed(u, st, r == -ENOMEM ? RES_RESOURCES : RES_EXEC, why);
@@ -141,7 +147,7 @@ bool svc_control_next(struct unit *u, enum svc_state st, unsigned idx)
 	s->control_pid = pid;
 	s->control_exec_fd = fd; /* owned by the service; read when the process is reaped */
 	log_info("%s: %s=%s started, pid %d", u->name, list_names[st], list[idx].path, (int)pid);
-	if (st == SVC_STOP_CMD)
+	if (st == SVC_STOP_CMD || st == SVC_STOP_POST)
 		svc_arm_timer(u, TMR_STOP, c->timeout_stop_usec);
 	else
 		svc_arm_timer(u, TMR_START, c->timeout_start_usec);
@@ -188,6 +194,14 @@ static void command_done(struct unit *u, enum svc_state st, bool ok, enum svc_re
 		}
 		if (!svc_control_next(u, st, next))
 			svc_enter_teardown(u, SVC_STOPPING);
+		return;
+	case SVC_STOP_POST:
+		if (!ok && s->result == RES_SUCCESS) {
+			s->result = res;
+			text_setf(&s->error, SVC_ERROR_MAX, "%s", why);
+		}
+		if (!svc_control_next(u, st, next))
+			svc_stop_post_done(u);
 		return;
 	default:
 		return;

@@ -136,8 +136,17 @@ uint64_t svc_restart_delay(const struct unit *u)
 static void svc_down(struct unit *u, bool asked)
 {
 	struct service *s = &u->svc;
-	enum svc_result res = s->result;
 	svc_disarm_timer(u);
+	/* ExecStopPost= runs once everything is gone, after a stop, an exit
+	 * or a failed start alike (systemd); the end resumes when it is done
+	 * (svc_stop_post_done). */
+	if (s->stop_post_pending && svc_control_has(u, SVC_STOP_POST)) {
+		s->stop_post_pending = false;
+		s->stop_post_asked = asked;
+		if (svc_control_next(u, SVC_STOP_POST, 0))
+			return;
+	}
+	enum svc_result res = s->result;
 	if (asked && res == RES_SUCCESS) {
 		if (s->want_up && !svc_shutting_down()) {
 			svc_begin_start(u, false);
@@ -173,6 +182,12 @@ static bool drained(struct unit *u)
 	if (s->pid > 0 || s->control_pid > 0)
 		return false;
 	return !svc_waits_for_leftovers(u) || svc_leftovers(u, 0) == 0;
+}
+
+void svc_stop_post_done(struct unit *u)
+{
+	/* What ExecStopPost= left behind goes too; then the end as it was. */
+	svc_enter_teardown(u, u->svc.stop_post_asked ? SVC_STOPPING : SVC_FINAL_SIGTERM);
 }
 
 void svc_check_drained(struct unit *u)
@@ -233,6 +248,7 @@ void svc_on_exit(struct unit *u, int st)
 	describe_exit(st, how, sizeof how);
 	s->pid = 0;
 	s->wait_status = st;
+	s->main_ended = true;
 	enum svc_state was = s->state;
 	if (u->instance_of && WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		log_debug("%s: main process %s", u->name, how); /* one per connection */
@@ -276,6 +292,7 @@ void svc_on_exit(struct unit *u, int st)
 	case SVC_AUTO_RESTART:
 	case SVC_FAILED:
 	case SVC_EXITED:
+	case SVC_STOP_POST:
 	case SVC__MAX:
 		break;
 	}
@@ -319,6 +336,15 @@ void svc_timer_cb(uv_timer_t *t)
 		svc_start_failed(u, RES_TIMEOUT, s->error);
 		break;
 	case TMR_STOP:
+		if (s->state == SVC_STOP_POST) {
+			log_err("%s: ExecStopPost= timed out, killing it", u->name);
+			if (s->result == RES_SUCCESS)
+				s->result = RES_TIMEOUT;
+			text_setf(&s->error, SVC_ERROR_MAX, "ExecStopPost= timed out");
+			svc_control_abandon(u);
+			svc_stop_post_done(u);
+			break;
+		}
 		if (s->state == SVC_STOP_CMD) {
 			log_err("%s: ExecStop= timed out", u->name);
 			if (s->result == RES_SUCCESS)

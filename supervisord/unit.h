@@ -45,6 +45,7 @@ enum svc_state {
 	SVC_STOP_CMD,      /* ExecStop= command control_idx runs, before KillSignal= */
 	SVC_FINAL_SIGTERM, /* main exited on its own; leftovers got KillSignal=, SIGKILL on timeout */
 	SVC_EXITED,        /* Type=oneshot, RemainAfterExit=yes: every command done; active, no main process */
+	SVC_STOP_POST,     /* everything gone; ExecStopPost= command control_idx runs, then the end */
 	SVC__MAX
 };
 
@@ -96,6 +97,9 @@ struct service {
 	uint64_t started_mono;   /* CLOCK_MONOTONIC usec of the last spawn */
 	unsigned main_idx;       /* Type=oneshot: the ExecStart= that runs (they run one after another) */
 	bool oneshot_done;       /* Type=oneshot: the last start ran every command successfully */
+	bool stop_post_pending;  /* a start began: ExecStopPost= is to run at its end */
+	bool stop_post_asked;    /* ... and the end it runs for was a requested stop */
+	bool main_ended;         /* the main process of this start has exited (wait_status is its) */
 
 	int exec_fd;             /* read end of the exec-status pipe, -1 when none */
 	uv_poll_t *exec_watch;   /* allocated per spawn, freed by its close_cb */

@@ -494,6 +494,46 @@ Test(lifecycle, specifiers_reach_the_process, .timeout = 30)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* ExecStopPost= runs once the service is gone, whether it exited, was
+ * stopped or failed to start, with $SERVICE_RESULT, $EXIT_CODE and
+ * $EXIT_STATUS; a restart runs it between the two runs. */
+Test(lifecycle, exec_stop_post_runs_after_every_end, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[400], out[1024], buf[4096];
+	snprintf(f, sizeof f, "%s/post.log", d.dir);
+#define POST "ExecStopPost=/bin/sh -c 'echo \"%s $SERVICE_RESULT $EXIT_CODE $EXIT_STATUS\" >> %s'\n"
+	hd_unit(&d, "exits.service", "[Service]\nExecStart=/bin/sh -c 'exit 3'\n" POST, "exits", f);
+	hd_unit(&d, "stopped.service", "[Service]\nExecStart=/bin/sleep 1000\n" POST, "stopped", f);
+	hd_unit(&d, "prefail.service", "[Service]\nExecStartPre=/bin/false\nExecStart=/bin/sleep 1000\n" POST,
+		"prefail", f);
+	hd_unit(&d, "bad.service",
+		"[Service]\nExecStart=/bin/sleep 1000\nExecStopPost=/bin/sh -c 'exit 7'\nExecStopPost=-/bin/false\n");
+#undef POST
+	hd_start(&d);
+	cr_expect_eq(hd_wait_state(&d, "exits.service", "failed", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "prefail.service", "failed", 5000), 0);
+	cr_assert_eq(hd_wait_state(&d, "stopped.service", "running", 5000), 0);
+	cr_assert_eq(hd_wait_state(&d, "bad.service", "running", 5000), 0);
+	int daemon_fds = h_count_fds_settled(d.pid);
+
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "stopped", NULL), 0, "%s", out);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "stopped", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "stopped.service", "stopped", 5000), 0);
+	/* A failing ExecStopPost= fails the unit; a '-' one does not. */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "bad", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "bad.service", "failed", 5000), 0);
+	slurp(f, buf, sizeof buf);
+	cr_expect(strstr(buf, "exits exit-code exited 3\n"), "log:\n%s", buf);
+	cr_expect(strstr(buf, "prefail exit-code  \n"), "log:\n%s", buf);
+	const char *two = strstr(buf, "stopped success killed TERM\n");
+	cr_expect(two && strstr(two + 1, "stopped success killed TERM\n"), "one per stop, restart included:\n%s", buf);
+	cr_expect(hd_log_has(&d, "bad.service: ExecStopPost=/bin/sh exited with status 7"), "the failure is not logged");
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* Three services in a chain: c after b after a; each logs its start
  * (ExecStartPre=) and its stop (ExecStop=) to one file. */
 #define CHAIN_TMPL                                                                                  \

@@ -81,6 +81,13 @@ struct open_file {
 	unsigned flags;
 };
 
+/* Limit*=: one resource limit, set when given. */
+#define CONF_RLIMITS 16 /* RLIMIT_NLIMITS on Linux */
+struct conf_rlimit {
+	bool set;
+	uint64_t soft, hard; /* UINT64_MAX: infinity */
+};
+
 /* SuccessExitStatus=, RestartPreventExitStatus=, RestartForceExitStatus=:
  * exit statuses 0-255 and signals 1-64. */
 struct exit_set {
@@ -118,6 +125,15 @@ struct svc_conf {
 	unsigned start_limit_burst;     /* [Unit] StartLimitBurst=, default 5 */
 	int kill_signal;                /* KillSignal=, default SIGTERM */
 	struct exit_set success_status, restart_prevent, restart_force;
+	struct conf_rlimit limits[CONF_RLIMITS]; /* LimitCPU= ... LimitRTTIME=, by RLIMIT_* */
+	unsigned umask;                 /* UMask=, default 0022 */
+	bool nice_set;
+	int nice;                       /* Nice= */
+	bool ignore_sigpipe;            /* IgnoreSIGPIPE=, default yes */
+	char **pass_environment;        /* PassEnvironment=: names taken from the daemon's environment */
+	size_t n_pass_environment;
+	char **unset_environment;       /* UnsetEnvironment=: NAME or NAME=VALUE, removed last */
+	size_t n_unset_environment;
 	bool send_sigkill;              /* SendSIGKILL=, default yes */
 	enum kill_mode kill_mode;
 	char **environment;             /* Environment=, "K=V" strings, NULL-terminated */

@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "conf_priv.h"
 
@@ -42,6 +44,8 @@ void conf_service_defaults(struct svc_conf *s)
 	s->std_input = STDIN_NULL;
 	s->std_output = STDOUT_UNSET;
 	s->std_error = STDOUT_UNSET;
+	s->umask = 0022;
+	s->ignore_sigpipe = true;
 }
 
 static void exec_list_free(struct exec_cmd **v, size_t *n)
@@ -74,6 +78,8 @@ void conf_service_free(struct svc_conf *s)
 	exec_list_free(&s->exec_reload, &s->n_exec_reload);
 	conf_strv_free(&s->environment, &s->n_environment);
 	conf_strv_free(&s->environment_files, &s->n_environment_files);
+	conf_strv_free(&s->pass_environment, &s->n_pass_environment);
+	conf_strv_free(&s->unset_environment, &s->n_unset_environment);
 	conf_strv_free(&s->sockets, &s->n_sockets);
 	open_files_free(s);
 	free(s->working_directory);
@@ -223,6 +229,152 @@ static int env_set(struct svc_conf *s, const char *kv, size_t namelen)
 		}
 	}
 	return conf_strv_add(&s->environment, &s->n_environment, kv);
+}
+
+/* ---- the process's settings: Limit*=, UMask=, Nice=, *Environment= ---- */
+
+enum limit_kind { LIM_NUMBER, LIM_BYTES, LIM_SECONDS, LIM_USEC, LIM_NICE };
+#define LIMIT(res, kind) ((res) | ((kind) << 8))
+
+/* One side of a limit: "infinity", a number, bytes with K/M/G/T/P/E
+ * (1024-based), a time span (CPU: seconds, rounded up; RTTIME: usec), or
+ * for LimitNICE= a nice level +N/-N (stored as 20 - N, as the kernel). */
+static int parse_limit_value(const char *s, enum limit_kind kind, uint64_t *out)
+{
+	if (!strcmp(s, "infinity")) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	if (kind == LIM_SECONDS || kind == LIM_USEC) {
+		uint64_t usec;
+		if (conf_parse_timespan(s, &usec) < 0)
+			return -EINVAL;
+		if (usec == CONF_USEC_INFINITY)
+			*out = UINT64_MAX;
+		else
+			*out = kind == LIM_USEC ? usec : (usec + 999999) / 1000000;
+		return 0;
+	}
+	if (kind == LIM_NICE && (s[0] == '+' || s[0] == '-')) {
+		unsigned n;
+		if (conf_parse_unsigned(s + 1, 20, &n) < 0 || (s[0] == '+' && n > 19))
+			return -EINVAL;
+		*out = s[0] == '-' ? 20 + n : 20 - n;
+		return 0;
+	}
+	char *e;
+	errno = 0;
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	unsigned long long v = strtoull(s, &e, 10);
+	if (errno)
+		return -EINVAL;
+	if (kind == LIM_BYTES && *e) {
+		static const char units[] = "KMGTPE";
+		const char *u = strchr(units, *e);
+		if (!u || e[1])
+			return -EINVAL;
+		for (int i = 0; i <= u - units; i++) {
+			if (v > UINT64_MAX / 1024)
+				return -EINVAL;
+			v *= 1024;
+		}
+	} else if (*e) {
+		return -EINVAL;
+	}
+	if (kind == LIM_NICE && v > 40)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* LimitX=SOFT[:HARD]; one value sets both; empty unsets. */
+static int h_limit(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct conf_rlimit *l = &x->c->svc.limits[k->arg & 0xff];
+	enum limit_kind kind = (enum limit_kind)(k->arg >> 8);
+	if (*v == '\0') {
+		memset(l, 0, sizeof *l);
+		return 0;
+	}
+	char soft[64], hard[64];
+	const char *colon = strchr(v, ':');
+	size_t n = colon ? (size_t)(colon - v) : strlen(v);
+	if (n >= sizeof soft || (colon && strlen(colon + 1) >= sizeof hard))
+		return conf_why(x, "too long");
+	memcpy(soft, v, n);
+	soft[n] = '\0';
+	snprintf(hard, sizeof hard, "%s", colon ? colon + 1 : soft);
+	uint64_t s, h;
+	if (parse_limit_value(soft, kind, &s) < 0 || parse_limit_value(hard, kind, &h) < 0)
+		return conf_why(x, "not a limit (a number%s, or infinity; SOFT:HARD for two)",
+				kind == LIM_BYTES ? " with K/M/G/T/P/E" : kind == LIM_SECONDS || kind == LIM_USEC ?
+				", a time span" : "");
+	if (s > h)
+		return conf_why(x, "the soft limit is above the hard one");
+	l->set = true;
+	l->soft = s;
+	l->hard = h;
+	return 0;
+}
+
+static int h_umask(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	if (*v == '\0') {
+		x->c->svc.umask = 0022;
+		return 0;
+	}
+	char *e;
+	errno = 0;
+	unsigned long m = strtoul(v, &e, 8);
+	if (errno || *e || e == v || m > 0777)
+		return conf_why(x, "not an octal mode (0000 to 0777)");
+	x->c->svc.umask = (unsigned)m;
+	return 0;
+}
+
+static int h_nice(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct svc_conf *s = &x->c->svc;
+	if (*v == '\0') {
+		s->nice_set = false;
+		return 0;
+	}
+	char *e;
+	errno = 0;
+	long n = strtol(v, &e, 10);
+	if (errno || *e || e == v || n < -20 || n > 19)
+		return conf_why(x, "not a nice level (-20 to 19)");
+	s->nice_set = true;
+	s->nice = (int)n;
+	return 0;
+}
+
+/* PassEnvironment=NAME... and UnsetEnvironment=NAME[=VALUE]...: words,
+ * added to the list; empty resets it. */
+static int h_env_names(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	char ***list = CONF_FIELD(x, k, char **);
+	size_t *n = CONF_FIELD2(x, k, size_t);
+	const char *p = v;
+	char *w;
+	int r;
+	if (*v == '\0') {
+		conf_strv_free(list, n);
+		return 0;
+	}
+	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
+		const char *eq = strchr(w, '=');
+		size_t nl = eq ? (size_t)(eq - w) : strlen(w);
+		if (!conf_env_name_valid(w, nl) || (eq && !k->arg))
+			r = conf_why(x, "'%.100s' is not a variable name", w);
+		else
+			r = conf_strv_add(list, n, w);
+		free(w);
+		if (r < 0)
+			return r;
+	}
+	return r;
 }
 
 /* EnvironmentFile=[-]/path or glob; read at each spawn (envfile.c). */
@@ -494,6 +646,27 @@ const struct conf_key conf_service_keys[] = {
 	KEY("KillMode", conf_h_enum, kill_mode, kill_mode_names),
 	KEY("Environment", h_environment, environment, 0),
 	KEY("EnvironmentFile", h_environment_file, environment_files, 0),
+	LIST("PassEnvironment", h_env_names, pass_environment, n_pass_environment, 0),
+	LIST("UnsetEnvironment", h_env_names, unset_environment, n_unset_environment, 1),
+	KEY("UMask", h_umask, umask, 0),
+	KEY("Nice", h_nice, nice, 0),
+	KEY("IgnoreSIGPIPE", conf_h_bool, ignore_sigpipe, 0),
+	KEY("LimitCPU", h_limit, limits, LIMIT(RLIMIT_CPU, LIM_SECONDS)),
+	KEY("LimitFSIZE", h_limit, limits, LIMIT(RLIMIT_FSIZE, LIM_BYTES)),
+	KEY("LimitDATA", h_limit, limits, LIMIT(RLIMIT_DATA, LIM_BYTES)),
+	KEY("LimitSTACK", h_limit, limits, LIMIT(RLIMIT_STACK, LIM_BYTES)),
+	KEY("LimitCORE", h_limit, limits, LIMIT(RLIMIT_CORE, LIM_BYTES)),
+	KEY("LimitRSS", h_limit, limits, LIMIT(RLIMIT_RSS, LIM_BYTES)),
+	KEY("LimitNOFILE", h_limit, limits, LIMIT(RLIMIT_NOFILE, LIM_NUMBER)),
+	KEY("LimitAS", h_limit, limits, LIMIT(RLIMIT_AS, LIM_BYTES)),
+	KEY("LimitNPROC", h_limit, limits, LIMIT(RLIMIT_NPROC, LIM_NUMBER)),
+	KEY("LimitMEMLOCK", h_limit, limits, LIMIT(RLIMIT_MEMLOCK, LIM_BYTES)),
+	KEY("LimitLOCKS", h_limit, limits, LIMIT(RLIMIT_LOCKS, LIM_NUMBER)),
+	KEY("LimitSIGPENDING", h_limit, limits, LIMIT(RLIMIT_SIGPENDING, LIM_NUMBER)),
+	KEY("LimitMSGQUEUE", h_limit, limits, LIMIT(RLIMIT_MSGQUEUE, LIM_BYTES)),
+	KEY("LimitNICE", h_limit, limits, LIMIT(RLIMIT_NICE, LIM_NICE)),
+	KEY("LimitRTPRIO", h_limit, limits, LIMIT(RLIMIT_RTPRIO, LIM_NUMBER)),
+	KEY("LimitRTTIME", h_limit, limits, LIMIT(RLIMIT_RTTIME, LIM_USEC)),
 	KEY("WorkingDirectory", h_workdir, working_directory, 0),
 	KEY("User", conf_h_user, user, 0),
 	KEY("Group", conf_h_user, group, 0),
@@ -517,8 +690,8 @@ const char *const conf_service_unsupported[] = {
 	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RootDirectoryStartOnly", "NonBlocking",
 	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly", "FinalKillSignal",
 	"RestartKillSignal", "WatchdogSignal", "USBFunctionDescriptors", "USBFunctionStrings",
-	"OpenFileDescriptorStoreMax", "PassEnvironment", "UnsetEnvironment",
-	"UMask", "RootDirectory", "RootImage", "Nice", "SupplementaryGroups", "DynamicUser",
+	"OpenFileDescriptorStoreMax",
+	"RootDirectory", "RootImage", "SupplementaryGroups", "DynamicUser",
 	"StandardInputText", "StandardInputData", "TTYPath", "TTYReset", "TTYVHangup",
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
 	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
@@ -528,10 +701,10 @@ const char *const conf_service_unsupported[] = {
 	"IOSchedulingClass", "IOSchedulingPriority", "CPUSchedulingPolicy", "CPUSchedulingPriority",
 	"CPUAffinity", "NUMAPolicy", "NUMAMask", "ReadWritePaths", "ReadOnlyPaths",
 	"InaccessiblePaths", "ExecPaths", "NoExecPaths", "TemporaryFileSystem", "BindPaths",
-	"BindReadOnlyPaths", "MountFlags", "UtmpIdentifier", "UtmpMode", "IgnoreSIGPIPE",
+	"BindReadOnlyPaths", "MountFlags", "UtmpIdentifier", "UtmpMode",
 	"Slice", "Delegate", "DeviceAllow", "DevicePolicy", "TasksMax", "TasksAccounting",
 	"IPAddressAllow", "IPAddressDeny", "SELinuxContext", "AppArmorProfile", "SmackProcessLabel",
-	"Limit*", "Private*", "Protect*", "Restrict*", "Memory*", "CPU*", "IO*", "BlockIO*",
+	"Private*", "Protect*", "Restrict*", "Memory*", "CPU*", "IO*", "BlockIO*",
 	"StateDirectory*", "RuntimeDirectory*", "CacheDirectory*", "LogsDirectory*",
 	"ConfigurationDirectory*", "Credential*", "LoadCredential*", "SetCredential*",
 	"ImportCredential*", "Mount*", "Timer*", NULL,

@@ -114,6 +114,24 @@ static int envfile_set(void *ctx, char *assign)
 	return e->oom ? -ENOMEM : 0;
 }
 
+/* UnsetEnvironment=: NAME removes the variable, NAME=VALUE only that
+ * assignment. The unit's marker stays (it is how its processes are found). */
+static void env_unset(struct strvec *e, const char *spec)
+{
+	size_t klen = strcspn(spec, "=");
+	bool exact = spec[klen] == '=';
+	if (klen == sizeof "SUPERVISORD_UNIT" - 1 && !strncmp(spec, "SUPERVISORD_UNIT", klen))
+		return;
+	for (size_t i = 0; i < e->n; i++) {
+		if (exact ? strcmp(e->v[i], spec) : strncmp(e->v[i], spec, klen) || e->v[i][klen] != '=')
+			continue;
+		free(e->v[i]);
+		memmove(&e->v[i], &e->v[i + 1], (e->n - i) * sizeof e->v[0]); /* the NULL too */
+		e->n--;
+		return;
+	}
+}
+
 static const char *env_get(char *const *envp, const char *name, size_t nlen)
 {
 	for (; envp && *envp; envp++)
@@ -481,6 +499,13 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 		if (home)
 			env_set(&env, xasprintf("HOME=%s", home));
 	}
+	/* PassEnvironment= first: systemd lays Environment= and the files
+	 * over it. */
+	for (size_t i = 0; i < c->n_pass_environment; i++) {
+		const char *v = getenv(c->pass_environment[i]);
+		if (v)
+			env_set(&env, xasprintf("%s=%s", c->pass_environment[i], v));
+	}
 	for (size_t i = 0; i < c->n_environment; i++)
 		env_set(&env, strdup(c->environment[i]));
 	/* systemd: read at every spawn, in order, over Environment=. */
@@ -544,6 +569,8 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 		if (c->fdstore_max > 0)
 			env_set(&env, xasprintf("FDSTORE=%u", c->fdstore_max));
 	}
+	for (size_t i = 0; i < c->n_unset_environment; i++)
+		env_unset(&env, c->unset_environment[i]);
 	if (env.oom || !env.v) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "environment: %s", strerror(ENOMEM));
@@ -581,6 +608,11 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.nfds = p->nfds;
 	p->req.cwd = c->working_directory;
 	p->req.cwd_missing_ok = c->working_directory_missing_ok;
+	p->req.limits = c->limits;
+	p->req.umask = c->umask;
+	p->req.nice_set = c->nice_set;
+	p->req.nice = c->nice;
+	p->req.ignore_sigpipe = c->ignore_sigpipe;
 	if (c->working_directory && strcmp(c->working_directory, "~") == 0) {
 		const char *home = getenv("HOME");
 		p->req.cwd = home ? home : "/";

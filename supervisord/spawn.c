@@ -45,6 +45,7 @@ static const char *const stage_names[] = {
 	[STAGE_UID] = "setuid",
 	[STAGE_SIGNALS] = "signals",
 	[STAGE_EXEC] = "exec",
+	[STAGE_LIMITS] = "limits",
 };
 
 const char *spawn_stage_name(int stage)
@@ -216,6 +217,23 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	if (setsid() < 0)
 		child_fail(&rep, STAGE_SESSION, errno);
 
+	/* Limits and priority before the user changes: raising a hard limit
+	 * or lowering the nice level needs the daemon's privileges. */
+	if (child_nofile_set)
+		setrlimit(RLIMIT_NOFILE, &child_nofile);
+	for (int i = 0; r->limits && i < CONF_RLIMITS; i++) {
+		if (!r->limits[i].set)
+			continue;
+		struct rlimit rl = {
+			r->limits[i].soft == UINT64_MAX ? RLIM_INFINITY : (rlim_t)r->limits[i].soft,
+			r->limits[i].hard == UINT64_MAX ? RLIM_INFINITY : (rlim_t)r->limits[i].hard,
+		};
+		if (setrlimit(i, &rl) < 0)
+			child_fail(&rep, STAGE_LIMITS, errno);
+	}
+	if (r->nice_set && setpriority(PRIO_PROCESS, 0, r->nice) < 0)
+		child_fail(&rep, STAGE_LIMITS, errno);
+
 	if (r->set_ids) {
 		if (syscall(SYS_setgroups, (long)r->ngroups, r->groups) < 0)
 			child_fail(&rep, STAGE_GROUPS, errno);
@@ -230,9 +248,7 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	} else if (chdir("/") < 0) {
 		child_fail(&rep, STAGE_CHDIR, errno);
 	}
-	umask(022);
-	if (child_nofile_set)
-		setrlimit(RLIMIT_NOFILE, &child_nofile);
+	umask((mode_t)r->umask);
 
 	pid_t self = getpid();
 	for (int i = 0; i < 2; i++)
@@ -248,6 +264,9 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	sa.sa_handler = SIG_DFL;
 	for (int i = 0; i < n_nondefault; i++)
 		sigaction(nondefault[i], &sa, NULL);
+	/* IgnoreSIGPIPE= (systemd's default: yes): ignored across exec. */
+	sa.sa_handler = r->ignore_sigpipe ? SIG_IGN : SIG_DFL;
+	sigaction(SIGPIPE, &sa, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "conf.h"
+
 enum spawn_stage {
 	STAGE_NONE = 0,
 	STAGE_FDS,        /* moving descriptors into place */
@@ -33,6 +35,7 @@ enum spawn_stage {
 	STAGE_UID,
 	STAGE_SIGNALS,
 	STAGE_EXEC,
+	STAGE_LIMITS,     /* Limit*=, Nice= (appended: numbers cross a re-exec) */
 	STAGE__MAX
 };
 
@@ -58,6 +61,13 @@ struct spawn_req {
 	/* Slots inside envp strings the child fills with its own pid, each
 	 * SPAWN_PID_SLOT bytes of spaces (NULL when unused). */
 	char *pid_slots[2];
+	/* Limit*=: soft/hard per RLIMIT_* when set (NULL: none set). Applied
+	 * before the switch of user, so a hard limit can be raised. */
+	const struct conf_rlimit *limits;
+	unsigned umask;             /* UMask= */
+	bool nice_set;
+	int nice;                   /* Nice= */
+	bool ignore_sigpipe;        /* IgnoreSIGPIPE= */
 };
 
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -576,7 +577,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 
 	cr_assert_eq(load("a.service",
 			  "[Unit]\nFoo=1\nDocumentation=man:x\nConditionPathExists=/x\n"
-			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateTmp=yes\nLimitNOFILE=1024\n"
+			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateTmp=yes\nTasksMax=100\n"
 			  "ProtectSystem=full\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
 			  "[Socket]\nListenStream=1\n", &c), 0, "%s", err);
 	cr_expect_eq(dl.n_err, 0);
@@ -589,7 +590,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_expect(strstr(dl.text, "W /u/x:7: unknown key 'Bar' in section [Service], ignoring"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:8: PrivateTmp= in section [Service] is not supported, ignoring"),
 		  "%s", dl.text);
-	cr_expect(strstr(dl.text, "W /u/x:9: LimitNOFILE= in section"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:9: TasksMax= in section"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:10: ProtectSystem= in section"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:12: unknown section [Frob], ignoring"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:17: unknown section [Socket], ignoring"), "%s", dl.text);
@@ -821,6 +822,14 @@ static const struct {
 	{ "Environment=\"A=b", "Environment=" },
 	{ "Environment=A-B=c", "Environment=" },
 	{ "EnvironmentFile=relative.env", "EnvironmentFile=: 'relative.env'" },
+	{ "LimitNOFILE=4096:1024", "the soft limit is above the hard one" },
+	{ "LimitNOFILE=abc", "LimitNOFILE=: 'abc'" },
+	{ "LimitAS=1Q", "LimitAS=: '1Q'" },
+	{ "LimitNICE=+20", "LimitNICE=" },
+	{ "UMask=0999", "not an octal mode" },
+	{ "Nice=20", "not a nice level" },
+	{ "PassEnvironment=A=1", "'A=1' is not a variable name" },
+	{ "UnsetEnvironment=1A", "UnsetEnvironment=" },
 	{ "SuccessExitStatus=256", "'256' is not an exit status (0 to 255)" },
 	{ "SuccessExitStatus=1 SIGBOGUS", "'SIGBOGUS' is neither an exit status nor a signal name" },
 	{ "RestartPreventExitStatus=-1", "RestartPreventExitStatus=" },
@@ -885,6 +894,39 @@ Test(service, exit_status_sets, .timeout = 10)
 	conf_free(&c);
 	load_svc("SuccessExitStatus=1\nSuccessExitStatus=", &c);
 	cr_expect(!conf_exit_set_test(&c.svc.success_status, 1 << 8), "an empty assignment empties the set");
+	conf_free(&c);
+}
+
+Test(service, process_settings, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("LimitNOFILE=1024:4096\nLimitCORE=infinity\nLimitAS=1G\nLimitCPU=1min\nLimitRTTIME=5ms\n"
+		 "LimitNICE=-5\nLimitMEMLOCK=64K:infinity\nUMask=0077\nNice=-5\nIgnoreSIGPIPE=no\n"
+		 "PassEnvironment=A B\nUnsetEnvironment=C D=1", &c);
+	const struct conf_rlimit *l = c.svc.limits;
+	cr_expect(l[RLIMIT_NOFILE].set && l[RLIMIT_NOFILE].soft == 1024 && l[RLIMIT_NOFILE].hard == 4096);
+	cr_expect(l[RLIMIT_CORE].set && l[RLIMIT_CORE].soft == UINT64_MAX && l[RLIMIT_CORE].hard == UINT64_MAX);
+	cr_expect_eq(l[RLIMIT_AS].soft, 1ull << 30);
+	cr_expect_eq(l[RLIMIT_CPU].soft, 60);
+	cr_expect_eq(l[RLIMIT_RTTIME].soft, 5000);
+	cr_expect_eq(l[RLIMIT_NICE].soft, 25);
+	cr_expect(l[RLIMIT_MEMLOCK].soft == 65536 && l[RLIMIT_MEMLOCK].hard == UINT64_MAX);
+	cr_expect(!l[RLIMIT_STACK].set);
+	cr_expect_eq(c.svc.umask, 077);
+	cr_expect(c.svc.nice_set && c.svc.nice == -5);
+	cr_expect(!c.svc.ignore_sigpipe);
+	cr_assert_eq(c.svc.n_pass_environment, 2);
+	cr_expect_str_eq(c.svc.pass_environment[1], "B");
+	cr_assert_eq(c.svc.n_unset_environment, 2);
+	cr_expect_str_eq(c.svc.unset_environment[1], "D=1");
+	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
+	conf_free(&c);
+	/* Defaults: systemd's 0022 and SIGPIPE ignored. */
+	load_svc("", &c);
+	cr_expect_eq(c.svc.umask, 022);
+	cr_expect(c.svc.ignore_sigpipe);
+	cr_expect(!c.svc.nice_set);
 	conf_free(&c);
 }
 

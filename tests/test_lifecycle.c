@@ -534,6 +534,38 @@ Test(lifecycle, exec_stop_post_runs_after_every_end, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* Limit*=, UMask=, Nice=, IgnoreSIGPIPE= (default yes, as systemd),
+ * PassEnvironment= and UnsetEnvironment= reach the process. */
+Test(lifecycle, process_settings_reach_the_process, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[400], g[400];
+	snprintf(f, sizeof f, "%s/settings", d.dir);
+	snprintf(g, sizeof g, "%s/pipe", d.dir);
+#define REPORT                                                                                             \
+	"ExecStart=/bin/sh -c '{ ulimit -Sn; ulimit -Hn; umask; awk \"{print \\$$19}\" /proc/$$$$/stat; "   \
+	"grep SigIgn /proc/$$$$/status; echo \"$PASSME|$GONE|$KEEP\"; } > %s.tmp && mv %s.tmp %s; exec sleep 1000'\n"
+	hd_unit(&d, "set.service",
+		"[Service]\nLimitNOFILE=1000:2000\nUMask=0077\nNice=5\nPassEnvironment=PASSME NOTSET\n"
+		"Environment=GONE=1 KEEP=2\nUnsetEnvironment=GONE\n" REPORT, f, f, f);
+	hd_unit(&d, "pipe.service", "[Service]\nIgnoreSIGPIPE=no\n" REPORT, g, g, g);
+#undef REPORT
+	setenv("PASSME", "from-daemon", 1);
+	hd_start(&d);
+	unsetenv("PASSME");
+	char *t = h_wait_file(f, 5000);
+	cr_assert_not_null(t);
+	char want[256];
+	/* SIGPIPE is signal 13: bit 12 of SigIgn. */
+	snprintf(want, sizeof want, "1000\n2000\n0077\n5\nSigIgn:\t0000000000001000\nfrom-daemon||2\n");
+	cr_expect_str_eq(t, want);
+	t = h_wait_file(g, 5000);
+	cr_assert_not_null(t);
+	cr_expect(strstr(t, "SigIgn:\t0000000000000000\n"), "IgnoreSIGPIPE=no still ignores it:\n%s", t);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* Three services in a chain: c after b after a; each logs its start
  * (ExecStartPre=) and its stop (ExecStop=) to one file. */
 #define CHAIN_TMPL                                                                                  \

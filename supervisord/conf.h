@@ -81,6 +81,9 @@ struct open_file {
 	unsigned flags;
 };
 
+/* RuntimeDirectory= and its siblings (execdirs.h). */
+enum conf_execdir { EXECDIR_RUNTIME, EXECDIR_STATE, EXECDIR_CACHE, EXECDIR_LOGS, EXECDIR_CONFIGURATION, EXECDIR__MAX };
+
 /* Limit*=: one resource limit, set when given. */
 #define CONF_RLIMITS 16 /* RLIMIT_NLIMITS on Linux */
 struct conf_rlimit {
@@ -134,6 +137,10 @@ struct svc_conf {
 	size_t n_pass_environment;
 	char **unset_environment;       /* UnsetEnvironment=: NAME or NAME=VALUE, removed last */
 	size_t n_unset_environment;
+	char **exec_dirs[EXECDIR__MAX]; /* RuntimeDirectory= ...: relative paths */
+	size_t n_exec_dirs[EXECDIR__MAX];
+	unsigned exec_dir_mode[EXECDIR__MAX]; /* *DirectoryMode=, default 0755 */
+	int runtime_preserve;           /* RuntimeDirectoryPreserve=: 0 no, 1 restart, 2 yes */
 	bool send_sigkill;              /* SendSIGKILL=, default yes */
 	enum kill_mode kill_mode;
 	char **environment;             /* Environment=, "K=V" strings, NULL-terminated */

@@ -46,6 +46,8 @@ void conf_service_defaults(struct svc_conf *s)
 	s->std_error = STDOUT_UNSET;
 	s->umask = 0022;
 	s->ignore_sigpipe = true;
+	for (int i = 0; i < EXECDIR__MAX; i++)
+		s->exec_dir_mode[i] = 0755;
 }
 
 static void exec_list_free(struct exec_cmd **v, size_t *n)
@@ -80,6 +82,8 @@ void conf_service_free(struct svc_conf *s)
 	conf_strv_free(&s->environment_files, &s->n_environment_files);
 	conf_strv_free(&s->pass_environment, &s->n_pass_environment);
 	conf_strv_free(&s->unset_environment, &s->n_unset_environment);
+	for (int i = 0; i < EXECDIR__MAX; i++)
+		conf_strv_free(&s->exec_dirs[i], &s->n_exec_dirs[i]);
 	conf_strv_free(&s->sockets, &s->n_sockets);
 	open_files_free(s);
 	free(s->working_directory);
@@ -377,6 +381,56 @@ static int h_env_names(struct conf_ctx *x, const struct conf_key *k, const char 
 	return r;
 }
 
+/* RuntimeDirectory=a b/c ...: relative paths without "." or ".."
+ * components, added to the list (k->arg is the kind); empty resets. */
+static int h_exec_dirs(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct svc_conf *s = &x->c->svc;
+	int kind = (int)k->arg;
+	const char *p = v;
+	char *w;
+	int r;
+	if (*v == '\0') {
+		conf_strv_free(&s->exec_dirs[kind], &s->n_exec_dirs[kind]);
+		return 0;
+	}
+	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
+		bool ok = w[0] != '/' && w[0] != '\0' && strlen(w) < 256 && !strchr(w, ':');
+		for (const char *c = w; ok && *c;) {
+			size_t n = strcspn(c, "/");
+			if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+				ok = false;
+			c += n;
+			if (*c == '/')
+				c++;
+		}
+		if (!ok)
+			r = conf_why(x, "'%.100s' is not a relative path without . or .. (and no ':')", w);
+		else
+			r = conf_strv_add(&s->exec_dirs[kind], &s->n_exec_dirs[kind], w);
+		free(w);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+static int h_exec_dir_mode(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	unsigned *f = &x->c->svc.exec_dir_mode[k->arg];
+	if (*v == '\0') {
+		*f = 0755;
+		return 0;
+	}
+	char *e;
+	errno = 0;
+	unsigned long m = strtoul(v, &e, 8);
+	if (errno || *e || e == v || m > 07777)
+		return conf_why(x, "not an octal mode");
+	*f = (unsigned)m;
+	return 0;
+}
+
 /* EnvironmentFile=[-]/path or glob; read at each spawn (envfile.c). */
 static int h_environment_file(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
@@ -448,6 +502,22 @@ static int h_fdstore_preserve(struct conf_ctx *x, const struct conf_key *k, cons
 
 	if (*v == '\0')
 		*f = 1;
+	else if (strcmp(v, "restart") == 0)
+		*f = 1;
+	else if (conf_parse_bool(v, &b) == 0)
+		*f = b ? 2 : 0;
+	else
+		return conf_why(x, "expected no, restart or yes");
+	return 0;
+}
+
+static int h_runtime_preserve(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	int *f = &x->c->svc.runtime_preserve;
+	bool b;
+
+	if (*v == '\0')
+		*f = 0;
 	else if (strcmp(v, "restart") == 0)
 		*f = 1;
 	else if (conf_parse_bool(v, &b) == 0)
@@ -649,6 +719,17 @@ const struct conf_key conf_service_keys[] = {
 	LIST("PassEnvironment", h_env_names, pass_environment, n_pass_environment, 0),
 	LIST("UnsetEnvironment", h_env_names, unset_environment, n_unset_environment, 1),
 	KEY("UMask", h_umask, umask, 0),
+	KEY("RuntimeDirectory", h_exec_dirs, exec_dirs, EXECDIR_RUNTIME),
+	KEY("StateDirectory", h_exec_dirs, exec_dirs, EXECDIR_STATE),
+	KEY("CacheDirectory", h_exec_dirs, exec_dirs, EXECDIR_CACHE),
+	KEY("LogsDirectory", h_exec_dirs, exec_dirs, EXECDIR_LOGS),
+	KEY("ConfigurationDirectory", h_exec_dirs, exec_dirs, EXECDIR_CONFIGURATION),
+	KEY("RuntimeDirectoryMode", h_exec_dir_mode, exec_dir_mode, EXECDIR_RUNTIME),
+	KEY("StateDirectoryMode", h_exec_dir_mode, exec_dir_mode, EXECDIR_STATE),
+	KEY("CacheDirectoryMode", h_exec_dir_mode, exec_dir_mode, EXECDIR_CACHE),
+	KEY("LogsDirectoryMode", h_exec_dir_mode, exec_dir_mode, EXECDIR_LOGS),
+	KEY("ConfigurationDirectoryMode", h_exec_dir_mode, exec_dir_mode, EXECDIR_CONFIGURATION),
+	KEY("RuntimeDirectoryPreserve", h_runtime_preserve, runtime_preserve, 0),
 	KEY("Nice", h_nice, nice, 0),
 	KEY("IgnoreSIGPIPE", conf_h_bool, ignore_sigpipe, 0),
 	KEY("LimitCPU", h_limit, limits, LIMIT(RLIMIT_CPU, LIM_SECONDS)),
@@ -705,8 +786,7 @@ const char *const conf_service_unsupported[] = {
 	"Slice", "Delegate", "DeviceAllow", "DevicePolicy", "TasksMax", "TasksAccounting",
 	"IPAddressAllow", "IPAddressDeny", "SELinuxContext", "AppArmorProfile", "SmackProcessLabel",
 	"Private*", "Protect*", "Restrict*", "Memory*", "CPU*", "IO*", "BlockIO*",
-	"StateDirectory*", "RuntimeDirectory*", "CacheDirectory*", "LogsDirectory*",
-	"ConfigurationDirectory*", "Credential*", "LoadCredential*", "SetCredential*",
+	"Credential*", "LoadCredential*", "SetCredential*",
 	"ImportCredential*", "Mount*", "Timer*", NULL,
 };
 

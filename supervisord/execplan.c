@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "envfile.h"
+#include "execdirs.h"
 #include "execplan.h"
 #include "fdstore.h"
 #include "logpipe.h"
@@ -493,6 +494,19 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	env_set(&env, xasprintf("SUPERVISORD_UNIT=%s", u->name));
 	if ((r = resolve_user(c, p, &env, err, errlen)) < 0)
 		goto fail;
+	for (int k = 0; k < EXECDIR__MAX; k++) {
+		if (c->n_exec_dirs[k] == 0)
+			continue;
+		if ((r = execdirs_prepare(c, p->req.set_ids, p->req.uid, p->req.gid, err, errlen)) < 0)
+			goto fail;
+		for (int j = 0; j < EXECDIR__MAX; j++) {
+			bool oom = false;
+			char *e = execdirs_env(c, (enum conf_execdir)j, &oom);
+			if (e || oom)
+				env_set(&env, e);
+		}
+		break;
+	}
 	if (!c->user && geteuid() != 0) {
 		/* A user-mode daemon's services run as that user: give them a HOME. */
 		const char *home = getenv("HOME");

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "deps.h"
+#include "execdirs.h"
 #include "execplan.h"
 #include "fdstore.h"
 #include "log.h"
@@ -151,6 +152,13 @@ void svc_set_state(struct unit *u, enum svc_state st)
 		s->state = st;
 		s->since_usec = now_real_usec();
 		svc_notify_state_changed(u, old); /* watchdog, fd store release */
+		/* RuntimeDirectory= goes when the service is down (execdirs.h);
+		 * an Accept=yes instance shares its template's. */
+		const struct svc_conf *c = u->conf ? &u->conf->svc : NULL;
+		if (c && c->n_exec_dirs[EXECDIR_RUNTIME] && !u->instance_of &&
+		    (((st == SVC_STOPPED || st == SVC_FAILED) && c->runtime_preserve != 2) ||
+		     (st == SVC_AUTO_RESTART && c->runtime_preserve == 0)))
+			execdirs_remove_runtime(c, u->name);
 	}
 	deps_state_changed(u); /* ordering waits, BindsTo= */
 	bool watch = svc_socket_watch_wanted(u);

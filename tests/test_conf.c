@@ -827,6 +827,11 @@ static const struct {
 	{ "LimitAS=1Q", "LimitAS=: '1Q'" },
 	{ "LimitNICE=+20", "LimitNICE=" },
 	{ "UMask=0999", "not an octal mode" },
+	{ "RuntimeDirectory=/abs", "RuntimeDirectory=: '/abs'" },
+	{ "StateDirectory=a/../b", "StateDirectory=" },
+	{ "CacheDirectory=./a", "CacheDirectory=" },
+	{ "RuntimeDirectoryMode=0800", "RuntimeDirectoryMode=" },
+	{ "RuntimeDirectoryPreserve=sometimes", "RuntimeDirectoryPreserve=" },
 	{ "Nice=20", "not a nice level" },
 	{ "PassEnvironment=A=1", "'A=1' is not a variable name" },
 	{ "UnsetEnvironment=1A", "UnsetEnvironment=" },
@@ -901,7 +906,8 @@ Test(service, process_settings, .timeout = 10)
 {
 	struct unit_conf c;
 
-	load_svc("LimitNOFILE=1024:4096\nLimitCORE=infinity\nLimitAS=1G\nLimitCPU=1min\nLimitRTTIME=5ms\n"
+	load_svc("RuntimeDirectory=a b/c\nRuntimeDirectoryMode=0700\nRuntimeDirectoryPreserve=restart\n"
+		 "LogsDirectory=l\nLimitNOFILE=1024:4096\nLimitCORE=infinity\nLimitAS=1G\nLimitCPU=1min\nLimitRTTIME=5ms\n"
 		 "LimitNICE=-5\nLimitMEMLOCK=64K:infinity\nUMask=0077\nNice=-5\nIgnoreSIGPIPE=no\n"
 		 "PassEnvironment=A B\nUnsetEnvironment=C D=1", &c);
 	const struct conf_rlimit *l = c.svc.limits;
@@ -913,6 +919,11 @@ Test(service, process_settings, .timeout = 10)
 	cr_expect_eq(l[RLIMIT_NICE].soft, 25);
 	cr_expect(l[RLIMIT_MEMLOCK].soft == 65536 && l[RLIMIT_MEMLOCK].hard == UINT64_MAX);
 	cr_expect(!l[RLIMIT_STACK].set);
+	cr_assert_eq(c.svc.n_exec_dirs[EXECDIR_RUNTIME], 2);
+	cr_expect_str_eq(c.svc.exec_dirs[EXECDIR_RUNTIME][1], "b/c");
+	cr_expect_eq(c.svc.exec_dir_mode[EXECDIR_RUNTIME], 0700);
+	cr_expect_eq(c.svc.runtime_preserve, 1);
+	cr_expect_eq(c.svc.n_exec_dirs[EXECDIR_LOGS], 1);
 	cr_expect_eq(c.svc.umask, 077);
 	cr_expect(c.svc.nice_set && c.svc.nice == -5);
 	cr_expect(!c.svc.ignore_sigpipe);
@@ -920,6 +931,7 @@ Test(service, process_settings, .timeout = 10)
 	cr_expect_str_eq(c.svc.pass_environment[1], "B");
 	cr_assert_eq(c.svc.n_unset_environment, 2);
 	cr_expect_str_eq(c.svc.unset_environment[1], "D=1");
+	cr_expect_eq(c.svc.exec_dir_mode[EXECDIR_STATE], 0755, "the default mode");
 	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
 	conf_free(&c);
 	/* Defaults: systemd's 0022 and SIGPIPE ignored. */

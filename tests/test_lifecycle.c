@@ -566,6 +566,53 @@ Test(lifecycle, process_settings_reach_the_process, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* RuntimeDirectory= and StateDirectory=: made before the start, owned by
+ * User=, with their mode, named in $RUNTIME_DIRECTORY/$STATE_DIRECTORY;
+ * the runtime ones go when the service stops, the state one stays. */
+Test(lifecycle, runtime_and_state_directories, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (/run, /var/lib and User=)");
+	struct hd d;
+	hd_init(&d);
+	char top[128], rt1[160], rt2[160], state[160], env[200], want[512];
+	snprintf(top, sizeof top, "/run/supd-test-%d", (int)getpid());
+	snprintf(rt1, sizeof rt1, "%s/one", top);
+	snprintf(rt2, sizeof rt2, "%s/two", top);
+	snprintf(state, sizeof state, "/var/lib/supd-test-%d", (int)getpid());
+	snprintf(env, sizeof env, "%s/env", rt1);
+	hd_unit(&d, "dirs.service",
+		"[Service]\nUser=nobody\nRuntimeDirectory=supd-test-%d/one supd-test-%d/two\nRuntimeDirectoryMode=0750\n"
+		"StateDirectory=supd-test-%d\n"
+		"ExecStart=/bin/sh -c 'echo \"$RUNTIME_DIRECTORY|$STATE_DIRECTORY\" > $${RUNTIME_DIRECTORY%%%%:*}/env; "
+		"exec sleep 1000'\n",
+		(int)getpid(), (int)getpid(), (int)getpid());
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "dirs.service", "running", 5000), 0);
+	char *t = h_wait_file(env, 5000);
+	cr_assert_not_null(t, "the service could not write into its runtime directory");
+	snprintf(want, sizeof want, "%s:%s|%s\n", rt1, rt2, state);
+	cr_expect_str_eq(t, want);
+	struct stat st;
+	cr_assert_eq(stat(rt1, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 0750);
+	cr_expect_eq(st.st_uid, 65534u, "owner %u", (unsigned)st.st_uid);
+	cr_assert_eq(stat(top, &st), 0);
+	cr_expect_eq(st.st_uid, 0u, "a parent belongs to root");
+	cr_expect_eq(st.st_mode & 07777, 0755);
+	cr_assert_eq(stat(state, &st), 0);
+	cr_expect_eq(st.st_uid, 65534u);
+
+	char out[1024];
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "dirs", NULL), 0, "%s", out);
+	cr_expect_neq(access(rt1, F_OK), 0, "the runtime directory outlived the stop");
+	cr_expect_neq(access(rt2, F_OK), 0);
+	cr_expect_eq(access(state, F_OK), 0, "the state directory went too");
+	cr_expect_eq(hd_stop(&d), 0);
+	rmdir(state);
+	rmdir(top);
+}
+
 /* Three services in a chain: c after b after a; each logs its start
  * (ExecStartPre=) and its stop (ExecStop=) to one file. */
 #define CHAIN_TMPL                                                                                  \

@@ -1,0 +1,152 @@
+/*
+ * execdirs.c - see execdirs.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "execdirs.h"
+#include "log.h"
+
+static const char *const env_names[EXECDIR__MAX] = {
+	"RUNTIME_DIRECTORY", "STATE_DIRECTORY", "CACHE_DIRECTORY", "LOGS_DIRECTORY", "CONFIGURATION_DIRECTORY",
+};
+
+/* The base directory of kind into buf; -errno when it cannot be known. */
+static int base_of(enum conf_execdir kind, char *buf, size_t len)
+{
+	static const char *const system[EXECDIR__MAX] = { "/run", "/var/lib", "/var/cache", "/var/log", "/etc" };
+	if (geteuid() == 0) {
+		snprintf(buf, len, "%s", system[kind]);
+		return 0;
+	}
+	static const char *const xdg[EXECDIR__MAX] = { "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CACHE_HOME",
+						       "XDG_STATE_HOME", "XDG_CONFIG_HOME" };
+	static const char *const home_rel[EXECDIR__MAX] = { NULL, "/.local/state", "/.cache", "/.local/state",
+							    "/.config" };
+	const char *v = getenv(xdg[kind]);
+	int n;
+	if (v && v[0] == '/') {
+		n = snprintf(buf, len, "%s%s", v, kind == EXECDIR_LOGS ? "/log" : "");
+	} else if (kind == EXECDIR_RUNTIME) {
+		n = snprintf(buf, len, "/run/user/%u", (unsigned)geteuid());
+	} else {
+		const char *h = getenv("HOME");
+		if (!h || h[0] != '/')
+			return -ENOENT;
+		n = snprintf(buf, len, "%s%s%s", h, home_rel[kind], kind == EXECDIR_LOGS ? "/log" : "");
+	}
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* mkdir -p for the parents of path (root-owned 0755 as made), then the
+ * leaf with mode; a symbolic link anywhere on the way is refused. */
+static int make_dir(const char *path, unsigned mode, bool set_ids, uid_t uid, gid_t gid)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+		bool leaf = s == NULL;
+		if (!leaf)
+			*s = '\0';
+		if (mkdir(p, leaf ? mode : 0755) < 0 && errno != EEXIST)
+			return -errno;
+		struct stat st;
+		if (lstat(p, &st) < 0)
+			return -errno;
+		if (!S_ISDIR(st.st_mode))
+			return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+		if (leaf)
+			break;
+		*s = '/';
+	}
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = 0;
+	if (set_ids && fchown(fd, uid, gid) < 0)
+		r = -errno;
+	if (r == 0 && fchmod(fd, (mode_t)mode) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int execdirs_prepare(const struct svc_conf *c, bool set_ids, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	for (int k = 0; k < EXECDIR__MAX; k++) {
+		if (c->n_exec_dirs[k] == 0)
+			continue;
+		char base[4096], path[4096];
+		int r = base_of((enum conf_execdir)k, base, sizeof base);
+		if (r < 0) {
+			snprintf(err, errlen, "%s: no base directory (%s)", env_names[k], strerror(-r));
+			return r;
+		}
+		for (size_t i = 0; i < c->n_exec_dirs[k]; i++) {
+			if ((size_t)snprintf(path, sizeof path, "%s/%s", base, c->exec_dirs[k][i]) >= sizeof path) {
+				snprintf(err, errlen, "%s: path too long", env_names[k]);
+				return -ENAMETOOLONG;
+			}
+			r = make_dir(path, c->exec_dir_mode[k], set_ids, uid, gid);
+			if (r < 0) {
+				snprintf(err, errlen, "%s %s: %s", env_names[k], path, strerror(-r));
+				return r;
+			}
+		}
+	}
+	return 0;
+}
+
+char *execdirs_env(const struct svc_conf *c, enum conf_execdir kind, bool *oom)
+{
+	if (c->n_exec_dirs[kind] == 0)
+		return NULL;
+	char base[4096];
+	if (base_of(kind, base, sizeof base) < 0)
+		return NULL;
+	size_t len = strlen(env_names[kind]) + 2;
+	for (size_t i = 0; i < c->n_exec_dirs[kind]; i++)
+		len += strlen(base) + 1 + strlen(c->exec_dirs[kind][i]) + 1;
+	char *s = malloc(len);
+	if (!s) {
+		*oom = true;
+		return NULL;
+	}
+	char *w = stpcpy(stpcpy(s, env_names[kind]), "=");
+	for (size_t i = 0; i < c->n_exec_dirs[kind]; i++) {
+		if (i)
+			*w++ = ':';
+		w += sprintf(w, "%s/%s", base, c->exec_dirs[kind][i]);
+	}
+	return s;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+		log_warn("removing %s: %s", path, strerror(errno));
+	return 0;
+}
+
+void execdirs_remove_runtime(const struct svc_conf *c, const char *unit)
+{
+	char base[4096], path[4096];
+	if (c->n_exec_dirs[EXECDIR_RUNTIME] == 0 || base_of(EXECDIR_RUNTIME, base, sizeof base) < 0)
+		return;
+	for (size_t i = 0; i < c->n_exec_dirs[EXECDIR_RUNTIME]; i++) {
+		snprintf(path, sizeof path, "%s/%s", base, c->exec_dirs[EXECDIR_RUNTIME][i]);
+		struct stat st;
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue; /* gone already, or not ours to follow */
+		if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+			log_warn("%s: removing %s: %s", unit, path, strerror(errno));
+	}
+}

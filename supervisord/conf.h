@@ -32,6 +32,7 @@ enum svc_type {
 	SVC_TYPE_EXEC = 1,
 	SVC_TYPE_NOTIFY = 2,
 	SVC_TYPE_ONESHOT = 3,
+	SVC_TYPE_FORKING = 4,
 };
 
 enum svc_restart {
@@ -148,6 +149,7 @@ struct svc_conf {
 	size_t n_environment_files;
 	size_t n_environment;
 	char *working_directory;        /* NULL: "/" as systemd; "~" allowed */
+	char *pid_file;                 /* PIDFile= (Type=forking): absolute */
 	bool working_directory_missing_ok; /* '-' prefix */
 	char *user, *group;             /* NULL: the daemon's own */
 	char **sockets;                 /* Sockets= unit names, NULL-terminated */

@@ -23,6 +23,7 @@
 static const char *const type_names[] = {
 	[SVC_TYPE_SIMPLE] = "simple", [SVC_TYPE_EXEC] = "exec",
 	[SVC_TYPE_NOTIFY] = "notify", [SVC_TYPE_ONESHOT] = "oneshot",
+	[SVC_TYPE_FORKING] = "forking",
 };
 
 void conf_service_defaults(struct svc_conf *s)
@@ -87,6 +88,7 @@ void conf_service_free(struct svc_conf *s)
 	conf_strv_free(&s->sockets, &s->n_sockets);
 	open_files_free(s);
 	free(s->working_directory);
+	free(s->pid_file);
 	free(s->user);
 	free(s->group);
 	free(s->std_output_path);
@@ -95,7 +97,7 @@ void conf_service_free(struct svc_conf *s)
 
 static int h_type(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
-	static const char *const unsupported[] = { "forking", "dbus", "idle", "notify-reload", NULL };
+	static const char *const unsupported[] = { "dbus", "idle", "notify-reload", NULL };
 	enum svc_type *f = CONF_FIELD(x, k, enum svc_type);
 
 	if (*v == '\0') {
@@ -110,7 +112,7 @@ static int h_type(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	}
 	for (const char *const *u = unsupported; *u; u++) {
 		if (strcmp(v, *u) == 0)
-			return conf_why(x, "Type=%s is unsupported (use simple, exec, notify or oneshot)", v);
+			return conf_why(x, "Type=%s is unsupported (use simple, exec, notify, oneshot or forking)", v);
 	}
 	return conf_why(x, "unknown service type");
 }
@@ -431,6 +433,13 @@ static int h_exec_dir_mode(struct conf_ctx *x, const struct conf_key *k, const c
 	return 0;
 }
 
+static int h_pid_file(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	if (*v && v[0] != '/')
+		return conf_why(x, "not an absolute path");
+	return conf_h_string(x, k, v);
+}
+
 /* EnvironmentFile=[-]/path or glob; read at each spawn (envfile.c). */
 static int h_environment_file(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
@@ -692,6 +701,7 @@ static const struct conf_enum stdin_names[] = {
 
 const struct conf_key conf_service_keys[] = {
 	KEY("Type", h_type, type, 0),
+	KEY("PIDFile", h_pid_file, pid_file, 0),
 	LIST("ExecStart", h_exec, exec_start, n_exec_start, 0),
 	LIST("ExecStartPre", h_exec, exec_start_pre, n_exec_start_pre, 0),
 	LIST("ExecStartPost", h_exec, exec_start_post, n_exec_start_post, 0),
@@ -766,7 +776,7 @@ const struct conf_key conf_service_keys[] = {
 
 /* Keys systemd knows in [Service] that we accept with a warning. */
 const char *const conf_service_unsupported[] = {
-	"PIDFile", "BusName", "GuessMainPID", "ExecCondition",
+	"BusName", "GuessMainPID", "ExecCondition",
 	"RuntimeMaxSec", "RuntimeRandomizedExtraSec", "TimeoutAbortSec",
 	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RootDirectoryStartOnly", "NonBlocking",
 	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly", "FinalKillSignal",

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -109,4 +110,11 @@ int proc_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
 			r = 0; /* a thread that ended meanwhile */
 	closedir(d);
 	return r;
+}
+
+bool proc_is_child(pid_t pid)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	return pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) == 0;
 }

@@ -19,6 +19,10 @@ struct proc_ids {
 /* 0, or -errno (-ENOENT: no such process). The comm field may hold spaces
  * and parentheses, so fields are read after the last ')'. */
 int proc_read_ids(pid_t pid, struct proc_ids *out);
+/* Is pid a child of ours (alive or a zombie not yet reaped)? waitid with
+ * WNOWAIT|WNOHANG neither reaps nor blocks, and fails with ECHILD for
+ * anyone else's process. */
+bool proc_is_child(pid_t pid);
 /* Alive and not a zombie. */
 bool proc_ids_alive(const struct proc_ids *p);
 /* Does the kernel list children (CONFIG_PROC_CHILDREN)? Asked once. */

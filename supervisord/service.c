@@ -52,6 +52,7 @@ static const char *const result_names[RES__MAX] = {
 	[RES_START_LIMIT] = "start-limit-hit",
 	[RES_RESOURCES] = "resources",
 	[RES_DEPENDENCY] = "dependency",
+	[RES_PROTOCOL] = "protocol",
 };
 
 const char *svc_state_name(enum svc_state s)

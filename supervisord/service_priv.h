@@ -71,6 +71,10 @@ unsigned svc_kill_all(struct unit *u, int sig, bool final);
  * environment, other than its main and control process); signalled when
  * sig is not 0. Returns the count. */
 unsigned svc_leftovers(struct unit *u, int sig);
+/* Type=forking without a PID file: the one child of ours that carries
+ * u's marker and is nobody's main or control process; 0 none, -1 more
+ * than one. */
+pid_t svc_guess_main(struct unit *u);
 /* Between begin and end (nested), every leftover check shares one scan of
  * our process tree: used around batches that touch many units at once
  * (a round of reaped exits, a shutdown, dependency propagation). */

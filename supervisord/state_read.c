@@ -34,6 +34,7 @@
 #include "svc_notify.h"
 #include "sockunit.h"
 #include "preparse.h"
+#include "procfs.h"
 #include "state.h"
 #include "version.h"
 #include "unit.h"
@@ -241,17 +242,10 @@ static int claim(struct reader *r, const char *s, int *fd)
 	return 0;
 }
 
-/* Is pid a child of ours (alive or a zombie)? One waitid per pid, which
- * neither reaps nor blocks (WNOWAIT, WNOHANG) and fails with ECHILD for
- * anything that is not our child. (Reading our children from
- * /proc/self/task/N/children instead costs the kernel a walk of the
- * children list per pid printed: quadratic in the number of services.) */
-static bool is_our_child(pid_t pid)
-{
-	siginfo_t si;
-	memset(&si, 0, sizeof si);
-	return waitid(P_PID, (id_t)pid, &si, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) == 0;
-}
+/* Pids are checked to be our children with proc_is_child(): one waitid
+ * per pid. (Reading our children from /proc/self/task/N/children instead
+ * costs the kernel a walk of the children list per pid printed: quadratic
+ * in the number of services.) */
 
 static int lookup_name(const char *const *table, int n, const char *s)
 {
@@ -331,7 +325,7 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 	} else if (r->kid == K_PID) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
-		if (x == 1 || (x > 1 && !is_our_child((pid_t)x)))
+		if (x == 1 || (x > 1 && !proc_is_child((pid_t)x)))
 			return bad(r, "pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
 		s->pid = (pid_t)x;
 	} else if (r->kid == K_LOG_PIPE) {
@@ -363,13 +357,13 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 	} else if (r->kid == K_OLD_PID) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
-		if (x <= 1 || !is_our_child((pid_t)x) || (pid_t)x == s->pid)
+		if (x <= 1 || !proc_is_child((pid_t)x) || (pid_t)x == s->pid)
 			return bad(r, "old pid %llu of %s is not a child of this process", (unsigned long long)x, u->name);
 		s->old_pid = (pid_t)x;
 	} else if (r->kid == K_CONTROL_PID) {
 		if (get_u64(r, v, PID_MAX_LIMIT, &x) < 0)
 			return -EBADMSG;
-		if (x <= 1 || !is_our_child((pid_t)x) || (pid_t)x == s->pid || (pid_t)x == s->old_pid)
+		if (x <= 1 || !proc_is_child((pid_t)x) || (pid_t)x == s->pid || (pid_t)x == s->old_pid)
 			return bad(r, "control pid %llu of %s is not a child of this process", (unsigned long long)x,
 				   u->name);
 		s->control_pid = (pid_t)x;

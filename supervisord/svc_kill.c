@@ -396,3 +396,20 @@ bool svc_waits_for_leftovers(const struct unit *u)
 	enum kill_mode m = u->conf->svc.kill_mode;
 	return m == KILL_CONTROL_GROUP || m == KILL_MIXED;
 }
+
+pid_t svc_guess_main(struct unit *u)
+{
+	size_t n;
+	bool owned, full;
+	struct proc *ds = get_descendants(&n, &owned, &full);
+	pid_t self = getpid(), found = 0;
+	for (size_t i = 0; i < n && found >= 0; i++) {
+		struct proc *p = &ds[i];
+		if (p->ppid != self || p->owner || !proc_names_unit(p, u->name))
+			continue;
+		found = found ? -1 : p->pid;
+	}
+	if (owned)
+		free_procs(ds, n);
+	return found;
+}

@@ -60,6 +60,7 @@ enum svc_result {
 	RES_START_LIMIT,   /* started too often */
 	RES_RESOURCES,     /* fork or descriptor setup failed in the daemon */
 	RES_DEPENDENCY,    /* a socket or a Requires=/BindsTo= unit it needs is not available */
+	RES_PROTOCOL,      /* Type=forking: no main process could be found after the start process */
 	RES__MAX
 };
 

@@ -791,7 +791,7 @@ static const struct {
 	const char *text;
 	const char *msg; /* part of the error */
 } service_errors[] = {
-	{ "Type=forking", "bad value for Type=: 'forking': Type=forking is unsupported" },
+	{ "Type=dbus", "bad value for Type=: 'dbus': Type=dbus is unsupported" },
 	{ "Type=dbus", "unsupported" },
 	{ "Type=idle", "unsupported" },
 	{ "Type=notify-reload", "unsupported" },

@@ -613,6 +613,50 @@ Test(lifecycle, runtime_and_state_directories, .timeout = 60)
 	rmdir(top);
 }
 
+/* Type=forking: the start process daemonizes and exits; the daemon (from
+ * PIDFile=, or the one process of the unit left) becomes the main process
+ * and is supervised: stopped, reaped, restarted. */
+Test(lifecycle, type_forking_finds_and_supervises_the_daemon, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char pidf[400], out[1024], st[64];
+	snprintf(pidf, sizeof pidf, "%s/daemon.pid", d.dir);
+	hd_unit(&d, "pidfile.service",
+		"[Service]\nType=forking\nPIDFile=%s\n"
+		"ExecStart=/bin/sh -c 'sleep 1000 & echo $$! > %s'\n", pidf, pidf);
+	hd_unit(&d, "guess.service", "[Service]\nType=forking\nExecStart=/bin/sh -c 'setsid sleep 1000 &'\n");
+	hd_unit(&d, "two.service", "[Service]\nType=forking\nExecStart=/bin/sh -c 'sleep 1000 & sleep 1000 &'\n");
+	hd_unit(&d, "none.service", "[Service]\nType=forking\nExecStart=/bin/true\n");
+	hd_start(&d);
+
+	cr_assert_eq(hd_wait_state(&d, "pidfile.service", "running", 5000), 0);
+	int pid = 0;
+	cr_assert_eq(hd_unit_info(&d, "pidfile.service", NULL, 0, &pid, NULL, NULL, 0), 0);
+	char *t = h_slurp(pidf);
+	cr_assert_not_null(t);
+	cr_expect_eq(pid, atoi(t), "main pid %d, PID file says %s", pid, t);
+	cr_expect(h_alive(pid));
+
+	cr_assert_eq(hd_wait_state(&d, "guess.service", "running", 5000), 0);
+	int gpid = 0;
+	cr_assert_eq(hd_unit_info(&d, "guess.service", NULL, 0, &gpid, NULL, NULL, 0), 0);
+	char stat[512];
+	cr_expect(gpid > 0 && h_proc_stat(gpid, stat, sizeof stat), "guess.service's main %d is not alive", gpid);
+
+	cr_expect_eq(hd_wait_state(&d, "two.service", "failed", 5000), 0);
+	cr_expect(hd_log_has(&d, "two.service: its start process exited, and several processes"), "no reason logged");
+	cr_expect_eq(hd_wait_state(&d, "none.service", "failed", 5000), 0);
+	cr_assert_eq(hd_unit_info(&d, "none.service", st, sizeof st, NULL, NULL, out, sizeof out), 0);
+
+	/* Supervised: a stop stops the daemon; a crash is seen. */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "pidfile", NULL), 0, "%s", out);
+	cr_expect(!h_alive(pid), "the daemon outlived the stop");
+	kill(gpid, SIGKILL);
+	cr_expect_eq(hd_wait_state(&d, "guess.service", "failed", 5000), 0, "the daemon's death went unseen");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* Three services in a chain: c after b after a; each logs its start
  * (ExecStartPre=) and its stop (ExecStop=) to one file. */
 #define CHAIN_TMPL                                                                                  \

@@ -625,8 +625,12 @@ Test(lifecycle, type_forking_finds_and_supervises_the_daemon, .timeout = 60)
 	hd_unit(&d, "pidfile.service",
 		"[Service]\nType=forking\nPIDFile=%s\n"
 		"ExecStart=/bin/sh -c 'sleep 1000 & echo $$! > %s'\n", pidf, pidf);
-	hd_unit(&d, "guess.service", "[Service]\nType=forking\nExecStart=/bin/sh -c 'setsid sleep 1000 &'\n");
-	hd_unit(&d, "two.service", "[Service]\nType=forking\nExecStart=/bin/sh -c 'sleep 1000 & sleep 1000 &'\n");
+	/* The start processes linger a moment, as a daemon's launcher does
+	 * while its child initialises: a child caught in the middle of its
+	 * own execve() has no environment to read, so no marker. */
+	hd_unit(&d, "guess.service", "[Service]\nType=forking\nExecStart=/bin/sh -c 'setsid sleep 1000 & sleep 0.2'\n");
+	hd_unit(&d, "two.service",
+		"[Service]\nType=forking\nExecStart=/bin/sh -c 'sleep 1000 & sleep 1000 & sleep 0.2'\n");
 	hd_unit(&d, "none.service", "[Service]\nType=forking\nExecStart=/bin/true\n");
 	hd_start(&d);
 

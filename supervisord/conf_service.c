@@ -504,29 +504,15 @@ static int h_workdir(struct conf_ctx *x, const struct conf_key *k, const char *v
 	return 0;
 }
 
-static int h_fdstore_preserve(struct conf_ctx *x, const struct conf_key *k, const char *v)
+/* FileDescriptorStorePreserve=, RuntimeDirectoryPreserve=: no (0),
+ * restart (1) or yes (2); empty gives the default, k->arg. */
+static int h_preserve(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
-	int *f = &x->c->svc.fdstore_preserve;
+	int *f = CONF_FIELD(x, k, int);
 	bool b;
 
 	if (*v == '\0')
-		*f = 1;
-	else if (strcmp(v, "restart") == 0)
-		*f = 1;
-	else if (conf_parse_bool(v, &b) == 0)
-		*f = b ? 2 : 0;
-	else
-		return conf_why(x, "expected no, restart or yes");
-	return 0;
-}
-
-static int h_runtime_preserve(struct conf_ctx *x, const struct conf_key *k, const char *v)
-{
-	int *f = &x->c->svc.runtime_preserve;
-	bool b;
-
-	if (*v == '\0')
-		*f = 0;
+		*f = (int)k->arg;
 	else if (strcmp(v, "restart") == 0)
 		*f = 1;
 	else if (conf_parse_bool(v, &b) == 0)
@@ -739,7 +725,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("CacheDirectoryMode", h_exec_dir_mode, exec_dir_mode, EXECDIR_CACHE),
 	KEY("LogsDirectoryMode", h_exec_dir_mode, exec_dir_mode, EXECDIR_LOGS),
 	KEY("ConfigurationDirectoryMode", h_exec_dir_mode, exec_dir_mode, EXECDIR_CONFIGURATION),
-	KEY("RuntimeDirectoryPreserve", h_runtime_preserve, runtime_preserve, 0),
+	KEY("RuntimeDirectoryPreserve", h_preserve, runtime_preserve, 0),
 	KEY("Nice", h_nice, nice, 0),
 	KEY("IgnoreSIGPIPE", conf_h_bool, ignore_sigpipe, 0),
 	KEY("LimitCPU", h_limit, limits, LIMIT(RLIMIT_CPU, LIM_SECONDS)),
@@ -764,7 +750,7 @@ const struct conf_key conf_service_keys[] = {
 	LIST("Sockets", conf_h_units, sockets, n_sockets, ".socket"),
 	KEY("NotifyAccess", conf_h_enum, notify_access, notify_names),
 	KEY("FileDescriptorStoreMax", conf_h_unsigned, fdstore_max, FDSTORE_MAX),
-	KEY("FileDescriptorStorePreserve", h_fdstore_preserve, fdstore_preserve, 0),
+	KEY("FileDescriptorStorePreserve", h_preserve, fdstore_preserve, 1),
 	KEY("OpenFile", h_open_file, open_files, 0),
 	KEY("StandardInput", conf_h_enum, std_input, stdin_names),
 	LIST("StandardOutput", h_std_output, std_output, std_output_path, 0),

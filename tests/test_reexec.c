@@ -305,21 +305,33 @@ static pid_t hanging_pid(struct world *w)
 	return (pid_t)atoi(t);
 }
 
+/* The world, and `supctl reexec --binary` of a target that never answers
+ * its check, in the background (output in outp). Returns supctl's pid;
+ * *hpid is the target's, once it runs. */
+static pid_t start_hanging_reexec(struct world *w, int *fds_before, char *outp, size_t outlen, pid_t *hpid)
+{
+	static char hang[400];
+	world_start(w, H_DAEMON);
+	*fds_before = h_count_fds_settled(w->d.pid);
+	write_hanging_binary(w, hang, sizeof hang);
+	snprintf(outp, outlen, "%s/reexec.out", w->d.dir);
+	const char *args[] = { "reexec", "--binary", hang, NULL };
+	pid_t ctl = ctl_async(w, outp, args);
+	*hpid = hanging_pid(w);
+	return ctl;
+}
+
 Test(reexec, a_target_that_never_answers_stalls_nothing, .timeout = 120)
 {
 	/* The daemon asks a new binary whether it can take over. While the
 	 * binary takes its time, everything else is served: the check runs on
 	 * the loop, not in front of it. */
 	struct world w;
-	world_start(&w, H_DAEMON);
-	int fds_before = h_count_fds_settled(w.d.pid);
-	char hang[400], outp[400], out[1024];
-	write_hanging_binary(&w, hang, sizeof hang);
-	snprintf(outp, sizeof outp, "%s/reexec.out", w.d.dir);
+	int fds_before;
+	char outp[400], out[1024];
+	pid_t hpid;
 	long long t0 = h_now_ms();
-	const char *args[] = { "reexec", "--binary", hang, NULL };
-	pid_t ctl = ctl_async(&w, outp, args);
-	pid_t hpid = hanging_pid(&w);
+	pid_t ctl = start_hanging_reexec(&w, &fds_before, outp, sizeof outp, &hpid);
 
 	for (int i = 0; i < 5; i++) {
 		long long t = h_now_ms();
@@ -350,14 +362,10 @@ Test(reexec, a_target_that_never_answers_stalls_nothing, .timeout = 120)
 Test(reexec, a_check_whose_client_leaves_is_cancelled, .timeout = 120)
 {
 	struct world w;
-	world_start(&w, H_DAEMON);
-	int fds_before = h_count_fds_settled(w.d.pid);
-	char hang[400], outp[400], out[1024];
-	write_hanging_binary(&w, hang, sizeof hang);
-	snprintf(outp, sizeof outp, "%s/reexec.out", w.d.dir);
-	const char *args[] = { "reexec", "--binary", hang, NULL };
-	pid_t ctl = ctl_async(&w, outp, args);
-	pid_t hpid = hanging_pid(&w);
+	int fds_before;
+	char outp[400], out[1024];
+	pid_t hpid;
+	pid_t ctl = start_hanging_reexec(&w, &fds_before, outp, sizeof outp, &hpid);
 	kill(ctl, SIGKILL);
 	cr_expect_eq(wait_exit(ctl, 5000), 128 + SIGKILL);
 	cr_expect(gone_within(hpid, 3000), "the check's process %d outlived its client", (int)hpid);

@@ -144,6 +144,19 @@ bool svc_socket_watch_wanted(const struct unit *u)
 	return s->state == SVC_FAILED && s->result != RES_START_LIMIT && s->result != RES_DEPENDENCY;
 }
 
+/* RuntimeDirectory= goes when the service is down (execdirs.h), as systemd's
+ * unit_destroy_runtime_data: for good unless RuntimeDirectoryPreserve=yes,
+ * and before a restart too (automatic or asked for) with =no. An Accept=yes
+ * instance shares its template's. */
+void svc_runtime_dir_down(struct unit *u, bool restarting)
+{
+	const struct svc_conf *c = u->conf ? &u->conf->svc : NULL;
+	if (!c || !c->n_exec_dirs[EXECDIR_RUNTIME] || u->instance_of)
+		return;
+	if (restarting ? c->runtime_preserve == 0 : c->runtime_preserve != 2)
+		execdirs_remove_runtime(c, u->name);
+}
+
 void svc_set_state(struct unit *u, enum svc_state st)
 {
 	struct service *s = &u->svc;
@@ -153,13 +166,8 @@ void svc_set_state(struct unit *u, enum svc_state st)
 		s->state = st;
 		s->since_usec = now_real_usec();
 		svc_notify_state_changed(u, old); /* watchdog, fd store release */
-		/* RuntimeDirectory= goes when the service is down (execdirs.h);
-		 * an Accept=yes instance shares its template's. */
-		const struct svc_conf *c = u->conf ? &u->conf->svc : NULL;
-		if (c && c->n_exec_dirs[EXECDIR_RUNTIME] && !u->instance_of &&
-		    (((st == SVC_STOPPED || st == SVC_FAILED) && c->runtime_preserve != 2) ||
-		     (st == SVC_AUTO_RESTART && c->runtime_preserve == 0)))
-			execdirs_remove_runtime(c, u->name);
+		if (st == SVC_STOPPED || st == SVC_FAILED || st == SVC_AUTO_RESTART)
+			svc_runtime_dir_down(u, st == SVC_AUTO_RESTART);
 	}
 	deps_state_changed(u); /* ordering waits, BindsTo= */
 	bool watch = svc_socket_watch_wanted(u);

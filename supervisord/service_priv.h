@@ -10,6 +10,7 @@
 
 /* Every transition goes through here: time stamp, socket watching, jobs. */
 void svc_set_state(struct unit *u, enum svc_state st);
+void svc_runtime_dir_down(struct unit *u, bool restarting);
 /* The unit's one state timer (start/stop timeout, restart delay). usec is
  * relative; CONF_USEC_INFINITY disarms. */
 void svc_arm_timer(struct unit *u, enum svc_timer kind, uint64_t usec);

@@ -616,6 +616,18 @@ char *h_slurp(const char *path)
 	return buf;
 }
 
+int h_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	size_t n = strlen(text);
+	bool ok = fwrite(text, 1, n, f) == n;
+	if (fclose(f) != 0 || !ok)
+		return -EIO;
+	return 0;
+}
+
 char *h_wait_file(const char *path, int ms)
 {
 	long long end = h_now_ms() + ms;

@@ -75,6 +75,8 @@ int h_unix_get(const char *path, char *out, size_t outlen, int timeout_ms);
 /* A small file's text (static buffer of 64 KiB, overwritten by the next
  * call), NULL when it does not exist. */
 char *h_slurp(const char *path);
+/* Create or truncate path with text: 0, or -errno. */
+int h_write_file(const char *path, const char *text);
 /* The same once the file exists, waiting at most ms; NULL on timeout. */
 char *h_wait_file(const char *path, int ms);
 /* A blocking TCP connection to 127.0.0.1:port: the fd, or -errno. */

@@ -587,6 +587,8 @@ Test(lifecycle, runtime_and_state_directories, .timeout = 60)
 		"ExecStart=/bin/sh -c 'echo \"$RUNTIME_DIRECTORY|$STATE_DIRECTORY\" > $${RUNTIME_DIRECTORY%%%%:*}/env; "
 		"exec sleep 1000'\n",
 		(int)getpid(), (int)getpid(), (int)getpid());
+	hd_unit(&d, "keep.service", "[Service]\nRuntimeDirectory=supd-test-%d/keep\nRuntimeDirectoryPreserve=restart\n"
+		"ExecStart=/bin/sleep 1000\n", (int)getpid());
 	hd_start(&d);
 	cr_assert_eq(hd_wait_state(&d, "dirs.service", "running", 5000), 0);
 	char *t = h_wait_file(env, 5000);
@@ -603,7 +605,23 @@ Test(lifecycle, runtime_and_state_directories, .timeout = 60)
 	cr_assert_eq(stat(state, &st), 0);
 	cr_expect_eq(st.st_uid, 65534u);
 
-	char out[1024];
+	/* A restart: RuntimeDirectoryPreserve=no (the default) makes it anew,
+	 * =restart keeps it (systemd's unit_destroy_runtime_data). */
+	char out[1024], mark[200], kmark[200];
+	snprintf(mark, sizeof mark, "%s/mark", rt1);
+	snprintf(kmark, sizeof kmark, "%s/keep/mark", top);
+	cr_assert_eq(hd_wait_state(&d, "keep.service", "running", 5000), 0);
+	cr_assert_eq(h_write_file(mark, "x"), 0);
+	cr_assert_eq(h_write_file(kmark, "x"), 0);
+	unlink(env);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "dirs", NULL), 0, "%s", out);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "keep", NULL), 0, "%s", out);
+	cr_expect_not_null(h_wait_file(env, 5000), "not restarted");
+	cr_expect_neq(access(mark, F_OK), 0, "RuntimeDirectoryPreserve=no kept the directory across a restart");
+	cr_expect_eq(access(kmark, F_OK), 0, "RuntimeDirectoryPreserve=restart lost the directory in a restart");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "keep", NULL), 0, "%s", out);
+	cr_expect_neq(access(kmark, F_OK), 0, "RuntimeDirectoryPreserve=restart kept it after a stop");
+
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "dirs", NULL), 0, "%s", out);
 	cr_expect_neq(access(rt1, F_OK), 0, "the runtime directory outlived the stop");
 	cr_expect_neq(access(rt2, F_OK), 0);

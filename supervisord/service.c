@@ -166,6 +166,8 @@ void svc_set_state(struct unit *u, enum svc_state st)
 		s->state = st;
 		s->since_usec = now_real_usec();
 		svc_notify_state_changed(u, old); /* watchdog, fd store release */
+		if (st != SVC_STARTING)
+			svc_pidfile_stop(u);
 		if (st == SVC_STOPPED || st == SVC_FAILED || st == SVC_AUTO_RESTART)
 			svc_runtime_dir_down(u, st == SVC_AUTO_RESTART);
 	}

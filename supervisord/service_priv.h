@@ -11,6 +11,15 @@
 /* Every transition goes through here: time stamp, socket watching, jobs. */
 void svc_set_state(struct unit *u, enum svc_state st);
 void svc_runtime_dir_down(struct unit *u, bool restarting);
+/* Type=forking (svc_pidfile.c): the start process exited successfully.
+ * true when the daemon was found (and made the main process) or is being
+ * waited for (PIDFile= not there yet, processes of the unit left); false
+ * with result and error set when the start failed. */
+bool svc_forking_started(struct unit *u);
+/* Stop waiting for PIDFile= (leaving STARTING, or the unit goes). */
+void svc_pidfile_stop(struct unit *u);
+/* After a re-exec: resume a wait for PIDFile=. */
+void svc_pidfile_restore(struct unit *u);
 /* The unit's one state timer (start/stop timeout, restart delay). usec is
  * relative; CONF_USEC_INFINITY disarms. */
 void svc_arm_timer(struct unit *u, enum svc_timer kind, uint64_t usec);

@@ -724,6 +724,7 @@ static void restore_handles(uv_loop_t *loop, struct unit *u)
 		fdstore_rewatch(loop, e);
 	svc_overlap_restore(u);
 	svc_watchdog_restore(u);
+	svc_pidfile_restore(u);
 }
 
 int state_read(uv_loop_t *loop, struct state_in *in, char *err, size_t errlen)

@@ -237,44 +237,6 @@ void svc_enter_teardown(struct unit *u, enum svc_state st)
 	svc_set_state(u, st);
 }
 
-/* Type=forking: the start process exited successfully; which process is
- * the daemon it left? PIDFile= when given (it must name a child of ours:
- * as a subreaper we adopt what the start process leaves behind), else the
- * one child of ours that carries the unit's marker. 0 with why set if
- * none can be told. */
-static pid_t forking_main(struct unit *u, char *why, size_t whylen)
-{
-	const char *pf = u->conf->svc.pid_file;
-	if (pf) {
-		char buf[64];
-		int fd = open(pf, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0) {
-			snprintf(why, whylen, "PIDFile=%s: %s", pf, strerror(errno));
-			return 0;
-		}
-		ssize_t n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		char *e;
-		long pid = n > 0 ? (buf[n] = '\0', strtol(buf, &e, 10)) : 0;
-		if (n <= 0 || pid <= 1 || (*e && *e != '\n' && *e != ' ')) {
-			snprintf(why, whylen, "PIDFile=%s does not hold a pid", pf);
-			return 0;
-		}
-		if (!proc_is_child((pid_t)pid)) {
-			snprintf(why, whylen, "PIDFile=%s names pid %ld, which is not a process of this service", pf, pid);
-			return 0;
-		}
-		return (pid_t)pid;
-	}
-	pid_t g = svc_guess_main(u);
-	if (g > 0)
-		return g;
-	snprintf(why, whylen, "its start process exited, and %s (set PIDFile=)",
-		 g < 0 ? "several processes of the service remain: which is the main one?" :
-			 "no process of the service is left");
-	return 0;
-}
-
 void svc_on_exit(struct unit *u, int st)
 {
 	struct service *s = &u->svc;
@@ -319,19 +281,10 @@ void svc_on_exit(struct unit *u, int st)
 	case SVC_STARTING:
 		if (u->conf->svc.type == SVC_TYPE_FORKING && s->result == RES_SUCCESS &&
 		    classify_exit(u, st) == RES_SUCCESS) {
-			/* The start process has daemonized: find the daemon. */
-			char why[SVC_ERROR_MAX];
-			pid_t main = forking_main(u, why, sizeof why);
-			if (main > 0) {
-				s->pid = main;
-				s->main_ended = false;
-				log_info("%s: main process is %d", u->name, (int)main);
-				svc_main_ready(u);
+			/* The start process has daemonized: find the daemon
+			 * (svc_pidfile.c), or wait for its PIDFile=. */
+			if (svc_forking_started(u))
 				return;
-			}
-			s->result = RES_PROTOCOL;
-			text_setf(&s->error, SVC_ERROR_MAX, "%s", why);
-			log_err("%s: %s", u->name, why);
 		}
 		/* A oneshot runs its ExecStart= one after another; after the
 		 * last, ExecStartPost=, then it is done (svc_enter_running). */

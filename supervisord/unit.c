@@ -465,6 +465,10 @@ static void collect_cb(uv_check_t *h)
 		}
 		logpipe_close(u); /* instances log through their template: normally none */
 		fdstore_clear(u);
+		if (u->svc.pidfile_timer) { /* allocated: closed and freed on its own */
+			unit_close_free((uv_handle_t *)u->svc.pidfile_timer);
+			u->svc.pidfile_timer = NULL;
+		}
 		/* Its handles: the state timer and, if set up, the watchdog. */
 		uv_handle_t *hs[] = { (uv_handle_t *)&u->svc.timer, (uv_handle_t *)&u->svc.watchdog };
 		for (size_t j = 0; j < 2; j++) {

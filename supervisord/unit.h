@@ -105,6 +105,8 @@ struct service {
 	int exec_fd;             /* read end of the exec-status pipe, -1 when none */
 	uv_poll_t *exec_watch;   /* allocated per spawn, freed by its close_cb */
 
+	uv_timer_t *pidfile_timer; /* Type=forking waiting for PIDFile= (svc_pidfile.c), else NULL */
+	unsigned pidfile_polls;
 	uv_timer_t timer;        /* one timer: its meaning is `tkind` */
 	enum svc_timer tkind;
 	uint64_t deadline_mono;  /* absolute CLOCK_MONOTONIC usec of the armed timer */

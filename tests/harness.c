@@ -347,6 +347,17 @@ bool hd_log_has(struct hd *d, const char *needle)
 	return hd_log_count(d, needle) > 0;
 }
 
+bool hd_log_wait(struct hd *d, const char *needle, int ms)
+{
+	long long end = h_now_ms() + ms;
+	while (!hd_log_has(d, needle)) {
+		if (h_now_ms() >= end)
+			return false;
+		h_msleep(10);
+	}
+	return true;
+}
+
 int h_free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

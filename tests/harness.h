@@ -52,6 +52,8 @@ int hd_wait_state(struct hd *d, const char *unit, const char *state, int ms);
 
 /* Whether the daemon's log contains `needle`. */
 bool hd_log_has(struct hd *d, const char *needle);
+/* The same once it is there, waiting at most ms. */
+bool hd_log_wait(struct hd *d, const char *needle, int ms);
 /* How many lines of the daemon's log hold needle. */
 int hd_log_count(struct hd *d, const char *needle);
 

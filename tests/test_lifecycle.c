@@ -679,6 +679,55 @@ Test(lifecycle, type_forking_finds_and_supervises_the_daemon, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* Type=forking whose daemon writes PIDFile= after its launcher has exited:
+ * the unit stays "starting" until the file comes (across a re-exec too),
+ * and fails, naming the file, when it cannot come any more. */
+Test(lifecycle, type_forking_waits_for_a_late_pid_file, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char late[400], lpid[400], never[400], npid[400], out[1024], st[64];
+	snprintf(late, sizeof late, "%s/late.sh", d.dir);
+	snprintf(lpid, sizeof lpid, "%s/late.pid", d.dir);
+	snprintf(never, sizeof never, "%s/never.sh", d.dir);
+	snprintf(npid, sizeof npid, "%s/never.pid", d.dir);
+	char script[1024];
+	/* The daemon (a shell that execs sleep) writes its own pid a second
+	 * after its launcher exited. */
+	snprintf(script, sizeof script,
+		 "#!/bin/sh\n( sleep 1; exec /bin/sh -c 'echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 1000' ) &\nexit 0\n",
+		 lpid, lpid, lpid);
+	cr_assert_eq(h_write_file(late, script), 0);
+	cr_assert_eq(h_write_file(never, "#!/bin/sh\n( sleep 0.3 ) &\nexit 0\n"), 0);
+	chmod(late, 0755);
+	chmod(never, 0755);
+	hd_unit(&d, "late.service", "[Service]\nType=forking\nPIDFile=%s\nExecStart=%s\n", lpid, late);
+	hd_unit(&d, "never.service", "[Service]\nType=forking\nPIDFile=%s\nExecStart=%s\n", npid, never);
+	hd_start(&d);
+
+	cr_assert(hd_log_wait(&d, "late.service: its start process exited; waiting for PIDFile=", 5000),
+		  "late.service did not wait for its PID file");
+	cr_assert_eq(hd_unit_info(&d, "late.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "starting");
+	/* A re-exec while it waits: the wait goes on in the new image. */
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "reexec: %s", out);
+	cr_assert_eq(hd_wait_state(&d, "late.service", "running", 5000), 0, "the late PID file was not picked up");
+	int pid = 0;
+	cr_assert_eq(hd_unit_info(&d, "late.service", NULL, 0, &pid, NULL, NULL, 0), 0);
+	char *t = h_slurp(lpid);
+	cr_assert_not_null(t);
+	cr_expect_eq(pid, atoi(t), "main pid %d, PID file says %s", pid, t);
+
+	cr_expect_eq(hd_wait_state(&d, "never.service", "failed", 5000), 0);
+	cr_expect(hd_log_has(&d, "never.service: PIDFile="), "no reason logged");
+	cr_expect(hd_log_has(&d, "did not appear, and no process of the service is left") ||
+		  hd_log_has(&d, "was not written, and no process of the service is left"), "the reason is not the one expected");
+
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "late", NULL), 0, "%s", out);
+	cr_expect(!h_alive(pid), "the daemon outlived the stop");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* Three services in a chain: c after b after a; each logs its start
  * (ExecStartPre=) and its stop (ExecStop=) to one file. */
 #define CHAIN_TMPL                                                                                  \

@@ -69,6 +69,21 @@ static struct unit *new_instance(uv_loop_t *loop, struct unit *sock, struct unit
 	u->kind = UNIT_SERVICE;
 	u->conf = tmpl->conf;
 	u->conf_borrowed = true;
+	/* A template whose values name the instance (%i, %n, ...) is parsed
+	 * again under the instance's name, as systemd loads each instance;
+	 * the others share their template's settings. */
+	if (tmpl->conf && tmpl->conf->per_instance && tmpl->text) {
+		struct unit_conf *c = calloc(1, sizeof *c);
+		char err[512];
+		if (c && conf_load_text(name, u->path, tmpl->text, tmpl->text_len, c, err, sizeof err, NULL, NULL) == 0) {
+			u->conf = c;
+			u->conf_borrowed = false;
+		} else {
+			free(c);
+			log_warn("%s: %s; it gets its template's settings", name,
+				 c ? err : "out of memory parsing the instance");
+		}
+	}
 	u->instance_of = sock;
 	u->template_unit = tmpl;
 	svc_init(u, loop);

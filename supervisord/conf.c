@@ -342,6 +342,8 @@ static int apply_entry(struct conf_ctx *x, const struct section *secs, unsigned 
 	x->why[0] = '\0';
 	/* Specifiers first, in every value, as systemd resolves them. */
 	char *expanded;
+	if (spec_per_instance(e->value))
+		x->c->per_instance = true;
 	r = spec_expand(x->c->name, x->path, e->value, &expanded, x->why, sizeof(x->why));
 	if (r >= 0) {
 		r = k->fn(x, k, expanded ? expanded : e->value);

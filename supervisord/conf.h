@@ -196,6 +196,7 @@ struct unit_conf {
 	char *name;          /* "worker.service" */
 	char *path;          /* file it came from */
 	enum unit_kind kind;
+	bool per_instance;   /* a value uses %n %N %i %I or %f: each instance of a template parses it anew */
 	char *description;
 	char **wanted_by;    /* [Install] WantedBy= */
 	size_t n_wanted_by;

@@ -179,6 +179,14 @@ static int user_info(char which, struct out *o, char *why, size_t whylen)
 	return 0;
 }
 
+bool spec_per_instance(const char *in)
+{
+	for (const char *p = strchr(in, '%'); p && p[1]; p = strchr(p + 2, '%'))
+		if (strchr("nNiIf", p[1]))
+			return true;
+	return false;
+}
+
 int spec_expand(const char *name, const char *path, const char *in, char **out, char *why, size_t whylen)
 {
 	*out = NULL;

@@ -16,6 +16,7 @@
 #ifndef SUPD_SPECIFIER_H
 #define SUPD_SPECIFIER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Resolve the specifiers of in, for the unit file `path` named `name`.
@@ -23,5 +24,9 @@
  * malloc'd result, or -EINVAL (why says which specifier and why) or
  * -ENOMEM. */
 int spec_expand(const char *name, const char *path, const char *in, char **out, char *why, size_t whylen);
+
+/* Does in use a specifier that differs between the instances of one
+ * template (%n %N %i %I %f)? */
+bool spec_per_instance(const char *in);
 
 #endif

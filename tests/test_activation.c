@@ -189,6 +189,46 @@ Test(activation, accept_yes_inetd_one_process_per_connection, .timeout = 90)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* The instances of an Accept=yes template resolve %i, %n and the like to
+ * their own names, as systemd's NAME@N-LOCAL-REMOTE.service; the others
+ * (%p) stay the template's. */
+Test(activation, accept_yes_instances_resolve_their_own_specifiers, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	int port = h_free_port();
+	hd_unit(&d, "who.socket", "[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", port);
+	hd_unit(&d, "who@.service",
+		"[Service]\nStandardInput=socket\nEnvironment=INST=%%i\n"
+		"ExecStart=/bin/sh -c 'echo \"i=%%i n=%%n p=%%p env=$${INST}.\"'\n");
+	hd_start(&d);
+	int daemon_fds = h_count_fds_settled(d.pid);
+	for (int k = 0; k < 2; k++) {
+		int fd = h_connect_tcp(port);
+		cr_assert_geq(fd, 0);
+		struct sockaddr_in me;
+		socklen_t ml = sizeof me;
+		cr_assert_eq(getsockname(fd, (struct sockaddr *)&me, &ml), 0);
+		char inst[128], want[512], ans[512];
+		snprintf(inst, sizeof inst, "%d-127.0.0.1:%d-127.0.0.1:%d", k, port, ntohs(me.sin_port));
+		snprintf(want, sizeof want, "i=%s n=who@%s.service p=who env=%s.\n", inst, inst, inst);
+		cr_assert_gt(h_read_all(fd, ans, sizeof ans, 5000), 0);
+		cr_expect_str_eq(ans, want);
+		close(fd);
+	}
+	char out[8192];
+	long long end = h_now_ms() + 10000;
+	do {
+		hd_ctl(&d, out, sizeof out, "status", NULL);
+		if (!strstr(out, "who@0-") && !strstr(out, "who@1-"))
+			break;
+		h_msleep(20);
+	} while (h_now_ms() < end);
+	cr_expect(!strstr(out, "who@0-") && !strstr(out, "who@1-"), "instances left behind:\n%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 Test(activation, max_connections_refuses_the_excess, .timeout = 90)
 {
 	struct hd d;

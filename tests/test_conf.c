@@ -447,6 +447,18 @@ Test(exec, specifiers, .timeout = 10)
 	cr_expect_str_eq(c.svc.exec_start[0].argv[2], "/my/app");
 	conf_free(&c);
 
+	/* Which templates must be parsed again for each instance: those
+	 * whose values name the instance, not those that only look alike. */
+	cr_assert_eq(load("t@.service", "[Service]\nExecStart=/bin/echo %p %t\nEnvironment=A=%%i\n", &c), 0, "%s", err);
+	cr_expect(!c.per_instance, "%%p, %%t and a literal %%i do not differ between instances");
+	conf_free(&c);
+	cr_assert_eq(load("t@.service", "[Service]\nExecStart=/bin/echo\nEnvironment=A=%%%i\n", &c), 0, "%s", err);
+	cr_expect(c.per_instance, "%%%%%%i holds a %%i");
+	conf_free(&c);
+	cr_assert_eq(load("t@.service", "[Service]\nExecStart=/bin/echo %N\n", &c), 0, "%s", err);
+	cr_expect(c.per_instance);
+	conf_free(&c);
+
 	expect_fail("a.service", "[Service]\nExecStart=/bin/date +%Z\n", "/u/x:2: bad value for ExecStart=");
 	cr_expect(strstr(err, "unknown specifier %Z (write %% for a %)"), "message: %s", err);
 	expect_fail("a.service", "[Service]\nExecStart=/bin/echo 100%\n", "/u/x:2: bad value for ExecStart=");

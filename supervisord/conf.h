@@ -129,7 +129,7 @@ struct svc_conf {
 	unsigned start_limit_burst;     /* [Unit] StartLimitBurst=, default 5 */
 	int kill_signal;                /* KillSignal=, default SIGTERM */
 	struct exit_set success_status, restart_prevent, restart_force;
-	struct conf_rlimit limits[CONF_RLIMITS]; /* LimitCPU= ... LimitRTTIME=, by RLIMIT_* */
+	struct conf_rlimit *limits;     /* LimitCPU= ... LimitRTTIME=, CONF_RLIMITS by RLIMIT_*; NULL when none is given */
 	unsigned umask;                 /* UMask=, default 0022 */
 	bool nice_set;
 	int nice;                       /* Nice= */

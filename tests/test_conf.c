@@ -923,6 +923,7 @@ Test(service, process_settings, .timeout = 10)
 		 "LimitNICE=-5\nLimitMEMLOCK=64K:infinity\nUMask=0077\nNice=-5\nIgnoreSIGPIPE=no\n"
 		 "PassEnvironment=A B\nUnsetEnvironment=C D=1", &c);
 	const struct conf_rlimit *l = c.svc.limits;
+	cr_assert_not_null(l);
 	cr_expect(l[RLIMIT_NOFILE].set && l[RLIMIT_NOFILE].soft == 1024 && l[RLIMIT_NOFILE].hard == 4096);
 	cr_expect(l[RLIMIT_CORE].set && l[RLIMIT_CORE].soft == UINT64_MAX && l[RLIMIT_CORE].hard == UINT64_MAX);
 	cr_expect_eq(l[RLIMIT_AS].soft, 1ull << 30);

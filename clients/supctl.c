@@ -394,7 +394,13 @@ static int cmd_job(uint16_t type, const char *verb, int argc, char **argv)
 		}
 		answered[k] = true;
 		done++;
-		if (r < 0) {
+		if (r == 0) {
+			/* A note with the success (a start skipped by a
+			 * Condition*= says which). */
+			char note[PROTO_MAX_STR + 1];
+			if (proto_get_str(&b, note, sizeof note) == 0 && note[0])
+				printf("%s: %s\n", argv[first + k], note);
+		} else {
 			fprintf(stderr, "supctl: %s %s: %s\n", verb, argv[first + k], msg);
 			int c = code_for(r);
 			if (rc == EXIT_OK || c == EXIT_NOUNIT)

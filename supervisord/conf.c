@@ -305,6 +305,32 @@ static bool unsupported_key(const struct section *sec, const char *key)
 	return false;
 }
 
+/* Condition*=/Assert*= in a service's [Unit]: appended in file order; an
+ * empty value drops every condition (or every assertion) so far. */
+static int h_condition(struct conf_ctx *x, enum cond_type type, bool assert, const char *v)
+{
+	struct unit_conf *c = x->c;
+	if (*v == '\0') {
+		size_t k = 0;
+		for (size_t i = 0; i < c->n_conds; i++) {
+			if (c->conds[i].assert == assert)
+				free(c->conds[i].param);
+			else
+				c->conds[k++] = c->conds[i];
+		}
+		c->n_conds = k;
+		return 0;
+	}
+	struct cond *nv = realloc(c->conds, (c->n_conds + 1) * sizeof *nv);
+	if (!nv)
+		return -ENOMEM;
+	c->conds = nv;
+	int r = cond_parse(type, assert, v, &c->conds[c->n_conds], x->why, sizeof x->why);
+	if (r == 0)
+		c->n_conds++;
+	return r;
+}
+
 /* Returns -ENOMEM only; a bad value is reported and counted in x->n_errors. */
 static int apply_entry(struct conf_ctx *x, const struct section *secs, unsigned *warned_line)
 {
@@ -328,7 +354,11 @@ static int apply_entry(struct conf_ctx *x, const struct section *secs, unsigned 
 	}
 	for (k = sec->keys; k->name && (k->name[0] != e->key[0] || strcmp(k->name, e->key) != 0); k++)
 		;
-	if (!k->name) {
+	enum cond_type ctype;
+	bool cassert;
+	bool is_cond = !k->name && sec->keys == unit_keys && x->c->kind == UNIT_SERVICE &&
+		       cond_lookup(e->key, &ctype, &cassert) == 0;
+	if (!k->name && !is_cond) {
 		if (strncmp(e->key, "X-", 2) == 0)
 			return 0;
 		if (unsupported_key(sec, e->key))
@@ -346,7 +376,8 @@ static int apply_entry(struct conf_ctx *x, const struct section *secs, unsigned 
 		x->c->per_instance = true;
 	r = spec_expand(x->c->name, x->path, e->value, &expanded, x->why, sizeof(x->why));
 	if (r >= 0) {
-		r = k->fn(x, k, expanded ? expanded : e->value);
+		const char *val = expanded ? expanded : e->value;
+		r = is_cond ? h_condition(x, ctype, cassert, val) : k->fn(x, k, val);
 		free(expanded);
 	}
 	if (r == -ENOMEM)
@@ -526,6 +557,9 @@ void conf_free(struct unit_conf *c)
 	conf_strv_free(&c->before, &c->n_before);
 	conf_strv_free(&c->binds_to, &c->n_binds_to);
 	conf_strv_free(&c->part_of, &c->n_part_of);
+	for (size_t i = 0; i < c->n_conds; i++)
+		free(c->conds[i].param);
+	free(c->conds);
 	if (c->kind == UNIT_SERVICE)
 		conf_service_free(&c->svc);
 	else

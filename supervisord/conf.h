@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "condition.h"
+
 #define CONF_USEC_INFINITY UINT64_MAX
 
 /* Callback for warnings and errors; `where` is "file:line". */
@@ -202,6 +204,8 @@ struct unit_conf {
 	size_t n_wanted_by;
 	char **requires, **wants, **after, **before, **binds_to, **part_of;
 	size_t n_requires, n_wants, n_after, n_before, n_binds_to, n_part_of;
+	struct cond *conds;  /* [Unit] Condition*= and Assert*= (condition.h), in file order */
+	size_t n_conds;
 	union {
 		struct svc_conf svc;
 		struct sock_conf sock;

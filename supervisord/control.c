@@ -249,6 +249,11 @@ static int job_check(struct job *j)
 		ctl_reply_ok(j->c, j->id, "");
 		return 1;
 	}
+	/* Skipped by a Condition*=: a start that succeeded, as in systemd. */
+	if (s->state == SVC_STOPPED && s->condition_skipped && fresh) {
+		ctl_reply_ok(j->c, j->id, s->error ? s->error : "");
+		return 1;
+	}
 	if (s->state == SVC_FAILED || (s->state == SVC_STOPPED && !s->want_up) ||
 	    (s->state == SVC_AUTO_RESTART && fresh)) {
 		ctl_reply_err(j->c, j->id, -EIO, "%s failed to start (%s): %s", u->name,

@@ -103,8 +103,10 @@ static struct unit *failed_requirement(struct unit *u)
 			struct unit *v = resolve(lists[l][i], &missing);
 			/* A oneshot that ran to its end without RemainAfterExit=
 			 * is stopped, and its start succeeded: systemd's
-			 * Requires= is met by the successful start job. */
-			if (is_service(v) && ordered_after(u, v) && down_for_good(v) && !v->svc.oneshot_done)
+			 * Requires= is met by the successful start job. So is
+			 * a start skipped by a Condition*=. */
+			if (is_service(v) && ordered_after(u, v) && down_for_good(v) && !v->svc.oneshot_done &&
+			    !v->svc.condition_skipped)
 				return v;
 		}
 	return NULL;

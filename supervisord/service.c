@@ -53,6 +53,7 @@ static const char *const result_names[RES__MAX] = {
 	[RES_RESOURCES] = "resources",
 	[RES_DEPENDENCY] = "dependency",
 	[RES_PROTOCOL] = "protocol",
+	[RES_ASSERT] = "assert",
 };
 
 const char *svc_state_name(enum svc_state s)
@@ -289,10 +290,46 @@ int svc_ring_push(struct service *s, uint64_t t)
 
 /* What every start needs before anything runs: the rate limit for
  * automatic starts, and listening sockets. false: it failed. */
+/* Condition*= and Assert*= (condition.h), as systemd's unit_start: a
+ * failed condition skips the start (stopped, the start job succeeds), a
+ * failed assertion refuses it (stopped, result "assert"). */
+static bool conditions_hold(struct unit *u)
+{
+	struct service *s = &u->svc;
+	const struct unit_conf *c = u->conf;
+	const struct cond *bad;
+	char what[SVC_ERROR_MAX - 64];
+	s->condition_skipped = false;
+	if (!c->n_conds)
+		return true;
+	bool assert = false;
+	if (cond_list_test(c->conds, c->n_conds, false, &bad) && (assert = true) &&
+	    cond_list_test(c->conds, c->n_conds, true, &bad))
+		return true;
+	cond_describe(bad, what, sizeof what);
+	s->want_up = false;
+	s->dep_start = false;
+	s->generation++; /* a waiting start job sees this attempt */
+	if (assert) {
+		s->result = RES_ASSERT;
+		text_setf(&s->error, SVC_ERROR_MAX, "%s failed", what);
+		log_err("%s: not starting: %s failed", u->name, what);
+	} else {
+		s->result = RES_SUCCESS;
+		s->condition_skipped = true;
+		text_setf(&s->error, SVC_ERROR_MAX, "skipped: %s was not met", what);
+		log_info("%s: skipped: %s was not met", u->name, what);
+	}
+	svc_set_state(u, SVC_STOPPED);
+	return false;
+}
+
 static bool start_checks(struct unit *u, bool automatic)
 {
 	struct service *s = &u->svc;
 	char err[SVC_ERROR_MAX];
+	if (!conditions_hold(u))
+		return false;
 	if (automatic && !start_limit_ok(u)) {
 		fail_start(u, RES_START_LIMIT, "start request repeated too quickly (StartLimitBurst=)");
 		return false;

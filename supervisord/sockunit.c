@@ -54,6 +54,32 @@ static void set_state(struct unit *u, enum sock_state st)
 	unit_state_changed(u);
 }
 
+/* TriggerLimitIntervalSec=/TriggerLimitBurst=, systemd's rate limit on a
+ * socket's activations: past it the socket fails and closes, as systemd's
+ * "trigger-limit-hit", rather than spin on a service that never takes its
+ * client (one skipped by a Condition*=, or one that exits at once). Not
+ * for Accept=yes, whose connections MaxConnections= bounds instead. */
+static bool trigger_ok(struct unit *u)
+{
+	const struct sock_conf *c = &u->conf->sock;
+	struct sockunit *su = &u->sock;
+	if (c->trigger_limit_interval_usec == 0 || c->trigger_limit_burst == 0)
+		return true;
+	uint64_t now = now_mono_usec();
+	if (!su->trig_begin || now - su->trig_begin >= c->trigger_limit_interval_usec) {
+		su->trig_begin = now;
+		su->trig_count = 0;
+	}
+	if (++su->trig_count <= c->trigger_limit_burst)
+		return true;
+	text_setf(&su->error, SVC_ERROR_MAX, "trigger limit hit: activated more than %u times within %llu ms",
+		  c->trigger_limit_burst, (unsigned long long)(c->trigger_limit_interval_usec / 1000));
+	log_err("%s: %s; closing it", u->name, su->error);
+	sockunit_close(u);
+	set_state(u, SOCK_FAILED);
+	return false;
+}
+
 static void activity_cb(uv_poll_t *h, int status, int events)
 {
 	struct unit *u = h->data;
@@ -73,7 +99,8 @@ static void activity_cb(uv_poll_t *h, int status, int events)
 		log_warn("%s: activity but no service to activate", u->name);
 		return;
 	}
-	svc_on_activation(u->sock.service);
+	if (trigger_ok(u))
+		svc_on_activation(u->sock.service);
 }
 
 const struct listen_addr *sockunit_addr(struct unit *u, size_t i)
@@ -207,6 +234,7 @@ int sockunit_open(uv_loop_t *loop, struct unit *u)
 		settle_mode(u, l);
 	}
 	text_clear(&su->error);
+	su->trig_begin = 0;
 	set_state(u, SOCK_LISTENING);
 	if (accepting(u))
 		sockunit_watch(u, true);

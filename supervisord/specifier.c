@@ -110,7 +110,7 @@ static void os_release(const char *key, char *buf, size_t len)
 	}
 }
 
-static const char *arch_name(const char *m)
+const char *spec_arch_name(const char *m)
 {
 	static const struct {
 		const char *uname, *systemd;
@@ -333,7 +333,7 @@ int spec_expand(const char *name, const char *path, const char *in, char **out, 
 				r = -EINVAL;
 				break;
 			}
-			adds(&o, c == 'v' ? un.release : arch_name(un.machine));
+			adds(&o, c == 'v' ? un.release : spec_arch_name(un.machine));
 			break;
 		case 'o':
 		case 'w':

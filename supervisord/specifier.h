@@ -25,6 +25,9 @@
  * -ENOMEM. */
 int spec_expand(const char *name, const char *path, const char *in, char **out, char *why, size_t whylen);
 
+/* systemd's name for a uname machine ("x86_64" -> "x86-64"; %a). */
+const char *spec_arch_name(const char *machine);
+
 /* Does in use a specifier that differs between the instances of one
  * template (%n %N %i %I %f)? */
 bool spec_per_instance(const char *in);

@@ -86,6 +86,7 @@ const char *state_timer_name(enum svc_timer t);
 	X(OLD_SIGKILL, "old-sigkill") \
 	X(OLD_SIGNALED, "old-signaled") \
 	X(ONESHOT_DONE, "oneshot-done") \
+	X(CONDITION_SKIPPED, "condition-skipped") \
 	X(PATH, "path") \
 	X(PID, "pid") \
 	X(PREVIOUS_BINARY, "previous-binary") \
@@ -392,6 +393,8 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		s->main_idx = (unsigned)x;
 	} else if (r->kid == K_ONESHOT_DONE) {
 		return get_bool(r, &s->oneshot_done);
+	} else if (r->kid == K_CONDITION_SKIPPED) {
+		return get_bool(r, &s->condition_skipped);
 	} else if (r->kid == K_MAIN_ENDED) {
 		return get_bool(r, &s->main_ended);
 	} else if (r->kid == K_STOP_POST_PENDING) {

@@ -66,6 +66,7 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 	so_u64_nz(o, "started-mono", s->started_mono);
 	so_u64_nz(o, "main-idx", s->main_idx);
 	so_u64_nz(o, "oneshot-done", s->oneshot_done);
+	so_u64_nz(o, "condition-skipped", s->condition_skipped);
 	so_u64_nz(o, "main-ended", s->main_ended);
 	so_u64_nz(o, "stop-post-pending", s->stop_post_pending);
 	so_u64_nz(o, "stop-post-asked", s->stop_post_asked);

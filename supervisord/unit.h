@@ -61,6 +61,7 @@ enum svc_result {
 	RES_RESOURCES,     /* fork or descriptor setup failed in the daemon */
 	RES_DEPENDENCY,    /* a socket or a Requires=/BindsTo= unit it needs is not available */
 	RES_PROTOCOL,      /* Type=forking: no main process could be found after the start process */
+	RES_ASSERT,        /* an Assert*= did not hold: the start was refused */
 	RES__MAX
 };
 
@@ -98,6 +99,7 @@ struct service {
 	uint64_t started_mono;   /* CLOCK_MONOTONIC usec of the last spawn */
 	unsigned main_idx;       /* Type=oneshot: the ExecStart= that runs (they run one after another) */
 	bool oneshot_done;       /* Type=oneshot: the last start ran every command successfully */
+	bool condition_skipped;  /* the last start was skipped: a Condition*= did not hold (error says which) */
 	bool stop_post_pending;  /* a start began: ExecStopPost= is to run at its end */
 	bool stop_post_asked;    /* ... and the end it runs for was a requested stop */
 	bool main_ended;         /* the main process of this start has exited (wait_status is its) */
@@ -189,6 +191,9 @@ struct sockunit {
 	unsigned n_conn;         /* instances running now */
 	unsigned n_refused;      /* closed at once: MaxConnections=/...PerSource= */
 	uv_timer_t *backoff;     /* accept paused after EMFILE; NULL when not */
+	/* TriggerLimitIntervalSec=/TriggerLimitBurst= (activations, not Accept=yes) */
+	uint64_t trig_begin;     /* CLOCK_MONOTONIC usec the current interval began, 0 none */
+	unsigned trig_count;     /* activations in it */
 };
 
 struct unit {

@@ -746,6 +746,69 @@ static void chain_units(struct hd *d, const char *f)
 	fclose(fp);
 }
 
+/* Condition*= skips a start (the job succeeds, the unit stays stopped,
+ * units that require it start); Assert*= refuses it; both are checked at
+ * every start, so a condition met later lets the next start run. */
+Test(deps, conditions_skip_and_assertions_refuse, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char flag[400], out[2048], st[64], err[512];
+	snprintf(flag, sizeof flag, "%s/flag", d.dir);
+	hd_unit(&d, "gated.service", "[Unit]\nConditionPathExists=%s\n[Service]\nExecStart=/bin/sleep 1000\n"
+		"[Install]\nWantedBy=multi-user.target\n", flag);
+	hd_unit(&d, "needs.service", "[Unit]\nRequires=gated.service\nAfter=gated.service\n"
+		"[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "either.service", "[Unit]\nConditionPathExists=|/nonexistent/x\nConditionPathIsDirectory=|/\n"
+		"ConditionUser=!4000000\n[Service]\nExecStart=/bin/sleep 1000\n[Install]\nWantedBy=multi-user.target\n");
+	hd_unit(&d, "asserted.service", "[Unit]\nAssertPathExists=/nonexistent/y\n[Service]\nExecStart=/bin/sleep 1000\n");
+	/* Socket-activated and skipped: the client stays in the backlog, so
+	 * the socket would trigger again and again; its trigger limit fails
+	 * it instead of letting the daemon spin (systemd's trigger-limit-hit). */
+	int port = h_free_port();
+	hd_unit(&d, "act.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
+	hd_unit(&d, "act.service", "[Unit]\nConditionPathExists=/nonexistent/z\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	int daemon_fds = h_count_fds_settled(d.pid);
+
+	cr_expect_eq(hd_wait_state(&d, "either.service", "running", 5000), 0, "a triggering condition held");
+	cr_expect(hd_log_wait(&d, "gated.service: skipped: ConditionPathExists=", 5000), "no skip logged at boot");
+	cr_assert_eq(hd_unit_info(&d, "gated.service", st, sizeof st, NULL, NULL, err, sizeof err), 0);
+	cr_expect_str_eq(st, "stopped");
+
+	/* A start job on it succeeds, saying why nothing ran. */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "gated", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "skipped: ConditionPathExists="), "no reason given: %s", out);
+	/* What requires it starts all the same, as in systemd. */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "needs", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "needs.service", "running", 5000), 0);
+	cr_assert_eq(hd_unit_info(&d, "gated.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+
+	/* Checked again at the next start. */
+	cr_assert_eq(h_write_file(flag, ""), 0);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "gated", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "gated.service", "running", 5000), 0);
+
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "start", "asserted", NULL), 0, "an assertion that fails must fail the start");
+	cr_expect(strstr(out, "AssertPathExists=/nonexistent/y failed"), "%s", out);
+	cr_assert_eq(hd_unit_info(&d, "asserted.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped", "an assertion leaves the unit stopped, not failed");
+
+	int cfd = h_connect_tcp(port);
+	cr_assert_geq(cfd, 0);
+	cr_expect_eq(hd_wait_state(&d, "act.socket", "failed", 5000), 0, "the socket kept triggering");
+	cr_expect(hd_log_has(&d, "act.socket: trigger limit hit: activated more than 20 times within 2000 ms"));
+	close(cfd);
+	cr_expect_eq(hd_wait_state(&d, "gated.service", "running", 1000), 0, "the others are undisturbed");
+
+	char list[4096];
+	h_list_fds(d.pid, list, sizeof list);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds - 1, "the failed socket's listener closed, nothing else:\n%s",
+		     list);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 Test(deps, start_and_stop_order, .timeout = 60)
 {
 	struct hd d;

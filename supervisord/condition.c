@@ -1,0 +1,426 @@
+/*
+ * condition.c - Condition*= and Assert*= checks; see condition.h. Each
+ * check follows systemd's condition.c for the same key.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "condition.h"
+#include "specifier.h"
+
+extern char **environ;
+
+static const char *const names[COND__MAX] = {
+	[COND_PATH_EXISTS] = "PathExists",
+	[COND_PATH_EXISTS_GLOB] = "PathExistsGlob",
+	[COND_PATH_IS_DIRECTORY] = "PathIsDirectory",
+	[COND_PATH_IS_SYMBOLIC_LINK] = "PathIsSymbolicLink",
+	[COND_PATH_IS_MOUNT_POINT] = "PathIsMountPoint",
+	[COND_PATH_IS_READ_WRITE] = "PathIsReadWrite",
+	[COND_DIRECTORY_NOT_EMPTY] = "DirectoryNotEmpty",
+	[COND_FILE_NOT_EMPTY] = "FileNotEmpty",
+	[COND_FILE_IS_EXECUTABLE] = "FileIsExecutable",
+	[COND_USER] = "User",
+	[COND_GROUP] = "Group",
+	[COND_HOST] = "Host",
+	[COND_KERNEL_COMMAND_LINE] = "KernelCommandLine",
+	[COND_ENVIRONMENT] = "Environment",
+	[COND_ARCHITECTURE] = "Architecture",
+	[COND_CPUS] = "CPUs",
+	[COND_MEMORY] = "Memory",
+};
+
+int cond_lookup(const char *key, enum cond_type *type, bool *assert)
+{
+	const char *rest;
+	if (!strncmp(key, "Condition", 9)) {
+		rest = key + 9;
+		*assert = false;
+	} else if (!strncmp(key, "Assert", 6)) {
+		rest = key + 6;
+		*assert = true;
+	} else {
+		return -ENOENT;
+	}
+	for (int i = 0; i < COND__MAX; i++)
+		if (!strcmp(rest, names[i])) {
+			*type = (enum cond_type)i;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static bool is_path_check(enum cond_type t)
+{
+	return t <= COND_FILE_IS_EXECUTABLE;
+}
+
+/* "<=N", ">N", "N" (=): the operator and what follows it. */
+enum cmp { CMP_LT, CMP_LE, CMP_EQ, CMP_NE, CMP_GE, CMP_GT };
+
+static const char *parse_cmp(const char *s, enum cmp *op)
+{
+	static const struct {
+		const char *text;
+		enum cmp op;
+	} ops[] = { { "<=", CMP_LE }, { ">=", CMP_GE }, { "!=", CMP_NE }, { "<", CMP_LT }, { ">", CMP_GT }, { "=", CMP_EQ } };
+	while (*s == ' ')
+		s++;
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (!strncmp(s, ops[i].text, strlen(ops[i].text))) {
+			*op = ops[i].op;
+			s += strlen(ops[i].text);
+			while (*s == ' ')
+				s++;
+			return s;
+		}
+	*op = CMP_EQ;
+	return s;
+}
+
+/* A number, with K/M/G/T (1024-based) for Memory=. */
+static int parse_amount(const char *s, bool sizes, uint64_t *out)
+{
+	char *e;
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	unsigned long long v = strtoull(s, &e, 10);
+	if (errno || e == s)
+		return -EINVAL;
+	unsigned shift = 0;
+	if (sizes && *e) {
+		const char *u = strchr("KMGT", *e);
+		if (!u || e[1])
+			return -EINVAL;
+		shift = 10u * (unsigned)(u - "KMGT" + 1);
+		e++;
+	}
+	if (*e || (shift && v > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static bool compare(uint64_t have, enum cmp op, uint64_t want)
+{
+	switch (op) {
+	case CMP_LT: return have < want;
+	case CMP_LE: return have <= want;
+	case CMP_EQ: return have == want;
+	case CMP_NE: return have != want;
+	case CMP_GE: return have >= want;
+	case CMP_GT: return have > want;
+	}
+	return false;
+}
+
+int cond_parse(enum cond_type type, bool assert, const char *value, struct cond *out, char *why, size_t whylen)
+{
+	memset(out, 0, sizeof *out);
+	out->type = type;
+	out->assert = assert;
+	const char *p = value;
+	if (*p == '|') {
+		out->trigger = true;
+		p++;
+	}
+	if (*p == '!') {
+		out->negate = true;
+		p++;
+	}
+	if (!*p) {
+		snprintf(why, whylen, "nothing to check after '|' or '!'");
+		return -EINVAL;
+	}
+	if (is_path_check(type) && *p != '/') {
+		snprintf(why, whylen, "'%s' is not an absolute path", p);
+		return -EINVAL;
+	}
+	if (type == COND_CPUS || type == COND_MEMORY) {
+		enum cmp op;
+		uint64_t v;
+		if (parse_amount(parse_cmp(p, &op), type == COND_MEMORY, &v) < 0) {
+			snprintf(why, whylen, "not a comparison such as '>=2'%s", type == COND_MEMORY ? " or '<1G'" : "");
+			return -EINVAL;
+		}
+	}
+	out->param = strdup(p);
+	return out->param ? 0 : -ENOMEM;
+}
+
+static bool dir_not_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	bool found = false;
+	struct dirent *de;
+	/* systemd ignores hidden and backup files here. */
+	while (!found && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		found = de->d_name[0] != '.' && de->d_name[n - 1] != '~';
+	}
+	closedir(d);
+	return found;
+}
+
+static bool is_mount_point(const char *path)
+{
+	struct statx sx;
+	if (statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &sx) < 0)
+		return false;
+	if (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+		return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	/* Older kernels: a different device than the parent's. */
+	char parent[PATH_MAX];
+	if (snprintf(parent, sizeof parent, "%s/..", path) >= (int)sizeof parent)
+		return false;
+	struct stat a, b;
+	if (stat(path, &a) < 0 || stat(parent, &b) < 0)
+		return false;
+	return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+static bool name_to_uid(const char *s, uid_t *uid)
+{
+	char *e;
+	unsigned long v = strtoul(s, &e, 10);
+	if (*s >= '0' && *s <= '9' && !*e) {
+		*uid = (uid_t)v;
+		return true;
+	}
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	if (getpwnam_r(s, &pw, buf, sizeof buf, &res) != 0 || !res)
+		return false;
+	*uid = pw.pw_uid;
+	return true;
+}
+
+static bool name_to_gid(const char *s, gid_t *gid)
+{
+	char *e;
+	unsigned long v = strtoul(s, &e, 10);
+	if (*s >= '0' && *s <= '9' && !*e) {
+		*gid = (gid_t)v;
+		return true;
+	}
+	struct group gr, *res = NULL;
+	char buf[4096];
+	if (getgrnam_r(s, &gr, buf, sizeof buf, &res) != 0 || !res)
+		return false;
+	*gid = gr.gr_gid;
+	return true;
+}
+
+#define SYSTEM_ID_MAX 999 /* systemd's SYSTEM_UID_MAX/SYSTEM_GID_MAX on Debian */
+
+static bool test_user(const char *p)
+{
+	if (!strcmp(p, "@system"))
+		return getuid() <= SYSTEM_ID_MAX || geteuid() <= SYSTEM_ID_MAX;
+	uid_t u;
+	return name_to_uid(p, &u) && (u == getuid() || u == geteuid());
+}
+
+static bool test_group(const char *p)
+{
+	if (!strcmp(p, "@system"))
+		return getgid() <= SYSTEM_ID_MAX || getegid() <= SYSTEM_ID_MAX;
+	gid_t g;
+	if (!name_to_gid(p, &g))
+		return false;
+	if (g == getgid() || g == getegid())
+		return true;
+	gid_t list[256];
+	int n = getgroups(256, list);
+	for (int i = 0; i < n; i++)
+		if (list[i] == g)
+			return true;
+	return false;
+}
+
+static bool read_line(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return true;
+}
+
+static bool test_host(const char *p)
+{
+	/* A machine ID (32 hex digits) is compared with /etc/machine-id. */
+	if (strlen(p) == 32 && strspn(p, "0123456789abcdefABCDEF") == 32) {
+		char id[64];
+		return read_line("/etc/machine-id", id, sizeof id) && !strcasecmp(id, p);
+	}
+	char host[256];
+	if (gethostname(host, sizeof host) < 0)
+		return false;
+	host[sizeof host - 1] = '\0';
+	return fnmatch(p, host, FNM_CASEFOLD) == 0;
+}
+
+static bool test_cmdline(const char *p)
+{
+	char line[8192];
+	if (!read_line("/proc/cmdline", line, sizeof line))
+		return false;
+	bool with_value = strchr(p, '=') != NULL;
+	size_t pl = strlen(p);
+	for (char *save = NULL, *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (!strcmp(w, p))
+			return true;
+		if (!with_value && !strncmp(w, p, pl) && w[pl] == '=')
+			return true;
+	}
+	return false;
+}
+
+static bool test_environment(const char *p)
+{
+	bool with_value = strchr(p, '=') != NULL;
+	size_t pl = strlen(p);
+	for (char **e = environ; e && *e; e++) {
+		if (with_value ? !strcmp(*e, p) : (!strncmp(*e, p, pl) && (*e)[pl] == '='))
+			return true;
+	}
+	return false;
+}
+
+static bool test_architecture(const char *p)
+{
+	struct utsname un;
+	if (!strcmp(p, "native"))
+		return true;
+	return uname(&un) == 0 && !strcmp(spec_arch_name(un.machine), p);
+}
+
+static bool test_amount(enum cond_type t, const char *p)
+{
+	enum cmp op;
+	uint64_t want, have;
+	if (parse_amount(parse_cmp(p, &op), t == COND_MEMORY, &want) < 0)
+		return false;
+	if (t == COND_CPUS) {
+		cpu_set_t set;
+		if (sched_getaffinity(0, sizeof set, &set) < 0)
+			return false;
+		have = (uint64_t)CPU_COUNT(&set);
+	} else {
+		long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+		if (pages <= 0 || size <= 0)
+			return false;
+		have = (uint64_t)pages * (uint64_t)size;
+	}
+	return compare(have, op, want);
+}
+
+static bool test_raw(const struct cond *c)
+{
+	const char *p = c->param;
+	struct stat st;
+	switch (c->type) {
+	case COND_PATH_EXISTS:
+		return access(p, F_OK) == 0;
+	case COND_PATH_EXISTS_GLOB: {
+		glob_t g;
+		int r = glob(p, GLOB_NOSORT | GLOB_BRACE, NULL, &g);
+		if (r == 0)
+			globfree(&g);
+		return r == 0;
+	}
+	case COND_PATH_IS_DIRECTORY:
+		return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	case COND_PATH_IS_SYMBOLIC_LINK:
+		return lstat(p, &st) == 0 && S_ISLNK(st.st_mode);
+	case COND_PATH_IS_MOUNT_POINT:
+		return is_mount_point(p);
+	case COND_PATH_IS_READ_WRITE: {
+		struct statvfs sv;
+		return statvfs(p, &sv) == 0 && !(sv.f_flag & ST_RDONLY);
+	}
+	case COND_DIRECTORY_NOT_EMPTY:
+		return dir_not_empty(p);
+	case COND_FILE_NOT_EMPTY:
+		return stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+	case COND_FILE_IS_EXECUTABLE:
+		return stat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+	case COND_USER:
+		return test_user(p);
+	case COND_GROUP:
+		return test_group(p);
+	case COND_HOST:
+		return test_host(p);
+	case COND_KERNEL_COMMAND_LINE:
+		return test_cmdline(p);
+	case COND_ENVIRONMENT:
+		return test_environment(p);
+	case COND_ARCHITECTURE:
+		return test_architecture(p);
+	case COND_CPUS:
+	case COND_MEMORY:
+		return test_amount(c->type, p);
+	case COND__MAX:
+		break;
+	}
+	return false;
+}
+
+bool cond_test(const struct cond *c)
+{
+	return test_raw(c) != c->negate;
+}
+
+bool cond_list_test(const struct cond *v, size_t n, bool assert, const struct cond **failed)
+{
+	const struct cond *last_trigger = NULL;
+	bool triggered = false;
+	*failed = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].assert != assert)
+			continue;
+		bool ok = cond_test(&v[i]);
+		if (v[i].trigger) {
+			last_trigger = &v[i];
+			triggered |= ok;
+		} else if (!ok) {
+			*failed = &v[i];
+			return false;
+		}
+	}
+	if (last_trigger && !triggered) {
+		*failed = last_trigger;
+		return false;
+	}
+	return true;
+}
+
+void cond_describe(const struct cond *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s=%s%s%s", c->assert ? "Assert" : "Condition", c->type < COND__MAX ? names[c->type] : "?",
+		 c->trigger ? "|" : "", c->negate ? "!" : "", c->param ? c->param : "");
+}

@@ -1,0 +1,216 @@
+/*
+ * test_condition.c - Condition*=/Assert*= (condition.c): parsing, each
+ * check against a real file system and process, and the list rules
+ * ('|' triggering, '!' negation, conditions apart from assertions).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "condition.h"
+#include "conf.h"
+
+static struct cond mk(enum cond_type t, const char *v)
+{
+	struct cond c;
+	char why[256];
+	cr_assert_eq(cond_parse(t, false, v, &c, why, sizeof why), 0, "%s: %s", v, why);
+	return c;
+}
+
+static bool holds(enum cond_type t, const char *v)
+{
+	struct cond c = mk(t, v);
+	bool r = cond_test(&c);
+	free(c.param);
+	return r;
+}
+
+Test(condition, lookup_and_parse)
+{
+	enum cond_type t;
+	bool a;
+	cr_assert_eq(cond_lookup("ConditionPathExists", &t, &a), 0);
+	cr_expect(t == COND_PATH_EXISTS && !a);
+	cr_assert_eq(cond_lookup("AssertFileNotEmpty", &t, &a), 0);
+	cr_expect(t == COND_FILE_NOT_EMPTY && a);
+	cr_expect_eq(cond_lookup("ConditionVirtualization", &t, &a), -ENOENT);
+	cr_expect_eq(cond_lookup("PathExists", &t, &a), -ENOENT);
+
+	struct cond c;
+	char why[256];
+	cr_assert_eq(cond_parse(COND_PATH_EXISTS, false, "|!/etc", &c, why, sizeof why), 0);
+	cr_expect(c.trigger && c.negate);
+	cr_expect_str_eq(c.param, "/etc");
+	char d[128];
+	cond_describe(&c, d, sizeof d);
+	cr_expect_str_eq(d, "ConditionPathExists=|!/etc");
+	free(c.param);
+	cr_expect_eq(cond_parse(COND_PATH_EXISTS, false, "etc", &c, why, sizeof why), -EINVAL);
+	cr_expect(strstr(why, "not an absolute path"), "%s", why);
+	cr_expect_eq(cond_parse(COND_PATH_EXISTS, false, "|!", &c, why, sizeof why), -EINVAL);
+	cr_expect_eq(cond_parse(COND_CPUS, false, ">=x", &c, why, sizeof why), -EINVAL);
+	cr_expect_eq(cond_parse(COND_MEMORY, false, "<1Q", &c, why, sizeof why), -EINVAL);
+}
+
+Test(condition, paths)
+{
+	char dir[] = "/tmp/supd-cond-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char f[128], empty[128], ex[128], ln[128], sub[128], hidden[128], g[160];
+	snprintf(f, sizeof f, "%s/file", dir);
+	snprintf(empty, sizeof empty, "%s/empty", dir);
+	snprintf(ex, sizeof ex, "%s/exe", dir);
+	snprintf(ln, sizeof ln, "%s/link", dir);
+	snprintf(sub, sizeof sub, "%s/sub", dir);
+	snprintf(hidden, sizeof hidden, "%s/sub/.hidden", dir);
+	FILE *fp = fopen(f, "w");
+	fputs("x", fp);
+	fclose(fp);
+	fclose(fopen(empty, "w"));
+	fclose(fopen(ex, "w"));
+	chmod(ex, 0755);
+	cr_assert_eq(symlink(f, ln), 0);
+	cr_assert_eq(mkdir(sub, 0755), 0);
+
+	cr_expect(holds(COND_PATH_EXISTS, f));
+	cr_expect(!holds(COND_PATH_EXISTS, "/nonexistent/x"));
+	cr_expect(holds(COND_PATH_EXISTS, "!/nonexistent/x"));
+	snprintf(g, sizeof g, "%s/fi*", dir);
+	cr_expect(holds(COND_PATH_EXISTS_GLOB, g));
+	snprintf(g, sizeof g, "%s/nothing*", dir);
+	cr_expect(!holds(COND_PATH_EXISTS_GLOB, g));
+	cr_expect(holds(COND_PATH_IS_DIRECTORY, dir));
+	cr_expect(!holds(COND_PATH_IS_DIRECTORY, f));
+	cr_expect(holds(COND_PATH_IS_SYMBOLIC_LINK, ln));
+	cr_expect(!holds(COND_PATH_IS_SYMBOLIC_LINK, f));
+	cr_expect(holds(COND_PATH_IS_MOUNT_POINT, "/"));
+	cr_expect(holds(COND_PATH_IS_MOUNT_POINT, "/proc"));
+	cr_expect(!holds(COND_PATH_IS_MOUNT_POINT, sub));
+	cr_expect(holds(COND_PATH_IS_READ_WRITE, dir));
+	cr_expect(!holds(COND_PATH_IS_READ_WRITE, "/nonexistent/x"));
+	cr_expect(holds(COND_FILE_NOT_EMPTY, f));
+	cr_expect(!holds(COND_FILE_NOT_EMPTY, empty));
+	cr_expect(!holds(COND_FILE_NOT_EMPTY, dir));
+	cr_expect(holds(COND_FILE_IS_EXECUTABLE, ex));
+	cr_expect(!holds(COND_FILE_IS_EXECUTABLE, f));
+	/* Hidden files do not count, as in systemd. */
+	cr_expect(!holds(COND_DIRECTORY_NOT_EMPTY, sub));
+	fclose(fopen(hidden, "w"));
+	cr_expect(!holds(COND_DIRECTORY_NOT_EMPTY, sub));
+	cr_expect(holds(COND_DIRECTORY_NOT_EMPTY, dir));
+
+	unlink(hidden);
+	rmdir(sub);
+	unlink(ln);
+	unlink(ex);
+	unlink(empty);
+	unlink(f);
+	rmdir(dir);
+}
+
+Test(condition, process_and_host)
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, "%u", (unsigned)getuid());
+	cr_expect(holds(COND_USER, buf));
+	cr_expect(!holds(COND_USER, "4000000"));
+	if (getuid() == 0) {
+		cr_expect(holds(COND_USER, "root"));
+		cr_expect(holds(COND_USER, "@system"));
+		cr_expect(holds(COND_GROUP, "root"));
+		cr_expect(holds(COND_GROUP, "0"));
+	}
+	cr_expect(!holds(COND_USER, "no-such-user-here"));
+	cr_expect(!holds(COND_GROUP, "no-such-group-here"));
+
+	setenv("SUPD_COND_TEST", "on", 1);
+	cr_expect(holds(COND_ENVIRONMENT, "SUPD_COND_TEST"));
+	cr_expect(holds(COND_ENVIRONMENT, "SUPD_COND_TEST=on"));
+	cr_expect(!holds(COND_ENVIRONMENT, "SUPD_COND_TEST=off"));
+	cr_expect(!holds(COND_ENVIRONMENT, "SUPD_COND_TES"));
+	unsetenv("SUPD_COND_TEST");
+
+	char host[256] = "";
+	gethostname(host, sizeof host - 1);
+	cr_expect(holds(COND_HOST, host));
+	cr_expect(holds(COND_HOST, "*"));
+	cr_expect(!holds(COND_HOST, "surely-not-this-host-name"));
+
+	cr_expect(holds(COND_ARCHITECTURE, "native"));
+	cr_expect(!holds(COND_ARCHITECTURE, "no-such-arch"));
+
+	cr_expect(holds(COND_CPUS, ">=1"));
+	cr_expect(!holds(COND_CPUS, ">100000"));
+	cr_expect(holds(COND_MEMORY, ">1M"));
+	cr_expect(holds(COND_MEMORY, "<1048576T"));
+
+	/* /proc/cmdline: whatever its first word is. */
+	FILE *fp = fopen("/proc/cmdline", "r");
+	char line[4096] = "";
+	if (fp) {
+		if (!fgets(line, sizeof line, fp))
+			line[0] = '\0';
+		fclose(fp);
+	}
+	char *w = strtok(line, " \t\n");
+	if (w) {
+		cr_expect(holds(COND_KERNEL_COMMAND_LINE, w));
+		char *eq = strchr(w, '=');
+		if (eq) {
+			*eq = '\0';
+			cr_expect(holds(COND_KERNEL_COMMAND_LINE, w), "a bare name matches NAME=VALUE");
+		}
+	}
+	cr_expect(!holds(COND_KERNEL_COMMAND_LINE, "supd_no_such_word"));
+}
+
+Test(condition, lists)
+{
+	struct cond v[4];
+	const struct cond *bad;
+	v[0] = mk(COND_PATH_EXISTS, "/");
+	v[1] = mk(COND_PATH_EXISTS, "|/nonexistent/a");
+	v[2] = mk(COND_PATH_EXISTS, "|/nonexistent/b");
+	cr_expect(!cond_list_test(v, 3, false, &bad), "no triggering check held");
+	cr_expect_eq(bad, &v[2]);
+	v[3] = mk(COND_PATH_EXISTS, "|/");
+	cr_expect(cond_list_test(v, 4, false, &bad), "one triggering check is enough");
+	/* Assertions are a list of their own. */
+	v[0].assert = true;
+	free(v[0].param);
+	v[0].param = strdup("/nonexistent/c");
+	cr_expect(cond_list_test(v, 4, false, &bad));
+	cr_expect(!cond_list_test(v, 4, true, &bad));
+	cr_expect_eq(bad, &v[0]);
+	for (int i = 0; i < 4; i++)
+		free(v[i].param);
+}
+
+Test(condition, in_unit_files)
+{
+	struct unit_conf c;
+	char err[512];
+	const char *t = "[Unit]\nConditionPathExists=/a\nConditionPathExists=\nConditionPathExists=|/b\n"
+			"AssertPathIsDirectory=!/c\nConditionVirtualization=no\n[Service]\nExecStart=/bin/true\n";
+	cr_assert_eq(conf_load_text("x.service", "/u/x.service", t, strlen(t), &c, err, sizeof err, NULL, NULL), 0, "%s",
+		     err);
+	cr_assert_eq(c.n_conds, 2, "the empty value resets the conditions before it");
+	cr_expect_str_eq(c.conds[0].param, "/b");
+	cr_expect(c.conds[0].trigger);
+	cr_expect(c.conds[1].assert && c.conds[1].negate);
+	conf_free(&c);
+
+	t = "[Unit]\nConditionPathExists=relative\n[Service]\nExecStart=/bin/true\n";
+	cr_expect_eq(conf_load_text("x.service", "/u/x.service", t, strlen(t), &c, err, sizeof err, NULL, NULL), -EINVAL);
+	cr_expect(strstr(err, "/u/x.service:2: bad value for ConditionPathExists="), "%s", err);
+	/* Specifiers are resolved first. */
+	t = "[Unit]\nConditionPathExists=/run/%N.flag\n[Service]\nExecStart=/bin/true\n";
+	cr_assert_eq(conf_load_text("web.service", "/u/web.service", t, strlen(t), &c, err, sizeof err, NULL, NULL), 0);
+	cr_expect_str_eq(c.conds[0].param, "/run/web.flag");
+	conf_free(&c);
+}

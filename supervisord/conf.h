@@ -136,6 +136,11 @@ struct svc_conf {
 	bool nice_set;
 	int nice;                       /* Nice= */
 	bool ignore_sigpipe;            /* IgnoreSIGPIPE=, default yes */
+	bool no_new_privileges;         /* NoNewPrivileges= */
+	bool oom_score_adjust_set;
+	int oom_score_adjust;           /* OOMScoreAdjust=, -1000..1000 */
+	char **supplementary_groups;    /* SupplementaryGroups=: names or numbers */
+	size_t n_supplementary_groups;
 	char **pass_environment;        /* PassEnvironment=: names taken from the daemon's environment */
 	size_t n_pass_environment;
 	char **unset_environment;       /* UnsetEnvironment=: NAME or NAME=VALUE, removed last */

@@ -91,6 +91,7 @@ void conf_service_free(struct svc_conf *s)
 	free(s->pid_file);
 	free(s->limits);
 	free(s->user);
+	conf_strv_free(&s->supplementary_groups, &s->n_supplementary_groups);
 	free(s->group);
 	free(s->std_output_path);
 	free(s->std_error_path);
@@ -344,6 +345,48 @@ static int h_umask(struct conf_ctx *x, const struct conf_key *k, const char *v)
 		return conf_why(x, "not an octal mode (0000 to 0777)");
 	x->c->svc.umask = (unsigned)m;
 	return 0;
+}
+
+static int h_oom_score_adjust(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct svc_conf *s = &x->c->svc;
+	if (*v == '\0') {
+		s->oom_score_adjust_set = false;
+		return 0;
+	}
+	char *e;
+	errno = 0;
+	long n = strtol(v, &e, 10);
+	if (errno || *e || e == v || n < -1000 || n > 1000)
+		return conf_why(x, "not an OOM score adjustment (-1000 to 1000)");
+	s->oom_score_adjust_set = true;
+	s->oom_score_adjust = (int)n;
+	return 0;
+}
+
+/* SupplementaryGroups=a b 100: added to the list; empty resets. The names
+ * are resolved at each start, as User= is. */
+static int h_groups(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct svc_conf *s = &x->c->svc;
+	const char *p = v;
+	char *w;
+	int r;
+	if (*v == '\0') {
+		conf_strv_free(&s->supplementary_groups, &s->n_supplementary_groups);
+		return 0;
+	}
+	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
+		bool ok = strlen(w) <= 255;
+		for (const char *c = w; ok && *c; c++)
+			ok = (unsigned char)*c > ' ' && *c != ':' && *c != '/' && *c != 0x7f;
+		r = ok ? conf_strv_add(&s->supplementary_groups, &s->n_supplementary_groups, w) :
+			 conf_why(x, "'%.100s' is not a group name or number", w);
+		free(w);
+		if (r < 0)
+			return r;
+	}
+	return r;
 }
 
 static int h_nice(struct conf_ctx *x, const struct conf_key *k, const char *v)
@@ -735,6 +778,9 @@ const struct conf_key conf_service_keys[] = {
 	KEY("RuntimeDirectoryPreserve", h_preserve, runtime_preserve, 0),
 	KEY("Nice", h_nice, nice, 0),
 	KEY("IgnoreSIGPIPE", conf_h_bool, ignore_sigpipe, 0),
+	KEY("NoNewPrivileges", conf_h_bool, no_new_privileges, 0),
+	KEY("OOMScoreAdjust", h_oom_score_adjust, oom_score_adjust, 0),
+	KEY("SupplementaryGroups", h_groups, supplementary_groups, 0),
 	KEY("LimitCPU", h_limit, limits, LIMIT(RLIMIT_CPU, LIM_SECONDS)),
 	KEY("LimitFSIZE", h_limit, limits, LIMIT(RLIMIT_FSIZE, LIM_BYTES)),
 	KEY("LimitDATA", h_limit, limits, LIMIT(RLIMIT_DATA, LIM_BYTES)),
@@ -775,13 +821,13 @@ const char *const conf_service_unsupported[] = {
 	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly", "FinalKillSignal",
 	"RestartKillSignal", "WatchdogSignal", "USBFunctionDescriptors", "USBFunctionStrings",
 	"OpenFileDescriptorStoreMax",
-	"RootDirectory", "RootImage", "SupplementaryGroups", "DynamicUser",
+	"RootDirectory", "RootImage", "DynamicUser",
 	"StandardInputText", "StandardInputData", "TTYPath", "TTYReset", "TTYVHangup",
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
 	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
-	"CapabilityBoundingSet", "AmbientCapabilities", "NoNewPrivileges", "SecureBits",
+	"CapabilityBoundingSet", "AmbientCapabilities", "SecureBits",
 	"SystemCallFilter", "SystemCallArchitectures", "SystemCallErrorNumber", "LockPersonality",
-	"MemoryDenyWriteExecute", "RemoveIPC", "KeyringMode", "OOMScoreAdjust", "Personality",
+	"MemoryDenyWriteExecute", "RemoveIPC", "KeyringMode", "Personality",
 	"IOSchedulingClass", "IOSchedulingPriority", "CPUSchedulingPolicy", "CPUSchedulingPriority",
 	"CPUAffinity", "NUMAPolicy", "NUMAMask", "ReadWritePaths", "ReadOnlyPaths",
 	"InaccessiblePaths", "ExecPaths", "NoExecPaths", "TemporaryFileSystem", "BindPaths",

@@ -307,10 +307,10 @@ oom:
 static int resolve_user(const struct svc_conf *c, struct exec_plan *p, struct strvec *env,
 			char *err, size_t errlen)
 {
-	if (!c->user && !c->group)
+	if (!c->user && !c->group && !c->n_supplementary_groups)
 		return 0;
 	if (geteuid() != 0) {
-		snprintf(err, errlen, "User=/Group= need the daemon to run as root");
+		snprintf(err, errlen, "User=/Group=/SupplementaryGroups= need the daemon to run as root");
 		return -EPERM;
 	}
 	char buf[16384];
@@ -370,6 +370,28 @@ static int resolve_user(const struct svc_conf *c, struct exec_plan *p, struct st
 	} else {
 		p->groups[0] = gid;
 		ng = 1;
+	}
+	/* SupplementaryGroups=: added to those of User= (systemd). */
+	if (c->n_supplementary_groups) {
+		gid_t *g = realloc(p->groups, ((size_t)ng + c->n_supplementary_groups) * sizeof *g);
+		if (!g)
+			return -ENOMEM;
+		p->groups = g;
+		for (size_t i = 0; i < c->n_supplementary_groups; i++) {
+			const char *name = c->supplementary_groups[i];
+			char gbuf[16384], *end;
+			unsigned long n = strtoul(name, &end, 10);
+			if (*name >= '0' && *name <= '9' && !*end) {
+				g[ng++] = (gid_t)n;
+				continue;
+			}
+			getgrnam_r(name, &gr, gbuf, sizeof gbuf, &grp);
+			if (!grp) {
+				snprintf(err, errlen, "SupplementaryGroups=%s: no such group", name);
+				return -ESRCH;
+			}
+			g[ng++] = grp->gr_gid;
+		}
 	}
 	p->req.set_ids = true;
 	p->req.uid = uid;
@@ -627,6 +649,9 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.nice_set = c->nice_set;
 	p->req.nice = c->nice;
 	p->req.ignore_sigpipe = c->ignore_sigpipe;
+	p->req.no_new_privileges = c->no_new_privileges;
+	p->req.oom_score_adjust_set = c->oom_score_adjust_set;
+	snprintf(p->req.oom_score_adjust, sizeof p->req.oom_score_adjust, "%d\n", c->oom_score_adjust);
 	if (c->working_directory && strcmp(c->working_directory, "~") == 0) {
 		const char *home = getenv("HOME");
 		p->req.cwd = home ? home : "/";

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,6 +47,8 @@ static const char *const stage_names[] = {
 	[STAGE_SIGNALS] = "signals",
 	[STAGE_EXEC] = "exec",
 	[STAGE_LIMITS] = "limits",
+	[STAGE_OOM_ADJUST] = "oom-score-adjust",
+	[STAGE_NO_NEW_PRIVS] = "no-new-privileges",
 };
 
 const char *spawn_stage_name(int stage)
@@ -233,6 +236,19 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	}
 	if (r->nice_set && setpriority(PRIO_PROCESS, 0, r->nice) < 0)
 		child_fail(&rep, STAGE_LIMITS, errno);
+	if (r->oom_score_adjust_set) {
+		/* Refused for want of privilege (a container without
+		 * CAP_SYS_RESOURCE, a user namespace): skipped, as systemd
+		 * does; any other error fails the start. */
+		int ofd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		size_t olen = strlen(r->oom_score_adjust);
+		if (ofd < 0 || write(ofd, r->oom_score_adjust, olen) != (ssize_t)olen) {
+			if (errno != EPERM && errno != EACCES)
+				child_fail(&rep, STAGE_OOM_ADJUST, errno);
+		}
+		if (ofd >= 0)
+			close(ofd);
+	}
 
 	if (r->set_ids) {
 		if (syscall(SYS_setgroups, (long)r->ngroups, r->groups) < 0)
@@ -271,6 +287,10 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		child_fail(&rep, STAGE_SIGNALS, errno);
+
+	/* NoNewPrivileges=: last, so that nothing above is refused by it. */
+	if (r->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(&rep, STAGE_NO_NEW_PRIVS, errno);
 
 	execve(r->path, r->argv, r->envp);
 	child_fail(&rep, STAGE_EXEC, errno);

@@ -36,6 +36,8 @@ enum spawn_stage {
 	STAGE_SIGNALS,
 	STAGE_EXEC,
 	STAGE_LIMITS,     /* Limit*=, Nice= (appended: numbers cross a re-exec) */
+	STAGE_OOM_ADJUST, /* OOMScoreAdjust= */
+	STAGE_NO_NEW_PRIVS, /* NoNewPrivileges= */
 	STAGE__MAX
 };
 
@@ -68,6 +70,9 @@ struct spawn_req {
 	bool nice_set;
 	int nice;                   /* Nice= */
 	bool ignore_sigpipe;        /* IgnoreSIGPIPE= */
+	bool no_new_privileges;     /* NoNewPrivileges= */
+	bool oom_score_adjust_set;
+	char oom_score_adjust[8];   /* OOMScoreAdjust=, as written to /proc/self/oom_score_adj ("-1000\n") */
 };
 
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */

@@ -844,6 +844,10 @@ static const struct {
 	{ "CacheDirectory=./a", "CacheDirectory=" },
 	{ "RuntimeDirectoryMode=0800", "RuntimeDirectoryMode=" },
 	{ "RuntimeDirectoryPreserve=sometimes", "RuntimeDirectoryPreserve=" },
+	{ "OOMScoreAdjust=1001", "OOMScoreAdjust=" },
+	{ "OOMScoreAdjust=x", "OOMScoreAdjust=" },
+	{ "SupplementaryGroups=a:b", "SupplementaryGroups=" },
+	{ "NoNewPrivileges=maybe", "NoNewPrivileges=" },
 	{ "Nice=20", "not a nice level" },
 	{ "PassEnvironment=A=1", "'A=1' is not a variable name" },
 	{ "UnsetEnvironment=1A", "UnsetEnvironment=" },
@@ -921,7 +925,8 @@ Test(service, process_settings, .timeout = 10)
 	load_svc("RuntimeDirectory=a b/c\nRuntimeDirectoryMode=0700\nRuntimeDirectoryPreserve=restart\n"
 		 "LogsDirectory=l\nLimitNOFILE=1024:4096\nLimitCORE=infinity\nLimitAS=1G\nLimitCPU=1min\nLimitRTTIME=5ms\n"
 		 "LimitNICE=-5\nLimitMEMLOCK=64K:infinity\nUMask=0077\nNice=-5\nIgnoreSIGPIPE=no\n"
-		 "PassEnvironment=A B\nUnsetEnvironment=C D=1", &c);
+		 "PassEnvironment=A B\nUnsetEnvironment=C D=1\nNoNewPrivileges=yes\nOOMScoreAdjust=-900\n"
+		 "SupplementaryGroups=x\nSupplementaryGroups=\nSupplementaryGroups=adm 100", &c);
 	const struct conf_rlimit *l = c.svc.limits;
 	cr_assert_not_null(l);
 	cr_expect(l[RLIMIT_NOFILE].set && l[RLIMIT_NOFILE].soft == 1024 && l[RLIMIT_NOFILE].hard == 4096);
@@ -945,6 +950,10 @@ Test(service, process_settings, .timeout = 10)
 	cr_assert_eq(c.svc.n_unset_environment, 2);
 	cr_expect_str_eq(c.svc.unset_environment[1], "D=1");
 	cr_expect_eq(c.svc.exec_dir_mode[EXECDIR_STATE], 0755, "the default mode");
+	cr_expect(c.svc.no_new_privileges);
+	cr_expect(c.svc.oom_score_adjust_set && c.svc.oom_score_adjust == -900);
+	cr_assert_eq(c.svc.n_supplementary_groups, 2, "the empty value resets the list");
+	cr_expect_str_eq(c.svc.supplementary_groups[1], "100");
 	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
 	conf_free(&c);
 	/* Defaults: systemd's 0022 and SIGPIPE ignored. */

@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -563,6 +564,52 @@ Test(lifecycle, process_settings_reach_the_process, .timeout = 60)
 	t = h_wait_file(g, 5000);
 	cr_assert_not_null(t);
 	cr_expect(strstr(t, "SigIgn:\t0000000000000000\n"), "IgnoreSIGPIPE=no still ignores it:\n%s", t);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* SupplementaryGroups=, NoNewPrivileges= and OOMScoreAdjust= reach the
+ * process, with User= and without; an unknown group fails the start,
+ * naming it. */
+Test(lifecycle, privilege_settings_reach_the_process, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (User=, SupplementaryGroups=, a negative OOMScoreAdjust=)");
+	struct hd d;
+	hd_init(&d);
+	char f[400], g[400], out[1024];
+	snprintf(f, sizeof f, "%s/privs", d.dir);
+	snprintf(g, sizeof g, "%s/root", d.dir);
+	/* nobody writes its report into the test's directory. */
+	chmod(d.dir, 0777);
+#define REPORT                                                                                           \
+	"ExecStart=/bin/sh -c '{ id -u; id -G; grep NoNewPrivs /proc/$$$$/status; cat /proc/$$$$/oom_score_adj; } " \
+	"> %s.tmp && mv %s.tmp %s; exec sleep 1000'\n"
+	hd_unit(&d, "privs.service",
+		"[Service]\nUser=nobody\nGroup=nogroup\nSupplementaryGroups=daemon 4242\nNoNewPrivileges=yes\n"
+		"OOMScoreAdjust=500\n" REPORT, f, f, f);
+	hd_unit(&d, "rootgroups.service", "[Service]\nSupplementaryGroups=4243\nOOMScoreAdjust=-10\n" REPORT, g, g, g);
+#undef REPORT
+	hd_unit(&d, "nogroup.service", "[Service]\nSupplementaryGroups=no-such-group-here\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	char *t = h_wait_file(f, 5000);
+	cr_assert_not_null(t, "privs.service did not report");
+	struct group *gr = getgrnam("daemon");
+	cr_assert_not_null(gr);
+	unsigned daemon_gid = (unsigned)gr->gr_gid;
+	cr_assert_not_null(gr = getgrnam("nogroup"));
+	char want[256];
+	snprintf(want, sizeof want, "65534\n%u %u 4242\nNoNewPrivs:\t1\n500\n", (unsigned)gr->gr_gid, daemon_gid);
+	cr_expect_str_eq(t, want);
+	t = h_wait_file(g, 5000);
+	cr_assert_not_null(t, "rootgroups.service did not report");
+	/* Lowering the score needs CAP_SYS_RESOURCE, which containers often
+	 * drop: then it is skipped, as systemd does, and the start goes on. */
+	cr_expect(!strcmp(t, "0\n0 4243\nNoNewPrivs:\t0\n-10\n") || !strcmp(t, "0\n0 4243\nNoNewPrivs:\t0\n0\n"),
+		  "%s", t);
+	cr_expect_eq(hd_wait_state(&d, "nogroup.service", "failed", 5000), 0);
+	hd_ctl(&d, out, sizeof out, "status", "nogroup", NULL);
+	cr_expect(strstr(out, "SupplementaryGroups=no-such-group-here: no such group"), "%s", out);
+	cr_expect(hd_log_has(&d, "SupplementaryGroups=no-such-group-here: no such group"), "the group is not named");
 	cr_expect_eq(hd_stop(&d), 0);
 }
 

@@ -126,6 +126,7 @@ struct svc_conf {
 	uint64_t restart_max_delay_usec; /* RestartMaxDelaySec=, default infinity */
 	uint64_t timeout_start_usec;    /* TimeoutStartSec=, default 90s */
 	uint64_t timeout_stop_usec;     /* TimeoutStopSec=, default 90s */
+	uint64_t runtime_max_usec;      /* RuntimeMaxSec=, default infinity */
 	uint64_t watchdog_usec;         /* WatchdogSec=, default 0 (off) */
 	uint64_t start_limit_interval_usec; /* [Unit] StartLimitIntervalSec=, default 10s */
 	unsigned start_limit_burst;     /* [Unit] StartLimitBurst=, default 5 */

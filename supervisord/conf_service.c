@@ -35,6 +35,7 @@ void conf_service_defaults(struct svc_conf *s)
 	s->restart_max_delay_usec = CONF_USEC_INFINITY;
 	s->timeout_start_usec = 90000000;
 	s->timeout_stop_usec = 90000000;
+	s->runtime_max_usec = CONF_USEC_INFINITY;
 	s->start_limit_interval_usec = 10000000;
 	s->start_limit_burst = 5;
 	s->kill_signal = SIGTERM;
@@ -750,6 +751,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("RestartMaxDelaySec", conf_h_timespan, restart_max_delay_usec, 0),
 	KEY("TimeoutStartSec", h_timeout_start, timeout_start_usec, CONF_T_ZERO_INFINITY),
 	KEY("TimeoutStopSec", conf_h_timespan, timeout_stop_usec, CONF_T_ZERO_INFINITY),
+	KEY("RuntimeMaxSec", conf_h_timespan, runtime_max_usec, CONF_T_ZERO_INFINITY),
 	KEY("TimeoutSec", h_timeout_both, timeout_start_usec, 0),
 	KEY("WatchdogSec", conf_h_timespan, watchdog_usec, 0),
 	KEY("StartLimitInterval", conf_h_timespan, start_limit_interval_usec, 0),
@@ -816,7 +818,7 @@ const struct conf_key conf_service_keys[] = {
 /* Keys systemd knows in [Service] that we accept with a warning. */
 const char *const conf_service_unsupported[] = {
 	"BusName", "GuessMainPID", "ExecCondition",
-	"RuntimeMaxSec", "RuntimeRandomizedExtraSec", "TimeoutAbortSec",
+	"RuntimeRandomizedExtraSec", "TimeoutAbortSec",
 	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RootDirectoryStartOnly", "NonBlocking",
 	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly", "FinalKillSignal",
 	"RestartKillSignal", "WatchdogSignal", "USBFunctionDescriptors", "USBFunctionStrings",

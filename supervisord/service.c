@@ -468,13 +468,22 @@ static void oneshot_done(struct unit *u)
 
 void svc_enter_running(struct unit *u)
 {
+	struct service *s = &u->svc;
 	svc_disarm_timer(u);
-	if (u->conf->svc.type == SVC_TYPE_ONESHOT &&
-	    (u->svc.state == SVC_STARTING || u->svc.state == SVC_START_POST)) {
+	if (u->conf->svc.type == SVC_TYPE_ONESHOT && (s->state == SVC_STARTING || s->state == SVC_START_POST)) {
 		oneshot_done(u);
 		return;
 	}
+	/* RuntimeMaxSec= counts from when the service became active; a
+	 * reload does not restart the count. */
+	uint64_t max = u->conf->svc.runtime_max_usec;
+	if (s->state != SVC_RELOADING || !s->runtime_deadline_mono)
+		s->runtime_deadline_mono = max == CONF_USEC_INFINITY ? 0 : now_mono_usec() + max;
 	svc_set_state(u, SVC_RUNNING);
+	if (s->runtime_deadline_mono) {
+		uint64_t now = now_mono_usec(), dl = s->runtime_deadline_mono;
+		svc_arm_timer(u, TMR_RUNTIME, dl > now ? dl - now : 0);
+	}
 }
 
 /* The exec-status pipe said something: exec succeeded (EOF) or failed. */

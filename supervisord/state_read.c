@@ -82,6 +82,7 @@ const char *state_timer_name(enum svc_timer t);
 	X(NOTIFY_RELOADING, "notify-reloading") \
 	X(NOTIFY_STOPPING, "notify-stopping") \
 	X(OLD_DEADLINE, "old-deadline") \
+	X(RUNTIME_DEADLINE, "runtime-deadline") \
 	X(OLD_PID, "old-pid") \
 	X(OLD_SIGKILL, "old-sigkill") \
 	X(OLD_SIGNALED, "old-signaled") \
@@ -415,6 +416,8 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		return get_bool(r, &s->old_sigkill);
 	} else if (r->kid == K_OLD_DEADLINE) {
 		return get_u64(r, v, UINT64_MAX, &s->old_deadline_mono);
+	} else if (r->kid == K_RUNTIME_DEADLINE) {
+		return get_u64(r, v, UINT64_MAX, &s->runtime_deadline_mono);
 	} else if (r->kid == K_WAIT_STATUS) {
 		if (state_parse_i64(v, INT32_MIN, INT32_MAX, &y) < 0)
 			return bad(r, "bad wait status '%s'", v);
@@ -437,7 +440,7 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		char tail;
 		if (sscanf(v, "%15s %llu%c", kind, &dl, &tail) != 2)
 			return bad(r, "bad timer '%s'", v);
-		static const char *const names[TMR__MAX] = { "none", "start", "stop", "restart" };
+		static const char *const names[TMR__MAX] = { "none", "start", "stop", "restart", "runtime" };
 		int i = lookup_name(names, TMR__MAX, kind);
 		if (i <= 0)
 			return bad(r, "unknown timer '%s'", kind);

@@ -23,6 +23,7 @@ static const char *const timer_names[TMR__MAX] = {
 	[TMR_START] = "start",
 	[TMR_STOP] = "stop",
 	[TMR_RESTART] = "restart",
+	[TMR_RUNTIME] = "runtime",
 };
 
 const char *state_timer_name(enum svc_timer t)
@@ -74,6 +75,7 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 		so_i64(o, "exec-fd", s->exec_fd);
 		fdlist_add(keep, s->exec_fd);
 	}
+	so_u64_nz(o, "runtime-deadline", s->runtime_deadline_mono);
 	if (s->tkind != TMR_NONE)
 		so_fmt(o, "timer", "%s %llu", state_timer_name(s->tkind), (unsigned long long)s->deadline_mono);
 	for (unsigned i = 0; i < s->start_ring_n; i++)

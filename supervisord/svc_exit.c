@@ -387,6 +387,17 @@ void svc_timer_cb(uv_timer_t *t)
 			svc_down(u, s->state == SVC_STOPPING);
 		}
 		break;
+	case TMR_RUNTIME:
+		if (s->state != SVC_RUNNING)
+			break;
+		/* As systemd: stopped (ExecStop= included) with the result
+		 * "timeout", and Restart= decides as for a failure. */
+		s->result = RES_TIMEOUT;
+		text_setf(&s->error, SVC_ERROR_MAX, "ran for RuntimeMaxSec=%llu ms", (unsigned long long)(c->runtime_max_usec / 1000));
+		log_warn("%s: %s, stopping it", u->name, s->error);
+		s->want_up = should_restart(u, RES_TIMEOUT);
+		svc_begin_stop(u);
+		break;
 	case TMR_RESTART:
 		if (s->state != SVC_AUTO_RESTART)
 			break;

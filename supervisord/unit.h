@@ -65,7 +65,7 @@ enum svc_result {
 	RES__MAX
 };
 
-enum svc_timer { TMR_NONE = 0, TMR_START, TMR_STOP, TMR_RESTART, TMR__MAX };
+enum svc_timer { TMR_NONE = 0, TMR_START, TMR_STOP, TMR_RESTART, TMR_RUNTIME, TMR__MAX };
 
 enum sock_state { SOCK_STOPPED = 0, SOCK_LISTENING, SOCK_FAILED, SOCK__MAX };
 
@@ -112,6 +112,7 @@ struct service {
 	uv_timer_t timer;        /* one timer: its meaning is `tkind` */
 	enum svc_timer tkind;
 	uint64_t deadline_mono;  /* absolute CLOCK_MONOTONIC usec of the armed timer */
+	uint64_t runtime_deadline_mono; /* RuntimeMaxSec= of this start (kept across a reload), 0 none */
 
 	uint64_t *start_ring;    /* monotonic usec of recent starts, grown up to START_LIMIT_MAX */
 	unsigned start_ring_n, start_ring_cap;

@@ -926,7 +926,8 @@ Test(service, process_settings, .timeout = 10)
 		 "LogsDirectory=l\nLimitNOFILE=1024:4096\nLimitCORE=infinity\nLimitAS=1G\nLimitCPU=1min\nLimitRTTIME=5ms\n"
 		 "LimitNICE=-5\nLimitMEMLOCK=64K:infinity\nUMask=0077\nNice=-5\nIgnoreSIGPIPE=no\n"
 		 "PassEnvironment=A B\nUnsetEnvironment=C D=1\nNoNewPrivileges=yes\nOOMScoreAdjust=-900\n"
-		 "SupplementaryGroups=x\nSupplementaryGroups=\nSupplementaryGroups=adm 100", &c);
+		 "SupplementaryGroups=x\nSupplementaryGroups=\nSupplementaryGroups=adm 100\nRuntimeMaxSec=1d", &c);
+	cr_expect_eq(c.svc.runtime_max_usec, 86400ull * 1000000);
 	const struct conf_rlimit *l = c.svc.limits;
 	cr_assert_not_null(l);
 	cr_expect(l[RLIMIT_NOFILE].set && l[RLIMIT_NOFILE].soft == 1024 && l[RLIMIT_NOFILE].hard == 4096);
@@ -958,6 +959,7 @@ Test(service, process_settings, .timeout = 10)
 	conf_free(&c);
 	/* Defaults: systemd's 0022 and SIGPIPE ignored. */
 	load_svc("", &c);
+	cr_expect_eq(c.svc.runtime_max_usec, CONF_USEC_INFINITY);
 	cr_expect_eq(c.svc.umask, 022);
 	cr_expect(c.svc.ignore_sigpipe);
 	cr_expect(!c.svc.nice_set);

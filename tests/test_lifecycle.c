@@ -613,6 +613,42 @@ Test(lifecycle, privilege_settings_reach_the_process, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* RuntimeMaxSec=: a service that runs longer is stopped with the result
+ * "timeout"; Restart= then decides as for a failure (the periodic restart
+ * people use it for), and without Restart= it stays failed. */
+Test(lifecycle, runtime_max_sec_stops_and_restart_decides, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	hd_unit(&d, "cycle.service", "[Service]\nRuntimeMaxSec=300ms\nRestart=always\nRestartSec=50ms\n"
+		"ExecStart=/bin/sleep 1000\n[Install]\nWantedBy=multi-user.target\n");
+	hd_unit(&d, "once.service", "[Service]\nRuntimeMaxSec=200ms\nExecStart=/bin/sleep 1000\n"
+		"[Install]\nWantedBy=multi-user.target\n");
+	hd_start(&d);
+	int daemon_fds = h_count_fds_settled(d.pid);
+	int p1 = 0, p2 = 0, restarts = 0;
+	cr_assert_eq(hd_wait_state(&d, "cycle.service", "running", 5000), 0);
+	cr_assert_eq(hd_unit_info(&d, "cycle.service", NULL, 0, &p1, NULL, NULL, 0), 0);
+	long long end = h_now_ms() + 5000;
+	while (h_now_ms() < end) {
+		if (hd_unit_info(&d, "cycle.service", NULL, 0, &p2, &restarts, NULL, 0) == 0 && restarts >= 2 && p2 > 0 &&
+		    p2 != p1)
+			break;
+		h_msleep(20);
+	}
+	cr_expect_geq(restarts, 2, "not restarted after RuntimeMaxSec=");
+	cr_expect_neq(p2, p1);
+	cr_expect(!h_alive(p1), "the first process outlived its RuntimeMaxSec=");
+	cr_expect(hd_log_has(&d, "cycle.service: ran for RuntimeMaxSec=300 ms, stopping it"));
+
+	cr_expect_eq(hd_wait_state(&d, "once.service", "failed", 5000), 0);
+	char out[2048];
+	hd_ctl(&d, out, sizeof out, "status", "once", NULL);
+	cr_expect(strstr(out, "ran for RuntimeMaxSec=200 ms"), "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* RuntimeDirectory= and StateDirectory=: made before the start, owned by
  * User=, with their mode, named in $RUNTIME_DIRECTORY/$STATE_DIRECTORY;
  * the runtime ones go when the service stops, the state one stays. */

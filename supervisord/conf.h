@@ -112,6 +112,8 @@ static inline bool conf_exit_set_test(const struct exit_set *e, int wait_status)
 	return sig != 0x7f && sig >= 1 && sig <= 64 && ((e->signals >> (sig - 1)) & 1);
 }
 
+#define CONF_USEC_UNSET (UINT64_MAX - 1) /* TimeoutAbortSec= not given */
+
 struct svc_conf {
 	enum svc_type type;
 	struct exec_cmd *exec_start;     size_t n_exec_start;
@@ -131,6 +133,10 @@ struct svc_conf {
 	uint64_t start_limit_interval_usec; /* [Unit] StartLimitIntervalSec=, default 10s */
 	unsigned start_limit_burst;     /* [Unit] StartLimitBurst=, default 5 */
 	int kill_signal;                /* KillSignal=, default SIGTERM */
+	int restart_kill_signal;        /* RestartKillSignal=, 0: KillSignal= */
+	int final_kill_signal;          /* FinalKillSignal=, default SIGKILL */
+	int watchdog_signal;            /* WatchdogSignal=, default SIGABRT */
+	uint64_t timeout_abort_usec;    /* TimeoutAbortSec=, CONF_USEC_UNSET: TimeoutStopSec= */
 	struct exit_set success_status, restart_prevent, restart_force;
 	struct conf_rlimit *limits;     /* LimitCPU= ... LimitRTTIME=, CONF_RLIMITS by RLIMIT_*; NULL when none is given */
 	unsigned umask;                 /* UMask=, default 0022 */

@@ -39,6 +39,9 @@ void conf_service_defaults(struct svc_conf *s)
 	s->start_limit_interval_usec = 10000000;
 	s->start_limit_burst = 5;
 	s->kill_signal = SIGTERM;
+	s->final_kill_signal = SIGKILL;
+	s->watchdog_signal = SIGABRT;
+	s->timeout_abort_usec = CONF_USEC_UNSET;
 	s->send_sigkill = true;
 	s->kill_mode = KILL_CONTROL_GROUP;
 	s->notify_access = NOTIFY_UNSET;
@@ -218,6 +221,21 @@ static int h_signal(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	}
 	if (conf_parse_signal(v, f) < 0)
 		return conf_why(x, "unknown signal");
+	return 0;
+}
+
+/* TimeoutAbortSec=: empty goes back to following TimeoutStopSec=; 0 and
+ * infinity mean no limit, as for the other timeouts. */
+static int h_timeout_abort(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	uint64_t t;
+	if (*v == '\0') {
+		x->c->svc.timeout_abort_usec = CONF_USEC_UNSET;
+		return 0;
+	}
+	if (conf_parse_timespan(v, &t) < 0)
+		return conf_why(x, "invalid time span");
+	x->c->svc.timeout_abort_usec = t == 0 ? CONF_USEC_INFINITY : t;
 	return 0;
 }
 
@@ -757,6 +775,10 @@ const struct conf_key conf_service_keys[] = {
 	KEY("StartLimitInterval", conf_h_timespan, start_limit_interval_usec, 0),
 	KEY("StartLimitBurst", conf_h_unsigned, start_limit_burst, 0),
 	KEY("KillSignal", h_signal, kill_signal, 0),
+	KEY("RestartKillSignal", h_signal, restart_kill_signal, 0),
+	KEY("FinalKillSignal", h_signal, final_kill_signal, 0),
+	KEY("WatchdogSignal", h_signal, watchdog_signal, 0),
+	KEY("TimeoutAbortSec", h_timeout_abort, timeout_abort_usec, 0),
 	KEY("SuccessExitStatus", h_exit_set, success_status, 0),
 	KEY("RestartPreventExitStatus", h_exit_set, restart_prevent, 0),
 	KEY("RestartForceExitStatus", h_exit_set, restart_force, 0),
@@ -818,10 +840,10 @@ const struct conf_key conf_service_keys[] = {
 /* Keys systemd knows in [Service] that we accept with a warning. */
 const char *const conf_service_unsupported[] = {
 	"BusName", "GuessMainPID", "ExecCondition",
-	"RuntimeRandomizedExtraSec", "TimeoutAbortSec",
+	"RuntimeRandomizedExtraSec",
 	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RootDirectoryStartOnly", "NonBlocking",
-	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly", "FinalKillSignal",
-	"RestartKillSignal", "WatchdogSignal", "USBFunctionDescriptors", "USBFunctionStrings",
+	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly",
+	"USBFunctionDescriptors", "USBFunctionStrings",
 	"OpenFileDescriptorStoreMax",
 	"RootDirectory", "RootImage", "DynamicUser",
 	"StandardInputText", "StandardInputData", "TTYPath", "TTYReset", "TTYVHangup",

@@ -226,9 +226,11 @@ void svc_enter_teardown(struct unit *u, enum svc_state st)
 	 * the final SIGKILL at once (systemd's final-sigkill). */
 	bool mixed_remains = c->kill_mode == KILL_MIXED && s->pid <= 0;
 	s->sigkill_sent = false;
-	svc_kill_all(u, c->kill_signal, false);
+	/* RestartKillSignal= when the stop is the first half of a restart. */
+	bool restarting = st == SVC_STOPPING && s->want_up && c->restart_kill_signal;
+	svc_kill_all(u, restarting ? c->restart_kill_signal : c->kill_signal, false);
 	if (mixed_remains)
-		svc_leftovers(u, SIGKILL);
+		svc_leftovers(u, c->final_kill_signal);
 	if (drained(u)) {
 		svc_down(u, st == SVC_STOPPING);
 		return;
@@ -369,14 +371,15 @@ void svc_timer_cb(uv_timer_t *t)
 		if (s->state != SVC_STOPPING && s->state != SVC_FINAL_SIGTERM)
 			break;
 		if (!s->sigkill_sent && c->send_sigkill && c->kill_mode != KILL_NONE) {
-			log_warn("%s: did not stop within %llu ms, sending SIGKILL", u->name,
-				 (unsigned long long)(c->timeout_stop_usec / 1000));
+			const char *fk = sigabbrev_np(c->final_kill_signal);
+			log_warn("%s: did not stop within %llu ms, sending SIG%s", u->name,
+				 (unsigned long long)(c->timeout_stop_usec / 1000), fk ? fk : "?");
 			s->sigkill_sent = true;
 			if (s->result == RES_SUCCESS && s->pid > 0)
 				s->result = RES_TIMEOUT;
 			if (s->pid > 0)
 				text_setf(&s->error, SVC_ERROR_MAX, "stop timed out, killed");
-			svc_kill_all(u, SIGKILL, true);
+			svc_kill_all(u, c->final_kill_signal, true);
 			svc_arm_timer(u, TMR_STOP, c->timeout_stop_usec);
 		} else if (s->pid > 0 || s->control_pid > 0) {
 			log_err("%s: process %d still around after SIGKILL", u->name,

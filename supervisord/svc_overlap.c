@@ -69,10 +69,12 @@ static void old_timer_cb(uv_timer_t *t)
 	s->old_deadline_mono = 0;
 	if (!s->old_pid || s->old_sigkill)
 		return;
-	log_warn("%s: old process %d did not stop within TimeoutStopSec=, sending SIGKILL", u->name,
-		 (int)s->old_pid);
+	int fk = u->conf ? u->conf->svc.final_kill_signal : SIGKILL;
+	const char *fkn = sigabbrev_np(fk);
+	log_warn("%s: old process %d did not stop within TimeoutStopSec=, sending SIG%s", u->name, (int)s->old_pid,
+		 fkn ? fkn : "?");
 	s->old_sigkill = true;
-	signal_old(u, SIGKILL);
+	signal_old(u, fk);
 }
 
 int svc_overlap_begin(struct unit *u, char *err, size_t errlen)

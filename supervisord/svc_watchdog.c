@@ -22,6 +22,12 @@
 
 static void watchdog_cb(uv_timer_t *t);
 
+static const char *sig_name(int sig)
+{
+	const char *n = sigabbrev_np(sig);
+	return n ? n : "?";
+}
+
 static void arm(struct unit *u, uint64_t usec)
 {
 	struct service *s = &u->svc;
@@ -66,12 +72,14 @@ void svc_watchdog_fire(struct unit *u)
 	s->result = RES_WATCHDOG; /* before the kill: svc_on_exit classifies by it */
 	text_setf(&s->error, SVC_ERROR_MAX, "watchdog timeout (%llu ms without WATCHDOG=1)",
 		 (unsigned long long)(svc_watchdog_usec(u) / 1000));
-	log_err("%s: %s, aborting pid %d with SIGABRT", u->name, s->error, (int)s->pid);
-	svc_kill_main(u, SIGABRT);
-	if (c->timeout_stop_usec == CONF_USEC_INFINITY)
+	log_err("%s: %s, aborting pid %d with SIG%s", u->name, s->error, (int)s->pid, sig_name(c->watchdog_signal));
+	svc_kill_main(u, c->watchdog_signal);
+	/* TimeoutAbortSec=, or TimeoutStopSec= when not given (systemd). */
+	uint64_t t = c->timeout_abort_usec == CONF_USEC_UNSET ? c->timeout_stop_usec : c->timeout_abort_usec;
+	if (t == CONF_USEC_INFINITY)
 		svc_watchdog_stop(u);
 	else
-		arm(u, c->timeout_stop_usec); /* then SIGKILL */
+		arm(u, t); /* then FinalKillSignal= */
 }
 
 static void watchdog_cb(uv_timer_t *t)
@@ -87,9 +95,10 @@ static void watchdog_cb(uv_timer_t *t)
 	}
 	if (!u->conf->svc.send_sigkill)
 		return;
-	log_warn("%s: pid %d survived the watchdog's SIGABRT, sending SIGKILL", u->name, (int)s->pid);
+	log_warn("%s: pid %d survived the watchdog's SIG%s, sending SIG%s", u->name, (int)s->pid,
+		 sig_name(u->conf->svc.watchdog_signal), sig_name(u->conf->svc.final_kill_signal));
 	s->sigkill_sent = true;
-	svc_kill_main(u, SIGKILL);
+	svc_kill_main(u, u->conf->svc.final_kill_signal);
 }
 
 void svc_watchdog_restore(struct unit *u)

@@ -845,6 +845,8 @@ static const struct {
 	{ "RuntimeDirectoryMode=0800", "RuntimeDirectoryMode=" },
 	{ "RuntimeDirectoryPreserve=sometimes", "RuntimeDirectoryPreserve=" },
 	{ "OOMScoreAdjust=1001", "OOMScoreAdjust=" },
+	{ "TimeoutAbortSec=x", "TimeoutAbortSec=" },
+	{ "WatchdogSignal=SIGNOPE", "WatchdogSignal=" },
 	{ "OOMScoreAdjust=x", "OOMScoreAdjust=" },
 	{ "SupplementaryGroups=a:b", "SupplementaryGroups=" },
 	{ "NoNewPrivileges=maybe", "NoNewPrivileges=" },
@@ -926,7 +928,10 @@ Test(service, process_settings, .timeout = 10)
 		 "LogsDirectory=l\nLimitNOFILE=1024:4096\nLimitCORE=infinity\nLimitAS=1G\nLimitCPU=1min\nLimitRTTIME=5ms\n"
 		 "LimitNICE=-5\nLimitMEMLOCK=64K:infinity\nUMask=0077\nNice=-5\nIgnoreSIGPIPE=no\n"
 		 "PassEnvironment=A B\nUnsetEnvironment=C D=1\nNoNewPrivileges=yes\nOOMScoreAdjust=-900\n"
-		 "SupplementaryGroups=x\nSupplementaryGroups=\nSupplementaryGroups=adm 100\nRuntimeMaxSec=1d", &c);
+		 "SupplementaryGroups=x\nSupplementaryGroups=\nSupplementaryGroups=adm 100\nRuntimeMaxSec=1d\n"
+		 "WatchdogSignal=SIGUSR1\nFinalKillSignal=9\nRestartKillSignal=HUP\nTimeoutAbortSec=5s", &c);
+	cr_expect(c.svc.watchdog_signal == SIGUSR1 && c.svc.final_kill_signal == SIGKILL && c.svc.restart_kill_signal == SIGHUP);
+	cr_expect_eq(c.svc.timeout_abort_usec, 5000000);
 	cr_expect_eq(c.svc.runtime_max_usec, 86400ull * 1000000);
 	const struct conf_rlimit *l = c.svc.limits;
 	cr_assert_not_null(l);
@@ -960,6 +965,8 @@ Test(service, process_settings, .timeout = 10)
 	/* Defaults: systemd's 0022 and SIGPIPE ignored. */
 	load_svc("", &c);
 	cr_expect_eq(c.svc.runtime_max_usec, CONF_USEC_INFINITY);
+	cr_expect(c.svc.watchdog_signal == SIGABRT && c.svc.final_kill_signal == SIGKILL && !c.svc.restart_kill_signal);
+	cr_expect_eq(c.svc.timeout_abort_usec, CONF_USEC_UNSET, "follows TimeoutStopSec=");
 	cr_expect_eq(c.svc.umask, 022);
 	cr_expect(c.svc.ignore_sigpipe);
 	cr_expect(!c.svc.nice_set);

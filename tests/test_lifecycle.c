@@ -610,6 +610,10 @@ Test(lifecycle, privilege_settings_reach_the_process, .timeout = 60)
 	hd_ctl(&d, out, sizeof out, "status", "nogroup", NULL);
 	cr_expect(strstr(out, "SupplementaryGroups=no-such-group-here: no such group"), "%s", out);
 	cr_expect(hd_log_has(&d, "SupplementaryGroups=no-such-group-here: no such group"), "the group is not named");
+	int fds = h_count_fds_settled(d.pid);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "privs", NULL), 0, "%s", out);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "nogroup", NULL), 1, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a start and a failed start left descriptors behind");
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
@@ -805,6 +809,9 @@ Test(lifecycle, type_forking_waits_for_a_late_pid_file, .timeout = 60)
 	cr_expect(hd_log_has(&d, "never.service: PIDFile="), "no reason logged");
 	cr_expect(hd_log_has(&d, "did not appear, and no process of the service is left") ||
 		  hd_log_has(&d, "was not written, and no process of the service is left"), "the reason is not the one expected");
+	int fds = h_count_fds_settled(d.pid);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "never", NULL), 1, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a failed forking start left descriptors behind");
 
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "late", NULL), 0, "%s", out);
 	cr_expect(!h_alive(pid), "the daemon outlived the stop");

@@ -643,6 +643,43 @@ Test(notify, watchdog_abort_restart, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* WatchdogSignal=, TimeoutAbortSec=, FinalKillSignal= and
+ * RestartKillSignal= replace SIGABRT, TimeoutStopSec=, SIGKILL and
+ * KillSignal= where systemd uses them. The shells log what they get. */
+Test(notify, watchdog_and_kill_signals, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[400], g[400], out[1024];
+	snprintf(f, sizeof f, "%s/wd.log", d.dir);
+	snprintf(g, sizeof g, "%s/rs.log", d.dir);
+	hd_unit(&d, "wd.service",
+		"[Service]\nWatchdogSec=200ms\nWatchdogSignal=SIGUSR1\nTimeoutAbortSec=300ms\nFinalKillSignal=SIGINT\n"
+		"ExecStart=/bin/sh -c 'trap \"echo usr1 >> %s\" USR1; trap \"echo int >> %s; exit 3\" INT; "
+		"while :; do sleep 0.05; done'\n[Install]\nWantedBy=multi-user.target\n", f, f);
+	hd_unit(&d, "rs.service",
+		"[Service]\nRestartKillSignal=SIGUSR2\n"
+		"ExecStart=/bin/sh -c 'trap \"echo usr2 >> %s; exit 0\" USR2; trap \"echo term >> %s; exit 0\" TERM; "
+		"while :; do sleep 0.05; done'\n[Install]\nWantedBy=multi-user.target\n", g, g);
+	hd_start(&d);
+	cr_expect_eq(hd_wait_state(&d, "wd.service", "failed", 5000), 0);
+	char *t = h_slurp(f);
+	cr_expect(t && !strcmp(t, "usr1\nint\n"), "%s", t ? t : "(no log)");
+	cr_expect(hd_log_has(&d, "aborting pid"), "no watchdog abort logged");
+	cr_expect(hd_log_has(&d, "survived the watchdog's SIGUSR1, sending SIGINT"), "no final kill logged");
+	cr_expect(hd_log_has(&d, "wd.service: main process exited with status 3"));
+
+	cr_assert_eq(hd_wait_state(&d, "rs.service", "running", 5000), 0);
+	int base = settled_fds(d.pid);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "rs", NULL), 0, "%s", out);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "rs", NULL), 0, "%s", out);
+	t = h_slurp(g);
+	cr_expect(t && !strcmp(t, "usr2\nterm\n"), "a restart must use RestartKillSignal=, a stop KillSignal=: %s",
+		  t ? t : "(no log)");
+	expect_fds(&d, base, "after the restart and the stop");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* OpenFile=: a worker running as nobody gets a root-only file. */
 Test(notify, openfile_for_nobody, .timeout = 60)
 {

@@ -117,6 +117,7 @@ static inline bool conf_exit_set_test(const struct exit_set *e, int wait_status)
 struct svc_conf {
 	enum svc_type type;
 	struct exec_cmd *exec_start;     size_t n_exec_start;
+	struct exec_cmd *exec_condition; size_t n_exec_condition;
 	struct exec_cmd *exec_start_pre; size_t n_exec_start_pre;
 	struct exec_cmd *exec_start_post; size_t n_exec_start_post;
 	struct exec_cmd *exec_stop;      size_t n_exec_stop;

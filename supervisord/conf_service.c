@@ -78,6 +78,7 @@ static void open_files_free(struct svc_conf *s)
 void conf_service_free(struct svc_conf *s)
 {
 	exec_list_free(&s->exec_start, &s->n_exec_start);
+	exec_list_free(&s->exec_condition, &s->n_exec_condition);
 	exec_list_free(&s->exec_start_pre, &s->n_exec_start_pre);
 	exec_list_free(&s->exec_start_post, &s->n_exec_start_post);
 	exec_list_free(&s->exec_stop, &s->n_exec_stop);
@@ -758,6 +759,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("Type", h_type, type, 0),
 	KEY("PIDFile", h_pid_file, pid_file, 0),
 	LIST("ExecStart", h_exec, exec_start, n_exec_start, 0),
+	LIST("ExecCondition", h_exec, exec_condition, n_exec_condition, 0),
 	LIST("ExecStartPre", h_exec, exec_start_pre, n_exec_start_pre, 0),
 	LIST("ExecStartPost", h_exec, exec_start_post, n_exec_start_post, 0),
 	LIST("ExecStop", h_exec, exec_stop, n_exec_stop, 0),
@@ -839,7 +841,7 @@ const struct conf_key conf_service_keys[] = {
 
 /* Keys systemd knows in [Service] that we accept with a warning. */
 const char *const conf_service_unsupported[] = {
-	"BusName", "GuessMainPID", "ExecCondition",
+	"BusName", "GuessMainPID",
 	"RuntimeRandomizedExtraSec",
 	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RootDirectoryStartOnly", "NonBlocking",
 	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly",

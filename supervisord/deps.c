@@ -75,7 +75,7 @@ static bool ordered_after(const struct unit *a, const struct unit *b)
 static bool starting(const struct unit *v)
 {
 	enum svc_state st = v->svc.state;
-	return v->svc.dep_start || st == SVC_START_PRE || st == SVC_STARTING || st == SVC_START_POST;
+	return v->svc.dep_start || st == SVC_CONDITION || st == SVC_START_PRE || st == SVC_STARTING || st == SVC_START_POST;
 }
 
 static bool stopping(const struct unit *v)

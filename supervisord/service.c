@@ -33,6 +33,7 @@ static const char *const state_names[SVC__MAX] = {
 	[SVC_AUTO_RESTART] = "auto-restart",
 	[SVC_FAILED] = "failed",
 	[SVC_START_PRE] = "start-pre",
+	[SVC_CONDITION] = "condition",
 	[SVC_START_POST] = "start-post",
 	[SVC_RELOADING] = "reloading",
 	[SVC_STOP_CMD] = "stop-cmd",
@@ -79,6 +80,7 @@ bool svc_shutting_down(void)
 bool svc_is_active(const struct unit *u)
 {
 	switch (u->svc.state) {
+	case SVC_CONDITION:
 	case SVC_START_PRE:
 	case SVC_STARTING:
 	case SVC_START_POST:
@@ -307,21 +309,35 @@ static bool conditions_hold(struct unit *u)
 	    cond_list_test(c->conds, c->n_conds, true, &bad))
 		return true;
 	cond_describe(bad, what, sizeof what);
+	s->generation++; /* a waiting start job sees this attempt */
+	if (!assert) {
+		char why[SVC_ERROR_MAX];
+		snprintf(why, sizeof why, "%s was not met", what);
+		log_info("%s: skipped: %s", u->name, why);
+		svc_skip_start(u, why, false);
+		return false;
+	}
 	s->want_up = false;
 	s->dep_start = false;
-	s->generation++; /* a waiting start job sees this attempt */
-	if (assert) {
-		s->result = RES_ASSERT;
-		text_setf(&s->error, SVC_ERROR_MAX, "%s failed", what);
-		log_err("%s: not starting: %s failed", u->name, what);
-	} else {
-		s->result = RES_SUCCESS;
-		s->condition_skipped = true;
-		text_setf(&s->error, SVC_ERROR_MAX, "skipped: %s was not met", what);
-		log_info("%s: skipped: %s was not met", u->name, what);
-	}
+	s->result = RES_ASSERT;
+	text_setf(&s->error, SVC_ERROR_MAX, "%s failed", what);
+	log_err("%s: not starting: %s failed", u->name, what);
 	svc_set_state(u, SVC_STOPPED);
 	return false;
+}
+
+void svc_skip_start(struct unit *u, const char *why, bool teardown)
+{
+	struct service *s = &u->svc;
+	s->want_up = false;
+	s->dep_start = false;
+	s->result = RES_SUCCESS;
+	s->condition_skipped = true;
+	text_setf(&s->error, SVC_ERROR_MAX, "skipped: %s", why);
+	if (teardown)
+		svc_enter_teardown(u, SVC_STOPPING); /* what ExecCondition= left; ExecStopPost= */
+	else
+		svc_set_state(u, SVC_STOPPED);
 }
 
 static bool start_checks(struct unit *u, bool automatic)
@@ -424,6 +440,14 @@ void svc_begin_start(struct unit *u, bool automatic)
 	s->main_idx = 0;
 	s->oneshot_done = false;
 	s->stop_post_pending = true;
+	if (svc_control_has(u, SVC_CONDITION)) {
+		/* ExecCondition= first (systemd); ExecStartPre= after it. */
+		s->result = RES_SUCCESS;
+		text_clear(&s->error);
+		s->generation++;
+		svc_control_next(u, SVC_CONDITION, 0);
+		return;
+	}
 	if (s->flush_restarts) {
 		/* systemd: the counter of a unit that went down for good is
 		 * kept for inspection and zeroed by the next start. */
@@ -564,6 +588,7 @@ static int start_request(struct unit *u, bool automatic, char *err, size_t errle
 		svc_disarm_timer(u);
 		svc_begin_start(u, automatic);
 		return 0;
+	case SVC_CONDITION:
 	case SVC_START_PRE:
 	case SVC_STARTING:
 	case SVC_START_POST:
@@ -625,6 +650,7 @@ void svc_stop_now(struct unit *u)
 	if (s->old_pid)
 		svc_overlap_stop_old(u);
 	switch (s->state) {
+	case SVC_CONDITION:
 	case SVC_START_PRE:
 	case SVC_STARTING:
 	case SVC_START_POST:
@@ -672,6 +698,7 @@ int svc_restart(struct unit *u, char *err, size_t errlen)
 	if (!u->conf)
 		return svc_start(u, err, errlen);
 	switch (s->state) {
+	case SVC_CONDITION:
 	case SVC_START_PRE:
 	case SVC_STARTING:
 	case SVC_START_POST:

@@ -11,6 +11,10 @@
 /* Every transition goes through here: time stamp, socket watching, jobs. */
 void svc_set_state(struct unit *u, enum svc_state st);
 void svc_runtime_dir_down(struct unit *u, bool restarting);
+/* The start is skipped (a Condition*= or ExecCondition= said so): the unit
+ * ends up stopped, its start job succeeds with "skipped: why". teardown:
+ * processes may be left (ExecCondition=), so go down the usual way. */
+void svc_skip_start(struct unit *u, const char *why, bool teardown);
 /* Type=forking (svc_pidfile.c): the start process exited successfully.
  * true when the daemon was found (and made the main process) or is being
  * waited for (PIDFile= not there yet, processes of the unit left); false

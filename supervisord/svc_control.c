@@ -11,6 +11,8 @@
  * in systemd.
  *
  * What a finished command leads to:
+ *   CONDITION   ok: next, then START_PRE           exit 1-254: the start is skipped
+ *                                                  (as a Condition*=); else: it fails
  *   START_PRE   ok: next, then the main process   failed: the start fails
  *   START_POST  ok: next, then RUNNING             failed: the start fails
  *   RELOADING   ok: next, then RUNNING             failed: RUNNING, reload fails
@@ -33,6 +35,7 @@
 #include "service_priv.h"
 
 static const char *const list_names[SVC__MAX] = {
+	[SVC_CONDITION] = "ExecCondition",
 	[SVC_START_PRE] = "ExecStartPre",
 	[SVC_START_POST] = "ExecStartPost",
 	[SVC_RELOADING] = "ExecReload",
@@ -44,6 +47,9 @@ static const struct exec_cmd *list_for(const struct unit *u, enum svc_state st, 
 {
 	const struct svc_conf *c = &u->conf->svc;
 	switch (st) {
+	case SVC_CONDITION:
+		*n = c->n_exec_condition;
+		return c->exec_condition;
 	case SVC_START_PRE:
 		*n = c->n_exec_start_pre;
 		return c->exec_start_pre;
@@ -164,6 +170,12 @@ static void command_done(struct unit *u, enum svc_state st, bool ok, enum svc_re
 	if (!ok)
 		log_err("%s: %s", u->name, why);
 	switch (st) {
+	case SVC_CONDITION:
+		if (!ok)
+			svc_start_failed(u, res, why);
+		else if (!svc_control_next(u, st, next) && !svc_control_next(u, SVC_START_PRE, 0))
+			svc_spawn_main_now(u);
+		return;
 	case SVC_START_PRE:
 		if (!ok) {
 			svc_start_failed(u, res, why);
@@ -251,6 +263,13 @@ void svc_control_exited(struct unit *u, int st)
 			 WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 	}
 	bool ok = res == RES_SUCCESS || (cmd->flags & EXEC_IGNORE_FAILURE);
+	/* ExecCondition= exiting 1 to 254 skips the start, as a failed
+	 * Condition*= does; 255, a signal or no exec is a failure. */
+	if (state == SVC_CONDITION && !ok && res == RES_EXIT_CODE && WEXITSTATUS(st) < 255) {
+		log_info("%s: %s", u->name, why);
+		svc_skip_start(u, why, true);
+		return;
+	}
 	if (res != RES_SUCCESS && ok)
 		log_info("%s: %s (ignored: '-')", u->name, why);
 	command_done(u, state, ok, res, why);

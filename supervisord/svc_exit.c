@@ -157,7 +157,8 @@ static void svc_down(struct unit *u, bool asked)
 			svc_begin_start(u, false);
 			return;
 		}
-		text_clear(&s->error);
+		if (!s->condition_skipped)
+			text_clear(&s->error); /* a skip keeps its reason */
 		s->flush_restarts = true;
 		svc_set_state(u, SVC_STOPPED);
 		return;
@@ -301,6 +302,7 @@ void svc_on_exit(struct unit *u, int st)
 			return;
 		}
 		break;
+	case SVC_CONDITION:
 	case SVC_START_PRE:
 	case SVC_RUNNING:
 	case SVC_STOPPED:
@@ -340,7 +342,8 @@ void svc_timer_cb(uv_timer_t *t)
 			svc_enter_running(u);
 			break;
 		}
-		if (s->state != SVC_STARTING && s->state != SVC_START_PRE && s->state != SVC_START_POST)
+		if (s->state != SVC_STARTING && s->state != SVC_START_PRE && s->state != SVC_START_POST &&
+		    s->state != SVC_CONDITION)
 			break;
 		/* As systemd (TimeoutStartFailureMode=terminate): torn down with
 		 * the timeout as the result, then Restart= decides. */

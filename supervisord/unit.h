@@ -46,6 +46,7 @@ enum svc_state {
 	SVC_FINAL_SIGTERM, /* main exited on its own; leftovers got KillSignal=, SIGKILL on timeout */
 	SVC_EXITED,        /* Type=oneshot, RemainAfterExit=yes: every command done; active, no main process */
 	SVC_STOP_POST,     /* everything gone; ExecStopPost= command control_idx runs, then the end */
+	SVC_CONDITION,     /* ExecCondition= command control_idx runs, before ExecStartPre= */
 	SVC__MAX
 };
 

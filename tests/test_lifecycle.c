@@ -899,6 +899,43 @@ Test(deps, conditions_skip_and_assertions_refuse, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* ExecCondition=: exit 0 goes on (to ExecStartPre=), 1-254 skips the
+ * start as a Condition*= does (ExecStopPost= still runs, as in systemd),
+ * 255 fails it; '-' makes any end a success. */
+Test(deps, exec_condition, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char pre[400], post[400], out[2048], st[64];
+	snprintf(pre, sizeof pre, "%s/pre", d.dir);
+	snprintf(post, sizeof post, "%s/post", d.dir);
+	hd_unit(&d, "ok.service", "[Service]\nExecCondition=/bin/true\nExecCondition=-/bin/false\n"
+		"ExecStartPre=/bin/sh -c 'echo pre > %s'\nExecStart=/bin/sleep 1000\n", pre);
+	hd_unit(&d, "skip.service", "[Service]\nExecCondition=/bin/sh -c 'exit 1'\nExecStart=/bin/sleep 1000\n"
+		"ExecStopPost=/bin/sh -c 'echo post > %s'\n", post);
+	hd_unit(&d, "bad.service", "[Service]\nExecCondition=/bin/sh -c 'exit 255'\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	int daemon_fds = h_count_fds_settled(d.pid);
+
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "ok", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "ok.service", "running", 5000), 0);
+	cr_expect_not_null(h_slurp(pre), "ExecStartPre= did not run after ExecCondition=");
+
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "skip", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "skipped: ExecCondition=/bin/sh exited with status 1"), "%s", out);
+	cr_assert_eq(hd_unit_info(&d, "skip.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+	cr_expect_not_null(h_wait_file(post, 2000), "ExecStopPost= did not run after a skip");
+
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "bad", NULL), 1, "%s", out);
+	cr_expect(strstr(out, "ExecCondition=/bin/sh exited with status 255"), "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "bad.service", "failed", 5000), 0);
+
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "ok", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 Test(deps, start_and_stop_order, .timeout = 60)
 {
 	struct hd d;

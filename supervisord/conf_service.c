@@ -104,10 +104,12 @@ void conf_service_free(struct svc_conf *s)
 
 static int h_type(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
-	static const char *const unsupported[] = { "dbus", "idle", "notify-reload", NULL };
+	static const char *const unsupported[] = { "dbus", "notify-reload", NULL };
 	enum svc_type *f = CONF_FIELD(x, k, enum svc_type);
 
-	if (*v == '\0') {
+	/* idle is simple with its output held back until the boot's other
+	 * jobs are dispatched (at most 5 s): here, simple. */
+	if (*v == '\0' || !strcmp(v, "idle")) {
 		*f = SVC_TYPE_SIMPLE;
 		return 0;
 	}

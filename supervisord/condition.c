@@ -197,35 +197,39 @@ static bool is_mount_point(const char *path)
 	return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
 }
 
-static bool name_to_uid(const char *s, uid_t *uid)
+/* A user or group given as a number. */
+static bool numeric_id(const char *s, unsigned long *id)
 {
 	char *e;
-	unsigned long v = strtoul(s, &e, 10);
-	if (*s >= '0' && *s <= '9' && !*e) {
-		*uid = (uid_t)v;
-		return true;
-	}
+	*id = strtoul(s, &e, 10);
+	return *s >= '0' && *s <= '9' && !*e;
+}
+
+static bool name_to_uid(const char *s, uid_t *uid)
+{
+	unsigned long n;
 	struct passwd pw, *res = NULL;
 	char buf[4096];
-	if (getpwnam_r(s, &pw, buf, sizeof buf, &res) != 0 || !res)
+	if (numeric_id(s, &n))
+		*uid = (uid_t)n;
+	else if (getpwnam_r(s, &pw, buf, sizeof buf, &res) == 0 && res)
+		*uid = pw.pw_uid;
+	else
 		return false;
-	*uid = pw.pw_uid;
 	return true;
 }
 
 static bool name_to_gid(const char *s, gid_t *gid)
 {
-	char *e;
-	unsigned long v = strtoul(s, &e, 10);
-	if (*s >= '0' && *s <= '9' && !*e) {
-		*gid = (gid_t)v;
-		return true;
-	}
+	unsigned long n;
 	struct group gr, *res = NULL;
 	char buf[4096];
-	if (getgrnam_r(s, &gr, buf, sizeof buf, &res) != 0 || !res)
+	if (numeric_id(s, &n))
+		*gid = (gid_t)n;
+	else if (getgrnam_r(s, &gr, buf, sizeof buf, &res) == 0 && res)
+		*gid = gr.gr_gid;
+	else
 		return false;
-	*gid = gr.gr_gid;
 	return true;
 }
 
@@ -256,26 +260,12 @@ static bool test_group(const char *p)
 	return false;
 }
 
-static bool read_line(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return true;
-}
-
 static bool test_host(const char *p)
 {
 	/* A machine ID (32 hex digits) is compared with /etc/machine-id. */
 	if (strlen(p) == 32 && strspn(p, "0123456789abcdefABCDEF") == 32) {
 		char id[64];
-		return read_line("/etc/machine-id", id, sizeof id) && !strcasecmp(id, p);
+		return spec_first_line("/etc/machine-id", id, sizeof id) && !strcasecmp(id, p);
 	}
 	char host[256];
 	if (gethostname(host, sizeof host) < 0)
@@ -287,7 +277,7 @@ static bool test_host(const char *p)
 static bool test_cmdline(const char *p)
 {
 	char line[8192];
-	if (!read_line("/proc/cmdline", line, sizeof line))
+	if (!spec_first_line("/proc/cmdline", line, sizeof line))
 		return false;
 	bool with_value = strchr(p, '=') != NULL;
 	size_t pl = strlen(p);

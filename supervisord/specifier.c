@@ -67,7 +67,7 @@ static void add_unescaped(struct out *o, const char *s, size_t n)
 }
 
 /* The first line of a small file, without its newline; false if none. */
-static bool first_line(const char *path, char *buf, size_t len)
+bool spec_first_line(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -309,7 +309,7 @@ int spec_expand(const char *name, const char *path, const char *in, char **out, 
 			adds(&o, buf);
 			break;
 		case 'm':
-			if (!first_line("/etc/machine-id", buf, sizeof buf)) {
+			if (!spec_first_line("/etc/machine-id", buf, sizeof buf)) {
 				snprintf(why, whylen, "%%m: no machine ID (/etc/machine-id)");
 				r = -EINVAL;
 				break;
@@ -317,7 +317,7 @@ int spec_expand(const char *name, const char *path, const char *in, char **out, 
 			adds(&o, buf);
 			break;
 		case 'b':
-			if (!first_line("/proc/sys/kernel/random/boot_id", buf, sizeof buf)) {
+			if (!spec_first_line("/proc/sys/kernel/random/boot_id", buf, sizeof buf)) {
 				snprintf(why, whylen, "%%b: no boot ID");
 				r = -EINVAL;
 				break;

@@ -25,6 +25,10 @@
  * -ENOMEM. */
 int spec_expand(const char *name, const char *path, const char *in, char **out, char *why, size_t whylen);
 
+/* The first line of a small file, without its newline; false if there is
+ * none or it is empty (%m, %b, ConditionHost=, ConditionKernelCommandLine=). */
+bool spec_first_line(const char *path, char *buf, size_t len);
+
 /* systemd's name for a uname machine ("x86_64" -> "x86-64"; %a). */
 const char *spec_arch_name(const char *machine);
 

@@ -369,23 +369,6 @@ static int h_umask(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	return 0;
 }
 
-static int h_oom_score_adjust(struct conf_ctx *x, const struct conf_key *k, const char *v)
-{
-	struct svc_conf *s = &x->c->svc;
-	if (*v == '\0') {
-		s->oom_score_adjust_set = false;
-		return 0;
-	}
-	char *e;
-	errno = 0;
-	long n = strtol(v, &e, 10);
-	if (errno || *e || e == v || n < -1000 || n > 1000)
-		return conf_why(x, "not an OOM score adjustment (-1000 to 1000)");
-	s->oom_score_adjust_set = true;
-	s->oom_score_adjust = (int)n;
-	return 0;
-}
-
 /* SupplementaryGroups=a b 100: added to the list; empty resets. The names
  * are resolved at each start, as User= is. */
 static int h_groups(struct conf_ctx *x, const struct conf_key *k, const char *v)
@@ -411,20 +394,27 @@ static int h_groups(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	return r;
 }
 
-static int h_nice(struct conf_ctx *x, const struct conf_key *k, const char *v)
+/* Nice= and OOMScoreAdjust=: an int within its range (k->arg picks it),
+ * with its "set" flag in the second field; empty unsets. */
+static int h_ranged_int(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
-	struct svc_conf *s = &x->c->svc;
+	static const struct {
+		long lo, hi;
+		const char *what;
+	} ranges[] = { { -20, 19, "a nice level" }, { -1000, 1000, "an OOM score adjustment" } };
+	int *f = CONF_FIELD(x, k, int);
+	bool *set = CONF_FIELD2(x, k, bool);
 	if (*v == '\0') {
-		s->nice_set = false;
+		*set = false;
 		return 0;
 	}
 	char *e;
 	errno = 0;
 	long n = strtol(v, &e, 10);
-	if (errno || *e || e == v || n < -20 || n > 19)
-		return conf_why(x, "not a nice level (-20 to 19)");
-	s->nice_set = true;
-	s->nice = (int)n;
+	if (errno || *e || e == v || n < ranges[k->arg].lo || n > ranges[k->arg].hi)
+		return conf_why(x, "not %s (%ld to %ld)", ranges[k->arg].what, ranges[k->arg].lo, ranges[k->arg].hi);
+	*set = true;
+	*f = (int)n;
 	return 0;
 }
 
@@ -804,10 +794,10 @@ const struct conf_key conf_service_keys[] = {
 	KEY("LogsDirectoryMode", h_exec_dir_mode, exec_dir_mode, EXECDIR_LOGS),
 	KEY("ConfigurationDirectoryMode", h_exec_dir_mode, exec_dir_mode, EXECDIR_CONFIGURATION),
 	KEY("RuntimeDirectoryPreserve", h_preserve, runtime_preserve, 0),
-	KEY("Nice", h_nice, nice, 0),
+	LIST("Nice", h_ranged_int, nice, nice_set, 0),
 	KEY("IgnoreSIGPIPE", conf_h_bool, ignore_sigpipe, 0),
 	KEY("NoNewPrivileges", conf_h_bool, no_new_privileges, 0),
-	KEY("OOMScoreAdjust", h_oom_score_adjust, oom_score_adjust, 0),
+	LIST("OOMScoreAdjust", h_ranged_int, oom_score_adjust, oom_score_adjust_set, 1),
 	KEY("SupplementaryGroups", h_groups, supplementary_groups, 0),
 	KEY("LimitCPU", h_limit, limits, LIMIT(RLIMIT_CPU, LIM_SECONDS)),
 	KEY("LimitFSIZE", h_limit, limits, LIMIT(RLIMIT_FSIZE, LIM_BYTES)),

@@ -147,14 +147,20 @@ bool svc_socket_watch_wanted(const struct unit *u)
 	return s->state == SVC_FAILED && s->result != RES_START_LIMIT && s->result != RES_DEPENDENCY;
 }
 
-/* RuntimeDirectory= goes when the service is down (execdirs.h), as systemd's
- * unit_destroy_runtime_data: for good unless RuntimeDirectoryPreserve=yes,
- * and before a restart too (automatic or asked for) with =no. An Accept=yes
- * instance shares its template's. */
-void svc_runtime_dir_down(struct unit *u, bool restarting)
+/* What goes when the service is down, as in systemd's service_enter_dead:
+ * the PIDFile= (so that the next start cannot read a stale pid), and
+ * RuntimeDirectory= (execdirs.h; unit_destroy_runtime_data): for good
+ * unless RuntimeDirectoryPreserve=yes, and before a restart too
+ * (automatic or asked for) with =no. An Accept=yes instance shares its
+ * template's directories. */
+void svc_down_cleanup(struct unit *u, bool restarting)
 {
 	const struct svc_conf *c = u->conf ? &u->conf->svc : NULL;
-	if (!c || !c->n_exec_dirs[EXECDIR_RUNTIME] || u->instance_of)
+	if (!c)
+		return;
+	if (c->pid_file && c->type == SVC_TYPE_FORKING)
+		unlink(c->pid_file);
+	if (!c->n_exec_dirs[EXECDIR_RUNTIME] || u->instance_of)
 		return;
 	if (restarting ? c->runtime_preserve == 0 : c->runtime_preserve != 2)
 		execdirs_remove_runtime(c, u->name);
@@ -172,7 +178,7 @@ void svc_set_state(struct unit *u, enum svc_state st)
 		if (st != SVC_STARTING)
 			svc_pidfile_stop(u);
 		if (st == SVC_STOPPED || st == SVC_FAILED || st == SVC_AUTO_RESTART)
-			svc_runtime_dir_down(u, st == SVC_AUTO_RESTART);
+			svc_down_cleanup(u, st == SVC_AUTO_RESTART);
 	}
 	deps_state_changed(u); /* ordering waits, BindsTo= */
 	bool watch = svc_socket_watch_wanted(u);

@@ -10,7 +10,7 @@
 
 /* Every transition goes through here: time stamp, socket watching, jobs. */
 void svc_set_state(struct unit *u, enum svc_state st);
-void svc_runtime_dir_down(struct unit *u, bool restarting);
+void svc_down_cleanup(struct unit *u, bool restarting);
 /* The start is skipped (a Condition*= or ExecCondition= said so): the unit
  * ends up stopped, its start job succeeds with "skipped: why". teardown:
  * processes may be left (ExecCondition=), so go down the usual way. */

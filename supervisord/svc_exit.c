@@ -153,7 +153,7 @@ static void svc_down(struct unit *u, bool asked)
 	enum svc_result res = s->result;
 	if (asked && res == RES_SUCCESS) {
 		if (s->want_up && !svc_shutting_down()) {
-			svc_runtime_dir_down(u, true);
+			svc_down_cleanup(u, true);
 			svc_begin_start(u, false);
 			return;
 		}
@@ -173,7 +173,7 @@ static void svc_down(struct unit *u, bool asked)
 		return;
 	}
 	if (asked && s->want_up && !svc_shutting_down()) {
-		svc_runtime_dir_down(u, true);
+		svc_down_cleanup(u, true);
 		svc_begin_start(u, false);
 		return;
 	}

@@ -5,8 +5,10 @@
  * A daemon often writes its PID file after its launcher has exited (the
  * child writes it once it has daemonized). systemd then watches the path
  * (service_demand_pid_file) and the unit stays "starting" until the file
- * appears, TimeoutStartSec= passes, or no process of the unit is left. We
- * do the same by polling: the file every POLL_MS, the unit's processes
+ * appears, TimeoutStartSec= passes, or no process of the unit is left. A
+ * file naming a process that is not ours is taken for a stale one and
+ * waited on the same way (systemd removes the file when the service goes
+ * down, and so do we: svc_down_cleanup). We do the same by polling: the file every POLL_MS, the unit's processes
  * (a /proc scan) every LEFT_EVERY polls. The timer is allocated only while
  * waiting; leaving STARTING in any way stops it (svc_set_state).
  *
@@ -73,8 +75,11 @@ static pid_t forking_main(struct unit *u, bool *later, char *why, size_t whylen)
 			return 0;
 		}
 		if (!proc_is_child(pid)) {
+			/* Stale, most likely: the daemon has yet to write its
+			 * own (systemd waits for the file to change then). */
 			snprintf(why, whylen, "PIDFile=%s names pid %ld, which is not a process of this service", pf,
 				 (long)pid);
+			*later = true;
 			return 0;
 		}
 		return pid;
@@ -124,7 +129,7 @@ static void poll_cb(uv_timer_t *t)
 	if (later && svc_leftovers(u, 0) > 0)
 		return;
 	svc_pidfile_stop(u);
-	if (later)
+	if (later && !strstr(why, "names pid"))
 		snprintf(why, sizeof why, "PIDFile=%s did not appear, and no process of the service is left",
 			 u->conf->svc.pid_file);
 	log_err("%s: %s", u->name, why);
@@ -162,7 +167,7 @@ bool svc_forking_started(struct unit *u)
 		wait_for_it(u);
 		return true;
 	}
-	if (later)
+	if (later && !strstr(why, "names pid"))
 		snprintf(why, sizeof why, "PIDFile=%s was not written, and no process of the service is left",
 			 u->conf->svc.pid_file);
 	u->svc.result = RES_PROTOCOL;

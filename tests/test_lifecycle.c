@@ -786,6 +786,11 @@ Test(lifecycle, type_forking_waits_for_a_late_pid_file, .timeout = 60)
 		 lpid, lpid, lpid);
 	cr_assert_eq(h_write_file(late, script), 0);
 	cr_assert_eq(h_write_file(never, "#!/bin/sh\n( sleep 0.3 ) &\nexit 0\n"), 0);
+	/* A stale file from an earlier run: the test's pid is no process of
+	 * the daemon's. */
+	char stale[32];
+	snprintf(stale, sizeof stale, "%d\n", (int)getpid());
+	cr_assert_eq(h_write_file(lpid, stale), 0);
 	chmod(late, 0755);
 	chmod(never, 0755);
 	hd_unit(&d, "late.service", "[Service]\nType=forking\nPIDFile=%s\nExecStart=%s\n", lpid, late);
@@ -815,6 +820,7 @@ Test(lifecycle, type_forking_waits_for_a_late_pid_file, .timeout = 60)
 
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "late", NULL), 0, "%s", out);
 	cr_expect(!h_alive(pid), "the daemon outlived the stop");
+	cr_expect_neq(access(lpid, F_OK), 0, "the PID file outlived the stop (systemd removes it)");
 	cr_expect_eq(hd_stop(&d), 0);
 }
 

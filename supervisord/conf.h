@@ -35,7 +35,11 @@ enum svc_type {
 	SVC_TYPE_NOTIFY = 2,
 	SVC_TYPE_ONESHOT = 3,
 	SVC_TYPE_FORKING = 4,
+	SVC_TYPE_NOTIFY_RELOAD = 5, /* notify, and a reload is ReloadSignal= then RELOADING=1 ... READY=1 */
 };
+
+/* Ready when it says READY=1. */
+#define SVC_TYPE_IS_NOTIFY(t) ((t) == SVC_TYPE_NOTIFY || (t) == SVC_TYPE_NOTIFY_RELOAD)
 
 enum svc_restart {
 	RESTART_NO = 0,
@@ -137,6 +141,7 @@ struct svc_conf {
 	int restart_kill_signal;        /* RestartKillSignal=, 0: KillSignal= */
 	int final_kill_signal;          /* FinalKillSignal=, default SIGKILL */
 	int watchdog_signal;            /* WatchdogSignal=, default SIGABRT */
+	int reload_signal;              /* ReloadSignal=, default SIGHUP (Type=notify-reload) */
 	uint64_t timeout_abort_usec;    /* TimeoutAbortSec=, CONF_USEC_UNSET: TimeoutStopSec= */
 	struct exit_set success_status, restart_prevent, restart_force;
 	struct conf_rlimit *limits;     /* LimitCPU= ... LimitRTTIME=, CONF_RLIMITS by RLIMIT_*; NULL when none is given */

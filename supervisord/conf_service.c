@@ -23,7 +23,7 @@
 static const char *const type_names[] = {
 	[SVC_TYPE_SIMPLE] = "simple", [SVC_TYPE_EXEC] = "exec",
 	[SVC_TYPE_NOTIFY] = "notify", [SVC_TYPE_ONESHOT] = "oneshot",
-	[SVC_TYPE_FORKING] = "forking",
+	[SVC_TYPE_FORKING] = "forking", [SVC_TYPE_NOTIFY_RELOAD] = "notify-reload",
 };
 
 void conf_service_defaults(struct svc_conf *s)
@@ -41,6 +41,7 @@ void conf_service_defaults(struct svc_conf *s)
 	s->kill_signal = SIGTERM;
 	s->final_kill_signal = SIGKILL;
 	s->watchdog_signal = SIGABRT;
+	s->reload_signal = SIGHUP;
 	s->timeout_abort_usec = CONF_USEC_UNSET;
 	s->send_sigkill = true;
 	s->kill_mode = KILL_CONTROL_GROUP;
@@ -104,7 +105,7 @@ void conf_service_free(struct svc_conf *s)
 
 static int h_type(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
-	static const char *const unsupported[] = { "dbus", "notify-reload", NULL };
+	static const char *const unsupported[] = { "dbus", NULL };
 	enum svc_type *f = CONF_FIELD(x, k, enum svc_type);
 
 	/* idle is simple with its output held back until the boot's other
@@ -121,7 +122,7 @@ static int h_type(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	}
 	for (const char *const *u = unsupported; *u; u++) {
 		if (strcmp(v, *u) == 0)
-			return conf_why(x, "Type=%s is unsupported (use simple, exec, notify, oneshot or forking)", v);
+			return conf_why(x, "Type=%s is unsupported (use simple, exec, notify, notify-reload, oneshot or forking)", v);
 	}
 	return conf_why(x, "unknown service type");
 }
@@ -772,6 +773,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("RestartKillSignal", h_signal, restart_kill_signal, 0),
 	KEY("FinalKillSignal", h_signal, final_kill_signal, 0),
 	KEY("WatchdogSignal", h_signal, watchdog_signal, 0),
+	KEY("ReloadSignal", h_signal, reload_signal, 0),
 	KEY("TimeoutAbortSec", h_timeout_abort, timeout_abort_usec, 0),
 	KEY("SuccessExitStatus", h_exit_set, success_status, 0),
 	KEY("RestartPreventExitStatus", h_exit_set, restart_prevent, 0),
@@ -836,7 +838,7 @@ const char *const conf_service_unsupported[] = {
 	"BusName", "GuessMainPID",
 	"RuntimeRandomizedExtraSec",
 	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RootDirectoryStartOnly", "NonBlocking",
-	"OOMPolicy", "ReloadSignal", "ExitType", "PermissionsStartOnly",
+	"OOMPolicy", "ExitType", "PermissionsStartOnly",
 	"USBFunctionDescriptors", "USBFunctionStrings",
 	"OpenFileDescriptorStoreMax",
 	"RootDirectory", "RootImage", "DynamicUser",

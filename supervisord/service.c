@@ -177,6 +177,11 @@ void svc_set_state(struct unit *u, enum svc_state st)
 		svc_notify_state_changed(u, old); /* watchdog, fd store release */
 		if (st != SVC_STARTING)
 			svc_pidfile_stop(u);
+		if (st != SVC_RELOADING && s->reload_notify) {
+			/* A notify-reload reload cut short (a stop, say). */
+			s->reload_notify = 0;
+			svc_reload_reply(u, -EIO, "reload interrupted: the service changed state");
+		}
 		if (st == SVC_STOPPED || st == SVC_FAILED || st == SVC_AUTO_RESTART)
 			svc_down_cleanup(u, st == SVC_AUTO_RESTART);
 	}

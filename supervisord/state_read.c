@@ -83,6 +83,8 @@ const char *state_timer_name(enum svc_timer t);
 	X(NOTIFY_STOPPING, "notify-stopping") \
 	X(OLD_DEADLINE, "old-deadline") \
 	X(RUNTIME_DEADLINE, "runtime-deadline") \
+	X(RELOAD_NOTIFY, "reload-notify") \
+	X(RELOAD_BEGIN, "reload-begin") \
 	X(OLD_PID, "old-pid") \
 	X(OLD_SIGKILL, "old-sigkill") \
 	X(OLD_SIGNALED, "old-signaled") \
@@ -418,6 +420,13 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		return get_u64(r, v, UINT64_MAX, &s->old_deadline_mono);
 	} else if (r->kid == K_RUNTIME_DEADLINE) {
 		return get_u64(r, v, UINT64_MAX, &s->runtime_deadline_mono);
+	} else if (r->kid == K_RELOAD_NOTIFY) {
+		uint64_t n;
+		int e = get_u64(r, v, 2, &n);
+		s->reload_notify = (unsigned char)n;
+		return e;
+	} else if (r->kid == K_RELOAD_BEGIN) {
+		return get_u64(r, v, UINT64_MAX, &s->reload_begin_mono);
 	} else if (r->kid == K_WAIT_STATUS) {
 		if (state_parse_i64(v, INT32_MIN, INT32_MAX, &y) < 0)
 			return bad(r, "bad wait status '%s'", v);

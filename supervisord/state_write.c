@@ -76,6 +76,8 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 		fdlist_add(keep, s->exec_fd);
 	}
 	so_u64_nz(o, "runtime-deadline", s->runtime_deadline_mono);
+	so_u64_nz(o, "reload-notify", s->reload_notify);
+	so_u64_nz(o, "reload-begin", s->reload_begin_mono);
 	if (s->tkind != TMR_NONE)
 		so_fmt(o, "timer", "%s %llu", state_timer_name(s->tkind), (unsigned long long)s->deadline_mono);
 	for (unsigned i = 0; i < s->start_ring_n; i++)

@@ -282,7 +282,8 @@ int svc_reload(struct unit *u, char *err, size_t errlen)
 			 u->conf ? "it is a socket unit" : "it did not load");
 		return -EINVAL;
 	}
-	if (!svc_control_has(u, SVC_RELOADING)) {
+	bool by_signal = u->conf->svc.type == SVC_TYPE_NOTIFY_RELOAD;
+	if (!svc_control_has(u, SVC_RELOADING) && !by_signal) {
 		snprintf(err, errlen, "%s has no ExecReload=", u->name);
 		return -EOPNOTSUPP;
 	}
@@ -293,6 +294,25 @@ int svc_reload(struct unit *u, char *err, size_t errlen)
 	if (u->svc.state != SVC_RUNNING) {
 		snprintf(err, errlen, "%s is not running (%s)", u->name, unit_state_label(u));
 		return -ENOTCONN;
+	}
+	if (by_signal) {
+		/* As systemd's service_enter_reload: the signal first, then
+		 * ExecReload= if there is one (the reload is its), else the
+		 * service's RELOADING=1 and READY=1 (svc_notify.c). */
+		struct service *s = &u->svc;
+		const struct svc_conf *c = &u->conf->svc;
+		s->reload_begin_mono = now_mono_usec();
+		if (s->pid > 0 && kill(s->pid, c->reload_signal) == 0)
+			kill(s->pid, SIGCONT);
+		if (svc_control_has(u, SVC_RELOADING)) {
+			s->reload_notify = 0;
+			svc_control_next(u, SVC_RELOADING, 0);
+			return 0;
+		}
+		s->reload_notify = 1;
+		svc_arm_timer(u, TMR_START, c->timeout_start_usec);
+		svc_set_state(u, SVC_RELOADING);
+		return 0;
 	}
 	svc_control_next(u, SVC_RELOADING, 0);
 	return 0;

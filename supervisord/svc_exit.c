@@ -280,6 +280,8 @@ void svc_on_exit(struct unit *u, int st)
 	case SVC_START_POST:
 	case SVC_RELOADING:
 		svc_control_abandon(u);
+		s->reload_notify = 0;
+		svc_reload_reply(u, -EIO, "the main process exited during the reload");
 		break;
 	case SVC_STARTING:
 		if (u->conf->svc.type == SVC_TYPE_FORKING && s->result == RES_SUCCESS &&
@@ -336,6 +338,13 @@ void svc_timer_cb(uv_timer_t *t)
 
 	switch (kind) {
 	case TMR_START:
+		if (s->state == SVC_RELOADING && s->reload_notify) {
+			s->reload_notify = 0;
+			log_err("%s: no RELOADING=1 and READY=1 within TimeoutStartSec=: reload failed", u->name);
+			svc_reload_reply(u, -ETIMEDOUT, "reload timed out waiting for RELOADING=1 and READY=1");
+			svc_enter_running(u);
+			break;
+		}
 		if (s->state == SVC_RELOADING) {
 			log_err("%s: ExecReload= timed out, killing it", u->name);
 			svc_control_abandon(u);

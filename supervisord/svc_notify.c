@@ -42,7 +42,7 @@ enum notify_access svc_notify_access(const struct unit *u)
 	const struct svc_conf *c = &u->conf->svc;
 	if (c->notify_access != NOTIFY_UNSET)
 		return c->notify_access;
-	if (c->type == SVC_TYPE_NOTIFY || c->watchdog_usec > 0 || c->fdstore_max > 0)
+	if (SVC_TYPE_IS_NOTIFY(c->type) || c->watchdog_usec > 0 || c->fdstore_max > 0)
 		return NOTIFY_MAIN;
 	return NOTIFY_NONE;
 }
@@ -206,11 +206,23 @@ static void apply(uv_loop_t *loop, struct unit *u, const struct ucred *cred, con
 		set_main_pid(u, cred, m->mainpid);
 	if (m->reloading && s->state == SVC_RUNNING)
 		s->notify_reloading = true;
+	/* Type=notify-reload: after ReloadSignal=, RELOADING=1 (not older than
+	 * the signal by its MONOTONIC_USEC=), then READY=1 ends the reload.
+	 * Unlike systemd, a RELOADING=1 without MONOTONIC_USEC= is taken too
+	 * (older libraries send none, and systemd then waits out the timeout). */
+	if (m->reloading && s->state == SVC_RELOADING && s->reload_notify == 1 &&
+	    (!m->has_monotonic || m->monotonic_usec >= s->reload_begin_mono))
+		s->reload_notify = 2;
 	if (m->ready) {
 		s->notify_reloading = false;
-		if (c->type == SVC_TYPE_NOTIFY && s->state == SVC_STARTING) {
+		if (SVC_TYPE_IS_NOTIFY(c->type) && s->state == SVC_STARTING) {
 			log_info("%s: ready", u->name);
 			svc_main_ready(u); /* ExecStartPost=, or RUNNING: completes waiting start jobs */
+		} else if (s->state == SVC_RELOADING && s->reload_notify == 2) {
+			s->reload_notify = 0;
+			log_info("%s: reloaded", u->name);
+			svc_reload_reply(u, 0, "");
+			svc_enter_running(u);
 		}
 	}
 	if (m->stopping)

@@ -162,6 +162,10 @@ struct service {
 	unsigned control_idx;    /* the command of the current list that runs */
 	int control_exec_fd;     /* its exec-status pipe, read when it is reaped; -1 none */
 	int reload_client_fd;    /* `supctl reload UNIT` waiting for ExecReload=, -1 none */
+	/* Type=notify-reload without ExecReload=: 1 ReloadSignal= sent, waiting
+	 * for RELOADING=1; 2 then waiting for READY=1; 0 not reloading so. */
+	unsigned char reload_notify;
+	uint64_t reload_begin_mono; /* when the signal went (RELOADING=1's MONOTONIC_USEC must not be older) */
 	uint32_t reload_req_id;
 	bool flush_restarts;     /* it went down for good: the next start zeroes `restarts` */
 

@@ -805,7 +805,6 @@ static const struct {
 } service_errors[] = {
 	{ "Type=dbus", "bad value for Type=: 'dbus': Type=dbus is unsupported" },
 	{ "Type=dbus", "unsupported" },
-	{ "Type=notify-reload", "unsupported" },
 	{ "Type=weird", "bad value for Type=: 'weird'" },
 	{ "Restart=maybe", "Restart=: 'maybe'" },
 	{ "RestartSec=-1", "RestartSec=: '-1'" },
@@ -968,6 +967,11 @@ Test(service, process_settings, .timeout = 10)
 	conf_free(&c);
 	load_svc("Type=idle", &c);
 	cr_expect_eq(c.svc.type, SVC_TYPE_SIMPLE, "idle runs as simple");
+	cr_expect_eq(c.svc.reload_signal, SIGHUP);
+	conf_free(&c);
+	load_svc("Type=notify-reload\nReloadSignal=SIGUSR2", &c);
+	cr_expect_eq(c.svc.type, SVC_TYPE_NOTIFY_RELOAD);
+	cr_expect_eq(c.svc.reload_signal, SIGUSR2);
 	cr_expect(c.svc.watchdog_signal == SIGABRT && c.svc.final_kill_signal == SIGKILL && !c.svc.restart_kill_signal);
 	cr_expect_eq(c.svc.timeout_abort_usec, CONF_USEC_UNSET, "follows TimeoutStopSec=");
 	cr_expect_eq(c.svc.umask, 022);

@@ -680,6 +680,50 @@ Test(notify, watchdog_and_kill_signals, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* Type=notify-reload (systemd 253): `supctl reload` sends ReloadSignal=
+ * (SIGHUP) and answers once the service has said RELOADING=1 and then
+ * READY=1; a service that never says so fails the reload after
+ * TimeoutStartSec= and keeps running. */
+Test(notify, notify_reload, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[400], g[400], out[1024], st[64];
+	snprintf(f, sizeof f, "%s/nr.log", d.dir);
+	snprintf(g, sizeof g, "%s/mute.log", d.dir);
+	hd_unit(&d, "nr.service", "[Service]\nType=notify-reload\nExecStart=" WORKER "\nEnvironment=RELOAD_LOG=%s\n"
+		"[Install]\nWantedBy=multi-user.target\n", f);
+	hd_unit(&d, "mute.service", "[Service]\nType=notify-reload\nTimeoutStartSec=500ms\nExecStart=" WORKER "\n"
+		"Environment=RELOAD_LOG=%s RELOAD_MUTE=1\n[Install]\nWantedBy=multi-user.target\n", g);
+	hd_start(&d);
+	cr_assert_eq(hd_wait_state(&d, "nr.service", "running", 5000), 0, "READY=1 starts it, as Type=notify");
+	cr_assert_eq(hd_wait_state(&d, "mute.service", "running", 5000), 0);
+	int base = settled_fds(d.pid), pid = 0, pid2 = 0;
+	cr_assert_eq(hd_unit_info(&d, "nr.service", NULL, 0, &pid, NULL, NULL, 0), 0);
+
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "reload", "nr", NULL), 0, "%s", out);
+	/* Answered after READY=1, which the worker sends after writing. */
+	char *t = h_slurp(f);
+	cr_expect(t && !strcmp(t, "reload 1\n"), "the reload was answered before the service had done it: %s",
+		  t ? t : "(nothing)");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "reload", "nr", NULL), 0, "%s", out);
+	t = h_slurp(f);
+	cr_expect(t && !strcmp(t, "reload 1\nreload 2\n"), "%s", t ? t : "(nothing)");
+	cr_assert_eq(hd_unit_info(&d, "nr.service", st, sizeof st, &pid2, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "running");
+	cr_expect_eq(pid2, pid, "a reload is not a restart");
+
+	long long t0 = h_now_ms();
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "reload", "mute", NULL), 0, "a reload nobody confirms must fail");
+	cr_expect(strstr(out, "reload timed out"), "%s", out);
+	cr_expect_geq(h_now_ms() - t0, 400, "answered before TimeoutStartSec=");
+	cr_expect_not_null(h_wait_file(g, 2000), "the signal did not reach the service");
+	cr_assert_eq(hd_unit_info(&d, "mute.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "running", "a failed reload leaves the service running");
+	expect_fds(&d, base, "after the reloads");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* OpenFile=: a worker running as nobody gets a root-only file. */
 Test(notify, openfile_for_nobody, .timeout = 60)
 {

@@ -20,6 +20,10 @@
  *                      holds this worker's pid
  *   OPENFILE_NAME=n    read the fd named n ("openfile=TEXT") and try to
  *   OPENFILE_PATH=p    open p directly ("direct_open=ERRNO-NAME")
+ *   RELOAD_LOG=path    on SIGHUP, as a Type=notify-reload service does:
+ *                      RELOADING=1 with MONOTONIC_USEC=, a line "reload N"
+ *                      appended to path, then READY=1 (with RELOAD_MUTE=1
+ *                      it only appends the line and never answers)
  *
  * Then it idles until SIGTERM and exits 0.
  *
@@ -41,17 +45,47 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, hups;
 
 static void on_term(int sig)
 {
 	stopping = 1;
 }
 
+static void on_hup(int sig)
+{
+	hups++;
+}
+
 static void msleep(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
+}
+
+/* RELOAD_LOG=: one reload per SIGHUP, told the way systemd 253 wants. */
+static void reload_if_asked(void)
+{
+	static sig_atomic_t done;
+	const char *log = getenv("RELOAD_LOG");
+	while (log && done < hups) {
+		done++;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		char msg[128];
+		snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
+			 (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000ull);
+		if (!getenv("RELOAD_MUTE"))
+			sd_notify(0, msg);
+		msleep(50);
+		FILE *f = fopen(log, "ae");
+		if (f) {
+			fprintf(f, "reload %d\n", (int)done);
+			fclose(f);
+		}
+		if (!getenv("RELOAD_MUTE"))
+			sd_notify(0, "READY=1");
+	}
 }
 
 /* Append "key=value\n" to the report being built. */
@@ -174,6 +208,8 @@ int main(int argc, char **argv)
 		return sd_notify(0, argv[2]) > 0 && sd_notify_barrier(0, 5000000) >= 0 ? 0 : 1;
 	struct sigaction sa = { .sa_handler = on_term };
 	sigaction(SIGTERM, &sa, NULL);
+	struct sigaction sh = { .sa_handler = on_hup };
+	sigaction(SIGHUP, &sh, NULL);
 	struct rlimit nocore = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &nocore); /* a watchdog SIGABRT leaves no core file */
 
@@ -213,6 +249,7 @@ int main(int argc, char **argv)
 	if (sd_watchdog_enabled(0, &wd) <= 0)
 		wd = 0;
 	while (!stopping) {
+		reload_if_asked();
 		if (wd && !told_to_stop(stop_ping))
 			sd_notify(0, "WATCHDOG=1");
 		msleep(wd ? (int)(wd / 4000) : 50);

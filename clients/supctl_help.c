@@ -39,8 +39,8 @@ static const struct cmd_help cmds[] = {
 	{ "reload", "reload [UNIT...]",
 	  "Without UNIT: re-read the unit directory (as SIGHUP to supervisord):\n"
 	  "new units load, removed ones stop and go, changed ones apply at their\n"
-	  "next start. With UNIT: ask each service to reload (ExecReload=; not\n"
-	  "every supervisord supports it yet).\n" },
+	  "next start. With UNIT: ask each service to reload (ExecReload=, or\n"
+	  "ReloadSignal= for Type=notify-reload) and wait until it has.\n" },
 	{ "reset-failed", "reset-failed [UNIT...]",
 	  "Forget failures: a failed unit becomes stopped, its result, restart\n"
 	  "counter and start-limit counter are cleared. All units when none is\n"

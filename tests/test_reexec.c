@@ -750,3 +750,65 @@ Test(reexec, a_oneshot_goes_on_with_its_next_command, .timeout = 60)
 	cr_expect_str_eq(state, "exited", "the state did not survive a re-exec");
 	cr_expect_eq(hd_stop(&d), 0);
 }
+
+/* A re-exec in the middle of this session's states: ExecCondition=
+ * running (then passing, or skipping), a Type=notify-reload reload waiting
+ * for READY=1 with its client waiting for the answer, and RuntimeMaxSec=
+ * counting. Each goes on in the new image as if nothing happened. */
+Test(reexec, condition_reload_and_runtime_states_go_on, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char log[400], out[1024], st[64];
+	snprintf(log, sizeof log, "%s/reload.log", d.dir);
+	hd_unit(&d, "cond.service", "[Service]\nExecCondition=/bin/sh -c 'sleep 1'\nExecStart=/bin/sleep 1000\n"
+		"[Install]\nWantedBy=multi-user.target\n");
+	hd_unit(&d, "skipc.service", "[Service]\nExecCondition=/bin/sh -c 'sleep 1; exit 1'\nExecStart=/bin/sleep 1000\n"
+		"[Install]\nWantedBy=multi-user.target\n");
+	hd_unit(&d, "nr.service", "[Service]\nType=notify-reload\nExecStart=" H_WORKERS "/notifyworker\n"
+		"Environment=RELOAD_LOG=%s RELOAD_DELAY_MS=1000\n[Install]\nWantedBy=multi-user.target\n", log);
+	hd_unit(&d, "runtime.service", "[Service]\nRuntimeMaxSec=1500ms\nExecStart=/bin/sleep 1000\n"
+		"[Install]\nWantedBy=multi-user.target\n");
+	hd_start(&d);
+	long long t0 = h_now_ms();
+	cr_assert_eq(hd_wait_state(&d, "nr.service", "running", 5000), 0);
+	cr_assert_eq(hd_unit_info(&d, "cond.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "condition");
+
+	/* The reload's client waits in a child of ours meanwhile. */
+	pid_t c = fork();
+	cr_assert_geq(c, 0);
+	if (c == 0) {
+		char o[1024];
+		_exit(hd_ctl(&d, o, sizeof o, "reload", "nr", NULL) == 0 ? 0 : 1);
+	}
+	h_msleep(300);
+	cr_assert_eq(hd_unit_info(&d, "nr.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "reloading");
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+
+	int status = -1;
+	for (int i = 0; i < 500 && waitpid(c, &status, WNOHANG) == 0; i++)
+		h_msleep(10);
+	if (!WIFEXITED(status)) {
+		kill(c, SIGKILL);
+		waitpid(c, &status, 0);
+	}
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the reload's answer did not cross the re-exec");
+	char *t = h_slurp(log);
+	cr_expect(t && !strcmp(t, "reload 1\n"), "%s", t ? t : "(nothing)");
+	cr_expect_eq(hd_wait_state(&d, "nr.service", "running", 3000), 0);
+
+	cr_expect_eq(hd_wait_state(&d, "cond.service", "running", 3000), 0, "ExecCondition= did not go on");
+	cr_expect_eq(hd_wait_state(&d, "skipc.service", "stopped", 3000), 0);
+	hd_ctl(&d, out, sizeof out, "status", "skipc", NULL);
+	cr_expect(strstr(out, "skipped: ExecCondition="), "%s", out);
+
+	cr_expect_eq(hd_wait_state(&d, "runtime.service", "failed", 4000), 0);
+	long long took = h_now_ms() - t0;
+	cr_expect(took >= 1300 && took < 2600, "RuntimeMaxSec=1500ms ended it after %lld ms", took);
+	int fds = h_count_fds_settled(d.pid);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a re-exec in a settled state changed the descriptors");
+	cr_expect_eq(hd_stop(&d), 0);
+}

@@ -23,7 +23,8 @@
  *   RELOAD_LOG=path    on SIGHUP, as a Type=notify-reload service does:
  *                      RELOADING=1 with MONOTONIC_USEC=, a line "reload N"
  *                      appended to path, then READY=1 (with RELOAD_MUTE=1
- *                      it only appends the line and never answers)
+ *                      it only appends the line and never answers;
+ *                      RELOAD_DELAY_MS=n waits n ms in the middle, default 50)
  *
  * Then it idles until SIGTERM and exits 0.
  *
@@ -77,7 +78,7 @@ static void reload_if_asked(void)
 			 (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000ull);
 		if (!getenv("RELOAD_MUTE"))
 			sd_notify(0, msg);
-		msleep(50);
+		msleep(getenv("RELOAD_DELAY_MS") ? atoi(getenv("RELOAD_DELAY_MS")) : 50);
 		FILE *f = fopen(log, "ae");
 		if (f) {
 			fprintf(f, "reload %d\n", (int)done);

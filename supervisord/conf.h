@@ -59,7 +59,7 @@ enum kill_mode { KILL_CONTROL_GROUP = 0, KILL_MIXED, KILL_PROCESS, KILL_NONE };
  * log pipe), or to the socket with StandardInput=socket, and stderr to
  * wherever stdout goes -- systemd's defaults. */
 enum std_output { STDOUT_INHERIT = 0, STDOUT_NULL, STDOUT_FILE, STDOUT_APPEND, STDOUT_JOURNAL, STDOUT_SOCKET,
-		  STDOUT_UNSET };
+		  STDOUT_UNSET, STDOUT_TRUNCATE };
 enum std_input { STDIN_NULL = 0, STDIN_SOCKET };
 
 /* ExecStart= and friends. Prefix characters ('-', '@', '+', '!', ':') are

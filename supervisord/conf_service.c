@@ -693,16 +693,16 @@ static int h_std_output(struct conf_ctx *x, const struct conf_key *k, const char
 		mode = STDOUT_UNSET; /* empty assignment: back to the default */
 	} else if (conf_enum_lookup(plain, v, &mode) == 0) {
 		;
-	} else if (strncmp(v, "file:", 5) == 0 || strncmp(v, "append:", 7) == 0) {
-		mode = v[0] == 'f' ? STDOUT_FILE : STDOUT_APPEND;
-		v += mode == STDOUT_FILE ? 5 : 7;
+	} else if (strncmp(v, "file:", 5) == 0 || strncmp(v, "append:", 7) == 0 || strncmp(v, "truncate:", 9) == 0) {
+		mode = v[0] == 'f' ? STDOUT_FILE : v[0] == 'a' ? STDOUT_APPEND : STDOUT_TRUNCATE;
+		v = strchr(v, ':') + 1;
 		if (v[0] != '/')
 			return conf_why(x, "file path must be absolute");
 		d = strdup(v);
 		if (!d)
 			return -ENOMEM;
-	} else if (strncmp(v, "truncate:", 9) == 0 || strncmp(v, "fd:", 3) == 0 || strcmp(v, "tty") == 0) {
-		return conf_why(x, "not supported (use inherit, null, journal, socket, file: or append:)");
+	} else if (strncmp(v, "fd:", 3) == 0 || strcmp(v, "tty") == 0) {
+		return conf_why(x, "not supported (use inherit, null, journal, socket, file:, append: or truncate:)");
 	} else {
 		return conf_why(x, "unknown output");
 	}

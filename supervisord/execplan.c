@@ -437,11 +437,15 @@ static int output_fd(struct unit *u, struct exec_plan *p, enum std_output mode, 
 		break;
 	case STDOUT_FILE:
 	case STDOUT_APPEND:
-		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (mode == STDOUT_APPEND ? O_APPEND : 0),
-			  0644);
+	case STDOUT_TRUNCATE:
+		/* As systemd: file: writes from the start over what is there,
+		 * append: at the end, truncate: into an emptied file. */
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (mode == STDOUT_APPEND ? O_APPEND : 0) |
+				(mode == STDOUT_TRUNCATE ? O_TRUNC : 0), 0644);
 		if (fd < 0) {
 			int e = errno;
-			snprintf(err, errlen, "%s %s: %s", mode == STDOUT_APPEND ? "append:" : "file:", path,
+			snprintf(err, errlen, "%s %s: %s",
+				 mode == STDOUT_APPEND ? "append:" : mode == STDOUT_TRUNCATE ? "truncate:" : "file:", path,
 				 strerror(e));
 			return -e;
 		}

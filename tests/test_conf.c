@@ -1095,6 +1095,11 @@ Test(service, std_output_files, .timeout = 10)
 	cr_expect_str_eq(c.svc.std_error_path, "/var/log/err");
 	conf_free(&c);
 
+	load_svc("StandardOutput=truncate:/var/log/t", &c);
+	cr_expect_eq(c.svc.std_output, STDOUT_TRUNCATE);
+	cr_expect_str_eq(c.svc.std_output_path, "/var/log/t");
+	conf_free(&c);
+
 	load_svc("StandardOutput=file:/x\nStandardOutput=null", &c);
 	cr_expect_eq(c.svc.std_output, STDOUT_NULL);
 	cr_expect_null(c.svc.std_output_path);

@@ -87,12 +87,18 @@ Test(logs, output_settings_and_rotation, .timeout = 60)
 {
 	struct hd d;
 	hd_init(&d);
-	char file[400], app[400];
+	char file[400], app[400], trunc[400];
 	snprintf(file, sizeof file, "%s/out.txt", d.dir);
 	snprintf(app, sizeof app, "%s/app.txt", d.dir);
+	snprintf(trunc, sizeof trunc, "%s/trunc.txt", d.dir);
 	FILE *f = fopen(app, "w");
 	fputs("kept\n", f);
 	fclose(f);
+	f = fopen(trunc, "w");
+	fputs("a much longer line that must go\n", f);
+	fclose(f);
+	hd_unit(&d, "totrunc.service", "[Service]\nType=oneshot\nExecStart=/bin/echo fresh\nStandardOutput=truncate:%s\n",
+		trunc);
 	hd_unit(&d, "tofile.service",
 		"[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo to-file; echo err-too >&2'\nStandardOutput=file:%s\n",
 		file);
@@ -116,6 +122,11 @@ Test(logs, output_settings_and_rotation, .timeout = 60)
 	buf[n] = '\0';
 	fclose(f);
 	cr_expect_str_eq(buf, "kept\nappended\n");
+	f = fopen(trunc, "r");
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	cr_expect_str_eq(buf, "fresh\n", "truncate: kept the old content");
 	char path[600];
 	snprintf(path, sizeof path, "%s/logs/tonull.service.log", d.rt);
 	cr_expect_neq(access(path, F_OK), 0, "StandardOutput=null still logged");

@@ -182,6 +182,7 @@ struct svc_conf {
 	enum std_output std_output, std_error;
 	char *std_output_path, *std_error_path;
 	bool remain_after_exit;         /* RemainAfterExit= (Type=oneshot: active once done) */
+	bool private_tmp;               /* PrivateTmp= (privtmp.h) */
 	int restart_mode_overlap;       /* RestartMode=overlap */
 };
 

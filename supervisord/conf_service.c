@@ -830,6 +830,7 @@ const struct conf_key conf_service_keys[] = {
 	LIST("StandardError", h_std_output, std_error, std_error_path, 0),
 	KEY("RestartMode", h_restart_mode, restart_mode_overlap, 0),
 	KEY("RemainAfterExit", conf_h_bool, remain_after_exit, 0),
+	KEY("PrivateTmp", conf_h_bool, private_tmp, 0),
 	{ NULL, NULL, 0, 0, 0 },
 };
 

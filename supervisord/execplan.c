@@ -654,6 +654,8 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.nice = c->nice;
 	p->req.ignore_sigpipe = c->ignore_sigpipe;
 	p->req.no_new_privileges = c->no_new_privileges;
+	p->req.private_tmp[0] = u->svc.private_tmp[0];
+	p->req.private_tmp[1] = u->svc.private_tmp[1];
 	p->req.oom_score_adjust_set = c->oom_score_adjust_set;
 	snprintf(p->req.oom_score_adjust, sizeof p->req.oom_score_adjust, "%d\n", c->oom_score_adjust);
 	if (c->working_directory && strcmp(c->working_directory, "~") == 0) {

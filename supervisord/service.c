@@ -18,6 +18,7 @@
 #include "execplan.h"
 #include "fdstore.h"
 #include "log.h"
+#include "privtmp.h"
 #include "service.h"
 #include "service_priv.h"
 #include "sockunit.h"
@@ -160,6 +161,7 @@ void svc_down_cleanup(struct unit *u, bool restarting)
 		return;
 	if (c->pid_file && c->type == SVC_TYPE_FORKING)
 		unlink(c->pid_file);
+	privtmp_remove(u->svc.private_tmp); /* flushed on a restart too, as in systemd */
 	if (!c->n_exec_dirs[EXECDIR_RUNTIME] || u->instance_of)
 		return;
 	if (restarting ? c->runtime_preserve == 0 : c->runtime_preserve != 2)
@@ -451,6 +453,16 @@ void svc_begin_start(struct unit *u, bool automatic)
 	s->main_idx = 0;
 	s->oneshot_done = false;
 	s->stop_post_pending = true;
+	if (u->conf->svc.private_tmp && !s->private_tmp[0]) {
+		char err[SVC_ERROR_MAX];
+		if (!privtmp_supported())
+			log_warn("%s: PrivateTmp=yes, but this supervisord cannot make mount namespaces (no "
+				 "CAP_SYS_ADMIN?): the service shares /tmp", u->name);
+		else if (privtmp_create(u->name, s->private_tmp, err, sizeof err) < 0) {
+			fail_start(u, RES_RESOURCES, err);
+			return;
+		}
+	}
 	if (svc_control_has(u, SVC_CONDITION)) {
 		/* ExecCondition= first (systemd); ExecStartPre= after it. */
 		s->result = RES_SUCCESS;

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -49,6 +50,7 @@ static const char *const stage_names[] = {
 	[STAGE_LIMITS] = "limits",
 	[STAGE_OOM_ADJUST] = "oom-score-adjust",
 	[STAGE_NO_NEW_PRIVS] = "no-new-privileges",
+	[STAGE_NAMESPACE] = "namespace",
 };
 
 const char *spawn_stage_name(int stage)
@@ -219,6 +221,16 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 
 	if (setsid() < 0)
 		child_fail(&rep, STAGE_SESSION, errno);
+
+	/* PrivateTmp=: a mount namespace of its own (mounts made in it do
+	 * not reach the host: slave), the service's directories over /tmp
+	 * and /var/tmp. Before the switch of user: it needs CAP_SYS_ADMIN. */
+	if (r->private_tmp[0] && r->private_tmp[1]) {
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
+		    mount(r->private_tmp[0], "/tmp", NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    mount(r->private_tmp[1], "/var/tmp", NULL, MS_BIND | MS_REC, NULL) < 0)
+			child_fail(&rep, STAGE_NAMESPACE, errno);
+	}
 
 	/* Limits and priority before the user changes: raising a hard limit
 	 * or lowering the nice level needs the daemon's privileges. */

@@ -38,6 +38,7 @@ enum spawn_stage {
 	STAGE_LIMITS,     /* Limit*=, Nice= (appended: numbers cross a re-exec) */
 	STAGE_OOM_ADJUST, /* OOMScoreAdjust= */
 	STAGE_NO_NEW_PRIVS, /* NoNewPrivileges= */
+	STAGE_NAMESPACE,  /* PrivateTmp= */
 	STAGE__MAX
 };
 
@@ -73,6 +74,7 @@ struct spawn_req {
 	bool no_new_privileges;     /* NoNewPrivileges= */
 	bool oom_score_adjust_set;
 	char oom_score_adjust[8];   /* OOMScoreAdjust=, as written to /proc/self/oom_score_adj ("-1000\n") */
+	const char *private_tmp[2]; /* PrivateTmp=: bound over /tmp and /var/tmp in a mount namespace of its own */
 };
 
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */

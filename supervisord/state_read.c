@@ -85,6 +85,8 @@ const char *state_timer_name(enum svc_timer t);
 	X(RUNTIME_DEADLINE, "runtime-deadline") \
 	X(RELOAD_NOTIFY, "reload-notify") \
 	X(RELOAD_BEGIN, "reload-begin") \
+	X(PRIVATE_TMP, "private-tmp") \
+	X(PRIVATE_VAR_TMP, "private-var-tmp") \
 	X(OLD_PID, "old-pid") \
 	X(OLD_SIGKILL, "old-sigkill") \
 	X(OLD_SIGNALED, "old-signaled") \
@@ -425,6 +427,12 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		int e = get_u64(r, v, 2, &n);
 		s->reload_notify = (unsigned char)n;
 		return e;
+	} else if (r->kid == K_PRIVATE_TMP || r->kid == K_PRIVATE_VAR_TMP) {
+		char **p = &s->private_tmp[r->kid == K_PRIVATE_VAR_TMP];
+		if (v[0] != '/')
+			return bad(r, "'%s' is not an absolute path", v);
+		free(*p);
+		return (*p = strdup(v)) ? 0 : -ENOMEM;
 	} else if (r->kid == K_RELOAD_BEGIN) {
 		return get_u64(r, v, UINT64_MAX, &s->reload_begin_mono);
 	} else if (r->kid == K_WAIT_STATUS) {

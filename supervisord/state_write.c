@@ -77,6 +77,10 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 	}
 	so_u64_nz(o, "runtime-deadline", s->runtime_deadline_mono);
 	so_u64_nz(o, "reload-notify", s->reload_notify);
+	if (s->private_tmp[0] && s->private_tmp[1]) {
+		so_str(o, "private-tmp", s->private_tmp[0]);
+		so_str(o, "private-var-tmp", s->private_tmp[1]);
+	}
 	so_u64_nz(o, "reload-begin", s->reload_begin_mono);
 	if (s->tkind != TMR_NONE)
 		so_fmt(o, "timer", "%s %llu", state_timer_name(s->tkind), (unsigned long long)s->deadline_mono);

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -614,6 +615,56 @@ Test(lifecycle, privilege_settings_reach_the_process, .timeout = 60)
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "privs", NULL), 0, "%s", out);
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "nogroup", NULL), 1, "%s", out);
 	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a start and a failed start left descriptors behind");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* 0 when this process may make a mount namespace (PrivateTmp= tests). */
+static int unshare_probe(void)
+{
+	pid_t p = fork();
+	if (p == 0)
+		_exit(unshare(CLONE_NEWNS) == 0 ? 0 : 1);
+	int st = 1;
+	waitpid(p, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+/* PrivateTmp=yes: the service's /tmp and /var/tmp are its own, shared by
+ * all its commands, unseen from outside, and gone after the stop. */
+Test(lifecycle, private_tmp, .timeout = 60)
+{
+	if (geteuid() != 0 || unshare_probe() != 0)
+		cr_skip_test("needs mount namespaces (root with CAP_SYS_ADMIN)");
+	struct hd d;
+	hd_init(&d);
+	char f[400], out[1024], mark[64];
+	/* Outside /tmp, where the test's directory is: the service sees its
+	 * own /tmp there. */
+	snprintf(f, sizeof f, "/run/supd-ptmp-%d.seen", (int)getpid());
+	snprintf(mark, sizeof mark, "supd-ptmp-%d", (int)getpid());
+	hd_unit(&d, "pt.service", "[Service]\nPrivateTmp=yes\nExecStartPre=/bin/sh -c 'echo pre > /tmp/%s'\n"
+		"ExecStart=/bin/sh -c 'cat /tmp/%s > %s; touch /var/tmp/%s; exec sleep 1000'\n", mark, mark, f, mark);
+	hd_start(&d);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "pt", NULL), 0, "%s", out);
+	char *t = h_wait_file(f, 5000);
+	cr_expect(t && !strcmp(t, "pre\n"), "ExecStart= did not see ExecStartPre='s /tmp: %s", t ? t : "(nothing)");
+	char host[128];
+	snprintf(host, sizeof host, "/tmp/%s", mark);
+	cr_expect_neq(access(host, F_OK), 0, "the service's /tmp file is on the host's /tmp");
+	snprintf(host, sizeof host, "/var/tmp/%s", mark);
+	cr_expect_neq(access(host, F_OK), 0, "the service's /var/tmp file is on the host's /var/tmp");
+	/* The directory exists beside, and goes with the stop. */
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "ls -d /tmp/supervisord-private-pt.service-*/tmp/%s >/dev/null 2>&1", mark);
+	cr_expect_eq(system(cmd), 0, "no private directory holds the file");
+	/* Across a re-exec the daemon still knows the directories: the stop
+	 * after it removes them. */
+	int fds = h_count_fds_settled(d.pid);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "pt", NULL), 0, "%s", out);
+	cr_expect_neq(system(cmd), 0, "the private directory outlived the stop");
+	unlink(f);
 	cr_expect_eq(hd_stop(&d), 0);
 }
 

@@ -1,0 +1,117 @@
+/* privtmp.c - see privtmp.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "privtmp.h"
+
+bool privtmp_supported(void)
+{
+	static int known = -1;
+	if (known >= 0)
+		return known;
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWNS) == 0 ? 0 : 1);
+	int st = 0;
+	known = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return known;
+}
+
+static int make_one(const char *base, const char *name, char **out, char *err, size_t errlen)
+{
+	char outer[512];
+	/* A unit name may hold '@', ':' and '\\': keep it readable, not raw. */
+	char clean[128];
+	size_t k = 0;
+	for (const char *p = name; *p && k < sizeof clean - 1; p++)
+		clean[k++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+				     *p == '.' || *p == '-' || *p == '_' ?
+			     *p :
+			     '_';
+	clean[k] = '\0';
+	snprintf(outer, sizeof outer, "%s/supervisord-private-%s-XXXXXX", base, clean);
+	if (!mkdtemp(outer)) { /* 0700 */
+		int e = errno;
+		snprintf(err, errlen, "PrivateTmp=: %s: %s", base, strerror(e));
+		return -e;
+	}
+	size_t n = strlen(outer) + 5;
+	char *inner = malloc(n);
+	if (!inner) {
+		rmdir(outer);
+		return -ENOMEM;
+	}
+	snprintf(inner, n, "%s/tmp", outer);
+	if (mkdir(inner, 01777) < 0 || chmod(inner, 01777) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "PrivateTmp=: %s: %s", inner, strerror(e));
+		rmdir(inner);
+		rmdir(outer);
+		free(inner);
+		return -e;
+	}
+	*out = inner;
+	return 0;
+}
+
+int privtmp_create(const char *name, char *paths[2], char *err, size_t errlen)
+{
+	paths[0] = paths[1] = NULL;
+	int r = make_one("/tmp", name, &paths[0], err, errlen);
+	if (r == 0 && (r = make_one("/var/tmp", name, &paths[1], err, errlen)) < 0)
+		privtmp_remove(paths);
+	return r;
+}
+
+/* Empty the directory open as dfd, by descriptors only: a name is opened
+ * with O_NOFOLLOW, so a link swapped in is removed, never followed. */
+static void empty_dir(int dfd, int depth)
+{
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0 || errno != EISDIR)
+			continue;
+		int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0 && depth < 256)
+			empty_dir(sub, depth + 1);
+		else if (sub >= 0)
+			close(sub);
+		unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+	}
+	closedir(d); /* closes dfd */
+}
+
+void privtmp_remove(char *paths[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (!paths[i])
+			continue;
+		char *slash = strrchr(paths[i], '/');
+		if (slash) {
+			*slash = '\0'; /* the outer directory, ours and 0700 */
+			int fd = open(paths[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0)
+				empty_dir(fd, 0);
+			if (rmdir(paths[i]) < 0 && errno != ENOENT)
+				log_warn("PrivateTmp=: cannot remove %s: %s", paths[i], strerror(errno));
+		}
+		free(paths[i]);
+		paths[i] = NULL;
+	}
+}

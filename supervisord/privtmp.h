@@ -1,0 +1,31 @@
+/*
+ * privtmp.h - PrivateTmp=: a service's own /tmp and /var/tmp.
+ *
+ * As systemd does, two directories are made when the service starts,
+ * /tmp/supervisord-private-UNIT-XXXXXX/tmp and the same under /var/tmp
+ * (the outer one 0700, the inner one 01777), and every process of the
+ * start (ExecStartPre= ... ExecStopPost=) runs in a mount namespace of its
+ * own where they are bind-mounted over /tmp and /var/tmp. They go when the
+ * service goes down, a restart included (systemd flushes them too).
+ *
+ * Mount namespaces need CAP_SYS_ADMIN; a container often lacks it. That
+ * is probed once: without it, PrivateTmp=yes is skipped with a warning at
+ * each start and the service shares /tmp, rather than failing.
+ */
+#ifndef SUPD_PRIVTMP_H
+#define SUPD_PRIVTMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Can this daemon give a child a mount namespace? (probed once) */
+bool privtmp_supported(void);
+/* Make the two directories for unit `name`: 0 with paths[0] (for /tmp)
+ * and paths[1] (for /var/tmp) malloc'd, or -errno with err set. */
+int privtmp_create(const char *name, char *paths[2], char *err, size_t errlen);
+/* Remove what privtmp_create made (the inner paths' parents, whole),
+ * without following a symbolic link a service may have left there; frees
+ * and clears paths. */
+void privtmp_remove(char *paths[2]);
+
+#endif

@@ -183,6 +183,12 @@ struct svc_conf {
 	char *std_output_path, *std_error_path;
 	bool remain_after_exit;         /* RemainAfterExit= (Type=oneshot: active once done) */
 	bool private_tmp;               /* PrivateTmp= (privtmp.h) */
+	unsigned char protect_system;   /* ProtectSystem=: 0 no, 1 yes, 2 full, 3 strict */
+	unsigned char protect_home;     /* ProtectHome=: 0 no, 1 yes, 2 read-only, 3 tmpfs */
+	char **read_write_paths;        /* ReadWritePaths= ("-" prefix: may be missing) */
+	size_t n_read_write_paths;
+	char **read_only_paths;         /* ReadOnlyPaths= */
+	size_t n_read_only_paths;
 	int restart_mode_overlap;       /* RestartMode=overlap */
 };
 

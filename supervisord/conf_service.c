@@ -98,6 +98,8 @@ void conf_service_free(struct svc_conf *s)
 	free(s->limits);
 	free(s->user);
 	conf_strv_free(&s->supplementary_groups, &s->n_supplementary_groups);
+	conf_strv_free(&s->read_write_paths, &s->n_read_write_paths);
+	conf_strv_free(&s->read_only_paths, &s->n_read_only_paths);
 	free(s->group);
 	free(s->std_output_path);
 	free(s->std_error_path);
@@ -368,6 +370,48 @@ static int h_umask(struct conf_ctx *x, const struct conf_key *k, const char *v)
 		return conf_why(x, "not an octal mode (0000 to 0777)");
 	x->c->svc.umask = (unsigned)m;
 	return 0;
+}
+
+/* ProtectSystem=yes|full|strict and ProtectHome=yes|read-only|tmpfs
+ * (k->arg 0 and 1); a boolean false is "no". */
+static int h_protect(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	static const char *const names[2][4] = { { "", "", "full", "strict" }, { "", "", "read-only", "tmpfs" } };
+	unsigned char *f = CONF_FIELD(x, k, unsigned char);
+	bool b;
+	if (*v == '\0' || conf_parse_bool(v, &b) == 0) {
+		*f = *v && b ? 1 : 0;
+		return 0;
+	}
+	for (unsigned char i = 2; i < 4; i++)
+		if (!strcmp(v, names[k->arg][i])) {
+			*f = i;
+			return 0;
+		}
+	return conf_why(x, k->arg ? "not yes, no, read-only or tmpfs" : "not yes, no, full or strict");
+}
+
+/* ReadWritePaths=/ReadOnlyPaths=: absolute paths, each may start with
+ * "-" (missing is fine); added to the list, empty resets. */
+static int h_paths(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	char ***list = CONF_FIELD(x, k, char **);
+	size_t *n = CONF_FIELD2(x, k, size_t);
+	const char *p = v;
+	char *w;
+	int r;
+	if (*v == '\0') {
+		conf_strv_free(list, n);
+		return 0;
+	}
+	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
+		const char *path = w[0] == '-' ? w + 1 : w;
+		r = path[0] == '/' ? conf_strv_add(list, n, w) : conf_why(x, "'%.100s' is not an absolute path", w);
+		free(w);
+		if (r < 0)
+			return r;
+	}
+	return r;
 }
 
 /* SupplementaryGroups=a b 100: added to the list; empty resets. The names
@@ -831,6 +875,10 @@ const struct conf_key conf_service_keys[] = {
 	KEY("RestartMode", h_restart_mode, restart_mode_overlap, 0),
 	KEY("RemainAfterExit", conf_h_bool, remain_after_exit, 0),
 	KEY("PrivateTmp", conf_h_bool, private_tmp, 0),
+	KEY("ProtectSystem", h_protect, protect_system, 0),
+	KEY("ProtectHome", h_protect, protect_home, 1),
+	LIST("ReadWritePaths", h_paths, read_write_paths, n_read_write_paths, 0),
+	LIST("ReadOnlyPaths", h_paths, read_only_paths, n_read_only_paths, 0),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -850,7 +898,7 @@ const char *const conf_service_unsupported[] = {
 	"SystemCallFilter", "SystemCallArchitectures", "SystemCallErrorNumber", "LockPersonality",
 	"MemoryDenyWriteExecute", "RemoveIPC", "KeyringMode", "Personality",
 	"IOSchedulingClass", "IOSchedulingPriority", "CPUSchedulingPolicy", "CPUSchedulingPriority",
-	"CPUAffinity", "NUMAPolicy", "NUMAMask", "ReadWritePaths", "ReadOnlyPaths",
+	"CPUAffinity", "NUMAPolicy", "NUMAMask",
 	"InaccessiblePaths", "ExecPaths", "NoExecPaths", "TemporaryFileSystem", "BindPaths",
 	"BindReadOnlyPaths", "MountFlags", "UtmpIdentifier", "UtmpMode",
 	"Slice", "Delegate", "DeviceAllow", "DevicePolicy", "TasksMax", "TasksAccounting",

@@ -15,6 +15,7 @@
 #include "envfile.h"
 #include "execdirs.h"
 #include "execplan.h"
+#include "privtmp.h"
 #include "fdstore.h"
 #include "logpipe.h"
 #include "openfile.h"
@@ -401,6 +402,89 @@ static int resolve_user(const struct svc_conf *c, struct exec_plan *p, struct st
 	return 0;
 }
 
+static unsigned path_depth(const char *path)
+{
+	unsigned n = 0;
+	for (const char *s = path; *s; s++)
+		n += s[0] == '/' && s[1] && s[1] != '/';
+	return n;
+}
+
+static int add_mount(struct exec_plan *p, const char *path, unsigned char kind, bool optional, bool own)
+{
+	struct mount_op *nm = realloc(p->mounts, (p->nmounts + 1) * sizeof *nm);
+	if (!nm)
+		return -ENOMEM;
+	p->mounts = nm;
+	if (own) {
+		char **np = realloc(p->mount_paths, (p->nmount_paths + 1) * sizeof *np);
+		char *d = strdup(path);
+		if (!np || !d) {
+			if (np)
+				p->mount_paths = np;
+			free(d);
+			return -ENOMEM;
+		}
+		p->mount_paths = np;
+		p->mount_paths[p->nmount_paths++] = d;
+		path = d;
+	}
+	p->mounts[p->nmounts++] = (struct mount_op){ .path = path, .kind = kind, .optional = optional };
+	return 0;
+}
+
+/* ProtectSystem=, ProtectHome=, ReadOnlyPaths=, ReadWritePaths= as mount
+ * operations (systemd.exec(5)): read-only trees, writable exceptions
+ * (ReadWritePaths=, and with strict the API file systems and the unit's
+ * state, cache, logs and runtime directories) and ProtectHome='s cover,
+ * applied outermost first, so the innermost setting of a path wins. */
+static int build_mounts(const struct svc_conf *c, struct exec_plan *p)
+{
+	static const char *const sys[] = { "/usr", "/boot", "/efi", NULL };
+	static const char *const api[] = { "/dev", "/proc", "/sys", NULL };
+	static const char *const home[] = { "/home", "/root", "/run/user", NULL };
+	int r = 0;
+	if (c->protect_system == 3)
+		r = add_mount(p, "/", MOP_RO, false, false);
+	for (const char *const *s = sys; !r && c->protect_system && c->protect_system < 3 && *s; s++)
+		r = add_mount(p, *s, MOP_RO, true, false);
+	if (!r && c->protect_system == 2)
+		r = add_mount(p, "/etc", MOP_RO, true, false);
+	for (size_t i = 0; !r && i < c->n_read_only_paths; i++) {
+		const char *s = c->read_only_paths[i];
+		r = add_mount(p, s[0] == '-' ? s + 1 : s, MOP_RO, s[0] == '-', false);
+	}
+	for (const char *const *s = api; !r && c->protect_system == 3 && *s; s++)
+		r = add_mount(p, *s, MOP_RW, true, false);
+	for (int k = 0; !r && c->protect_system == 3 && k < EXECDIR__MAX; k++) {
+		bool oom = false;
+		char *e = k == EXECDIR_CONFIGURATION ? NULL : execdirs_env(c, (enum conf_execdir)k, &oom);
+		if (oom)
+			return -ENOMEM;
+		for (char *save = NULL, *d = e ? strtok_r(strchr(e, '=') + 1, ":", &save) : NULL; !r && d;
+		     d = strtok_r(NULL, ":", &save))
+			r = add_mount(p, d, MOP_RW, true, true);
+		free(e);
+	}
+	for (size_t i = 0; !r && i < c->n_read_write_paths; i++) {
+		const char *s = c->read_write_paths[i];
+		r = add_mount(p, s[0] == '-' ? s + 1 : s, MOP_RW, s[0] == '-', false);
+	}
+	for (const char *const *s = home; !r && c->protect_home && *s; s++)
+		r = add_mount(p, *s, c->protect_home == 1 ? MOP_INACCESSIBLE : c->protect_home == 2 ? MOP_RO : MOP_EMPTY,
+			      true, false);
+	/* Outer paths first (a stable sort by depth): an operation on a
+	 * tree must not undo one made on a path inside it. */
+	for (size_t i = 1; !r && i < p->nmounts; i++) {
+		struct mount_op m = p->mounts[i];
+		size_t j = i;
+		for (; j > 0 && path_depth(p->mounts[j - 1].path) > path_depth(m.path); j--)
+			p->mounts[j] = p->mounts[j - 1];
+		p->mounts[j] = m;
+	}
+	return r;
+}
+
 static int own_fd(struct exec_plan *p, int fd)
 {
 	int *no = realloc(p->owned, (p->nowned + 1) * sizeof *no);
@@ -656,6 +740,15 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.no_new_privileges = c->no_new_privileges;
 	p->req.private_tmp[0] = u->svc.private_tmp[0];
 	p->req.private_tmp[1] = u->svc.private_tmp[1];
+	if ((c->protect_system || c->protect_home || c->n_read_only_paths || c->n_read_write_paths) &&
+	    privtmp_supported()) {
+		if ((r = build_mounts(c, p)) < 0) {
+			snprintf(err, errlen, "ProtectSystem=: %s", strerror(-r));
+			goto fail;
+		}
+		p->req.mounts = p->mounts;
+		p->req.nmounts = p->nmounts;
+	}
 	p->req.oom_score_adjust_set = c->oom_score_adjust_set;
 	snprintf(p->req.oom_score_adjust, sizeof p->req.oom_score_adjust, "%d\n", c->oom_score_adjust);
 	if (c->working_directory && strcmp(c->working_directory, "~") == 0) {
@@ -680,5 +773,9 @@ void execplan_free(struct exec_plan *p)
 		close(p->owned[i]);
 	free(p->owned);
 	free(p->groups);
+	free(p->mounts);
+	for (size_t i = 0; i < p->nmount_paths; i++)
+		free(p->mount_paths[i]);
+	free(p->mount_paths);
 	memset(p, 0, sizeof *p);
 }

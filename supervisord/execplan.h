@@ -25,6 +25,10 @@ struct exec_plan {
 	int *owned;
 	size_t nowned;
 	gid_t *groups;
+	struct mount_op *mounts; /* ProtectSystem= and friends (req.mounts) */
+	size_t nmounts;
+	char **mount_paths;      /* what mounts[] points into that the plan owns */
+	size_t nmount_paths;
 };
 
 /* Build the plan for running `cmd` of service unit u. EXECPLAN_MAIN: the

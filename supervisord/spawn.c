@@ -157,6 +157,29 @@ static int move_above(int fd, int floor)
 	return fcntl(fd, F_DUPFD_CLOEXEC, floor);
 }
 
+/* One mount_op, in the child (system calls only). A path is made a mount
+ * point of its own (bound onto itself) so that its flags can differ from
+ * those around it. */
+static int apply_mount(const struct mount_op *m)
+{
+	struct stat st;
+	if (stat(m->path, &st) < 0)
+		return m->optional && errno == ENOENT ? 0 : -1;
+	if (m->kind == MOP_INACCESSIBLE || m->kind == MOP_EMPTY) {
+		if (mount("tmpfs", m->path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  m->kind == MOP_INACCESSIBLE ? "mode=000" : "mode=0755") < 0)
+			return -1;
+	} else if (strcmp(m->path, "/") != 0 && mount(m->path, m->path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		return -1;
+	}
+	struct mount_attr a = { 0 };
+	if (m->kind == MOP_RW)
+		a.attr_clr = MOUNT_ATTR_RDONLY;
+	else
+		a.attr_set = MOUNT_ATTR_RDONLY;
+	return mount_setattr(AT_FDCWD, m->path, AT_RECURSIVE, &a, sizeof a);
+}
+
 static void child(const struct spawn_req *r, int status_fd, struct spawn_err *shared)
 {
 	struct report rep = { status_fd, shared };
@@ -222,14 +245,23 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	if (setsid() < 0)
 		child_fail(&rep, STAGE_SESSION, errno);
 
-	/* PrivateTmp=: a mount namespace of its own (mounts made in it do
-	 * not reach the host: slave), the service's directories over /tmp
-	 * and /var/tmp. Before the switch of user: it needs CAP_SYS_ADMIN. */
-	if (r->private_tmp[0] && r->private_tmp[1]) {
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
-		    mount(r->private_tmp[0], "/tmp", NULL, MS_BIND | MS_REC, NULL) < 0 ||
-		    mount(r->private_tmp[1], "/var/tmp", NULL, MS_BIND | MS_REC, NULL) < 0)
+	/* A mount namespace of its own (mounts made in it do not reach the
+	 * host: slave) for ProtectSystem= and friends, then PrivateTmp='s
+	 * directories over /tmp and /var/tmp, writable whatever is read-only
+	 * around them. Before the switch of user: it needs CAP_SYS_ADMIN. */
+	bool ptmp = r->private_tmp[0] && r->private_tmp[1];
+	if (ptmp || r->nmounts) {
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 			child_fail(&rep, STAGE_NAMESPACE, errno);
+		for (size_t i = 0; i < r->nmounts; i++)
+			if (apply_mount(&r->mounts[i]) < 0)
+				child_fail(&rep, STAGE_NAMESPACE, errno);
+		static const char *const tmps[2] = { "/tmp", "/var/tmp" };
+		struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
+		for (int i = 0; ptmp && i < 2; i++)
+			if (mount(r->private_tmp[i], tmps[i], NULL, MS_BIND | MS_REC, NULL) < 0 ||
+			    mount_setattr(AT_FDCWD, tmps[i], AT_RECURSIVE, &rw, sizeof rw) < 0)
+				child_fail(&rep, STAGE_NAMESPACE, errno);
 	}
 
 	/* Limits and priority before the user changes: raising a hard limit

@@ -47,6 +47,20 @@ struct spawn_err {
 	int32_t err;
 };
 
+/* One change to the child's mount namespace (ProtectSystem=, ProtectHome=,
+ * ReadOnlyPaths=, ReadWritePaths=), applied in order. */
+enum mount_op_kind {
+	MOP_RO,          /* the tree at path read-only (recursively) */
+	MOP_RW,          /* ... writable again (an exception under a read-only one) */
+	MOP_INACCESSIBLE, /* an empty read-only tmpfs, mode 000, over it */
+	MOP_EMPTY,       /* an empty read-only tmpfs, mode 0755, over it */
+};
+struct mount_op {
+	const char *path;
+	unsigned char kind;
+	bool optional;   /* a missing path is skipped (else the start fails) */
+};
+
 struct spawn_req {
 	const char *path;          /* resolved absolute path */
 	char *const *argv;
@@ -75,6 +89,8 @@ struct spawn_req {
 	bool oom_score_adjust_set;
 	char oom_score_adjust[8];   /* OOMScoreAdjust=, as written to /proc/self/oom_score_adj ("-1000\n") */
 	const char *private_tmp[2]; /* PrivateTmp=: bound over /tmp and /var/tmp in a mount namespace of its own */
+	const struct mount_op *mounts; /* applied in that namespace too */
+	size_t nmounts;
 };
 
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */

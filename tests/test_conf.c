@@ -590,7 +590,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_assert_eq(load("a.service",
 			  "[Unit]\nFoo=1\nDocumentation=man:x\nConditionVirtualization=no\n"
 			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateNetwork=yes\nTasksMax=100\n"
-			  "ProtectSystem=full\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
+			  "ProtectKernelTunables=yes\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
 			  "[Socket]\nListenStream=1\n", &c), 0, "%s", err);
 	cr_expect_eq(dl.n_err, 0);
 	cr_expect_eq(dl.n_warn, 9, "%s", dl.text);
@@ -603,7 +603,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_expect(strstr(dl.text, "W /u/x:8: PrivateNetwork= in section [Service] is not supported, ignoring"),
 		  "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:9: TasksMax= in section"), "%s", dl.text);
-	cr_expect(strstr(dl.text, "W /u/x:10: ProtectSystem= in section"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:10: ProtectKernelTunables= in section"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:12: unknown section [Frob], ignoring"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:17: unknown section [Socket], ignoring"), "%s", dl.text);
 	cr_expect_eq(err[0], '\0');
@@ -844,6 +844,9 @@ static const struct {
 	{ "RuntimeDirectoryPreserve=sometimes", "RuntimeDirectoryPreserve=" },
 	{ "OOMScoreAdjust=1001", "OOMScoreAdjust=" },
 	{ "TimeoutAbortSec=x", "TimeoutAbortSec=" },
+	{ "ProtectSystem=tmpfs", "ProtectSystem=" },
+	{ "ProtectHome=strict", "ProtectHome=" },
+	{ "ReadWritePaths=relative", "ReadWritePaths=" },
 	{ "WatchdogSignal=SIGNOPE", "WatchdogSignal=" },
 	{ "OOMScoreAdjust=x", "OOMScoreAdjust=" },
 	{ "SupplementaryGroups=a:b", "SupplementaryGroups=" },
@@ -1097,6 +1100,14 @@ Test(service, std_output_files, .timeout = 10)
 
 	load_svc("PrivateTmp=yes", &c);
 	cr_expect(c.svc.private_tmp);
+	conf_free(&c);
+	load_svc("ProtectSystem=strict\nProtectHome=read-only\nReadWritePaths=/a -/b\nReadOnlyPaths=/c", &c);
+	cr_expect(c.svc.protect_system == 3 && c.svc.protect_home == 2);
+	cr_assert_eq(c.svc.n_read_write_paths, 2);
+	cr_expect_str_eq(c.svc.read_write_paths[1], "-/b");
+	conf_free(&c);
+	load_svc("ProtectSystem=yes\nProtectSystem=false\nProtectHome=true", &c);
+	cr_expect(c.svc.protect_system == 0 && c.svc.protect_home == 1);
 	conf_free(&c);
 
 	load_svc("StandardOutput=truncate:/var/log/t", &c);

@@ -668,6 +668,62 @@ Test(lifecycle, private_tmp, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* ProtectSystem=strict with ReadWritePaths= and a StateDirectory=,
+ * ProtectHome=yes, ReadOnlyPaths=: what the service may write is exactly
+ * what the settings leave it, even as root; ProtectSystem=full leaves
+ * /var writable and /etc not. */
+Test(lifecycle, protect_system_and_home, .timeout = 60)
+{
+	if (geteuid() != 0 || unshare_probe() != 0)
+		cr_skip_test("needs mount namespaces (root with CAP_SYS_ADMIN)");
+	struct hd d;
+	hd_init(&d);
+	char rw[128], ro[160], state[128], rep[200], rep2[200], out[1024];
+	snprintf(rw, sizeof rw, "/run/supd-rw-%d", (int)getpid());
+	snprintf(ro, sizeof ro, "%s/ro", rw);
+	snprintf(state, sizeof state, "/var/lib/supd-ps-%d", (int)getpid());
+	snprintf(rep, sizeof rep, "%s/strict", rw);
+	snprintf(rep2, sizeof rep2, "%s/full", rw);
+	cr_assert_eq(mkdir(rw, 0755), 0);
+	cr_assert_eq(mkdir(ro, 0755), 0);
+	/* Each probe prints ok or no: can it create a file there? */
+#define TRY(path) "f=" path "/supd-probe; if touch $$f 2>/dev/null; then echo ok; rm -f $$f; else echo no; fi; "
+	hd_unit(&d, "strict.service",
+		"[Service]\nProtectSystem=strict\nProtectHome=yes\nReadWritePaths=%s -/nonexistent/x\nReadOnlyPaths=%s\n"
+		"StateDirectory=supd-ps-%d\n"
+		"ExecStart=/bin/sh -c '{ " TRY("/usr") TRY("/etc") TRY("/var/tmp") TRY("%s") TRY("%s") TRY("%s")
+		"ls -A /root | wc -l; } > %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+		rw, ro, (int)getpid(), rw, ro, state, rep, rep, rep);
+	hd_unit(&d, "full.service",
+		"[Service]\nProtectSystem=full\nReadWritePaths=%s\n"
+		"ExecStart=/bin/sh -c '{ " TRY("/usr") TRY("/etc") TRY("/var/tmp") "} > %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+		rw, rep2, rep2, rep2);
+#undef TRY
+	hd_start(&d);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "strict", "full", NULL), 0, "%s", out);
+	char *t = h_wait_file(rep, 5000);
+	/* /usr /etc /var/tmp: read-only; ReadWritePaths=: writable; inside it
+	 * ReadOnlyPaths=: not; StateDirectory=: writable; /root: empty. */
+	cr_expect(t && !strcmp(t, "no\nno\nno\nok\nno\nok\n0\n"), "strict: %s", t ? t : "(no report)");
+	t = h_wait_file(rep2, 5000);
+	cr_expect(t && !strcmp(t, "no\nno\nok\n"), "full: %s", t ? t : "(no report)");
+	/* Nothing of it reached the host. */
+	cr_expect_eq(access("/usr", W_OK), 0);
+	int fd = open("/etc/supd-host-probe", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	cr_expect_geq(fd, 0, "the host's /etc became read-only");
+	if (fd >= 0) {
+		close(fd);
+		unlink("/etc/supd-host-probe");
+	}
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "strict", "full", NULL), 0, "%s", out);
+	cr_expect_eq(hd_stop(&d), 0);
+	unlink(rep);
+	unlink(rep2);
+	rmdir(ro);
+	rmdir(rw);
+	rmdir(state);
+}
+
 /* RuntimeMaxSec=: a service that runs longer is stopped with the result
  * "timeout"; Restart= then decides as for a failure (the periodic restart
  * people use it for), and without Restart= it stays failed. */

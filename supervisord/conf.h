@@ -69,6 +69,7 @@ enum std_input { STDIN_NULL = 0, STDIN_SOCKET };
 #define EXEC_ARGV0          0x2u /* '@' */
 #define EXEC_PRIVILEGED     0x4u /* '+' (and '!', '!!') */
 #define EXEC_NO_ENV_EXPAND  0x8u /* ':' */
+#define EXEC_FULL_PRIVILEGE 0x10u /* '+' alone: no User=/Group=, no sandboxing, no NoNewPrivileges= */
 struct exec_cmd {
 	char *path;
 	char **argv;

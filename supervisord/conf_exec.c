@@ -238,6 +238,8 @@ static const char *strip_prefix(const char *f, unsigned *flags)
 	}
 	if (priv)
 		*flags |= EXEC_PRIVILEGED;
+	if (priv == 1)
+		*flags |= EXEC_FULL_PRIVILEGE;
 	return f;
 }
 

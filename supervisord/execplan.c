@@ -604,6 +604,10 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	env_set(&env, xasprintf("SUPERVISORD_UNIT=%s", u->name));
 	if ((r = resolve_user(c, p, &env, err, errlen)) < 0)
 		goto fail;
+	/* '+': run with the daemon's full privileges (systemd.service(5)):
+	 * User=/Group= and the sandboxing below do not apply to it (its
+	 * directories still belong to User=). */
+	bool full = cmd->flags & EXEC_FULL_PRIVILEGE;
 	for (int k = 0; k < EXECDIR__MAX; k++) {
 		if (c->n_exec_dirs[k] == 0)
 			continue;
@@ -617,6 +621,8 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 		}
 		break;
 	}
+	if (full)
+		p->req.set_ids = false;
 	if (!c->user && geteuid() != 0) {
 		/* A user-mode daemon's services run as that user: give them a HOME. */
 		const char *home = getenv("HOME");
@@ -737,10 +743,10 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.nice_set = c->nice_set;
 	p->req.nice = c->nice;
 	p->req.ignore_sigpipe = c->ignore_sigpipe;
-	p->req.no_new_privileges = c->no_new_privileges;
-	p->req.private_tmp[0] = u->svc.private_tmp[0];
-	p->req.private_tmp[1] = u->svc.private_tmp[1];
-	if ((c->protect_system || c->protect_home || c->n_read_only_paths || c->n_read_write_paths) &&
+	p->req.no_new_privileges = c->no_new_privileges && !full;
+	p->req.private_tmp[0] = full ? NULL : u->svc.private_tmp[0];
+	p->req.private_tmp[1] = full ? NULL : u->svc.private_tmp[1];
+	if (!full && (c->protect_system || c->protect_home || c->n_read_only_paths || c->n_read_write_paths) &&
 	    privtmp_supported()) {
 		if ((r = build_mounts(c, p)) < 0) {
 			snprintf(err, errlen, "ProtectSystem=: %s", strerror(-r));

@@ -585,9 +585,13 @@ Test(lifecycle, privilege_settings_reach_the_process, .timeout = 60)
 #define REPORT                                                                                           \
 	"ExecStart=/bin/sh -c '{ id -u; id -G; grep NoNewPrivs /proc/$$$$/status; cat /proc/$$$$/oom_score_adj; } " \
 	"> %s.tmp && mv %s.tmp %s; exec sleep 1000'\n"
+	/* '+' runs with the daemon's privileges, User= or not (systemd). */
+	char plus[400];
+	snprintf(plus, sizeof plus, "%s/plus", d.dir);
 	hd_unit(&d, "privs.service",
 		"[Service]\nUser=nobody\nGroup=nogroup\nSupplementaryGroups=daemon 4242\nNoNewPrivileges=yes\n"
-		"OOMScoreAdjust=500\n" REPORT, f, f, f);
+		"OOMScoreAdjust=500\nExecStartPre=+/bin/sh -c '{ id -u; grep NoNewPrivs /proc/$$$$/status; } > %s'\n" REPORT,
+		plus, f, f, f);
 	hd_unit(&d, "rootgroups.service", "[Service]\nSupplementaryGroups=4243\nOOMScoreAdjust=-10\n" REPORT, g, g, g);
 #undef REPORT
 	hd_unit(&d, "nogroup.service", "[Service]\nSupplementaryGroups=no-such-group-here\nExecStart=/bin/sleep 1000\n");
@@ -601,6 +605,8 @@ Test(lifecycle, privilege_settings_reach_the_process, .timeout = 60)
 	char want[256];
 	snprintf(want, sizeof want, "65534\n%u %u 4242\nNoNewPrivs:\t1\n500\n", (unsigned)gr->gr_gid, daemon_gid);
 	cr_expect_str_eq(t, want);
+	t = h_slurp(plus);
+	cr_expect(t && !strcmp(t, "0\nNoNewPrivs:\t0\n"), "ExecStartPre=+ did not run as root: %s", t ? t : "(nothing)");
 	t = h_wait_file(g, 5000);
 	cr_assert_not_null(t, "rootgroups.service did not report");
 	/* Lowering the score needs CAP_SYS_RESOURCE, which containers often

@@ -391,12 +391,14 @@ static int h_protect(struct conf_ctx *x, const struct conf_key *k, const char *v
 	return conf_why(x, k->arg ? "not yes, no, read-only or tmpfs" : "not yes, no, full or strict");
 }
 
-/* ReadWritePaths=/ReadOnlyPaths=: absolute paths, each may start with
- * "-" (missing is fine); added to the list, empty resets. */
-static int h_paths(struct conf_ctx *x, const struct conf_key *k, const char *v)
+/* A list of words, split as systemd does: each is added once bad() finds
+ * nothing wrong with it (else the value is refused, bad()'s reason after
+ * the word); an empty value resets the list. */
+typedef const char *(*word_check)(const struct conf_key *k, const char *w);
+
+static int word_list(struct conf_ctx *x, const struct conf_key *k, char ***list, size_t *n, const char *v,
+		     word_check bad)
 {
-	char ***list = CONF_FIELD(x, k, char **);
-	size_t *n = CONF_FIELD2(x, k, size_t);
 	const char *p = v;
 	char *w;
 	int r;
@@ -405,8 +407,8 @@ static int h_paths(struct conf_ctx *x, const struct conf_key *k, const char *v)
 		return 0;
 	}
 	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
-		const char *path = w[0] == '-' ? w + 1 : w;
-		r = path[0] == '/' ? conf_strv_add(list, n, w) : conf_why(x, "'%.100s' is not an absolute path", w);
+		const char *why = bad(k, w);
+		r = why ? conf_why(x, "'%.100s' %s", w, why) : conf_strv_add(list, n, w);
 		free(w);
 		if (r < 0)
 			return r;
@@ -414,29 +416,32 @@ static int h_paths(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	return r;
 }
 
-/* SupplementaryGroups=a b 100: added to the list; empty resets. The names
- * are resolved at each start, as User= is. */
+static const char *absolute_path_bad(const struct conf_key *k, const char *w)
+{
+	return (w[0] == '-' ? w[1] : w[0]) == '/' ? NULL : "is not an absolute path";
+}
+
+/* ReadWritePaths=/ReadOnlyPaths=: absolute paths, each may start with
+ * "-" (missing is fine). */
+static int h_paths(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	return word_list(x, k, CONF_FIELD(x, k, char **), CONF_FIELD2(x, k, size_t), v, absolute_path_bad);
+}
+
+static const char *group_bad(const struct conf_key *k, const char *w)
+{
+	bool ok = strlen(w) <= 255;
+	for (const char *c = w; ok && *c; c++)
+		ok = (unsigned char)*c > ' ' && *c != ':' && *c != '/' && *c != 0x7f;
+	return ok ? NULL : "is not a group name or number";
+}
+
+/* SupplementaryGroups=a b 100: the names are resolved at each start, as
+ * User= is. */
 static int h_groups(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	struct svc_conf *s = &x->c->svc;
-	const char *p = v;
-	char *w;
-	int r;
-	if (*v == '\0') {
-		conf_strv_free(&s->supplementary_groups, &s->n_supplementary_groups);
-		return 0;
-	}
-	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
-		bool ok = strlen(w) <= 255;
-		for (const char *c = w; ok && *c; c++)
-			ok = (unsigned char)*c > ' ' && *c != ':' && *c != '/' && *c != 0x7f;
-		r = ok ? conf_strv_add(&s->supplementary_groups, &s->n_supplementary_groups, w) :
-			 conf_why(x, "'%.100s' is not a group name or number", w);
-		free(w);
-		if (r < 0)
-			return r;
-	}
-	return r;
+	return word_list(x, k, &s->supplementary_groups, &s->n_supplementary_groups, v, group_bad);
 }
 
 /* Nice= and OOMScoreAdjust=: an int within its range (k->arg picks it),
@@ -463,65 +468,40 @@ static int h_ranged_int(struct conf_ctx *x, const struct conf_key *k, const char
 	return 0;
 }
 
-/* PassEnvironment=NAME... and UnsetEnvironment=NAME[=VALUE]...: words,
- * added to the list; empty resets it. */
+/* k->arg: NAME=VALUE allowed (UnsetEnvironment=). */
+static const char *env_name_bad(const struct conf_key *k, const char *w)
+{
+	const char *eq = strchr(w, '=');
+	size_t nl = eq ? (size_t)(eq - w) : strlen(w);
+	return !conf_env_name_valid(w, nl) || (eq && !k->arg) ? "is not a variable name" : NULL;
+}
+
+/* PassEnvironment=NAME... and UnsetEnvironment=NAME[=VALUE]... */
 static int h_env_names(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
-	char ***list = CONF_FIELD(x, k, char **);
-	size_t *n = CONF_FIELD2(x, k, size_t);
-	const char *p = v;
-	char *w;
-	int r;
-	if (*v == '\0') {
-		conf_strv_free(list, n);
-		return 0;
+	return word_list(x, k, CONF_FIELD(x, k, char **), CONF_FIELD2(x, k, size_t), v, env_name_bad);
+}
+
+static const char *relative_path_bad(const struct conf_key *k, const char *w)
+{
+	bool ok = w[0] != '/' && w[0] != '\0' && strlen(w) < 256 && !strchr(w, ':');
+	for (const char *c = w; ok && *c;) {
+		size_t n = strcspn(c, "/");
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			ok = false;
+		c += n;
+		if (*c == '/')
+			c++;
 	}
-	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
-		const char *eq = strchr(w, '=');
-		size_t nl = eq ? (size_t)(eq - w) : strlen(w);
-		if (!conf_env_name_valid(w, nl) || (eq && !k->arg))
-			r = conf_why(x, "'%.100s' is not a variable name", w);
-		else
-			r = conf_strv_add(list, n, w);
-		free(w);
-		if (r < 0)
-			return r;
-	}
-	return r;
+	return ok ? NULL : "is not a relative path without . or .. (and no ':')";
 }
 
 /* RuntimeDirectory=a b/c ...: relative paths without "." or ".."
- * components, added to the list (k->arg is the kind); empty resets. */
+ * components (k->arg is the kind). */
 static int h_exec_dirs(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	struct svc_conf *s = &x->c->svc;
-	int kind = (int)k->arg;
-	const char *p = v;
-	char *w;
-	int r;
-	if (*v == '\0') {
-		conf_strv_free(&s->exec_dirs[kind], &s->n_exec_dirs[kind]);
-		return 0;
-	}
-	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
-		bool ok = w[0] != '/' && w[0] != '\0' && strlen(w) < 256 && !strchr(w, ':');
-		for (const char *c = w; ok && *c;) {
-			size_t n = strcspn(c, "/");
-			if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-				ok = false;
-			c += n;
-			if (*c == '/')
-				c++;
-		}
-		if (!ok)
-			r = conf_why(x, "'%.100s' is not a relative path without . or .. (and no ':')", w);
-		else
-			r = conf_strv_add(&s->exec_dirs[kind], &s->n_exec_dirs[kind], w);
-		free(w);
-		if (r < 0)
-			return r;
-	}
-	return r;
+	return word_list(x, k, &s->exec_dirs[k->arg], &s->n_exec_dirs[k->arg], v, relative_path_bad);
 }
 
 static int h_exec_dir_mode(struct conf_ctx *x, const struct conf_key *k, const char *v)

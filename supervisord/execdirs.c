@@ -3,7 +3,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "execdirs.h"
+#include "rmtree.h"
 #include "log.h"
 
 static const char *const env_names[EXECDIR__MAX] = {
@@ -127,15 +127,6 @@ char *execdirs_env(const struct svc_conf *c, enum conf_execdir kind, bool *oom)
 	return s;
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
-		log_warn("removing %s: %s", path, strerror(errno));
-	return 0;
-}
-
 void execdirs_remove_runtime(const struct svc_conf *c, const char *unit)
 {
 	char base[4096], path[4096];
@@ -146,7 +137,8 @@ void execdirs_remove_runtime(const struct svc_conf *c, const char *unit)
 		struct stat st;
 		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue; /* gone already, or not ours to follow */
-		if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
-			log_warn("%s: removing %s: %s", unit, path, strerror(errno));
+		int r = rmtree(path);
+		if (r < 0 && r != -ENOENT)
+			log_warn("%s: removing %s: %s", unit, path, strerror(-r));
 	}
 }

@@ -1,5 +1,4 @@
 /* privtmp.c - see privtmp.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -12,6 +11,7 @@
 
 #include "log.h"
 #include "privtmp.h"
+#include "rmtree.h"
 
 bool privtmp_supported(void)
 {
@@ -72,31 +72,6 @@ int privtmp_create(const char *name, char *paths[2], char *err, size_t errlen)
 	return r;
 }
 
-/* Empty the directory open as dfd, by descriptors only: a name is opened
- * with O_NOFOLLOW, so a link swapped in is removed, never followed. */
-static void empty_dir(int dfd, int depth)
-{
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (unlinkat(dirfd(d), e->d_name, 0) == 0 || errno != EISDIR)
-			continue;
-		int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub >= 0 && depth < 256)
-			empty_dir(sub, depth + 1);
-		else if (sub >= 0)
-			close(sub);
-		unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
-	}
-	closedir(d); /* closes dfd */
-}
-
 void privtmp_remove(char *paths[2])
 {
 	for (int i = 0; i < 2; i++) {
@@ -105,11 +80,9 @@ void privtmp_remove(char *paths[2])
 		char *slash = strrchr(paths[i], '/');
 		if (slash) {
 			*slash = '\0'; /* the outer directory, ours and 0700 */
-			int fd = open(paths[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd >= 0)
-				empty_dir(fd, 0);
-			if (rmdir(paths[i]) < 0 && errno != ENOENT)
-				log_warn("PrivateTmp=: cannot remove %s: %s", paths[i], strerror(errno));
+			int r = rmtree(paths[i]);
+			if (r < 0 && r != -ENOENT)
+				log_warn("PrivateTmp=: cannot remove %s: %s", paths[i], strerror(-r));
 		}
 		free(paths[i]);
 		paths[i] = NULL;

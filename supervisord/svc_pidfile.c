@@ -59,19 +59,22 @@ static enum pidfile_read read_pidfile(const char *pf, pid_t *pid, char *why, siz
 	return PF_OK;
 }
 
+/* Why no daemon was found, and whether the PID file may still tell. */
+enum later { LATER_NO, LATER_MISSING /* no file yet, or empty */, LATER_STALE /* names a stranger */ };
+
 /* The daemon: PIDFile= when given (it must name a child of ours: as a
  * subreaper we adopt what the start process leaves behind), else the one
  * child of ours that carries the unit's marker. 0 with why set if none can
- * be told; *later says the PID file may still come. */
-static pid_t forking_main(struct unit *u, bool *later, char *why, size_t whylen)
+ * be told; *later says whether the PID file may still come. */
+static pid_t forking_main(struct unit *u, enum later *later, char *why, size_t whylen)
 {
 	const char *pf = u->conf->svc.pid_file;
-	*later = false;
+	*later = LATER_NO;
 	if (pf) {
 		pid_t pid = 0;
 		enum pidfile_read r = read_pidfile(pf, &pid, why, whylen);
 		if (r != PF_OK) {
-			*later = r == PF_LATER;
+			*later = r == PF_LATER ? LATER_MISSING : LATER_NO;
 			return 0;
 		}
 		if (!proc_is_child(pid)) {
@@ -79,7 +82,7 @@ static pid_t forking_main(struct unit *u, bool *later, char *why, size_t whylen)
 			 * own (systemd waits for the file to change then). */
 			snprintf(why, whylen, "PIDFile=%s names pid %ld, which is not a process of this service", pf,
 				 (long)pid);
-			*later = true;
+			*later = LATER_STALE;
 			return 0;
 		}
 		return pid;
@@ -91,6 +94,14 @@ static pid_t forking_main(struct unit *u, bool *later, char *why, size_t whylen)
 		 g < 0 ? "several processes of the service remain: which is the main one?" :
 			 "no process of the service is left");
 	return 0;
+}
+
+/* Nothing more to wait for: a PID file that never came says so. */
+static void give_up_why(struct unit *u, enum later later, bool waited, char *why, size_t whylen)
+{
+	if (later == LATER_MISSING)
+		snprintf(why, whylen, "PIDFile=%s %s, and no process of the service is left", u->conf->svc.pid_file,
+			 waited ? "did not appear" : "was not written");
 }
 
 static void adopt(struct unit *u, pid_t main)
@@ -117,21 +128,17 @@ static void poll_cb(uv_timer_t *t)
 	struct unit *u = t->data;
 	struct service *s = &u->svc;
 	char why[SVC_ERROR_MAX];
-	bool later;
+	enum later later;
 	pid_t main = forking_main(u, &later, why, sizeof why);
 	if (main > 0) {
 		svc_pidfile_stop(u);
 		adopt(u, main);
 		return;
 	}
-	if (later && ++s->pidfile_polls % LEFT_EVERY != 0)
-		return;
-	if (later && svc_leftovers(u, 0) > 0)
+	if (later != LATER_NO && (++s->pidfile_polls % LEFT_EVERY != 0 || svc_leftovers(u, 0) > 0))
 		return;
 	svc_pidfile_stop(u);
-	if (later && !strstr(why, "names pid"))
-		snprintf(why, sizeof why, "PIDFile=%s did not appear, and no process of the service is left",
-			 u->conf->svc.pid_file);
+	give_up_why(u, later, true, why, sizeof why);
 	log_err("%s: %s", u->name, why);
 	svc_disarm_timer(u);
 	svc_start_failed(u, RES_PROTOCOL, why);
@@ -156,20 +163,18 @@ static void wait_for_it(struct unit *u)
 bool svc_forking_started(struct unit *u)
 {
 	char why[SVC_ERROR_MAX];
-	bool later;
+	enum later later;
 	pid_t main = forking_main(u, &later, why, sizeof why);
 	if (main > 0) {
 		adopt(u, main);
 		return true;
 	}
-	if (later && svc_leftovers(u, 0) > 0) {
+	if (later != LATER_NO && svc_leftovers(u, 0) > 0) {
 		log_info("%s: its start process exited; waiting for PIDFile=%s", u->name, u->conf->svc.pid_file);
 		wait_for_it(u);
 		return true;
 	}
-	if (later && !strstr(why, "names pid"))
-		snprintf(why, sizeof why, "PIDFile=%s was not written, and no process of the service is left",
-			 u->conf->svc.pid_file);
+	give_up_why(u, later, false, why, sizeof why);
 	u->svc.result = RES_PROTOCOL;
 	text_setf(&u->svc.error, SVC_ERROR_MAX, "%s", why);
 	log_err("%s: %s", u->name, why);

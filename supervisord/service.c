@@ -468,25 +468,20 @@ void svc_begin_start(struct unit *u, bool automatic)
 			return;
 		}
 	}
-	if (svc_control_has(u, SVC_CONDITION)) {
-		/* ExecCondition= first (systemd); ExecStartPre= after it. */
-		s->result = RES_SUCCESS;
-		text_clear(&s->error);
-		s->generation++;
-		svc_control_next(u, SVC_CONDITION, 0);
-		return;
-	}
 	if (s->flush_restarts) {
 		/* systemd: the counter of a unit that went down for good is
 		 * kept for inspection and zeroed by the next start. */
 		s->restarts = 0;
 		s->flush_restarts = false;
 	}
-	if (svc_control_has(u, SVC_START_PRE)) {
+	/* ExecCondition= first (systemd), then ExecStartPre= (svc_control.c
+	 * goes on from one to the other), then the main process. */
+	enum svc_state first = svc_control_has(u, SVC_CONDITION) ? SVC_CONDITION : SVC_START_PRE;
+	if (svc_control_has(u, first)) {
 		s->result = RES_SUCCESS;
 		text_clear(&s->error);
 		s->generation++; /* a waiting restart job sees this attempt */
-		svc_control_next(u, SVC_START_PRE, 0);
+		svc_control_next(u, first, 0);
 		return;
 	}
 	svc_spawn_main_now(u);

@@ -1033,6 +1033,11 @@ Test(deps, exec_condition, .timeout = 60)
 	hd_unit(&d, "skip.service", "[Service]\nExecCondition=/bin/sh -c 'exit 1'\nExecStart=/bin/sleep 1000\n"
 		"ExecStopPost=/bin/sh -c 'echo post > %s'\n", post);
 	hd_unit(&d, "bad.service", "[Service]\nExecCondition=/bin/sh -c 'exit 255'\nExecStart=/bin/sleep 1000\n");
+	char slow[400];
+	snprintf(slow, sizeof slow, "%s/slow", d.dir);
+	hd_unit(&d, "crashy.service", "[Unit]\nStartLimitBurst=3\n[Service]\nExecCondition=/bin/sh -c '[ ! -e %s ] || sleep 2'\n"
+		"ExecStart=/bin/sh -c 'exit 1'\nRestart=on-failure\nRestartSec=10ms\n[Install]\nWantedBy=multi-user.target\n",
+		slow);
 	hd_start(&d);
 	int daemon_fds = h_count_fds_settled(d.pid);
 
@@ -1050,7 +1055,19 @@ Test(deps, exec_condition, .timeout = 60)
 	cr_expect(strstr(out, "ExecCondition=/bin/sh exited with status 255"), "%s", out);
 	cr_expect_eq(hd_wait_state(&d, "bad.service", "failed", 5000), 0);
 
-	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "ok", NULL), 0, "%s", out);
+	/* A start after going down for good zeroes the restart counter, with
+	 * ExecCondition= as without (seen while the condition runs). */
+	cr_expect_eq(hd_wait_state(&d, "crashy.service", "failed", 5000), 0);
+	int restarts = 0;
+	cr_assert_eq(hd_unit_info(&d, "crashy.service", NULL, 0, NULL, &restarts, NULL, 0), 0);
+	cr_expect_geq(restarts, 2);
+	cr_assert_eq(h_write_file(slow, ""), 0);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "--no-block", "crashy", NULL), 0, "%s", out);
+	cr_assert_eq(hd_unit_info(&d, "crashy.service", st, sizeof st, NULL, &restarts, NULL, 0), 0);
+	cr_expect_str_eq(st, "condition");
+	cr_expect_eq(restarts, 0, "the restart counter of the failed start was kept");
+
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "ok", "crashy", NULL), 0, "%s", out);
 	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
 	cr_expect_eq(hd_stop(&d), 0);
 }

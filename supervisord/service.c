@@ -303,8 +303,6 @@ int svc_ring_push(struct service *s, uint64_t t)
 	return 0;
 }
 
-/* What every start needs before anything runs: the rate limit for
- * automatic starts, and listening sockets. false: it failed. */
 /* Condition*= and Assert*= (condition.h), as systemd's unit_start: a
  * failed condition skips the start (stopped, the start job succeeds), a
  * failed assertion refuses it (stopped, result "assert"). */
@@ -317,13 +315,12 @@ static bool conditions_hold(struct unit *u)
 	s->condition_skipped = false;
 	if (!c->n_conds)
 		return true;
-	bool assert = false;
-	if (cond_list_test(c->conds, c->n_conds, false, &bad) && (assert = true) &&
-	    cond_list_test(c->conds, c->n_conds, true, &bad))
+	bool met = cond_list_test(c->conds, c->n_conds, false, &bad);
+	if (met && cond_list_test(c->conds, c->n_conds, true, &bad))
 		return true;
 	cond_describe(bad, what, sizeof what);
 	s->generation++; /* a waiting start job sees this attempt */
-	if (!assert) {
+	if (!met) {
 		char why[SVC_ERROR_MAX];
 		snprintf(why, sizeof why, "%s was not met", what);
 		log_info("%s: skipped: %s", u->name, why);
@@ -353,6 +350,9 @@ void svc_skip_start(struct unit *u, const char *why, bool teardown)
 		svc_set_state(u, SVC_STOPPED);
 }
 
+/* What every start needs before anything runs: its conditions, the rate
+ * limit for automatic starts, and listening sockets. false: it was
+ * skipped or failed. */
 static bool start_checks(struct unit *u, bool automatic)
 {
 	struct service *s = &u->svc;

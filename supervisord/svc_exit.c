@@ -10,17 +10,13 @@
  * RestartSteps= delay), a new start, STOPPED and FAILED.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "log.h"
-#include "procfs.h"
 #include "service.h"
 #include "service_priv.h"
 #include "svc_notify.h"

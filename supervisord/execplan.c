@@ -747,7 +747,7 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.private_tmp[0] = full ? NULL : u->svc.private_tmp[0];
 	p->req.private_tmp[1] = full ? NULL : u->svc.private_tmp[1];
 	if (!full && (c->protect_system || c->protect_home || c->n_read_only_paths || c->n_read_write_paths) &&
-	    privtmp_supported()) {
+	    privtmp_mountns_supported()) {
 		if ((r = build_mounts(c, p)) < 0) {
 			snprintf(err, errlen, "ProtectSystem=: %s", strerror(-r));
 			goto fail;

@@ -13,7 +13,7 @@
 #include "privtmp.h"
 #include "rmtree.h"
 
-bool privtmp_supported(void)
+bool privtmp_mountns_supported(void)
 {
 	static int known = -1;
 	if (known >= 0)

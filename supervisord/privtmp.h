@@ -18,8 +18,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Can this daemon give a child a mount namespace? (probed once) */
-bool privtmp_supported(void);
+/* Can this daemon give a child a mount namespace? (probed once; PrivateTmp=
+ * and ProtectSystem= and friends both need it) */
+bool privtmp_mountns_supported(void);
 /* Make the two directories for unit `name`: 0 with paths[0] (for /tmp)
  * and paths[1] (for /var/tmp) malloc'd, or -errno with err set. */
 int privtmp_create(const char *name, char *paths[2], char *err, size_t errlen);

@@ -455,12 +455,12 @@ void svc_begin_start(struct unit *u, bool automatic)
 	s->stop_post_pending = true;
 	const struct svc_conf *sc = &u->conf->svc;
 	if ((sc->protect_system || sc->protect_home || sc->n_read_only_paths || sc->n_read_write_paths) &&
-	    !privtmp_supported())
+	    !privtmp_mountns_supported())
 		log_warn("%s: ProtectSystem=, ProtectHome=, ReadOnlyPaths= and ReadWritePaths= need mount namespaces, "
 			 "which this supervisord cannot make (no CAP_SYS_ADMIN?): not applied", u->name);
 	if (u->conf->svc.private_tmp && !s->private_tmp[0]) {
 		char err[SVC_ERROR_MAX];
-		if (!privtmp_supported())
+		if (!privtmp_mountns_supported())
 			log_warn("%s: PrivateTmp=yes, but this supervisord cannot make mount namespaces (no "
 				 "CAP_SYS_ADMIN?): the service shares /tmp", u->name);
 		else if (privtmp_create(u->name, s->private_tmp, err, sizeof err) < 0) {

@@ -63,6 +63,16 @@ static int make_one(const char *base, const char *name, char **out, char *err, s
 	return 0;
 }
 
+bool privtmp_path_valid(const char *path, int which)
+{
+	const char *base = which ? "/var/tmp/supervisord-private-" : "/tmp/supervisord-private-";
+	size_t bl = strlen(base);
+	if (strncmp(path, base, bl) != 0)
+		return false;
+	const char *slash = strchr(path + bl, '/'); /* one component, then its "tmp" */
+	return slash && slash > path + bl && !strcmp(slash, "/tmp");
+}
+
 int privtmp_create(const char *name, char *paths[2], char *err, size_t errlen)
 {
 	paths[0] = paths[1] = NULL;

@@ -24,6 +24,10 @@ bool privtmp_mountns_supported(void);
 /* Make the two directories for unit `name`: 0 with paths[0] (for /tmp)
  * and paths[1] (for /var/tmp) malloc'd, or -errno with err set. */
 int privtmp_create(const char *name, char *paths[2], char *err, size_t errlen);
+/* Is path one privtmp_create could have made, for /tmp (which 0) or
+ * /var/tmp (1)? A re-exec state names them, and privtmp_remove deletes
+ * whatever it is given: nothing else may pass. */
+bool privtmp_path_valid(const char *path, int which);
 /* Remove what privtmp_create made (the inner paths' parents, whole),
  * without following a symbolic link a service may have left there; frees
  * and clears paths. */

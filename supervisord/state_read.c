@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "proto.h"
 #include "service.h"
+#include "privtmp.h"
 #include "service_priv.h"
 #include "svc_notify.h"
 #include "sockunit.h"
@@ -428,9 +429,10 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		s->reload_notify = (unsigned char)n;
 		return e;
 	} else if (r->kid == K_PRIVATE_TMP || r->kid == K_PRIVATE_VAR_TMP) {
-		char **p = &s->private_tmp[r->kid == K_PRIVATE_VAR_TMP];
-		if (v[0] != '/')
-			return bad(r, "'%s' is not an absolute path", v);
+		int which = r->kid == K_PRIVATE_VAR_TMP;
+		char **p = &s->private_tmp[which];
+		if (!privtmp_path_valid(v, which))
+			return bad(r, "'%s' is not a PrivateTmp= directory", v);
 		free(*p);
 		return (*p = strdup(v)) ? 0 : -ENOMEM;
 	} else if (r->kid == K_RELOAD_BEGIN) {

@@ -437,6 +437,14 @@ Test(reexec, future_state_format_keeps_children_and_sockets, .timeout = 120)
 	unreadable_state("format", "state format 99");
 }
 
+Test(reexec, state_naming_a_foreign_private_tmp_is_refused, .timeout = 120)
+{
+	/* A state whose PrivateTmp= directory is /etc: the stop would remove
+	 * it. Refused, rescue, and /etc is still there. */
+	unreadable_state("privtmp", "is not a PrivateTmp= directory");
+	cr_expect_eq(access("/etc/passwd", F_OK), 0);
+}
+
 Test(reexec, state_naming_a_stranger_is_refused, .timeout = 120)
 {
 	/* A well-formed state (checksum fine) that names pid 1 as a main

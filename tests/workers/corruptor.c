@@ -27,6 +27,8 @@
  * CORRUPT_MODE=listenerscount gives the first "listeners" record one entry
  * more than its unit has Listen*= lines; CORRUPT_MODE=epollpipe names a
  * pipe at fd 19000 as the log epoll instance (both: refused, rescue).
+ * CORRUPT_MODE=privtmp gives the first service a "private-tmp /etc" record
+ * (the new image would remove it when the service stops: refused, rescue).
  * CORRUPT_MODE=twotexts repeats the first unit's "text" record (a unit
  * given twice over: refused, rescue).
  * CORRUPT_MODE=format1 plays an older build that reads only format 1: its
@@ -151,6 +153,12 @@ int main(int argc, char **argv)
 			return 108;
 		char *eol = memchr(p + 5, '\n', body_len(len) - (size_t)(p + 5 - buf));
 		buf = resplice(buf, &len, (size_t)(p + 5 - buf), (size_t)(eol - buf), "1");
+	} else if (mode && !strcmp(mode, "privtmp")) {
+		char *rec = memmem(buf, body_len(len), "\nstate ", 7);
+		if (!rec)
+			return 115;
+		char *eol = memchr(rec + 1, '\n', body_len(len) - (size_t)(rec + 1 - buf));
+		buf = resplice(buf, &len, (size_t)(eol - buf), (size_t)(eol - buf), "\nprivate-tmp /etc");
 	} else if (mode && !strcmp(mode, "twotexts")) {
 		char *rec = memmem(buf, body_len(len), "\ntext ", 6);
 		if (!rec)

@@ -11,9 +11,13 @@
  * expect, a name does not match) is parsed by the first thread as before.
  *
  * The thread only reads the mapped state and calls unit_parse_text (which
- * allocates and may log); it opens no descriptor, touches no unit, loop or
- * registry, and is joined before the restore goes on (preparse_finish), so
- * the daemon is single-threaded again before it spawns anything.
+ * allocates and may log); it touches no unit, loop or registry, and is
+ * joined before the restore goes on (preparse_finish), so the daemon is
+ * single-threaded again before it spawns anything. It may open a file for
+ * a specifier (%m reads /etc/machine-id, %b the boot ID), so it is started
+ * only once every inherited descriptor is recorded and the others closed
+ * (reexec_claim_fds): its descriptors are then never taken for inherited
+ * ones, nor closed as such.
  */
 #ifndef SUPD_PREPARSE_H
 #define SUPD_PREPARSE_H

@@ -320,8 +320,6 @@ void reexec_claim_fds(int state_fd)
 	early.opened = true;
 	if (!known_format(early.format) || early.in.body_end < 2)
 		goto scan; /* handed back to the image that wrote it, or rescued */
-	/* The unit files are parsed on a second thread meanwhile (preparse.h). */
-	preparse_start(&early.in);
 	/* The last line of the body: "fds RANGES" (digits need no escaping). */
 	const char *body = early.blob, *end = body + early.in.body_end - 1, *line = end;
 	while (line > body && line[-1] != '\n')
@@ -337,10 +335,17 @@ void reexec_claim_fds(int state_fd)
 		goto scan;
 	}
 	fdlist_free(&l);
-	return;
+	goto parse;
 scan:
 	fdlist_free(&l);
 	fdclaim_scan();
+parse:
+	/* The unit files are parsed on a second thread while this one sets up
+	 * the loop (preparse.h). Only now: a specifier there may open a file
+	 * (%m, %b), which the descriptor sweep above would have closed under
+	 * it, or recorded as inherited and closed later as nobody's. */
+	if (early.opened && known_format(early.format) && early.in.body_end >= 2)
+		preparse_start(&early.in);
 }
 
 int reexec_restore(uv_loop_t *loop, int state_fd, bool allow_fallback)

@@ -820,3 +820,78 @@ Test(reexec, condition_reload_and_runtime_states_go_on, .timeout = 60)
 	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a re-exec in a settled state changed the descriptors");
 	cr_expect_eq(hd_stop(&d), 0);
 }
+
+/* Unit files are parsed again on a second thread during a re-exec
+ * (preparse.h), and a specifier may open a file there: %m reads
+ * /etc/machine-id, %b the boot ID. The new image also records the
+ * descriptors it inherited (from the state's list, or by listing
+ * /proc/self/fd when the state has none) and closes those nobody claims.
+ * Were the thread running meanwhile, its file could be closed under it (the
+ * unit fails to load in the new image, its process goes unsupervised), or
+ * be recorded as inherited and its number, reused by the daemon for a
+ * descriptor of its own, closed later as unclaimed. Many units and many
+ * held listeners make that window wide; every unit must come through every
+ * re-exec loaded, running, with its own process. `mode`: NULL for a plain
+ * re-exec, or the corruptor's mode ("nofds": a state without its list). */
+static void specifier_units_reexec(const char *mode)
+{
+	enum { UNITS = 60, LISTENERS = 1000 };
+	struct hd d;
+	if (mode) {
+		setenv("REAL_DAEMON", H_DAEMON, 1);
+		setenv("CORRUPT_MODE", mode, 1);
+	}
+	hd_init(&d);
+	char out[4096], name[64];
+	size_t cap = 64 + LISTENERS * (strlen(d.dir) + 32), n = 0;
+	char *sock = malloc(cap);
+	cr_assert_not_null(sock);
+	n += (size_t)snprintf(sock + n, cap - n, "[Socket]\n");
+	for (int i = 0; i < LISTENERS; i++)
+		n += (size_t)snprintf(sock + n, cap - n, "ListenStream=%s/l%d.sock\n", d.dir, i);
+	hd_unit(&d, "zheld.socket", "%s", sock);
+	free(sock);
+	for (int i = 0; i < UNITS; i++) {
+		snprintf(name, sizeof name, "spec%d.service", i);
+		hd_unit(&d, name, "[Service]\nExecStart=/bin/sleep 1000\nEnvironment=M=%%m B=%%b H=%%H\n"
+			"[Install]\nWantedBy=multi-user.target\n");
+	}
+	hd_start(&d);
+	int pids[UNITS];
+	for (int i = 0; i < UNITS; i++) {
+		snprintf(name, sizeof name, "spec%d.service", i);
+		cr_assert_eq(hd_wait_state(&d, name, "running", 5000), 0, "%s", name);
+		cr_assert_eq(hd_unit_info(&d, name, NULL, 0, &pids[i], NULL, NULL, 0), 0);
+	}
+	int fds = h_count_fds_settled(d.pid);
+	for (int round = 0; round < 10; round++) {
+		int rc = mode ? hd_ctl(&d, out, sizeof out, "reexec", "--binary", CORRUPTOR, NULL)
+			      : hd_ctl(&d, out, sizeof out, "reexec", NULL);
+		cr_assert_eq(rc, 0, "re-exec %d: %s", round + 1, out);
+		for (int i = 0; i < UNITS; i++) {
+			char st[64];
+			int pid;
+			snprintf(name, sizeof name, "spec%d.service", i);
+			cr_assert_eq(hd_unit_info(&d, name, st, sizeof st, &pid, NULL, NULL, 0), 0,
+				     "re-exec %d: no status of %s", round + 1, name);
+			cr_assert_str_eq(st, "running", "re-exec %d: %s is %s", round + 1, name, st);
+			cr_assert_eq(pid, pids[i], "re-exec %d: %s has pid %d, had %d", round + 1, name, pid, pids[i]);
+		}
+	}
+	cr_expect(!hd_log_has(&d, "does not load in this image"), "a unit failed to load after a re-exec");
+	cr_expect(!hd_log_has(&d, "rescue"), "a re-exec went to rescue mode");
+	if (mode)
+		cr_expect(hd_log_has(&d, "the state does not list its descriptors"));
+	cr_expect_eq(h_count_fds_settled(d.pid), fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+Test(reexec, specifiers_that_read_files_survive_the_descriptor_sweep, .timeout = 120)
+{
+	specifier_units_reexec(NULL);
+}
+
+Test(reexec, specifiers_that_read_files_survive_a_descriptor_scan, .timeout = 120)
+{
+	specifier_units_reexec("nofds");
+}

@@ -18,10 +18,12 @@
 
 void fdclaim_scan(void);
 /* Instead of fdclaim_scan, when the state lists what the old image handed
- * over (fds: sorted, no duplicates): check that each is open (one poll()),
- * record them and close every other fd >= 3 but `also` (the state's own
- * fd) at once -- nothing of this image may be open yet. Cheaper than
- * listing /proc/self/fd with thousands of fds. 0, or -EBADF (one is not
+ * over (fds: sorted, no duplicates): check that each is open (one F_DUPFD
+ * per run of consecutive numbers: the lowest free fd lies past the run),
+ * record them and close every other fd >= 3 but `also` (the state's own,
+ * open, fd) at once -- nothing of this image may be open yet, and no other
+ * thread may open one meanwhile. Cheaper than listing /proc/self/fd with
+ * thousands of fds. 0, or -EBADF (one is not
  * open), -ENOSYS (no close_range), -ENOMEM: nothing was closed, call
  * fdclaim_scan. */
 int fdclaim_keep_only(const int *fds, size_t n, int also);

@@ -481,6 +481,11 @@ Test(reexec, fds_record_naming_a_closed_fd_restores, .timeout = 120)
 	fds_record_fallback("fdlie", "cannot be kept as they are (Bad file descriptor)");
 }
 
+Test(reexec, fds_record_with_a_closed_fd_inside_a_run_restores, .timeout = 120)
+{
+	fds_record_fallback("fdhole", "cannot be kept as they are (Bad file descriptor)");
+}
+
 Test(reexec, unparsable_fds_record_restores, .timeout = 120)
 {
 	fds_record_fallback("fdgarbage", "the state does not list its descriptors");

@@ -16,6 +16,9 @@
  * CORRUPT_MODE=nofds drops the final "fds" record (an older image's state);
  * CORRUPT_MODE=fdlie makes it name an fd that is not open;
  * CORRUPT_MODE=fdgarbage makes it unparsable ("fds 3-x,,").
+ * CORRUPT_MODE=fdhole adds to it the lowest fd that is not open, written
+ * as part of a run ("3-5,7-9" with 6 closed becomes "3-9"): the new image
+ * must see that one number of a run is not open.
  * CORRUPT_MODE=nopartial drops the first "log-partial" record, leaving a
  * log-pipe without it (the reader must refuse the state).
  * CORRUPT_MODE=nologepoll drops the "log-epoll" record (the new image must
@@ -81,6 +84,54 @@ static char *resplice(char *buf, size_t *len, size_t from, size_t to, const char
 	n += (size_t)sprintf(out + n, "checksum %016" PRIx64 "\n", resign(out, n));
 	free(buf);
 	*len = n;
+	return out;
+}
+
+/* The fds record's ranges (n bytes at r) with the lowest fd >= 3 that is
+ * neither open here nor `state_fd` added, written again as runs; NULL if
+ * they do not parse. The new image inherits what is open here. */
+static char *fds_with_a_hole(const char *r, size_t n, int state_fd)
+{
+	enum { MAXFD = 1 << 16 };
+	static unsigned char listed[MAXFD + 2];
+	char *text = strndup(r, n), *save = NULL;
+	if (!text)
+		return NULL;
+	for (char *t = strtok_r(text, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		long a, b;
+		int k;
+		if (sscanf(t, "%ld-%ld%n", &a, &b, &k) == 2 && t[k] == '\0')
+			;
+		else if (sscanf(t, "%ld%n", &a, &k) == 1 && t[k] == '\0')
+			b = a;
+		else
+			a = -1, b = -2;
+		if (a < 3 || b < a || b >= MAXFD) {
+			free(text);
+			return NULL;
+		}
+		for (long f = a; f <= b; f++)
+			listed[f] = 1;
+	}
+	free(text);
+	int hole = 3;
+	while (hole < MAXFD && (listed[hole] || hole == state_fd || fcntl(hole, F_GETFD) >= 0))
+		hole++;
+	if (hole >= MAXFD)
+		return NULL;
+	listed[hole] = 1;
+	char *out = malloc(16 * MAXFD);
+	size_t w = 0;
+	for (int f = 3; out && f < MAXFD; f++) {
+		if (!listed[f] || listed[f - 1])
+			continue;
+		int e = f;
+		while (listed[e + 1])
+			e++;
+		w += (size_t)sprintf(out + w, w ? ",%d" : "%d", f);
+		if (e > f)
+			w += (size_t)sprintf(out + w, "-%d", e);
+	}
 	return out;
 }
 
@@ -192,7 +243,8 @@ int main(int argc, char **argv)
 		buf = resplice(buf, &len, from, to, "19000");
 		size_t end = body_len(len);
 		buf = resplice(buf, &len, end - 1, end - 1, ",19000"); /* the fds record is last */
-	} else if (mode && (!strcmp(mode, "nofds") || !strcmp(mode, "fdlie") || !strcmp(mode, "fdgarbage"))) {
+	} else if (mode && (!strcmp(mode, "nofds") || !strcmp(mode, "fdlie") || !strcmp(mode, "fdgarbage") ||
+			     !strcmp(mode, "fdhole"))) {
 		/* The last record "fds RANGES": dropped (as an older image writes
 		 * its state), naming one more fd that is not open, or garbage.
 		 * All must restore normally, without rescue. */
@@ -203,7 +255,13 @@ int main(int argc, char **argv)
 			return 109;
 		if (!strcmp(mode, "fdlie"))
 			buf = resplice(buf, &len, end - 1, end - 1, ",65000");
-		else
+		else if (!strcmp(mode, "fdhole")) {
+			char *ranges = fds_with_a_hole(buf + line + 4, end - 1 - (line + 4), fd);
+			if (!ranges)
+				return 116;
+			buf = resplice(buf, &len, line + 4, end - 1, ranges);
+			free(ranges);
+		} else
 			buf = resplice(buf, &len, line, end, !strcmp(mode, "fdgarbage") ? "fds 3-x,,\n" : "");
 	} else {
 		buf[len / 2] ^= 0x20;

@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "fdclaim.h"
 #include "log.h"
+#include "mmhold.h"
 #include "preparse.h"
 #include "reexec.h"
 #include "reexec_check.h"
@@ -187,6 +188,10 @@ static void go(struct client *c, uint32_t id, const char *target, unsigned forma
 
 	struct state_out o;
 	struct fdlist keep = { 0 }, toggle = { 0 };
+	/* Started first: it sets itself up while the state is written. */
+	int held = mmhold_start();
+	if (held < 0 && held != -ENOSYS)
+		log_debug("reexec: no memory holder (%s); the exec tears the old image down itself", strerror(-held));
 	so_init(&o);
 	o.format = format; /* an older target gets the newest format it reads */
 	r = state_write(&o, &keep, &toggle, daemon_self_exe, c, id);
@@ -231,6 +236,7 @@ static void go(struct client *c, uint32_t id, const char *target, unsigned forma
 	log_err("reexec of %s failed: %s", target, strerror(-r));
 	ctl_reply_err(c, id, r, "reexec: exec %s: %s; still running the old image", target, strerror(-r));
 out:
+	mmhold_cancel();
 	fdlist_free(&keep);
 	fdlist_free(&toggle);
 	so_free(&o);

@@ -460,6 +460,50 @@ int h_count_fds_settled(pid_t pid)
 	return last;
 }
 
+/* Processes whose parent is pid, zombies included. */
+int h_count_children(pid_t pid)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char path[64], buf[512];
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t got = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[got] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold anything but ends
+		 * at the last ')'. */
+		char *rp = strrchr(buf, ')');
+		int ppid;
+		char st;
+		if (rp && sscanf(rp + 1, " %c %d", &st, &ppid) == 2 && ppid == pid)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int h_count_children_settled(pid_t pid)
+{
+	int last = h_count_children(pid);
+	for (int i = 0; i < 40; i++) {
+		h_msleep(50);
+		int now = h_count_children(pid);
+		if (now == last)
+			return now;
+		last = now;
+	}
+	return last;
+}
+
 struct fd_text {
 	char *buf;
 	size_t len, used;

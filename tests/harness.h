@@ -68,6 +68,10 @@ int h_count_fds(pid_t pid);
 int h_count_fds_settled(pid_t pid);
 /* Describe the fds of pid into buf as "N:target" lines (for messages). */
 void h_list_fds(pid_t pid, char *buf, size_t len);
+/* Processes whose parent is pid (zombies included); the settled form waits
+ * until two readings 50 ms apart agree (bounded, 2 s). */
+int h_count_children(pid_t pid);
+int h_count_children_settled(pid_t pid);
 /* One request to 127.0.0.1:port: connect, send "GET / HTTP/1.0\r\n\r\n",
  * read the answer until EOF into out. Returns bytes read, or -errno. Bounded
  * by timeout_ms. */

@@ -321,6 +321,34 @@ static pid_t start_hanging_reexec(struct world *w, int *fds_before, char *outp, 
 	return ctl;
 }
 
+/* The exec itself fails after the target passed its check: a target that
+ * answers the check like the real binary and then takes away its own
+ * execute permission. The daemon must go on as it was: the memory holder
+ * it started for the exec (mmhold.h) let go and reaped, no descriptor
+ * left, and the next re-exec fine. */
+Test(reexec, an_exec_that_fails_after_the_check_keeps_the_running_image, .timeout = 120)
+{
+	struct world w;
+	world_start(&w, H_DAEMON);
+	int fds_before = h_count_fds_settled(w.d.pid);
+	int children = h_count_children_settled(w.d.pid);
+	char path[400], out[1024], script[1024];
+	snprintf(path, sizeof path, "%s/vanishing", w.d.dir);
+	snprintf(script, sizeof script, "#!/bin/sh\n%s --check-state-format\nchmod a-x \"$0\"\n", H_DAEMON);
+	cr_assert_eq(h_write_file(path, script), 0);
+	cr_assert_eq(chmod(path, 0755), 0);
+	int rc = hd_ctl(&w.d, out, sizeof out, "reexec", "--binary", path, NULL);
+	cr_expect_neq(rc, 0, "the exec of a non-executable file succeeded: %s", out);
+	cr_expect(strstr(out, "still running the old image"), "message: %s", out);
+	world_check(&w, "after the failed exec");
+	cr_expect_eq(h_count_fds_settled(w.d.pid), fds_before);
+	cr_expect_eq(h_count_children_settled(w.d.pid), children, "a helper of the failed exec is left");
+	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", NULL), 0, "a good reexec after the failure: %s", out);
+	world_check(&w, "after a good re-exec");
+	cr_expect_eq(h_count_children_settled(w.d.pid), children);
+	cr_expect_eq(hd_stop(&w.d), 0);
+}
+
 Test(reexec, a_target_that_never_answers_stalls_nothing, .timeout = 120)
 {
 	/* The daemon asks a new binary whether it can take over. While the
@@ -700,6 +728,9 @@ Test(reexec, hundred_reexecs_leak_nothing, .timeout = 300)
 	char out[1024];
 	cr_assert_eq(hd_ctl(&w.d, out, sizeof out, "reexec", NULL), 0, "%s", out);
 	int before = h_count_fds_settled(w.d.pid);
+	/* Each re-exec leaves a helper holding the old image's memory
+	 * (mmhold.h) until the exec is done: it must leave, and be reaped. */
+	int children = h_count_children_settled(w.d.pid);
 	for (int i = 0; i < 100; i++) {
 		int rc = hd_ctl(&w.d, out, sizeof out, "reexec", NULL);
 		cr_assert_eq(rc, 0, "reexec %d: %s", i + 1, out);
@@ -707,6 +738,7 @@ Test(reexec, hundred_reexecs_leak_nothing, .timeout = 300)
 	char fds[8192];
 	h_list_fds(w.d.pid, fds, sizeof fds);
 	cr_expect_eq(h_count_fds_settled(w.d.pid), before, "daemon fds after 100 re-execs:\n%s", fds);
+	cr_expect_eq(h_count_children_settled(w.d.pid), children, "the daemon's children after 100 re-execs");
 	world_check(&w, "after 100 re-execs");
 	cr_expect_eq(hd_stop(&w.d), 0);
 }

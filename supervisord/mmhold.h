@@ -1,0 +1,32 @@
+/*
+ * mmhold.h - take the old image's memory off a re-exec's path.
+ *
+ * execve() tears down the memory of the image that calls it before the
+ * new image runs: every page the daemon has mapped is unmapped, on the
+ * re-exec's critical path (about 0.15 ms at a hundred services, the larger
+ * part of what a re-exec costs over a bare exec of the same binary). A
+ * process that shares that memory keeps it alive: execve() then only drops
+ * a reference, and the teardown happens when the sharer exits, on its own
+ * time and CPU.
+ *
+ * mmhold_start() creates such a sharer (clone with CLONE_VM): it drops its
+ * copy of every descriptor but the read end of a close-on-exec pipe, and
+ * waits for end-of-file there, which the exec delivers. It runs only raw
+ * system calls on a stack of its own, with every signal blocked, and never
+ * writes the memory it shares. It is a child of the daemon: the new image
+ * reaps it like any process no unit knows. Where any step is not available
+ * (another architecture, a kernel without close_range), nothing is started
+ * and the exec tears the memory down itself, as before.
+ *
+ * Owned while a holder runs: the pipe's two ends and the holder's stack.
+ */
+#ifndef SUPD_MMHOLD_H
+#define SUPD_MMHOLD_H
+
+/* Start a holder; 0, or -errno (nothing started: the exec works as ever). */
+int mmhold_start(void);
+/* The exec failed (or never happened): let the holder go, wait for it
+ * (bounded) and release what it used. Nothing if none runs. */
+void mmhold_cancel(void);
+
+#endif

@@ -151,6 +151,10 @@ struct svc_conf {
 	int nice;                       /* Nice= */
 	bool ignore_sigpipe;            /* IgnoreSIGPIPE=, default yes */
 	bool no_new_privileges;         /* NoNewPrivileges= */
+	bool cap_bounding_set;          /* CapabilityBoundingSet= given (else the bounding set is left alone) */
+	uint64_t cap_bounding;          /* ... its capabilities, bit N for capability N (caps.h) */
+	bool cap_ambient_set;
+	uint64_t cap_ambient;           /* AmbientCapabilities= */
 	bool oom_score_adjust_set;
 	int oom_score_adjust;           /* OOMScoreAdjust=, -1000..1000 */
 	char **supplementary_groups;    /* SupplementaryGroups=: names or numbers */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "caps.h"
 #include "conf_priv.h"
 
 #define SVC(field) offsetof(struct unit_conf, svc.field)
@@ -444,6 +445,22 @@ static int h_groups(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	return word_list(x, k, &s->supplementary_groups, &s->n_supplementary_groups, v, group_bad);
 }
 
+/* CapabilityBoundingSet= and AmbientCapabilities= (k->arg: 1 for the
+ * ambient set), systemd's syntax (caps.h). A word that names no capability
+ * is skipped with a warning, as systemd does. */
+static int h_caps(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct svc_conf *s = &x->c->svc;
+	char bad[64];
+	if (k->arg)
+		caps_assign(v, &s->cap_ambient, &s->cap_ambient_set, bad, sizeof bad);
+	else
+		caps_assign(v, &s->cap_bounding, &s->cap_bounding_set, bad, sizeof bad);
+	if (bad[0])
+		conf_report(x, 0, x->e->line, "%s=: unknown capability '%s', ignoring it", k->name, bad);
+	return 0;
+}
+
 /* Nice= and OOMScoreAdjust=: an int within its range (k->arg picks it),
  * with its "set" flag in the second field; empty unsets. */
 static int h_ranged_int(struct conf_ctx *x, const struct conf_key *k, const char *v)
@@ -823,6 +840,8 @@ const struct conf_key conf_service_keys[] = {
 	LIST("Nice", h_ranged_int, nice, nice_set, 0),
 	KEY("IgnoreSIGPIPE", conf_h_bool, ignore_sigpipe, 0),
 	KEY("NoNewPrivileges", conf_h_bool, no_new_privileges, 0),
+	KEY("CapabilityBoundingSet", h_caps, cap_bounding, 0),
+	KEY("AmbientCapabilities", h_caps, cap_ambient, 1),
 	LIST("OOMScoreAdjust", h_ranged_int, oom_score_adjust, oom_score_adjust_set, 1),
 	KEY("SupplementaryGroups", h_groups, supplementary_groups, 0),
 	KEY("LimitCPU", h_limit, limits, LIMIT(RLIMIT_CPU, LIM_SECONDS)),
@@ -874,7 +893,7 @@ const char *const conf_service_unsupported[] = {
 	"StandardInputText", "StandardInputData", "TTYPath", "TTYReset", "TTYVHangup",
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
 	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
-	"CapabilityBoundingSet", "AmbientCapabilities", "SecureBits",
+	"SecureBits",
 	"SystemCallFilter", "SystemCallArchitectures", "SystemCallErrorNumber", "LockPersonality",
 	"MemoryDenyWriteExecute", "RemoveIPC", "KeyringMode", "Personality",
 	"IOSchedulingClass", "IOSchedulingPriority", "CPUSchedulingPolicy", "CPUSchedulingPriority",

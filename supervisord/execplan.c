@@ -744,6 +744,10 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.nice = c->nice;
 	p->req.ignore_sigpipe = c->ignore_sigpipe;
 	p->req.no_new_privileges = c->no_new_privileges && !full;
+	/* '+' is free of them too (systemd.service(5)). */
+	p->req.cap_bounding_set = c->cap_bounding_set && !full;
+	p->req.cap_bounding = c->cap_bounding;
+	p->req.cap_ambient = full ? 0 : c->cap_ambient;
 	p->req.private_tmp[0] = full ? NULL : u->svc.private_tmp[0];
 	p->req.private_tmp[1] = full ? NULL : u->svc.private_tmp[1];
 	if (!full && (c->protect_system || c->protect_home || c->n_read_only_paths || c->n_read_write_paths) &&

@@ -29,6 +29,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 
@@ -51,6 +52,7 @@ static const char *const stage_names[] = {
 	[STAGE_OOM_ADJUST] = "oom-score-adjust",
 	[STAGE_NO_NEW_PRIVS] = "no-new-privileges",
 	[STAGE_NAMESPACE] = "namespace",
+	[STAGE_CAPS] = "capabilities",
 };
 
 const char *spawn_stage_name(int stage)
@@ -294,6 +296,26 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 			close(ofd);
 	}
 
+	/* CapabilityBoundingSet=: before the switch of user, which takes the
+	 * CAP_SETPCAP a drop needs. One already out of the set is not
+	 * dropped again, so a daemon without CAP_SETPCAP fails only when it
+	 * has to drop one; EINVAL: past the kernel's last capability. */
+	if (r->cap_bounding_set) {
+		for (int cap = 0; cap < 64; cap++) {
+			if (r->cap_bounding >> cap & 1)
+				continue;
+			int has = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+			if (has < 0 && errno == EINVAL)
+				break;
+			if (has > 0 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+				child_fail(&rep, STAGE_CAPS, errno);
+		}
+	}
+	/* AmbientCapabilities= for another user: its permitted set must
+	 * survive setresuid (keep-caps; cleared again by the exec). */
+	bool ambient = r->cap_ambient != 0;
+	if (ambient && r->set_ids && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		child_fail(&rep, STAGE_CAPS, errno);
 	if (r->set_ids) {
 		if (syscall(SYS_setgroups, (long)r->ngroups, r->groups) < 0)
 			child_fail(&rep, STAGE_GROUPS, errno);
@@ -301,6 +323,27 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 			child_fail(&rep, STAGE_GID, errno);
 		if (syscall(SYS_setresuid, (long)r->uid, (long)r->uid, (long)r->uid) < 0)
 			child_fail(&rep, STAGE_UID, errno);
+	}
+	if (ambient) {
+		/* A capability can enter the ambient set only when it is both
+		 * permitted and inheritable: add it to the inheritable set,
+		 * then raise it. The exec makes the ambient set the new
+		 * program's permitted and effective sets (a program without
+		 * file capabilities, as a service's usually is). A capability
+		 * the daemon does not hold, or that the bounding set lacks,
+		 * fails the start (EPERM), as in systemd. */
+		struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct data[2];
+		if (syscall(SYS_capget, &hdr, data) < 0)
+			child_fail(&rep, STAGE_CAPS, errno);
+		data[0].inheritable |= (uint32_t)r->cap_ambient;
+		data[1].inheritable |= (uint32_t)(r->cap_ambient >> 32);
+		if (syscall(SYS_capset, &hdr, data) < 0)
+			child_fail(&rep, STAGE_CAPS, errno);
+		for (int cap = 0; cap < 64; cap++)
+			if (r->cap_ambient >> cap & 1 &&
+			    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+				child_fail(&rep, STAGE_CAPS, errno);
 	}
 	if (r->cwd) {
 		if (chdir(r->cwd) < 0 && !(r->cwd_missing_ok && errno == ENOENT))

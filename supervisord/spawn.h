@@ -39,6 +39,7 @@ enum spawn_stage {
 	STAGE_OOM_ADJUST, /* OOMScoreAdjust= */
 	STAGE_NO_NEW_PRIVS, /* NoNewPrivileges= */
 	STAGE_NAMESPACE,  /* PrivateTmp= */
+	STAGE_CAPS,       /* CapabilityBoundingSet=, AmbientCapabilities= */
 	STAGE__MAX
 };
 
@@ -86,6 +87,9 @@ struct spawn_req {
 	int nice;                   /* Nice= */
 	bool ignore_sigpipe;        /* IgnoreSIGPIPE= */
 	bool no_new_privileges;     /* NoNewPrivileges= */
+	bool cap_bounding_set;      /* CapabilityBoundingSet=: drop every capability not in cap_bounding */
+	uint64_t cap_bounding;
+	uint64_t cap_ambient;       /* AmbientCapabilities=: raised in the ambient set (kept across the user switch) */
 	bool oom_score_adjust_set;
 	char oom_score_adjust[8];   /* OOMScoreAdjust=, as written to /proc/self/oom_score_adj ("-1000\n") */
 	const char *private_tmp[2]; /* PrivateTmp=: bound over /tmp and /var/tmp in a mount namespace of its own */

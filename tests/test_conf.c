@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "conf.h"
 #include "unitfile.h"
 
@@ -607,6 +608,53 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_expect(strstr(dl.text, "W /u/x:12: unknown section [Frob], ignoring"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:17: unknown section [Socket], ignoring"), "%s", dl.text);
 	cr_expect_eq(err[0], '\0');
+	conf_free(&c);
+}
+
+/* CapabilityBoundingSet= and AmbientCapabilities=, systemd's rules:
+ * lines add up (OR), "~" lines take away from what came before (AND with
+ * the complement), "" empties, "~" alone fills; names in any case, with or
+ * without CAP_; a word that names nothing is a warning, not an error. */
+Test(conf_warnings, capability_sets, .timeout = 10)
+{
+	struct unit_conf c;
+	const uint64_t bind = 1u << 10, raw = 1u << 13, admin = 1ull << 21, chown = 1;
+
+	load_svc("CapabilityBoundingSet=CAP_NET_BIND_SERVICE\nCapabilityBoundingSet=net_raw CAP_SYS_ADMIN\n"
+		 "AmbientCapabilities=cap_net_bind_service", &c);
+	cr_expect(c.svc.cap_bounding_set);
+	cr_expect_eq(c.svc.cap_bounding, bind | raw | admin);
+	cr_expect(c.svc.cap_ambient_set);
+	cr_expect_eq(c.svc.cap_ambient, bind);
+	conf_free(&c);
+
+	load_svc("CapabilityBoundingSet=~CAP_SYS_ADMIN\nCapabilityBoundingSet=~CAP_CHOWN", &c);
+	cr_expect_eq(c.svc.cap_bounding, caps_all() & ~(admin | chown));
+	conf_free(&c);
+
+	load_svc("CapabilityBoundingSet=CAP_CHOWN\nCapabilityBoundingSet=\nCapabilityBoundingSet=CAP_NET_RAW", &c);
+	cr_expect_eq(c.svc.cap_bounding, raw, "an empty assignment forgets earlier lines");
+	conf_free(&c);
+
+	load_svc("CapabilityBoundingSet=", &c);
+	cr_expect(c.svc.cap_bounding_set && c.svc.cap_bounding == 0, "empty: no capability at all");
+	conf_free(&c);
+
+	load_svc("CapabilityBoundingSet=CAP_CHOWN\nCapabilityBoundingSet=~", &c);
+	cr_expect_eq(c.svc.cap_bounding, caps_all());
+	conf_free(&c);
+
+	load_svc("", &c);
+	cr_expect(!c.svc.cap_bounding_set && !c.svc.cap_ambient_set && c.svc.cap_ambient == 0,
+		  "unset: the bounding set is left alone");
+	conf_free(&c);
+
+	cr_assert_eq(load("a.service", "[Service]\nExecStart=/bin/true\nAmbientCapabilities=CAP_NET_RAW CAP_FLY 40\n",
+			  &c), 0, "%s", err);
+	cr_expect_eq(dl.n_warn, 1, "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:3: AmbientCapabilities=: unknown capability 'CAP_FLY', ignoring it"), "%s",
+		  dl.text);
+	cr_expect_eq(c.svc.cap_ambient, raw | 1ull << 40);
 	conf_free(&c);
 }
 

@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "harness.h"
 
@@ -621,6 +624,105 @@ Test(lifecycle, privilege_settings_reach_the_process, .timeout = 60)
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "privs", NULL), 0, "%s", out);
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "nogroup", NULL), 1, "%s", out);
 	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a start and a failed start left descriptors behind");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* A port below 1024 on the loopback that nothing listens on, or -1. */
+static int free_low_port(void)
+{
+	for (int port = 600 + getpid() % 300; port < 1000; port++) {
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int ok = s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0;
+		if (s >= 0)
+			close(s);
+		if (ok)
+			return port;
+	}
+	return -1;
+}
+
+/* CapabilityBoundingSet= and AmbientCapabilities= reach the process: a
+ * User=nobody service given CAP_NET_BIND_SERVICE binds a port below 1024
+ * itself (systemd-socket-activate does the binding), and without it the
+ * same service fails; a root service sees only its bounding set; '+' runs
+ * with the daemon's; an ambient capability the bounding set lacks fails
+ * the start, naming the stage. */
+Test(lifecycle, capabilities_reach_the_process, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (User=, capabilities to hand out)");
+	struct hd d;
+	hd_init(&d);
+	chmod(d.dir, 0777);
+	char amb[400], bnd[400], plus[400], out[1024];
+	snprintf(amb, sizeof amb, "%s/amb", d.dir);
+	snprintf(bnd, sizeof bnd, "%s/bnd", d.dir);
+	snprintf(plus, sizeof plus, "%s/plus", d.dir);
+	int port = free_low_port();
+	cr_assert_gt(port, 0, "no free port below 1024 on the loopback");
+#define CAPS "grep -E \"^Cap(Prm|Eff|Bnd|Amb)\" /proc/$$$$/status"
+	hd_unit(&d, "amb.service",
+		"[Service]\nUser=nobody\nAmbientCapabilities=CAP_NET_BIND_SERVICE net_raw\n"
+		"ExecStartPre=/bin/sh -c '{ id -u; " CAPS "; } > %s'\n"
+		"ExecStart=/usr/bin/systemd-socket-activate --accept --inetd -l 127.0.0.1:%d /bin/echo hello\n",
+		amb, port);
+	hd_unit(&d, "noamb.service",
+		"[Service]\nUser=nobody\nExecStart=/usr/bin/systemd-socket-activate --accept --inetd -l 127.0.0.1:%d /bin/echo hello\n",
+		port);
+	hd_unit(&d, "bnd.service",
+		"[Service]\nCapabilityBoundingSet=CAP_SETUID CAP_SETGID\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n"
+		"ExecStartPre=+/bin/sh -c '" CAPS " > %s'\n"
+		"ExecStart=/bin/sh -c '" CAPS " > %s; exec sleep 1000'\n",
+		plus, bnd);
+	hd_unit(&d, "outside.service",
+		"[Service]\nUser=nobody\nCapabilityBoundingSet=CAP_CHOWN\nAmbientCapabilities=CAP_NET_RAW\n"
+		"ExecStart=/bin/sleep 1000\n");
+#undef CAPS
+	hd_start(&d);
+
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "start", "amb", NULL), 0, "%s", out);
+	char *t = h_wait_file(amb, 5000);
+	cr_assert_not_null(t, "amb.service did not report");
+	cr_expect(strstr(t, "CapPrm:\t0000000000002400\nCapEff:\t0000000000002400\n"), "%s", t);
+	cr_expect(strstr(t, "CapAmb:\t0000000000002400\n"), "%s", t);
+	cr_expect(!strncmp(t, "65534\n", 6), "%s", t);
+	int fd = -1;
+	for (int i = 0; i < 100 && (fd = h_connect_tcp(port)) < 0; i++)
+		h_msleep(20);
+	cr_assert_geq(fd, 0, "nobody with CAP_NET_BIND_SERVICE did not listen on port %d", port);
+	char ans[64];
+	h_read_all(fd, ans, sizeof ans, 5000);
+	close(fd);
+	cr_expect_str_eq(ans, "hello\n");
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "stop", "amb", NULL), 0, "%s", out);
+
+	/* The same without the capability: the bind is refused. */
+	hd_ctl(&d, out, sizeof out, "start", "noamb", NULL);
+	cr_expect_eq(hd_wait_state(&d, "noamb.service", "failed", 5000), 0, "nobody bound port %d without it", port);
+
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "start", "bnd", NULL), 0, "%s", out);
+	t = h_wait_file(bnd, 5000);
+	cr_assert_not_null(t, "bnd.service did not report");
+	/* Root gets its bounding set: CAP_SETGID 6, CAP_SETUID 7, CAP_NET_BIND_SERVICE 10. */
+	cr_expect_str_eq(t, "CapPrm:\t00000000000004c0\nCapEff:\t00000000000004c0\nCapBnd:\t00000000000004c0\n"
+			    "CapAmb:\t0000000000000000\n");
+	char *p = h_slurp(plus);
+	char *mine = h_slurp("/proc/self/status");
+	cr_assert(p && mine);
+	char *b = strstr(mine, "CapBnd:");
+	cr_assert_not_null(b);
+	b[strcspn(b, "\n") + 1] = '\0';
+	cr_expect(strstr(p, b), "ExecStartPre=+ did not keep the daemon's bounding set (%s): %s", b, p);
+
+	hd_ctl(&d, out, sizeof out, "start", "outside", NULL);
+	cr_expect_eq(hd_wait_state(&d, "outside.service", "failed", 5000), 0);
+	hd_ctl(&d, out, sizeof out, "status", "outside", NULL);
+	cr_expect(strstr(out, "capabilities"), "the failed stage is not named: %s", out);
+	int fds = h_count_fds_settled(d.pid);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "bnd", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a restart left descriptors behind");
 	cr_expect_eq(hd_stop(&d), 0);
 }
 

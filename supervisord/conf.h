@@ -194,6 +194,14 @@ struct svc_conf {
 	size_t n_read_write_paths;
 	char **read_only_paths;         /* ReadOnlyPaths= */
 	size_t n_read_only_paths;
+	char **inaccessible_paths;      /* InaccessiblePaths= ("-" prefix: may be missing) */
+	size_t n_inaccessible_paths;
+	bool protect_kernel_tunables;   /* ProtectKernelTunables= */
+	bool protect_kernel_modules;    /* ProtectKernelModules= */
+	bool protect_kernel_logs;       /* ProtectKernelLogs= */
+	bool protect_control_groups;    /* ProtectControlGroups= */
+	bool protect_clock;             /* ProtectClock= (the bounding set only) */
+	bool protect_hostname;          /* ProtectHostname= */
 	int restart_mode_overlap;       /* RestartMode=overlap */
 };
 
@@ -267,5 +275,10 @@ int conf_parse_signal(const char *s, int *sig);              /* "SIGTERM", "TERM
  * characters). Fills cmd; returns 0 or -EINVAL with a reason in err. */
 int conf_parse_exec(const char *s, struct exec_cmd *cmd, char *err, size_t errlen);
 void conf_exec_free(struct exec_cmd *cmd);
+
+/* Does any setting of s make its processes a mount namespace of their
+ * own (ProtectSystem=, ProtectHome=, *Paths=, ProtectKernel*=,
+ * ProtectControlGroups=)? PrivateTmp= is counted apart (privtmp.h). */
+bool conf_svc_wants_mounts(const struct svc_conf *s);
 
 #endif

@@ -101,6 +101,7 @@ void conf_service_free(struct svc_conf *s)
 	conf_strv_free(&s->supplementary_groups, &s->n_supplementary_groups);
 	conf_strv_free(&s->read_write_paths, &s->n_read_write_paths);
 	conf_strv_free(&s->read_only_paths, &s->n_read_only_paths);
+	conf_strv_free(&s->inaccessible_paths, &s->n_inaccessible_paths);
 	free(s->group);
 	free(s->std_output_path);
 	free(s->std_error_path);
@@ -422,8 +423,8 @@ static const char *absolute_path_bad(const struct conf_key *k, const char *w)
 	return (w[0] == '-' ? w[1] : w[0]) == '/' ? NULL : "is not an absolute path";
 }
 
-/* ReadWritePaths=/ReadOnlyPaths=: absolute paths, each may start with
- * "-" (missing is fine). */
+/* ReadWritePaths=/ReadOnlyPaths=/InaccessiblePaths=: absolute paths, each
+ * may start with "-" (missing is fine). */
 static int h_paths(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	return word_list(x, k, CONF_FIELD(x, k, char **), CONF_FIELD2(x, k, size_t), v, absolute_path_bad);
@@ -878,6 +879,13 @@ const struct conf_key conf_service_keys[] = {
 	KEY("ProtectHome", h_protect, protect_home, 1),
 	LIST("ReadWritePaths", h_paths, read_write_paths, n_read_write_paths, 0),
 	LIST("ReadOnlyPaths", h_paths, read_only_paths, n_read_only_paths, 0),
+	LIST("InaccessiblePaths", h_paths, inaccessible_paths, n_inaccessible_paths, 0),
+	KEY("ProtectKernelTunables", conf_h_bool, protect_kernel_tunables, 0),
+	KEY("ProtectKernelModules", conf_h_bool, protect_kernel_modules, 0),
+	KEY("ProtectKernelLogs", conf_h_bool, protect_kernel_logs, 0),
+	KEY("ProtectControlGroups", conf_h_bool, protect_control_groups, 0),
+	KEY("ProtectClock", conf_h_bool, protect_clock, 0),
+	KEY("ProtectHostname", conf_h_bool, protect_hostname, 0),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -898,7 +906,7 @@ const char *const conf_service_unsupported[] = {
 	"MemoryDenyWriteExecute", "RemoveIPC", "KeyringMode", "Personality",
 	"IOSchedulingClass", "IOSchedulingPriority", "CPUSchedulingPolicy", "CPUSchedulingPriority",
 	"CPUAffinity", "NUMAPolicy", "NUMAMask",
-	"InaccessiblePaths", "ExecPaths", "NoExecPaths", "TemporaryFileSystem", "BindPaths",
+	"ExecPaths", "NoExecPaths", "TemporaryFileSystem", "BindPaths",
 	"BindReadOnlyPaths", "MountFlags", "UtmpIdentifier", "UtmpMode",
 	"Slice", "Delegate", "DeviceAllow", "DevicePolicy", "TasksMax", "TasksAccounting",
 	"IPAddressAllow", "IPAddressDeny", "SELinuxContext", "AppArmorProfile", "SmackProcessLabel",
@@ -906,6 +914,13 @@ const char *const conf_service_unsupported[] = {
 	"Credential*", "LoadCredential*", "SetCredential*",
 	"ImportCredential*", "Mount*", "Timer*", NULL,
 };
+
+bool conf_svc_wants_mounts(const struct svc_conf *s)
+{
+	return s->protect_system || s->protect_home || s->n_read_only_paths || s->n_read_write_paths ||
+	       s->n_inaccessible_paths || s->protect_kernel_tunables || s->protect_kernel_modules ||
+	       s->protect_kernel_logs || s->protect_control_groups;
+}
 
 int conf_service_finish(struct conf_ctx *x)
 {

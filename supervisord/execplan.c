@@ -473,6 +473,30 @@ static int build_mounts(const struct svc_conf *c, struct exec_plan *p)
 	for (const char *const *s = home; !r && c->protect_home && *s; s++)
 		r = add_mount(p, *s, c->protect_home == 1 ? MOP_INACCESSIBLE : c->protect_home == 2 ? MOP_RO : MOP_EMPTY,
 			      true, false);
+	/* ProtectKernelTunables=: systemd's tables (namespace.c). cgroupfs is
+	 * left as it was under the read-only /sys, unless
+	 * ProtectControlGroups= makes it read-only too. */
+	static const char *const tun_ro[] = { "/proc/acpi", "/proc/apm", "/proc/asound", "/proc/bus", "/proc/fs",
+					      "/proc/irq", "/proc/latency_stats", "/proc/mtrr", "/proc/scsi",
+					      "/proc/sys", "/proc/sysrq-trigger", "/proc/timer_stats", "/sys", NULL };
+	static const char *const tun_hide[] = { "/proc/kallsyms", "/proc/kcore", "/sys/fs/bpf", "/sys/kernel/debug",
+						"/sys/kernel/tracing", NULL };
+	for (const char *const *s = tun_ro; !r && c->protect_kernel_tunables && *s; s++)
+		r = add_mount(p, *s, MOP_RO, true, false);
+	for (const char *const *s = tun_hide; !r && c->protect_kernel_tunables && *s; s++)
+		r = add_mount(p, *s, MOP_INACCESSIBLE, true, false);
+	if (!r && (c->protect_control_groups || c->protect_kernel_tunables))
+		r = add_mount(p, "/sys/fs/cgroup", c->protect_control_groups ? MOP_RO : MOP_KEEP, true, false);
+	static const char *const modules[] = { "/lib/modules", "/usr/lib/modules", NULL };
+	for (const char *const *s = modules; !r && c->protect_kernel_modules && *s; s++)
+		r = add_mount(p, *s, MOP_INACCESSIBLE, true, false);
+	static const char *const logs[] = { "/proc/kmsg", "/dev/kmsg", NULL };
+	for (const char *const *s = logs; !r && c->protect_kernel_logs && *s; s++)
+		r = add_mount(p, *s, MOP_INACCESSIBLE, true, false);
+	for (size_t i = 0; !r && i < c->n_inaccessible_paths; i++) {
+		const char *s = c->inaccessible_paths[i];
+		r = add_mount(p, s[0] == '-' ? s + 1 : s, MOP_INACCESSIBLE, s[0] == '-', false);
+	}
 	/* Outer paths first (a stable sort by depth): an operation on a
 	 * tree must not undo one made on a path inside it. */
 	for (size_t i = 1; !r && i < p->nmounts; i++) {
@@ -750,15 +774,25 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.cap_ambient = full ? 0 : c->cap_ambient;
 	p->req.private_tmp[0] = full ? NULL : u->svc.private_tmp[0];
 	p->req.private_tmp[1] = full ? NULL : u->svc.private_tmp[1];
-	if (!full && (c->protect_system || c->protect_home || c->n_read_only_paths || c->n_read_write_paths) &&
-	    privtmp_mountns_supported()) {
+	if (!full && conf_svc_wants_mounts(c) && privtmp_mountns_supported()) {
 		if ((r = build_mounts(c, p)) < 0) {
 			snprintf(err, errlen, "ProtectSystem=: %s", strerror(-r));
 			goto fail;
 		}
 		p->req.mounts = p->mounts;
 		p->req.nmounts = p->nmounts;
+		p->req.inaccessible_file = privtmp_inaccessible_file();
 	}
+	/* ProtectKernelModules=, ProtectKernelLogs=, ProtectClock= take their
+	 * capabilities out of the bounding set too (systemd.exec(5)). */
+	uint64_t drop = (c->protect_kernel_modules ? UINT64_C(1) << 16 : 0) |   /* CAP_SYS_MODULE */
+			(c->protect_kernel_logs ? UINT64_C(1) << 34 : 0) |      /* CAP_SYSLOG */
+			(c->protect_clock ? UINT64_C(1) << 25 | UINT64_C(1) << 35 : 0); /* CAP_SYS_TIME, CAP_WAKE_ALARM */
+	if (!full && drop) {
+		p->req.cap_bounding = (p->req.cap_bounding_set ? p->req.cap_bounding : UINT64_MAX) & ~drop;
+		p->req.cap_bounding_set = true;
+	}
+	p->req.new_uts = !full && c->protect_hostname;
 	p->req.oom_score_adjust_set = c->oom_score_adjust_set;
 	snprintf(p->req.oom_score_adjust, sizeof p->req.oom_score_adjust, "%d\n", c->oom_score_adjust);
 	if (c->working_directory && strcmp(c->working_directory, "~") == 0) {

@@ -9,9 +9,31 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "privtmp.h"
 #include "rmtree.h"
+
+const char *privtmp_inaccessible_file(void)
+{
+	static char path[4096];
+	if (!daemon_runtime_dir || snprintf(path, sizeof path, "%s/inaccessible", daemon_runtime_dir) >= (int)sizeof path)
+		return NULL;
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0 && st.st_size == 0 &&
+	    st.st_uid == geteuid())
+		return path;
+	unlink(path); /* anything else of that name: made again */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0 || fchmod(fd, 0) < 0) {
+		log_err("cannot make %s, which InaccessiblePaths= binds over files: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	close(fd);
+	return path;
+}
 
 bool privtmp_mountns_supported(void)
 {

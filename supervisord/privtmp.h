@@ -21,6 +21,11 @@
 /* Can this daemon give a child a mount namespace? (probed once; PrivateTmp=
  * and ProtectSystem= and friends both need it) */
 bool privtmp_mountns_supported(void);
+/* An empty regular file, mode 000, in the runtime directory (checked at
+ * each call, made again if missing or anything else stands there): InaccessiblePaths= and friends
+ * bind it over a file they hide, as systemd binds its inaccessible nodes.
+ * NULL if it cannot be made (the reason is logged). */
+const char *privtmp_inaccessible_file(void);
 /* Make the two directories for unit `name`: 0 with paths[0] (for /tmp)
  * and paths[1] (for /var/tmp) malloc'd, or -errno with err set. */
 int privtmp_create(const char *name, char *paths[2], char *err, size_t errlen);

@@ -454,10 +454,10 @@ void svc_begin_start(struct unit *u, bool automatic)
 	s->oneshot_done = false;
 	s->stop_post_pending = true;
 	const struct svc_conf *sc = &u->conf->svc;
-	if ((sc->protect_system || sc->protect_home || sc->n_read_only_paths || sc->n_read_write_paths) &&
-	    !privtmp_mountns_supported())
-		log_warn("%s: ProtectSystem=, ProtectHome=, ReadOnlyPaths= and ReadWritePaths= need mount namespaces, "
-			 "which this supervisord cannot make (no CAP_SYS_ADMIN?): not applied", u->name);
+	if (conf_svc_wants_mounts(sc) && !privtmp_mountns_supported())
+		log_warn("%s: ProtectSystem=, ProtectHome=, ProtectKernel*=, ProtectControlGroups= and *Paths= need "
+			 "mount namespaces, which this supervisord cannot make (no CAP_SYS_ADMIN?): not applied",
+			 u->name);
 	if (u->conf->svc.private_tmp && !s->private_tmp[0]) {
 		char err[SVC_ERROR_MAX];
 		if (!privtmp_mountns_supported())

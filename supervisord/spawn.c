@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
@@ -162,14 +163,32 @@ static int move_above(int fd, int floor)
 /* One mount_op, in the child (system calls only). A path is made a mount
  * point of its own (bound onto itself) so that its flags can differ from
  * those around it. */
-static int apply_mount(const struct mount_op *m)
+/* was_ro: for MOP_KEEP, whether the path was read-only before any
+ * operation (statvfs, taken first). */
+static int apply_mount(const struct mount_op *m, const char *inaccessible_file, bool was_ro)
 {
 	struct stat st;
 	if (stat(m->path, &st) < 0)
 		return m->optional && errno == ENOENT ? 0 : -1;
-	if (m->kind == MOP_INACCESSIBLE || m->kind == MOP_EMPTY) {
+	if (m->kind == MOP_KEEP) {
+		/* Writable again only if it was; a mount we may not change
+		 * (locked by a container) stays as the others left it. */
+		struct mount_attr a = { .attr_clr = MOUNT_ATTR_RDONLY };
+		if (!was_ro)
+			mount_setattr(AT_FDCWD, m->path, AT_RECURSIVE, &a, sizeof a);
+		return 0;
+	}
+	if ((m->kind == MOP_INACCESSIBLE || m->kind == MOP_EMPTY) && S_ISDIR(st.st_mode)) {
 		if (mount("tmpfs", m->path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  m->kind == MOP_INACCESSIBLE ? "mode=000" : "mode=0755") < 0)
+			return -1;
+	} else if (m->kind == MOP_INACCESSIBLE || m->kind == MOP_EMPTY) {
+		/* A file, a device, a socket: an empty mode-000 file over it. */
+		if (!inaccessible_file) {
+			errno = ENOENT;
+			return -1;
+		}
+		if (mount(inaccessible_file, m->path, NULL, MS_BIND, NULL) < 0)
 			return -1;
 	} else if (strcmp(m->path, "/") != 0 && mount(m->path, m->path, NULL, MS_BIND | MS_REC, NULL) < 0) {
 		return -1;
@@ -255,8 +274,16 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	if (ptmp || r->nmounts) {
 		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 			child_fail(&rep, STAGE_NAMESPACE, errno);
+		/* MOP_KEEP paths: read-only or not before anything changed
+		 * (on this stack: the child writes nothing else). */
+		bool was_ro[r->nmounts ? r->nmounts : 1];
+		for (size_t i = 0; i < r->nmounts; i++) {
+			struct statvfs sv;
+			was_ro[i] = r->mounts[i].kind == MOP_KEEP && statvfs(r->mounts[i].path, &sv) == 0 &&
+				    (sv.f_flag & ST_RDONLY);
+		}
 		for (size_t i = 0; i < r->nmounts; i++)
-			if (apply_mount(&r->mounts[i]) < 0)
+			if (apply_mount(&r->mounts[i], r->inaccessible_file, was_ro[i]) < 0)
 				child_fail(&rep, STAGE_NAMESPACE, errno);
 		static const char *const tmps[2] = { "/tmp", "/var/tmp" };
 		struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
@@ -265,6 +292,12 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 			    mount_setattr(AT_FDCWD, tmps[i], AT_RECURSIVE, &rw, sizeof rw) < 0)
 				child_fail(&rep, STAGE_NAMESPACE, errno);
 	}
+
+	/* ProtectHostname=: a UTS namespace of its own, so that a change of
+	 * host name stays inside. Skipped where the kernel refuses it (no
+	 * CAP_SYS_ADMIN), as systemd does. */
+	if (r->new_uts && unshare(CLONE_NEWUTS) < 0 && errno != EPERM && errno != EINVAL)
+		child_fail(&rep, STAGE_NAMESPACE, errno);
 
 	/* Limits and priority before the user changes: raising a hard limit
 	 * or lowering the nice level needs the daemon's privileges. */

@@ -53,8 +53,9 @@ struct spawn_err {
 enum mount_op_kind {
 	MOP_RO,          /* the tree at path read-only (recursively) */
 	MOP_RW,          /* ... writable again (an exception under a read-only one) */
-	MOP_INACCESSIBLE, /* an empty read-only tmpfs, mode 000, over it */
+	MOP_INACCESSIBLE, /* an empty read-only tmpfs, mode 000, over it (a file: inaccessible_file) */
 	MOP_EMPTY,       /* an empty read-only tmpfs, mode 0755, over it */
+	MOP_KEEP,        /* writable again if it was before the others (cgroupfs under a read-only /sys) */
 };
 struct mount_op {
 	const char *path;
@@ -95,6 +96,8 @@ struct spawn_req {
 	const char *private_tmp[2]; /* PrivateTmp=: bound over /tmp and /var/tmp in a mount namespace of its own */
 	const struct mount_op *mounts; /* applied in that namespace too */
 	size_t nmounts;
+	const char *inaccessible_file; /* an empty file, mode 000: bound over a file MOP_INACCESSIBLE hides */
+	bool new_uts;               /* ProtectHostname=: a UTS namespace of its own */
 };
 
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */

@@ -591,7 +591,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_assert_eq(load("a.service",
 			  "[Unit]\nFoo=1\nDocumentation=man:x\nConditionVirtualization=no\n"
 			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateNetwork=yes\nTasksMax=100\n"
-			  "ProtectKernelTunables=yes\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
+			  "ProtectProc=invisible\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
 			  "[Socket]\nListenStream=1\n", &c), 0, "%s", err);
 	cr_expect_eq(dl.n_err, 0);
 	cr_expect_eq(dl.n_warn, 9, "%s", dl.text);
@@ -604,7 +604,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_expect(strstr(dl.text, "W /u/x:8: PrivateNetwork= in section [Service] is not supported, ignoring"),
 		  "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:9: TasksMax= in section"), "%s", dl.text);
-	cr_expect(strstr(dl.text, "W /u/x:10: ProtectKernelTunables= in section"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:10: ProtectProc= in section"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:12: unknown section [Frob], ignoring"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:17: unknown section [Socket], ignoring"), "%s", dl.text);
 	cr_expect_eq(err[0], '\0');
@@ -656,6 +656,27 @@ Test(conf_warnings, capability_sets, .timeout = 10)
 		  dl.text);
 	cr_expect_eq(c.svc.cap_ambient, raw | 1ull << 40);
 	conf_free(&c);
+}
+
+Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("ProtectKernelTunables=yes\nProtectKernelModules=true\nProtectKernelLogs=1\nProtectControlGroups=on\n"
+		 "ProtectClock=yes\nProtectHostname=yes\nInaccessiblePaths=/a -/b\nInaccessiblePaths=/c", &c);
+	cr_expect(c.svc.protect_kernel_tunables && c.svc.protect_kernel_modules && c.svc.protect_kernel_logs &&
+		  c.svc.protect_control_groups && c.svc.protect_clock && c.svc.protect_hostname);
+	cr_assert_eq(c.svc.n_inaccessible_paths, 3);
+	cr_expect_str_eq(c.svc.inaccessible_paths[1], "-/b");
+	cr_expect(conf_svc_wants_mounts(&c.svc));
+	conf_free(&c);
+
+	load_svc("ProtectClock=yes\nProtectHostname=yes", &c);
+	cr_expect(!conf_svc_wants_mounts(&c.svc), "no mount namespace for settings that make no mount");
+	conf_free(&c);
+
+	cr_assert_neq(load("a.service", "[Service]\nExecStart=/bin/true\nInaccessiblePaths=relative/x\n", &c), 0);
+	cr_expect(strstr(err, "relative/x"), "%s", err);
 }
 
 Test(conf_errors, bad_values_name_file_line_key_value, .timeout = 10)

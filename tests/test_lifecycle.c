@@ -708,13 +708,15 @@ Test(lifecycle, capabilities_reach_the_process, .timeout = 60)
 	/* Root gets its bounding set: CAP_SETGID 6, CAP_SETUID 7, CAP_NET_BIND_SERVICE 10. */
 	cr_expect_str_eq(t, "CapPrm:\t00000000000004c0\nCapEff:\t00000000000004c0\nCapBnd:\t00000000000004c0\n"
 			    "CapAmb:\t0000000000000000\n");
-	char *p = h_slurp(plus);
+	char *p = h_slurp(plus); /* h_slurp's buffer is static: copies */
+	p = p ? strdup(p) : NULL;
 	char *mine = h_slurp("/proc/self/status");
 	cr_assert(p && mine);
 	char *b = strstr(mine, "CapBnd:");
 	cr_assert_not_null(b);
 	b[strcspn(b, "\n") + 1] = '\0';
 	cr_expect(strstr(p, b), "ExecStartPre=+ did not keep the daemon's bounding set (%s): %s", b, p);
+	free(p);
 
 	hd_ctl(&d, out, sizeof out, "start", "outside", NULL);
 	cr_expect_eq(hd_wait_state(&d, "outside.service", "failed", 5000), 0);
@@ -830,6 +832,95 @@ Test(lifecycle, protect_system_and_home, .timeout = 60)
 	rmdir(ro);
 	rmdir(rw);
 	rmdir(state);
+}
+
+/* Writable for root here? "w" or "r" (access(W_OK) says EROFS on a
+ * read-only mount, whoever asks). */
+static char host_w(const char *path)
+{
+	return access(path, W_OK) == 0 ? 'w' : 'r';
+}
+
+/* The kernel-facing sandboxing settings: ProtectKernelTunables= makes
+ * /proc/sys and /sys read-only, ProtectControlGroups= cgroupfs,
+ * ProtectKernelModules= hides the module trees, ProtectKernelLogs= the
+ * kernel log (an empty mode-000 file over /proc/kmsg and /dev/kmsg), and
+ * they, with ProtectClock=, take their capabilities out of the bounding
+ * set; ProtectHostname= keeps a change of host name inside;
+ * InaccessiblePaths= hides a file and a directory ("-": may be missing,
+ * otherwise a missing path fails the start). Nothing reaches the host. */
+Test(lifecycle, protect_kernel_and_inaccessible_paths, .timeout = 60)
+{
+	if (geteuid() != 0 || unshare_probe() != 0)
+		cr_skip_test("needs mount namespaces (root with CAP_SYS_ADMIN)");
+	struct hd d;
+	hd_init(&d);
+	char dir[400], file[400], rep[400], host[256], out[1024];
+	snprintf(dir, sizeof dir, "%s/hidden", d.dir);
+	snprintf(file, sizeof file, "%s/secret", d.dir);
+	snprintf(rep, sizeof rep, "%s/report", d.dir);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_assert_eq(h_write_file(file, "secret\n"), 0);
+	char inside[400];
+	snprintf(inside, sizeof inside, "%s/x", dir);
+	cr_assert_eq(h_write_file(inside, "x\n"), 0);
+	cr_assert_eq(gethostname(host, sizeof host), 0);
+#define W(path) "[ -w " path " ] && echo w || echo r; "
+	hd_unit(&d, "k.service",
+		"[Service]\nProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\n"
+		"ProtectControlGroups=yes\nProtectClock=yes\nProtectHostname=yes\n"
+		"InaccessiblePaths=%s -/nonexistent/supd-x\nInaccessiblePaths=%s\n"
+		"ExecStart=/bin/sh -c '{ " W("/proc/sys/kernel") W("/sys/kernel") W("/sys/fs/cgroup")
+		"[ -e /lib/modules ] && ls -A /lib/modules | wc -l || echo 0; stat -c %%%%a /proc/kmsg; "
+		"[ -e /dev/kmsg ] && stat -c %%%%a /dev/kmsg || echo 0; cat %s | wc -c; stat -c %%%%a %s; ls -A %s | wc -l; "
+		"hostname supd-test-uts && hostname; grep CapBnd /proc/$$$$/status; } > %s.tmp; mv %s.tmp %s; "
+		"exec sleep 1000'\n",
+		file, dir, file, file, dir, rep, rep, rep);
+	/* Without ProtectControlGroups=, cgroupfs stays as it was under the
+	 * read-only /sys. */
+	char rep2[400];
+	snprintf(rep2, sizeof rep2, "%s/report2", d.dir);
+	hd_unit(&d, "t.service", "[Service]\nProtectKernelTunables=yes\n"
+		"ExecStart=/bin/sh -c '{ " W("/sys/kernel") W("/sys/fs/cgroup") "} > %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+		rep2, rep2, rep2);
+#undef W
+	hd_unit(&d, "missing.service", "[Service]\nInaccessiblePaths=/nonexistent/supd-y\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "t", NULL), 0, "%s", out);
+	char *t2 = h_wait_file(rep2, 5000);
+	char want2[8] = { 'r', '\n', host_w("/sys/fs/cgroup"), '\n', 0 };
+	cr_expect(t2 && !strcmp(t2, want2), "ProtectKernelTunables= alone: %s (cgroupfs here: %c)", t2 ? t2 : "(none)",
+		  want2[2]);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "k", NULL), 0, "%s", out);
+	char *t = h_wait_file(rep, 5000);
+	cr_assert_not_null(t, "k.service did not report");
+	t = strdup(t); /* h_slurp's buffer is static */
+	char *mine = h_slurp("/proc/self/status");
+	cr_assert_not_null(mine);
+	unsigned long long bnd = 0;
+	char *b = strstr(mine, "CapBnd:");
+	cr_assert(b && sscanf(b + 7, "%llx", &bnd) == 1);
+	/* CAP_SYS_MODULE 16, CAP_SYS_TIME 25, CAP_SYSLOG 34, CAP_WAKE_ALARM 35. */
+	bnd &= ~(1ull << 16 | 1ull << 25 | 1ull << 34 | 1ull << 35);
+	char want[512];
+	snprintf(want, sizeof want, "r\nr\nr\n0\n0\n0\n0\n0\n0\nsupd-test-uts\nCapBnd:\t%016llx\n", bnd);
+	cr_expect_str_eq(t, want);
+	free(t);
+	/* Nothing of it reached the host. */
+	char now[256];
+	cr_assert_eq(gethostname(now, sizeof now), 0);
+	cr_expect_str_eq(now, host, "the host name changed");
+	char *sec = h_slurp(file);
+	cr_expect(sec && !strcmp(sec, "secret\n"));
+	cr_expect_eq(access(inside, F_OK), 0);
+	hd_ctl(&d, out, sizeof out, "start", "missing", NULL);
+	cr_expect_eq(hd_wait_state(&d, "missing.service", "failed", 5000), 0);
+	hd_ctl(&d, out, sizeof out, "status", "missing", NULL);
+	cr_expect(strstr(out, "namespace"), "the failed stage is not named: %s", out);
+	int fds = h_count_fds_settled(d.pid);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "k", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a restart left descriptors behind");
+	cr_expect_eq(hd_stop(&d), 0);
 }
 
 /* RuntimeMaxSec=: a service that runs longer is stopped with the result

@@ -202,6 +202,7 @@ struct svc_conf {
 	bool protect_control_groups;    /* ProtectControlGroups= */
 	bool protect_clock;             /* ProtectClock= (the bounding set only) */
 	bool protect_hostname;          /* ProtectHostname= */
+	bool private_network;           /* PrivateNetwork= (netns.h) */
 	int restart_mode_overlap;       /* RestartMode=overlap */
 };
 

@@ -886,6 +886,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("ProtectControlGroups", conf_h_bool, protect_control_groups, 0),
 	KEY("ProtectClock", conf_h_bool, protect_clock, 0),
 	KEY("ProtectHostname", conf_h_bool, protect_hostname, 0),
+	KEY("PrivateNetwork", conf_h_bool, private_network, 0),
 	{ NULL, NULL, 0, 0, 0 },
 };
 

@@ -18,6 +18,7 @@
 #include "execplan.h"
 #include "fdstore.h"
 #include "log.h"
+#include "netns.h"
 #include "privtmp.h"
 #include "service.h"
 #include "service_priv.h"
@@ -162,6 +163,11 @@ void svc_down_cleanup(struct unit *u, bool restarting)
 	if (c->pid_file && c->type == SVC_TYPE_FORKING)
 		unlink(c->pid_file);
 	privtmp_remove(u->svc.private_tmp); /* flushed on a restart too, as in systemd */
+	if (u->svc.netns_fd >= 0) {
+		/* The namespace goes with the last process in it. */
+		close(u->svc.netns_fd);
+		u->svc.netns_fd = -1;
+	}
 	if (!c->n_exec_dirs[EXECDIR_RUNTIME] || u->instance_of)
 		return;
 	if (restarting ? c->runtime_preserve == 0 : c->runtime_preserve != 2)
@@ -458,6 +464,17 @@ void svc_begin_start(struct unit *u, bool automatic)
 		log_warn("%s: ProtectSystem=, ProtectHome=, ProtectKernel*=, ProtectControlGroups= and *Paths= need "
 			 "mount namespaces, which this supervisord cannot make (no CAP_SYS_ADMIN?): not applied",
 			 u->name);
+	if (sc->private_network && s->netns_fd < 0) {
+		char err[SVC_ERROR_MAX];
+		int r = netns_create(&s->netns_fd, err, sizeof err);
+		if (r == -EPERM || r == -EINVAL || r == -ENOSYS)
+			log_warn("%s: PrivateNetwork=yes, but this supervisord cannot make network namespaces (%s): the "
+				 "service shares the host's network", u->name, err);
+		else if (r < 0) {
+			fail_start(u, RES_RESOURCES, err);
+			return;
+		}
+	}
 	if (u->conf->svc.private_tmp && !s->private_tmp[0]) {
 		char err[SVC_ERROR_MAX];
 		if (!privtmp_mountns_supported())
@@ -793,6 +810,7 @@ void svc_init(struct unit *u, uv_loop_t *loop)
 	s->conn_fd = -1;
 	s->control_exec_fd = -1;
 	s->reload_client_fd = -1;
+	s->netns_fd = -1;
 	s->state = SVC_STOPPED;
 	s->since_usec = now_real_usec();
 	uv_timer_init(loop, &s->timer);

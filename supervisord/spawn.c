@@ -208,6 +208,11 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	int floor = 3 + (int)n;
 	int fds[n ? n : 1];
 
+	/* 0. PrivateNetwork=: join the unit's namespace first, before the
+	 *    descriptors move (its own may be in the way). */
+	if (r->netns_fd >= 0 && setns(r->netns_fd, CLONE_NEWNET) < 0)
+		child_fail(&rep, STAGE_NAMESPACE, errno);
+
 	/* 1. Get the status pipe and every source fd out of the target range
 	 *    0..3+n-1, so that the dup2 calls below cannot clobber them. */
 	if (status_fd >= 0 && status_fd < floor) {

@@ -25,7 +25,10 @@
  *       and friends), reload-reply CLIENT-FD ID, flush-restarts B,
  *       dep-start B, dep-stop B, dep-automatic B (requests waiting for
  *       ordering; automatic: a socket activation),
- *       log-pipe RFD WFD, log-file FD SIZE, log-partial T
+ *       log-pipe RFD WFD, log-file FD SIZE, log-partial T,
+ *       private-tmp P, private-var-tmp P (PrivateTmp= directories, checked
+ *       to be ones privtmp_create makes), netns-fd N (PrivateNetwork=:
+ *       checked to be a network namespace)
  *     [socket] sock-state S, sock-error T, sock-since N, accepted N,
  *       refused N, and its listeners' fds: format 2 "listeners FD,-,FD"
  *       (one entry per Listen*= line, "-" for one not open), format 1

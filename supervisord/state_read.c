@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "proto.h"
 #include "service.h"
+#include "netns.h"
 #include "privtmp.h"
 #include "service_priv.h"
 #include "svc_notify.h"
@@ -88,6 +89,7 @@ const char *state_timer_name(enum svc_timer t);
 	X(RELOAD_BEGIN, "reload-begin") \
 	X(PRIVATE_TMP, "private-tmp") \
 	X(PRIVATE_VAR_TMP, "private-var-tmp") \
+	X(NETNS_FD, "netns-fd") \
 	X(OLD_PID, "old-pid") \
 	X(OLD_SIGKILL, "old-sigkill") \
 	X(OLD_SIGNALED, "old-signaled") \
@@ -453,6 +455,13 @@ static int service_key(struct reader *r, struct unit *u, const char *k, const ch
 		return get_u64(r, v, UINT64_MAX, &s->started_mono);
 	} else if (r->kid == K_EXEC_FD) {
 		return claim(r, v, &s->exec_fd);
+	} else if (r->kid == K_NETNS_FD) {
+		if (s->netns_fd >= 0)
+			return bad(r, "netns-fd given twice");
+		if (claim(r, v, &s->netns_fd) < 0)
+			return -EBADMSG;
+		if (!netns_fd_valid(s->netns_fd))
+			return bad(r, "fd %d is not a network namespace", s->netns_fd);
 	} else if (r->kid == K_TIMER) {
 		char kind[16];
 		unsigned long long dl;

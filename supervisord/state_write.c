@@ -81,6 +81,10 @@ static void write_service(struct state_out *o, struct handover *h, const struct 
 		so_str(o, "private-tmp", s->private_tmp[0]);
 		so_str(o, "private-var-tmp", s->private_tmp[1]);
 	}
+	if (s->netns_fd >= 0) {
+		so_i64(o, "netns-fd", s->netns_fd);
+		fdlist_add(keep, s->netns_fd); /* close-on-exec: toggled */
+	}
 	so_u64_nz(o, "reload-begin", s->reload_begin_mono);
 	if (s->tkind != TMR_NONE)
 		so_fmt(o, "timer", "%s %llu", state_timer_name(s->tkind), (unsigned long long)s->deadline_mono);

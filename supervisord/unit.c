@@ -523,6 +523,8 @@ static void free_unit(struct unit *u)
 		free(u->svc.status_text);
 		free(u->svc.private_tmp[0]); /* the directories stay for a re-exec or go with the stop */
 		free(u->svc.private_tmp[1]);
+		if (u->svc.netns_fd >= 0)
+			close(u->svc.netns_fd);
 	} else {
 		free(u->sock.error);
 		for (size_t i = 0; i < u->sock.n; i++)

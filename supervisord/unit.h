@@ -102,6 +102,7 @@ struct service {
 	bool oneshot_done;       /* Type=oneshot: the last start ran every command successfully */
 	bool condition_skipped;  /* the last start was skipped: a Condition*= did not hold (error says which) */
 	char *private_tmp[2];    /* PrivateTmp=: this start's /tmp and /var/tmp (privtmp.h), NULL none */
+	int netns_fd;            /* PrivateNetwork=: this start's network namespace (netns.h), -1 none */
 	bool stop_post_pending;  /* a start began: ExecStopPost= is to run at its end */
 	bool stop_post_asked;    /* ... and the end it runs for was a requested stop */
 	bool main_ended;         /* the main process of this start has exited (wait_status is its) */

@@ -923,6 +923,103 @@ Test(lifecycle, protect_kernel_and_inaccessible_paths, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* The network namespace of a process, as readlink shows it. */
+static void netns_of(const char *pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%s/ns/net", pid);
+	ssize_t n = readlink(path, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* 0 when this process may make a network namespace. */
+static int netns_probe(void)
+{
+	pid_t p = fork();
+	if (p == 0)
+		_exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
+	int st = 1;
+	waitpid(p, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+/* PrivateNetwork=yes: the unit's processes (ExecStartPre=, the main
+ * process, ExecReload=, after a re-exec too) share one network namespace
+ * with only lo, up; the host's loopback listeners are out of reach; a
+ * socket-activated listener made outside still serves; a restart makes a
+ * new namespace, and nothing is left behind. */
+Test(lifecycle, private_network, .timeout = 60)
+{
+	if (geteuid() != 0 || netns_probe() != 0)
+		cr_skip_test("needs network namespaces (root with CAP_SYS_ADMIN)");
+	struct hd d;
+	hd_init(&d);
+	char pre[400], rel[400], rep[400], out[1024], host_ns[128], ns[128], buf[128];
+	snprintf(pre, sizeof pre, "%s/pre", d.dir);
+	snprintf(rel, sizeof rel, "%s/reload", d.dir);
+	snprintf(rep, sizeof rep, "%s/probe", d.dir);
+	/* A listener of the test's own on the host's loopback. */
+	int lsn = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t al = sizeof a;
+	cr_assert(lsn >= 0 && bind(lsn, (struct sockaddr *)&a, sizeof a) == 0 && listen(lsn, 8) == 0 &&
+		  getsockname(lsn, (struct sockaddr *)&a, &al) == 0);
+	int host_port = ntohs(a.sin_port), port = h_free_port();
+	hd_unit(&d, "web.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
+	hd_unit(&d, "web.service",
+		"[Service]\nPrivateNetwork=yes\nExecStartPre=/bin/sh -c 'readlink /proc/self/ns/net > %s'\n"
+		"ExecStart=" H_WORKERS "/sdworker\nExecReload=/bin/sh -c 'readlink /proc/self/ns/net > %s'\n",
+		pre, rel);
+	/* In the namespace: which devices, and what a connect to the host's
+	 * listener meets ("refused": lo is up and nobody listens there). */
+	hd_unit(&d, "probe.service",
+		"[Service]\nPrivateNetwork=yes\nExecStart=/bin/bash -c '{ tail -n +3 /proc/net/dev | cut -d: -f1 | "
+		"tr -d \" \"; (echo > /dev/tcp/127.0.0.1/%d) 2>&1 | grep -o -m1 \"refused\\|unreachable\" || echo reached; } "
+		"> %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+		host_port, rep, rep, rep);
+	hd_start(&d);
+	/* probe.service starts with the daemon: the count is taken without it. */
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "stop", "probe", NULL), 0, "%s", out);
+	unlink(rep);
+	int fds = h_count_fds_settled(d.pid);
+	netns_of("self", host_ns, sizeof host_ns);
+
+	char ans[512];
+	cr_assert_gt(h_http_get(port, ans, sizeof ans, 5000), 0, "the socket-activated service does not answer");
+	int pid = 0;
+	cr_assert_eq(hd_unit_info(&d, "web.service", NULL, 0, &pid, NULL, NULL, 0), 0);
+	char pidbuf[16];
+	snprintf(pidbuf, sizeof pidbuf, "%d", pid);
+	netns_of(pidbuf, ns, sizeof ns);
+	cr_expect_str_neq(ns, host_ns, "the main process is in the host's network namespace");
+	char *t = h_wait_file(pre, 5000);
+	cr_expect(t && !strncmp(t, ns, strlen(ns)), "ExecStartPre= ran in %s, the main process in %s", t ? t : "?", ns);
+
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reload", "web", NULL), 0, "%s", out);
+	t = h_wait_file(rel, 5000);
+	cr_expect(t && !strncmp(t, ns, strlen(ns)), "ExecReload= after a re-exec ran in %s, not %s", t ? t : "?", ns);
+	cr_expect_gt(h_http_get(port, ans, sizeof ans, 5000), 0);
+
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "start", "probe", NULL), 0, "%s", out);
+	t = h_wait_file(rep, 5000);
+	cr_expect(t && !strcmp(t, "lo\nrefused\n"), "in the namespace: %s", t ? t : "(no report)");
+
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "restart", "web", NULL), 0, "%s", out);
+	cr_assert_gt(h_http_get(port, ans, sizeof ans, 5000), 0);
+	cr_assert_eq(hd_unit_info(&d, "web.service", NULL, 0, &pid, NULL, NULL, 0), 0);
+	snprintf(pidbuf, sizeof pidbuf, "%d", pid);
+	netns_of(pidbuf, buf, sizeof buf);
+	cr_expect(strcmp(buf, ns) && strcmp(buf, host_ns), "after a restart: %s (was %s, host %s)", buf, ns, host_ns);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "stop", "web", "probe", NULL), 0, "%s", out);
+	char fdl[8192];
+	h_list_fds(d.pid, fdl, sizeof fdl);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a namespace's descriptor outlived its service:\n%s", fdl);
+	cr_expect_eq(hd_stop(&d), 0);
+	close(lsn);
+}
+
 /* RuntimeMaxSec=: a service that runs longer is stopped with the result
  * "timeout"; Restart= then decides as for a failure (the periodic restart
  * people use it for), and without Restart= it stays failed. */

@@ -473,6 +473,12 @@ Test(reexec, state_naming_a_foreign_private_tmp_is_refused, .timeout = 120)
 	cr_expect_eq(access("/etc/passwd", F_OK), 0);
 }
 
+Test(reexec, state_naming_a_pipe_as_a_network_namespace_is_refused, .timeout = 120)
+{
+	/* Every process of that service would join it (PrivateNetwork=). */
+	unreadable_state("netnspipe", "is not a network namespace");
+}
+
 Test(reexec, state_naming_a_stranger_is_refused, .timeout = 120)
 {
 	/* A well-formed state (checksum fine) that names pid 1 as a main

@@ -32,6 +32,8 @@
  * pipe at fd 19000 as the log epoll instance (both: refused, rescue).
  * CORRUPT_MODE=privtmp gives the first service a "private-tmp /etc" record
  * (the new image would remove it when the service stops: refused, rescue).
+ * CORRUPT_MODE=netnspipe gives the first service a "netns-fd" record
+ * naming a pipe at fd 19000 (refused, rescue).
  * CORRUPT_MODE=twotexts repeats the first unit's "text" record (a unit
  * given twice over: refused, rescue).
  * CORRUPT_MODE=format1 plays an older build that reads only format 1: its
@@ -210,6 +212,19 @@ int main(int argc, char **argv)
 			return 115;
 		char *eol = memchr(rec + 1, '\n', body_len(len) - (size_t)(rec + 1 - buf));
 		buf = resplice(buf, &len, (size_t)(eol - buf), (size_t)(eol - buf), "\nprivate-tmp /etc");
+	} else if (mode && !strcmp(mode, "netnspipe")) {
+		int p[2];
+		if (pipe(p) < 0 || dup2(p[0], 19000) < 0)
+			return 112;
+		close(p[0]);
+		close(p[1]);
+		char *rec = memmem(buf, body_len(len), "\nstate ", 7);
+		if (!rec)
+			return 115;
+		char *eol = memchr(rec + 1, '\n', body_len(len) - (size_t)(rec + 1 - buf));
+		buf = resplice(buf, &len, (size_t)(eol - buf), (size_t)(eol - buf), "\nnetns-fd 19000");
+		size_t end = body_len(len);
+		buf = resplice(buf, &len, end - 1, end - 1, ",19000"); /* the fds record is last */
 	} else if (mode && !strcmp(mode, "twotexts")) {
 		char *rec = memmem(buf, body_len(len), "\ntext ", 6);
 		if (!rec)

@@ -3,7 +3,9 @@
  * loop: connect, send "GET / HTTP/1.0", read to EOF. Runs until SIGTERM or
  * SIGINT, or MAX_SECONDS, whichever comes first, then prints one JSON line:
  * ok, failed (refused, reset, timed out or a wrong answer), requests per
- * second, and request latency (connect to EOF) p50/p99/max in microseconds.
+ * second, and request latency (connect to EOF) p50/p99/max in microseconds,
+ * every gap between answers of 20 ms or more, and every one of 1 ms or more
+ * with the CLOCK_MONOTONIC time it ended ("slow_gaps": [[END_US, GAP_US]]).
  *
  *   loadclient PORT MAX_SECONDS [CONCURRENCY]
  */
@@ -42,6 +44,13 @@ static long long last_ok, max_gap;
 #define MAX_LONG_GAPS 256
 static long long long_gaps[MAX_LONG_GAPS];
 static size_t n_long_gaps;
+/* Every gap of 1 ms or more with the CLOCK_MONOTONIC time (us) it ended
+ * at: a figure can tell the stalls a restart caused from the machine's
+ * own hiccups by when they happened. */
+#define SLOW_GAP_US 1000
+#define MAX_SLOW 8192
+static long long slow_end[MAX_SLOW], slow_gap[MAX_SLOW];
+static size_t n_slow;
 static long n_refused, n_reset, n_timeout, n_other;
 
 static void on_sig(int s)
@@ -141,6 +150,10 @@ static void *run(void *arg)
 				max_gap = t1 - last_ok;
 			if (t1 - last_ok >= LONG_GAP_US && n_long_gaps < MAX_LONG_GAPS)
 				long_gaps[n_long_gaps++] = t1 - last_ok;
+			if (t1 - last_ok >= SLOW_GAP_US && n_slow < MAX_SLOW) {
+				slow_end[n_slow] = t1;
+				slow_gap[n_slow++] = t1 - last_ok;
+			}
 			last_ok = t1;
 		} else {
 			if (rc == -ECONNREFUSED)
@@ -196,6 +209,9 @@ int main(int argc, char **argv)
 	       mx, max_gap, n_refused, n_reset, n_timeout, n_other, first_error);
 	for (size_t i = 0; i < n_long_gaps; i++)
 		printf("%s%lld", i ? ", " : "", long_gaps[i]);
+	printf("], \"slow_gaps\": [");
+	for (size_t i = 0; i < n_slow; i++)
+		printf("%s[%lld, %lld]", i ? ", " : "", slow_end[i], slow_gap[i]);
 	printf("]}\n");
 	return 0;
 }

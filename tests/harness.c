@@ -445,19 +445,25 @@ int h_count_fds(pid_t pid)
 	return n;
 }
 
-int h_count_fds_settled(pid_t pid)
+/* count(pid) once two readings 50 ms apart agree (bounded: 2 s). */
+static int settled(int (*count)(pid_t), pid_t pid)
 {
-	/* The daemon closes a finished supctl connection on its next loop
-	 * turn: wait until two readings 50 ms apart agree (bounded). */
-	int last = h_count_fds(pid);
+	int last = count(pid);
 	for (int i = 0; i < 40; i++) {
 		h_msleep(50);
-		int now = h_count_fds(pid);
+		int now = count(pid);
 		if (now == last)
 			return now;
 		last = now;
 	}
 	return last;
+}
+
+int h_count_fds_settled(pid_t pid)
+{
+	/* The daemon closes a finished supctl connection on its next loop
+	 * turn. */
+	return settled(h_count_fds, pid);
 }
 
 /* Processes whose parent is pid, zombies included. */
@@ -493,15 +499,7 @@ int h_count_children(pid_t pid)
 
 int h_count_children_settled(pid_t pid)
 {
-	int last = h_count_children(pid);
-	for (int i = 0; i < 40; i++) {
-		h_msleep(50);
-		int now = h_count_children(pid);
-		if (now == last)
-			return now;
-		last = now;
-	}
-	return last;
+	return settled(h_count_children, pid);
 }
 
 struct fd_text {

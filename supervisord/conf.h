@@ -203,6 +203,7 @@ struct svc_conf {
 	bool protect_clock;             /* ProtectClock= (the bounding set only) */
 	bool protect_hostname;          /* ProtectHostname= */
 	bool private_network;           /* PrivateNetwork= (netns.h) */
+	bool private_devices;           /* PrivateDevices= */
 	int restart_mode_overlap;       /* RestartMode=overlap */
 };
 

@@ -887,6 +887,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("ProtectClock", conf_h_bool, protect_clock, 0),
 	KEY("ProtectHostname", conf_h_bool, protect_hostname, 0),
 	KEY("PrivateNetwork", conf_h_bool, private_network, 0),
+	KEY("PrivateDevices", conf_h_bool, private_devices, 0),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -920,7 +921,7 @@ bool conf_svc_wants_mounts(const struct svc_conf *s)
 {
 	return s->protect_system || s->protect_home || s->n_read_only_paths || s->n_read_write_paths ||
 	       s->n_inaccessible_paths || s->protect_kernel_tunables || s->protect_kernel_modules ||
-	       s->protect_kernel_logs || s->protect_control_groups;
+	       s->protect_kernel_logs || s->protect_control_groups || s->private_devices;
 }
 
 int conf_service_finish(struct conf_ctx *x)

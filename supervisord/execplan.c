@@ -782,12 +782,14 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 		p->req.mounts = p->mounts;
 		p->req.nmounts = p->nmounts;
 		p->req.inaccessible_file = privtmp_inaccessible_file();
+		p->req.private_devices = c->private_devices;
 	}
 	/* ProtectKernelModules=, ProtectKernelLogs=, ProtectClock= take their
 	 * capabilities out of the bounding set too (systemd.exec(5)). */
 	uint64_t drop = (c->protect_kernel_modules ? UINT64_C(1) << 16 : 0) |   /* CAP_SYS_MODULE */
 			(c->protect_kernel_logs ? UINT64_C(1) << 34 : 0) |      /* CAP_SYSLOG */
-			(c->protect_clock ? UINT64_C(1) << 25 | UINT64_C(1) << 35 : 0); /* CAP_SYS_TIME, CAP_WAKE_ALARM */
+			(c->protect_clock ? UINT64_C(1) << 25 | UINT64_C(1) << 35 : 0) | /* CAP_SYS_TIME, CAP_WAKE_ALARM */
+			(c->private_devices ? UINT64_C(1) << 27 | UINT64_C(1) << 17 : 0); /* CAP_MKNOD, CAP_SYS_RAWIO */
 	if (!full && drop) {
 		p->req.cap_bounding = (p->req.cap_bounding_set ? p->req.cap_bounding : UINT64_MAX) & ~drop;
 		p->req.cap_bounding_set = true;

@@ -201,6 +201,108 @@ static int apply_mount(const struct mount_op *m, const char *inaccessible_file, 
 	return mount_setattr(AT_FDCWD, m->path, AT_RECURSIVE, &a, sizeof a);
 }
 
+/* dir + "/" + name into buf (the child may not call snprintf's locale
+ * machinery); false if it does not fit. */
+static bool join(char *buf, size_t len, const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	if (a + 1 + b + 1 > len)
+		return false;
+	memcpy(buf, dir, a);
+	buf[a] = '/';
+	memcpy(buf + a + 1, name, b + 1);
+	return true;
+}
+
+/* PrivateDevices=: a /dev of its own, as systemd makes it: a tmpfs with
+ * the API devices (null, zero, full, random, urandom, tty) bound from the
+ * real /dev, its devpts (and ptmx), shm and mqueue, and the usual links;
+ * no physical device. The real /dev is reached through a descriptor taken
+ * before it is covered. -1 with errno on failure. */
+static int private_dev(void)
+{
+	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+	static const char *const dirs[] = { "pts", "shm", "mqueue" };
+	static const char *const links[][2] = { { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+						 { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+						 { "ptmx", "pts/ptmx" } };
+	char old[32] = "/proc/self/fd/", src[128], dst[64];
+	int fd = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* The descriptor's number, by hand. */
+	char digits[12];
+	int nd = 0;
+	for (int v = fd; nd == 0 || v > 0; v /= 10)
+		digits[nd++] = (char)('0' + v % 10);
+	size_t at = strlen(old);
+	while (nd > 0)
+		old[at++] = digits[--nd];
+	old[at] = '\0';
+	int e = 0;
+	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=0755") < 0) {
+		e = errno;
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+		struct stat st;
+		if (!join(src, sizeof src, old, nodes[i]) || !join(dst, sizeof dst, "/dev", nodes[i])) {
+			e = ENAMETOOLONG;
+			goto out;
+		}
+		if (stat(src, &st) < 0 || !S_ISCHR(st.st_mode))
+			continue; /* not there (a container): not given either */
+		int f = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (f < 0 || close(f) < 0 || mount(src, dst, NULL, MS_BIND, NULL) < 0) {
+			e = errno;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		struct stat st;
+		if (!join(src, sizeof src, old, dirs[i]) || !join(dst, sizeof dst, "/dev", dirs[i])) {
+			e = ENAMETOOLONG;
+			goto out;
+		}
+		if (stat(src, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (mkdir(dst, st.st_mode & 07777) < 0 || mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			e = errno;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+		if (!join(dst, sizeof dst, "/dev", links[i][0])) {
+			e = ENAMETOOLONG;
+			goto out;
+		}
+		if (symlink(links[i][1], dst) < 0) {
+			e = errno;
+			goto out;
+		}
+	}
+	/* /dev/log: the same link, or the socket itself. */
+	char target[256];
+	ssize_t n;
+	struct stat lst;
+	if (join(src, sizeof src, old, "log") && lstat(src, &lst) == 0) {
+		if (S_ISLNK(lst.st_mode) && (n = readlink(src, target, sizeof target - 1)) > 0) {
+			target[n] = '\0';
+			symlink(target, "/dev/log");
+		} else if (S_ISSOCK(lst.st_mode)) {
+			int f = open("/dev/log", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+			if (f >= 0) {
+				close(f);
+				mount(src, "/dev/log", NULL, MS_BIND, NULL);
+			}
+		}
+	}
+out:
+	close(fd);
+	errno = e;
+	return e ? -1 : 0;
+}
+
 static void child(const struct spawn_req *r, int status_fd, struct spawn_err *shared)
 {
 	struct report rep = { status_fd, shared };
@@ -276,7 +378,7 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	 * directories over /tmp and /var/tmp, writable whatever is read-only
 	 * around them. Before the switch of user: it needs CAP_SYS_ADMIN. */
 	bool ptmp = r->private_tmp[0] && r->private_tmp[1];
-	if (ptmp || r->nmounts) {
+	if (ptmp || r->nmounts || r->private_devices) {
 		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 			child_fail(&rep, STAGE_NAMESPACE, errno);
 		/* MOP_KEEP paths: read-only or not before anything changed
@@ -290,6 +392,8 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 		for (size_t i = 0; i < r->nmounts; i++)
 			if (apply_mount(&r->mounts[i], r->inaccessible_file, was_ro[i]) < 0)
 				child_fail(&rep, STAGE_NAMESPACE, errno);
+		if (r->private_devices && private_dev() < 0)
+			child_fail(&rep, STAGE_NAMESPACE, errno);
 		static const char *const tmps[2] = { "/tmp", "/var/tmp" };
 		struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
 		for (int i = 0; ptmp && i < 2; i++)

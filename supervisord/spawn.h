@@ -98,6 +98,7 @@ struct spawn_req {
 	size_t nmounts;
 	const char *inaccessible_file; /* an empty file, mode 000: bound over a file MOP_INACCESSIBLE hides */
 	bool new_uts;               /* ProtectHostname=: a UTS namespace of its own */
+	bool private_devices;       /* PrivateDevices=: a /dev of its own (in the mount namespace) */
 	int netns_fd;               /* PrivateNetwork=: the network namespace to join, -1 none */
 };
 

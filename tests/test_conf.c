@@ -590,7 +590,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 
 	cr_assert_eq(load("a.service",
 			  "[Unit]\nFoo=1\nDocumentation=man:x\nConditionVirtualization=no\n"
-			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateDevices=yes\nTasksMax=100\n"
+			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateUsers=yes\nTasksMax=100\n"
 			  "ProtectProc=invisible\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
 			  "[Socket]\nListenStream=1\n", &c), 0, "%s", err);
 	cr_expect_eq(dl.n_err, 0);
@@ -601,7 +601,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_expect(strstr(dl.text, "W /u/x:4: ConditionVirtualization= in section [Unit] is not supported"),
 		  "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:7: unknown key 'Bar' in section [Service], ignoring"), "%s", dl.text);
-	cr_expect(strstr(dl.text, "W /u/x:8: PrivateDevices= in section [Service] is not supported, ignoring"),
+	cr_expect(strstr(dl.text, "W /u/x:8: PrivateUsers= in section [Service] is not supported, ignoring"),
 		  "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:9: TasksMax= in section"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:10: ProtectProc= in section"), "%s", dl.text);

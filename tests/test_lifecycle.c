@@ -923,6 +923,57 @@ Test(lifecycle, protect_kernel_and_inaccessible_paths, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* PrivateDevices=: /dev is a tmpfs with the API devices, devpts, shm and
+ * the usual links, and no physical device (the loop devices and kvm this
+ * machine has are gone); the devices work; CAP_MKNOD and CAP_SYS_RAWIO
+ * leave the bounding set; the host's /dev is untouched. */
+Test(lifecycle, private_devices, .timeout = 60)
+{
+	if (geteuid() != 0 || unshare_probe() != 0)
+		cr_skip_test("needs mount namespaces (root with CAP_SYS_ADMIN)");
+	struct hd d;
+	hd_init(&d);
+	char rep[400], out[1024];
+	snprintf(rep, sizeof rep, "%s/dev", d.dir);
+	hd_unit(&d, "pd.service",
+		"[Service]\nPrivateDevices=yes\nProtectSystem=strict\nReadWritePaths=%s\nExecStart=/bin/sh -c '{ ls -A /dev | tr \"\\n\" \" \"; echo; "
+		"echo x > /dev/null && echo null-ok; head -c 4 /dev/urandom | wc -c; readlink /dev/fd; "
+		"grep CapBnd /proc/$$$$/status; } > %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+		d.dir, rep, rep, rep);
+	hd_start(&d);
+	char *t = h_wait_file(rep, 5000);
+	cr_assert_not_null(t, "pd.service did not report");
+	t = strdup(t);
+	char *list = strtok(t, "\n");
+	cr_assert_not_null(list);
+	const char *want[] = { "null", "zero", "full", "random", "urandom", "tty", "pts", "ptmx", "shm", "fd",
+			       "stdin", "stdout", "stderr" };
+	char padded[1024];
+	snprintf(padded, sizeof padded, " %s", list);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		char w[32];
+		snprintf(w, sizeof w, " %s ", want[i]);
+		cr_expect(strstr(padded, w), "no /dev/%s in: %s", want[i], list);
+	}
+	cr_expect(!strstr(padded, " loop0 ") && !strstr(padded, " kvm ") && !strstr(padded, " console "),
+		  "a physical device in the private /dev: %s", list);
+	char *rest = list + strlen(list) + 1;
+	char *mine = h_slurp("/proc/self/status");
+	unsigned long long bnd = 0;
+	char *b = mine ? strstr(mine, "CapBnd:") : NULL;
+	cr_assert(b && sscanf(b + 7, "%llx", &bnd) == 1);
+	bnd &= ~(1ull << 17 | 1ull << 27);
+	char tail[256];
+	snprintf(tail, sizeof tail, "null-ok\n4\n/proc/self/fd\nCapBnd:\t%016llx\n", bnd);
+	cr_expect_str_eq(rest, tail);
+	free(t);
+	cr_expect_eq(access("/dev/null", W_OK), 0, "the host's /dev/null is gone");
+	int fds = h_count_fds_settled(d.pid);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "pd", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a restart left descriptors behind");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* The network namespace of a process, as readlink shows it. */
 static void netns_of(const char *pid, char *buf, size_t len)
 {

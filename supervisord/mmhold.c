@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,7 +23,9 @@
 static struct {
 	int rfd, wfd;
 	void *stack;
-	pid_t tid; /* cleared (and futex-woken) by the kernel when the holder exits */
+	pid_t pid;
+	pid_t tid;     /* cleared (and futex-woken) by the kernel when the holder exits */
+	int dropped;   /* set (and futex-woken) by the holder once it holds only its pipe's read end */
 	bool running;
 } h = { .rfd = -1, .wfd = -1 };
 
@@ -65,6 +68,10 @@ __attribute__((no_sanitize("address", "undefined"))) static int holder(void *arg
 		return 0;
 	if (rfd > 0)
 		raw3(SYS_close_range, 0, rfd - 1, 0);
+	/* The one word it writes in the memory it shares: mmhold_ready()
+	 * waits for it. */
+	__atomic_store_n(&h.dropped, 1, __ATOMIC_RELEASE);
+	raw3(SYS_futex, (long)(intptr_t)&h.dropped, FUTEX_WAKE, 1);
 	while (raw3(SYS_read, rfd, (long)(intptr_t)&sink, 1) == -EINTR)
 		;
 	return 0; /* the clone wrapper exits */
@@ -96,6 +103,7 @@ int mmhold_start(void)
 		return e;
 	}
 	h.tid = 0;
+	h.dropped = 0;
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
@@ -113,12 +121,59 @@ int mmhold_start(void)
 		close(p[1]);
 		return -e;
 	}
+	h.pid = pid;
 	h.rfd = p[0];
 	h.wfd = p[1];
 	h.stack = stack;
 	h.running = true;
 	return 0;
 #endif
+}
+
+/* Release what the holder used once it is gone (tid cleared), or leave it
+ * with a warning. */
+static void release(void)
+{
+	h.running = false;
+	if (__atomic_load_n(&h.tid, __ATOMIC_ACQUIRE) != 0) {
+		log_warn("reexec: the memory holder did not leave in 2 s; its pipe and stack stay");
+		return;
+	}
+	if (h.wfd >= 0)
+		close(h.wfd);
+	close(h.rfd);
+	h.rfd = h.wfd = -1;
+	munmap(h.stack, STACK_SIZE);
+	h.stack = NULL;
+}
+
+void mmhold_ready(void)
+{
+	if (!h.running)
+		return;
+	/* Usually long done: it started before the state was written. */
+	for (int i = 0; i < 20; i++) {
+		if (__atomic_load_n(&h.dropped, __ATOMIC_ACQUIRE) || __atomic_load_n(&h.tid, __ATOMIC_ACQUIRE) == 0)
+			return;
+		struct timespec ts = { 0, 1000 * 1000 };
+		syscall(SYS_futex, &h.dropped, FUTEX_WAIT, 0, &ts, NULL, 0);
+	}
+	/* Not scheduled in 20 ms (a loaded machine): it may not go into the
+	 * exec still sharing our table, or the copy the exec leaves it
+	 * would keep every socket open, their addresses bound, until it
+	 * runs. Killed, and waited for until it is a zombie (its descriptors
+	 * gone); the reaper reaps it. The exec then tears the memory down
+	 * itself. */
+	kill(h.pid, SIGKILL);
+	siginfo_t si;
+	while (waitid(P_PID, (id_t)h.pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	for (int i = 0; i < 200 && __atomic_load_n(&h.tid, __ATOMIC_ACQUIRE) != 0; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		syscall(SYS_futex, &h.tid, FUTEX_WAIT, h.tid, &ts, NULL, 0);
+	}
+	log_info("reexec: the memory holder had not started in 20 ms; the exec tears the old image down itself");
+	release();
 }
 
 void mmhold_cancel(void)
@@ -137,13 +192,5 @@ void mmhold_cancel(void)
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		syscall(SYS_futex, &h.tid, FUTEX_WAIT, t, &ts, NULL, 0);
 	}
-	h.running = false;
-	if (__atomic_load_n(&h.tid, __ATOMIC_ACQUIRE) != 0) {
-		log_warn("reexec: the memory holder did not leave in 2 s; its pipe and stack stay");
-		return;
-	}
-	close(h.rfd);
-	h.rfd = -1;
-	munmap(h.stack, STACK_SIZE);
-	h.stack = NULL;
+	release();
 }

@@ -18,6 +18,12 @@
  * (another architecture, a kernel without close_range), nothing is started
  * and the exec tears the memory down itself, as before.
  *
+ * The holder writes one word of the memory it shares: the flag that says
+ * it holds nothing but its pipe's read end, which the exec waits for
+ * (mmhold_ready). Found by a rescue-mode test on a loaded machine: a holder
+ * that had not run yet kept the notify socket's abstract address bound,
+ * and the rescue image could not bind it again.
+ *
  * Owned while a holder runs: the pipe's two ends and the holder's stack.
  */
 #ifndef SUPD_MMHOLD_H
@@ -25,6 +31,13 @@
 
 /* Start a holder; 0, or -errno (nothing started: the exec works as ever). */
 int mmhold_start(void);
+/* Right before the exec: wait (20 ms at most) until the holder has
+ * dropped its share of the descriptor table. One that has not run by
+ * then is killed and waited for (the exec then tears the memory down as
+ * before): a holder that went into the exec sharing the table would keep
+ * a copy of every descriptor, sockets and their addresses included, until
+ * it ran. */
+void mmhold_ready(void);
 /* The exec failed (or never happened): let the holder go, wait for it
  * (bounded) and release what it used. Nothing if none runs. */
 void mmhold_cancel(void);

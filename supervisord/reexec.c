@@ -225,6 +225,7 @@ static void go(struct client *c, uint32_t id, const char *target, unsigned forma
 	sigprocmask(SIG_SETMASK, &all, &old);
 	r = fdlist_set_cloexec(&toggle, false);
 	if (r == 0) {
+		mmhold_ready();
 		execve(target, (char *const *)argv, environ);
 		r = -errno;
 	}

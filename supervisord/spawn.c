@@ -221,8 +221,12 @@ static bool join(char *buf, size_t len, const char *dir, const char *name)
  * before it is covered. -1 with errno on failure. */
 static int private_dev(void)
 {
-	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
-	static const char *const dirs[] = { "pts", "shm", "mqueue" };
+	static const struct {
+		const char *name;
+		bool dir;
+	} entries[] = { { "null", false },   { "zero", false }, { "full", false },  { "random", false },
+			{ "urandom", false }, { "tty", false },  { "pts", true },    { "shm", true },
+			{ "mqueue", true } };
 	static const char *const links[][2] = { { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
 						 { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
 						 { "ptmx", "pts/ptmx" } };
@@ -244,29 +248,17 @@ static int private_dev(void)
 		e = errno;
 		goto out;
 	}
-	for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+	for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
 		struct stat st;
-		if (!join(src, sizeof src, old, nodes[i]) || !join(dst, sizeof dst, "/dev", nodes[i])) {
+		bool dir = entries[i].dir;
+		if (!join(src, sizeof src, old, entries[i].name) || !join(dst, sizeof dst, "/dev", entries[i].name)) {
 			e = ENAMETOOLONG;
 			goto out;
 		}
-		if (stat(src, &st) < 0 || !S_ISCHR(st.st_mode))
+		if (stat(src, &st) < 0 || !(dir ? S_ISDIR(st.st_mode) : S_ISCHR(st.st_mode)))
 			continue; /* not there (a container): not given either */
-		int f = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (f < 0 || close(f) < 0 || mount(src, dst, NULL, MS_BIND, NULL) < 0) {
-			e = errno;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-		struct stat st;
-		if (!join(src, sizeof src, old, dirs[i]) || !join(dst, sizeof dst, "/dev", dirs[i])) {
-			e = ENAMETOOLONG;
-			goto out;
-		}
-		if (stat(src, &st) < 0 || !S_ISDIR(st.st_mode))
-			continue;
-		if (mkdir(dst, st.st_mode & 07777) < 0 || mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		int f = dir ? mkdir(dst, st.st_mode & 07777) : open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (f < 0 || (!dir && close(f) < 0) || mount(src, dst, NULL, MS_BIND | (dir ? MS_REC : 0), NULL) < 0) {
 			e = errno;
 			goto out;
 		}

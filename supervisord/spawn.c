@@ -92,12 +92,13 @@ char *spawn_resolve(const char *name)
 	return NULL;
 }
 
-/* Write the decimal pid into a slot of SPAWN_PID_SLOT bytes. */
-static void put_pid(char *slot, pid_t pid)
+/* Write v in decimal, NUL-terminated, into SPAWN_PID_SLOT bytes at slot
+ * (the child may not call snprintf): a pid into its slot, a descriptor
+ * into a path. */
+static void put_uint(char *slot, unsigned v)
 {
 	char tmp[SPAWN_PID_SLOT];
 	int n = 0;
-	unsigned v = (unsigned)pid;
 	do {
 		tmp[n++] = (char)('0' + v % 10);
 		v /= 10;
@@ -230,19 +231,11 @@ static int private_dev(void)
 	static const char *const links[][2] = { { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
 						 { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
 						 { "ptmx", "pts/ptmx" } };
-	char old[32] = "/proc/self/fd/", src[128], dst[64];
+	char old[sizeof "/proc/self/fd/" + SPAWN_PID_SLOT] = "/proc/self/fd/", src[128], dst[64];
 	int fd = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	/* The descriptor's number, by hand. */
-	char digits[12];
-	int nd = 0;
-	for (int v = fd; nd == 0 || v > 0; v /= 10)
-		digits[nd++] = (char)('0' + v % 10);
-	size_t at = strlen(old);
-	while (nd > 0)
-		old[at++] = digits[--nd];
-	old[at] = '\0';
+	put_uint(old + strlen(old), (unsigned)fd);
 	int e = 0;
 	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=0755") < 0) {
 		e = errno;
@@ -490,7 +483,7 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	pid_t self = getpid();
 	for (int i = 0; i < 2; i++)
 		if (r->pid_slots[i])
-			put_pid(r->pid_slots[i], self);
+			put_uint(r->pid_slots[i], (unsigned)self);
 
 	/* 5. Default dispositions and an empty mask: the parent blocked all
 	 *    signals around fork, and libuv's handlers must not run here.

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+
 #include "envfile.h"
 #include "execdirs.h"
 #include "execplan.h"
@@ -433,6 +435,26 @@ static int add_mount(struct exec_plan *p, const char *path, unsigned char kind, 
 	return 0;
 }
 
+/* Every path of a NULL-terminated list, optional (missing is fine). */
+static int add_fixed(struct exec_plan *p, const char *const *paths, unsigned char kind)
+{
+	int r = 0;
+	for (const char *const *s = paths; !r && *s; s++)
+		r = add_mount(p, *s, kind, true, false);
+	return r;
+}
+
+/* The paths of a *Paths= setting: optional when written with "-". */
+static int add_listed(struct exec_plan *p, char *const *paths, size_t n, unsigned char kind)
+{
+	int r = 0;
+	for (size_t i = 0; !r && i < n; i++) {
+		const char *s = paths[i];
+		r = add_mount(p, s[0] == '-' ? s + 1 : s, kind, s[0] == '-', false);
+	}
+	return r;
+}
+
 /* ProtectSystem=, ProtectHome=, ReadOnlyPaths=, ReadWritePaths= as mount
  * operations (systemd.exec(5)): read-only trees, writable exceptions
  * (ReadWritePaths=, and with strict the API file systems and the unit's
@@ -446,16 +468,14 @@ static int build_mounts(const struct svc_conf *c, struct exec_plan *p)
 	int r = 0;
 	if (c->protect_system == 3)
 		r = add_mount(p, "/", MOP_RO, false, false);
-	for (const char *const *s = sys; !r && c->protect_system && c->protect_system < 3 && *s; s++)
-		r = add_mount(p, *s, MOP_RO, true, false);
+	if (!r && c->protect_system && c->protect_system < 3)
+		r = add_fixed(p, sys, MOP_RO);
 	if (!r && c->protect_system == 2)
 		r = add_mount(p, "/etc", MOP_RO, true, false);
-	for (size_t i = 0; !r && i < c->n_read_only_paths; i++) {
-		const char *s = c->read_only_paths[i];
-		r = add_mount(p, s[0] == '-' ? s + 1 : s, MOP_RO, s[0] == '-', false);
-	}
-	for (const char *const *s = api; !r && c->protect_system == 3 && *s; s++)
-		r = add_mount(p, *s, MOP_RW, true, false);
+	if (!r)
+		r = add_listed(p, c->read_only_paths, c->n_read_only_paths, MOP_RO);
+	if (!r && c->protect_system == 3)
+		r = add_fixed(p, api, MOP_RW);
 	for (int k = 0; !r && c->protect_system == 3 && k < EXECDIR__MAX; k++) {
 		bool oom = false;
 		char *e = k == EXECDIR_CONFIGURATION ? NULL : execdirs_env(c, (enum conf_execdir)k, &oom);
@@ -466,13 +486,11 @@ static int build_mounts(const struct svc_conf *c, struct exec_plan *p)
 			r = add_mount(p, d, MOP_RW, true, true);
 		free(e);
 	}
-	for (size_t i = 0; !r && i < c->n_read_write_paths; i++) {
-		const char *s = c->read_write_paths[i];
-		r = add_mount(p, s[0] == '-' ? s + 1 : s, MOP_RW, s[0] == '-', false);
-	}
-	for (const char *const *s = home; !r && c->protect_home && *s; s++)
-		r = add_mount(p, *s, c->protect_home == 1 ? MOP_INACCESSIBLE : c->protect_home == 2 ? MOP_RO : MOP_EMPTY,
-			      true, false);
+	if (!r)
+		r = add_listed(p, c->read_write_paths, c->n_read_write_paths, MOP_RW);
+	if (!r && c->protect_home)
+		r = add_fixed(p, home,
+			      c->protect_home == 1 ? MOP_INACCESSIBLE : c->protect_home == 2 ? MOP_RO : MOP_EMPTY);
 	/* ProtectKernelTunables=: systemd's tables (namespace.c). cgroupfs is
 	 * left as it was under the read-only /sys, unless
 	 * ProtectControlGroups= makes it read-only too. */
@@ -481,22 +499,20 @@ static int build_mounts(const struct svc_conf *c, struct exec_plan *p)
 					      "/proc/sys", "/proc/sysrq-trigger", "/proc/timer_stats", "/sys", NULL };
 	static const char *const tun_hide[] = { "/proc/kallsyms", "/proc/kcore", "/sys/fs/bpf", "/sys/kernel/debug",
 						"/sys/kernel/tracing", NULL };
-	for (const char *const *s = tun_ro; !r && c->protect_kernel_tunables && *s; s++)
-		r = add_mount(p, *s, MOP_RO, true, false);
-	for (const char *const *s = tun_hide; !r && c->protect_kernel_tunables && *s; s++)
-		r = add_mount(p, *s, MOP_INACCESSIBLE, true, false);
+	static const char *const modules[] = { "/lib/modules", "/usr/lib/modules", NULL };
+	static const char *const logs[] = { "/proc/kmsg", "/dev/kmsg", NULL };
+	if (!r && c->protect_kernel_tunables)
+		r = add_fixed(p, tun_ro, MOP_RO);
+	if (!r && c->protect_kernel_tunables)
+		r = add_fixed(p, tun_hide, MOP_INACCESSIBLE);
 	if (!r && (c->protect_control_groups || c->protect_kernel_tunables))
 		r = add_mount(p, "/sys/fs/cgroup", c->protect_control_groups ? MOP_RO : MOP_KEEP, true, false);
-	static const char *const modules[] = { "/lib/modules", "/usr/lib/modules", NULL };
-	for (const char *const *s = modules; !r && c->protect_kernel_modules && *s; s++)
-		r = add_mount(p, *s, MOP_INACCESSIBLE, true, false);
-	static const char *const logs[] = { "/proc/kmsg", "/dev/kmsg", NULL };
-	for (const char *const *s = logs; !r && c->protect_kernel_logs && *s; s++)
-		r = add_mount(p, *s, MOP_INACCESSIBLE, true, false);
-	for (size_t i = 0; !r && i < c->n_inaccessible_paths; i++) {
-		const char *s = c->inaccessible_paths[i];
-		r = add_mount(p, s[0] == '-' ? s + 1 : s, MOP_INACCESSIBLE, s[0] == '-', false);
-	}
+	if (!r && c->protect_kernel_modules)
+		r = add_fixed(p, modules, MOP_INACCESSIBLE);
+	if (!r && c->protect_kernel_logs)
+		r = add_fixed(p, logs, MOP_INACCESSIBLE);
+	if (!r)
+		r = add_listed(p, c->inaccessible_paths, c->n_inaccessible_paths, MOP_INACCESSIBLE);
 	/* Outer paths first (a stable sort by depth): an operation on a
 	 * tree must not undo one made on a path inside it. */
 	for (size_t i = 1; !r && i < p->nmounts; i++) {
@@ -786,10 +802,12 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	}
 	/* ProtectKernelModules=, ProtectKernelLogs=, ProtectClock= take their
 	 * capabilities out of the bounding set too (systemd.exec(5)). */
-	uint64_t drop = (c->protect_kernel_modules ? UINT64_C(1) << 16 : 0) |   /* CAP_SYS_MODULE */
-			(c->protect_kernel_logs ? UINT64_C(1) << 34 : 0) |      /* CAP_SYSLOG */
-			(c->protect_clock ? UINT64_C(1) << 25 | UINT64_C(1) << 35 : 0) | /* CAP_SYS_TIME, CAP_WAKE_ALARM */
-			(c->private_devices ? UINT64_C(1) << 27 | UINT64_C(1) << 17 : 0); /* CAP_MKNOD, CAP_SYS_RAWIO */
+#define CAPBIT(c) (UINT64_C(1) << (c))
+	uint64_t drop = (c->protect_kernel_modules ? CAPBIT(CAP_SYS_MODULE) : 0) |
+			(c->protect_kernel_logs ? CAPBIT(CAP_SYSLOG) : 0) |
+			(c->protect_clock ? CAPBIT(CAP_SYS_TIME) | CAPBIT(CAP_WAKE_ALARM) : 0) |
+			(c->private_devices ? CAPBIT(CAP_MKNOD) | CAPBIT(CAP_SYS_RAWIO) : 0);
+#undef CAPBIT
 	if (!full && drop) {
 		p->req.cap_bounding = (p->req.cap_bounding_set ? p->req.cap_bounding : UINT64_MAX) & ~drop;
 		p->req.cap_bounding_set = true;

@@ -797,7 +797,13 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 		}
 		p->req.mounts = p->mounts;
 		p->req.nmounts = p->nmounts;
-		p->req.inaccessible_file = privtmp_inaccessible_file();
+		/* Only when something may be hidden: the file is checked (and
+		 * made) each time it is asked for. */
+		bool hides = false;
+		for (size_t i = 0; i < p->nmounts; i++)
+			hides = hides || p->mounts[i].kind == MOP_INACCESSIBLE || p->mounts[i].kind == MOP_EMPTY;
+		if (hides)
+			p->req.inaccessible_file = privtmp_inaccessible_file();
 		p->req.private_devices = c->private_devices;
 	}
 	/* ProtectKernelModules=, ProtectKernelLogs=, ProtectClock= take their

@@ -280,7 +280,8 @@ void conf_exec_free(struct exec_cmd *cmd);
 
 /* Does any setting of s make its processes a mount namespace of their
  * own (ProtectSystem=, ProtectHome=, *Paths=, ProtectKernel*=,
- * ProtectControlGroups=)? PrivateTmp= is counted apart (privtmp.h). */
+ * ProtectControlGroups=, PrivateDevices=)? PrivateTmp= is counted apart
+ * (privtmp.h). */
 bool conf_svc_wants_mounts(const struct svc_conf *s);
 
 #endif

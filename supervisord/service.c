@@ -461,9 +461,9 @@ void svc_begin_start(struct unit *u, bool automatic)
 	s->stop_post_pending = true;
 	const struct svc_conf *sc = &u->conf->svc;
 	if (conf_svc_wants_mounts(sc) && !privtmp_mountns_supported())
-		log_warn("%s: ProtectSystem=, ProtectHome=, ProtectKernel*=, ProtectControlGroups= and *Paths= need "
-			 "mount namespaces, which this supervisord cannot make (no CAP_SYS_ADMIN?): not applied",
-			 u->name);
+		log_warn("%s: ProtectSystem=, ProtectHome=, ProtectKernel*=, ProtectControlGroups=, PrivateDevices= and "
+			 "*Paths= need mount namespaces, which this supervisord cannot make (no CAP_SYS_ADMIN?): not "
+			 "applied", u->name);
 	if (sc->private_network && s->netns_fd < 0) {
 		char err[SVC_ERROR_MAX];
 		int r = netns_create(&s->netns_fd, err, sizeof err);

@@ -47,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,27 @@ static char *fds_with_a_hole(const char *r, size_t n, int state_fd)
 	return out;
 }
 
+/* The end of the first line starting with `key` (which begins with "\n"),
+ * or NULL. */
+static char *record_end(char *buf, size_t len, const char *key)
+{
+	char *rec = memmem(buf, body_len(len), key, strlen(key));
+	return rec ? memchr(rec + 1, '\n', body_len(len) - (size_t)(rec + 1 - buf)) : NULL;
+}
+
+/* A pipe's read end at fd 19000, without close-on-exec, listed in the
+ * fds record (the last): the new image inherits it as a named fd. */
+static char *pipe_at_19000(char *buf, size_t *len)
+{
+	int p[2];
+	if (pipe(p) < 0 || dup2(p[0], 19000) < 0)
+		exit(112);
+	close(p[0]);
+	close(p[1]);
+	size_t end = body_len(*len);
+	return resplice(buf, len, end - 1, end - 1, ",19000");
+}
+
 int main(int argc, char **argv)
 {
 	const char *real = getenv("REAL_DAEMON");
@@ -206,25 +228,16 @@ int main(int argc, char **argv)
 			return 108;
 		char *eol = memchr(p + 5, '\n', body_len(len) - (size_t)(p + 5 - buf));
 		buf = resplice(buf, &len, (size_t)(p + 5 - buf), (size_t)(eol - buf), "1");
-	} else if (mode && !strcmp(mode, "privtmp")) {
-		char *rec = memmem(buf, body_len(len), "\nstate ", 7);
-		if (!rec)
+	} else if (mode && (!strcmp(mode, "privtmp") || !strcmp(mode, "netnspipe"))) {
+		/* A record after the first service's "state". */
+		char *eol = record_end(buf, len, "\nstate ");
+		if (!eol)
 			return 115;
-		char *eol = memchr(rec + 1, '\n', body_len(len) - (size_t)(rec + 1 - buf));
-		buf = resplice(buf, &len, (size_t)(eol - buf), (size_t)(eol - buf), "\nprivate-tmp /etc");
-	} else if (mode && !strcmp(mode, "netnspipe")) {
-		int p[2];
-		if (pipe(p) < 0 || dup2(p[0], 19000) < 0)
-			return 112;
-		close(p[0]);
-		close(p[1]);
-		char *rec = memmem(buf, body_len(len), "\nstate ", 7);
-		if (!rec)
-			return 115;
-		char *eol = memchr(rec + 1, '\n', body_len(len) - (size_t)(rec + 1 - buf));
-		buf = resplice(buf, &len, (size_t)(eol - buf), (size_t)(eol - buf), "\nnetns-fd 19000");
-		size_t end = body_len(len);
-		buf = resplice(buf, &len, end - 1, end - 1, ",19000"); /* the fds record is last */
+		bool netns = !strcmp(mode, "netnspipe");
+		buf = resplice(buf, &len, (size_t)(eol - buf), (size_t)(eol - buf),
+			       netns ? "\nnetns-fd 19000" : "\nprivate-tmp /etc");
+		if (netns)
+			buf = pipe_at_19000(buf, &len);
 	} else if (mode && !strcmp(mode, "twotexts")) {
 		char *rec = memmem(buf, body_len(len), "\ntext ", 6);
 		if (!rec)
@@ -237,17 +250,11 @@ int main(int argc, char **argv)
 		buf = resplice(buf, &len, (size_t)(eol - buf), (size_t)(eol - buf), copy);
 		free(copy);
 	} else if (mode && !strcmp(mode, "listenerscount")) {
-		char *rec = memmem(buf, body_len(len), "\nlisteners ", 11);
-		if (!rec)
+		char *eol = record_end(buf, len, "\nlisteners ");
+		if (!eol)
 			return 113;
-		char *eol = memchr(rec + 1, '\n', body_len(len) - (size_t)(rec + 1 - buf));
 		buf = resplice(buf, &len, (size_t)(eol - buf), (size_t)(eol - buf), ",7");
 	} else if (mode && (!strcmp(mode, "listenerlie") || !strcmp(mode, "epollpipe"))) {
-		int p[2];
-		if (pipe(p) < 0 || dup2(p[0], 19000) < 0)
-			return 112;
-		close(p[0]);
-		close(p[1]);
 		const char *what = !strcmp(mode, "listenerlie") ? "\nlisteners " : "\nlog-epoll ";
 		char *rec = memmem(buf, body_len(len), what, strlen(what));
 		if (!rec)
@@ -256,8 +263,7 @@ int main(int argc, char **argv)
 		while (buf[to] >= '0' && buf[to] <= '9')
 			to++;
 		buf = resplice(buf, &len, from, to, "19000");
-		size_t end = body_len(len);
-		buf = resplice(buf, &len, end - 1, end - 1, ",19000"); /* the fds record is last */
+		buf = pipe_at_19000(buf, &len);
 	} else if (mode && (!strcmp(mode, "nofds") || !strcmp(mode, "fdlie") || !strcmp(mode, "fdgarbage") ||
 			     !strcmp(mode, "fdhole"))) {
 		/* The last record "fds RANGES": dropped (as an older image writes

@@ -348,10 +348,13 @@ Test(lifecycle, oneshot_runs_every_command_before_its_dependents, .timeout = 60)
 	hd_start(&d);
 
 	cr_assert_eq(hd_wait_state(&d, "app.service", "running", 10000), 0);
+	/* "running" comes at the exec; app's shell writes its line after. */
+	cr_expect(wait_text(f, "app\n", 5000));
 	cr_expect_str_eq(slurp(f, buf, sizeof buf), "pre\none\ntwo\npost\napp\n");
 	cr_assert_eq(hd_unit_info(&d, "setup.service", state, sizeof state, NULL, NULL, NULL, 0), 0);
 	cr_expect_str_eq(state, "exited");
 	cr_assert_eq(hd_wait_state(&d, "app2.service", "running", 10000), 0);
+	cr_expect(wait_text(f2, "app2\n", 5000));
 	cr_expect_str_eq(slurp(f2, buf, sizeof buf), "job\napp2\n");
 	cr_assert_eq(hd_unit_info(&d, "job.service", state, sizeof state, NULL, NULL, NULL, 0), 0);
 	cr_expect_str_eq(state, "stopped", "without RemainAfterExit= a finished oneshot is stopped");

@@ -819,7 +819,9 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 		p->req.cap_bounding_set = true;
 	}
 	p->req.new_uts = !full && c->protect_hostname;
-	p->req.netns_fd = full ? -1 : u->svc.netns_fd;
+	/* '+' leaves the file-system sandboxing and the ids, not the unit's
+	 * network namespace: systemd joins it for every command alike. */
+	p->req.netns_fd = u->svc.netns_fd;
 	p->req.oom_score_adjust_set = c->oom_score_adjust_set;
 	snprintf(p->req.oom_score_adjust, sizeof p->req.oom_score_adjust, "%d\n", c->oom_score_adjust);
 	if (c->working_directory && strcmp(c->working_directory, "~") == 0) {

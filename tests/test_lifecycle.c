@@ -995,8 +995,8 @@ static int netns_probe(void)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
-/* PrivateNetwork=yes: the unit's processes (ExecStartPre=, the main
- * process, ExecReload=, after a re-exec too) share one network namespace
+/* PrivateNetwork=yes: the unit's processes (ExecStartPre=, '+' ones too,
+ * the main process, ExecReload=, after a re-exec too) share one network namespace
  * with only lo, up; the host's loopback listeners are out of reach; a
  * socket-activated listener made outside still serves; a restart makes a
  * new namespace, and nothing is left behind. */
@@ -1006,8 +1006,9 @@ Test(lifecycle, private_network, .timeout = 60)
 		cr_skip_test("needs network namespaces (root with CAP_SYS_ADMIN)");
 	struct hd d;
 	hd_init(&d);
-	char pre[400], rel[400], rep[400], out[1024], host_ns[128], ns[128], buf[128];
+	char pre[400], pre2[400], rel[400], rep[400], out[1024], host_ns[128], ns[128], buf[128];
 	snprintf(pre, sizeof pre, "%s/pre", d.dir);
+	snprintf(pre2, sizeof pre2, "%s/pre2", d.dir);
 	snprintf(rel, sizeof rel, "%s/reload", d.dir);
 	snprintf(rep, sizeof rep, "%s/probe", d.dir);
 	/* A listener of the test's own on the host's loopback. */
@@ -1021,8 +1022,9 @@ Test(lifecycle, private_network, .timeout = 60)
 	hd_unit(&d, "web.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
 	hd_unit(&d, "web.service",
 		"[Service]\nPrivateNetwork=yes\nExecStartPre=/bin/sh -c 'readlink /proc/self/ns/net > %s'\n"
+		"ExecStartPre=+/bin/sh -c 'readlink /proc/self/ns/net > %s'\n"
 		"ExecStart=" H_WORKERS "/sdworker\nExecReload=/bin/sh -c 'readlink /proc/self/ns/net > %s'\n",
-		pre, rel);
+		pre, pre2, rel);
 	/* In the namespace: which devices, and what a connect to the host's
 	 * listener meets ("refused": lo is up and nobody listens there). */
 	hd_unit(&d, "probe.service",
@@ -1047,6 +1049,8 @@ Test(lifecycle, private_network, .timeout = 60)
 	cr_expect_str_neq(ns, host_ns, "the main process is in the host's network namespace");
 	char *t = h_wait_file(pre, 5000);
 	cr_expect(t && !strncmp(t, ns, strlen(ns)), "ExecStartPre= ran in %s, the main process in %s", t ? t : "?", ns);
+	t = h_wait_file(pre2, 5000);
+	cr_expect(t && !strncmp(t, ns, strlen(ns)), "ExecStartPre=+ ran in %s, the main process in %s", t ? t : "?", ns);
 
 	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
 	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reload", "web", NULL), 0, "%s", out);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chowntree.h"
 #include "execdirs.h"
 #include "rmtree.h"
 #include "log.h"
@@ -45,8 +46,9 @@ static int base_of(enum conf_execdir kind, char *buf, size_t len)
 }
 
 /* mkdir -p for the parents of path (root-owned 0755 as made), then the
- * leaf with mode; a symbolic link anywhere on the way is refused. */
-static int make_dir(const char *path, unsigned mode, bool set_ids, uid_t uid, gid_t gid)
+ * leaf with mode; a symbolic link anywhere on the way is refused. The
+ * leaf, open, into *leaf_fd; *made says whether it is new. */
+static int make_dir(const char *path, unsigned mode, int *leaf_fd, bool *made)
 {
 	char p[4096];
 	snprintf(p, sizeof p, "%s", path);
@@ -54,8 +56,10 @@ static int make_dir(const char *path, unsigned mode, bool set_ids, uid_t uid, gi
 		bool leaf = s == NULL;
 		if (!leaf)
 			*s = '\0';
-		if (mkdir(p, leaf ? mode : 0755) < 0 && errno != EEXIST)
+		int r = mkdir(p, leaf ? mode : 0755);
+		if (r < 0 && errno != EEXIST)
 			return -errno;
+		*made = r == 0;
 		struct stat st;
 		if (lstat(p, &st) < 0)
 			return -errno;
@@ -65,20 +69,48 @@ static int make_dir(const char *path, unsigned mode, bool set_ids, uid_t uid, gi
 			break;
 		*s = '/';
 	}
-	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int r = 0;
-	if (set_ids && fchown(fd, uid, gid) < 0)
+	*leaf_fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return *leaf_fd < 0 ? -errno : 0;
+}
+
+/* systemd's setup_exec_directory: the mode on the top, then the whole
+ * tree to the owner when the top is not his (User= changed, or the
+ * directory was made by hand). A ConfigurationDirectory= that exists is
+ * left as it is: a service reads it, it is not its to own. */
+static int own_dir(enum conf_execdir kind, const char *path, unsigned mode, bool chown, uid_t uid, gid_t gid,
+		   const char *unit)
+{
+	int fd = -1;
+	bool made = false;
+	int r = make_dir(path, mode, &fd, &made);
+	if (r < 0 || (kind == EXECDIR_CONFIGURATION && !made))
+		goto out;
+	if (fchmod(fd, (mode_t)mode) < 0) {
 		r = -errno;
-	if (r == 0 && fchmod(fd, (mode_t)mode) < 0)
-		r = -errno;
-	close(fd);
+		goto out;
+	}
+	if (chown) {
+		r = chowntree(fd, uid, gid);
+		if (r > 0)
+			log_info("%s: %s and everything in it given to %u:%u", unit, path, (unsigned)uid, (unsigned)gid);
+		r = r < 0 ? r : 0;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
 
-int execdirs_prepare(const struct svc_conf *c, bool set_ids, uid_t uid, gid_t gid, char *err, size_t errlen)
+int execdirs_prepare(const struct svc_conf *c, const char *unit, bool set_ids, uid_t uid, gid_t gid, char *err,
+		     size_t errlen)
 {
+	/* Without User=, root's services get root's directories (systemd's
+	 * EXEC_CHOWN_DIRECTORIES); a user's daemon changes no owner. */
+	bool chown = set_ids || geteuid() == 0;
+	if (!set_ids) {
+		uid = 0;
+		gid = 0;
+	}
 	for (int k = 0; k < EXECDIR__MAX; k++) {
 		if (c->n_exec_dirs[k] == 0)
 			continue;
@@ -93,7 +125,7 @@ int execdirs_prepare(const struct svc_conf *c, bool set_ids, uid_t uid, gid_t gi
 				snprintf(err, errlen, "%s: path too long", env_names[k]);
 				return -ENAMETOOLONG;
 			}
-			r = make_dir(path, c->exec_dir_mode[k], set_ids, uid, gid);
+			r = own_dir((enum conf_execdir)k, path, c->exec_dir_mode[k], chown, uid, gid, unit);
 			if (r < 0) {
 				snprintf(err, errlen, "%s %s: %s", env_names[k], path, strerror(-r));
 				return r;

@@ -23,9 +23,12 @@
 
 #include "conf.h"
 
-/* Create the unit's directories and fix their owner and mode. uid/gid
- * (when set_ids) are the unit's user. Returns 0 or -errno with err set. */
-int execdirs_prepare(const struct svc_conf *c, bool set_ids, uid_t uid, gid_t gid, char *err, size_t errlen);
+/* Create the unit's directories and fix their mode and owner: uid/gid
+ * (when set_ids) are the unit's user, else root when the daemon is root;
+ * a tree whose top is not the owner's is given to him whole (logged under
+ * unit's name). Returns 0 or -errno with err set. */
+int execdirs_prepare(const struct svc_conf *c, const char *unit, bool set_ids, uid_t uid, gid_t gid, char *err,
+		     size_t errlen);
 
 /* "RUNTIME_DIRECTORY=/run/a:/run/b" for kind (malloc'd), or NULL when the
  * unit has none of that kind (or out of memory: *oom set). */

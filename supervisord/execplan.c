@@ -651,7 +651,7 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	for (int k = 0; k < EXECDIR__MAX; k++) {
 		if (c->n_exec_dirs[k] == 0)
 			continue;
-		if ((r = execdirs_prepare(c, p->req.set_ids, p->req.uid, p->req.gid, err, errlen)) < 0)
+		if ((r = execdirs_prepare(c, u->name, p->req.set_ids, p->req.uid, p->req.gid, err, errlen)) < 0)
 			goto fail;
 		for (int j = 0; j < EXECDIR__MAX; j++) {
 			bool oom = false;

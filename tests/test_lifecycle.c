@@ -1114,7 +1114,10 @@ Test(lifecycle, runtime_max_sec_stops_and_restart_decides, .timeout = 60)
 
 /* RuntimeDirectory= and StateDirectory=: made before the start, owned by
  * User=, with their mode, named in $RUNTIME_DIRECTORY/$STATE_DIRECTORY;
- * the runtime ones go when the service stops, the state one stays. */
+ * the runtime ones go when the service stops, the state one stays. A
+ * state directory someone else owns is given to User= whole, as systemd
+ * does (links re-owned, not followed; modes kept); an existing
+ * ConfigurationDirectory= is left alone. */
 Test(lifecycle, runtime_and_state_directories, .timeout = 60)
 {
 	if (geteuid() != 0)
@@ -1127,12 +1130,25 @@ Test(lifecycle, runtime_and_state_directories, .timeout = 60)
 	snprintf(rt2, sizeof rt2, "%s/two", top);
 	snprintf(state, sizeof state, "/var/lib/supd-test-%d", (int)getpid());
 	snprintf(env, sizeof env, "%s/env", rt1);
+	/* What a former User= left: root's tree, a set-user-ID file, a link
+	 * out of it, and root's configuration directory. */
+	char sub[200], subf[220], suid[200], lnk[200], conf[128];
+	snprintf(sub, sizeof sub, "%s/sub", state);
+	snprintf(subf, sizeof subf, "%s/f", sub);
+	snprintf(suid, sizeof suid, "%s/suid", state);
+	snprintf(lnk, sizeof lnk, "%s/link", state);
+	snprintf(conf, sizeof conf, "/etc/supd-test-%d", (int)getpid());
+	cr_assert(mkdir(state, 0700) == 0 && mkdir(sub, 0711) == 0 && h_write_file(subf, "x") == 0 &&
+		  h_write_file(suid, "x") == 0 && chmod(suid, 04755) == 0 && symlink("/etc/hostname", lnk) == 0 &&
+		  mkdir(conf, 0700) == 0);
+	struct stat host_before;
+	cr_assert_eq(stat("/etc/hostname", &host_before), 0);
 	hd_unit(&d, "dirs.service",
 		"[Service]\nUser=nobody\nRuntimeDirectory=supd-test-%d/one supd-test-%d/two\nRuntimeDirectoryMode=0750\n"
-		"StateDirectory=supd-test-%d\n"
+		"StateDirectory=supd-test-%d\nConfigurationDirectory=supd-test-%d\n"
 		"ExecStart=/bin/sh -c 'echo \"$RUNTIME_DIRECTORY|$STATE_DIRECTORY\" > $${RUNTIME_DIRECTORY%%%%:*}/env; "
 		"exec sleep 1000'\n",
-		(int)getpid(), (int)getpid(), (int)getpid());
+		(int)getpid(), (int)getpid(), (int)getpid(), (int)getpid());
 	hd_unit(&d, "keep.service", "[Service]\nRuntimeDirectory=supd-test-%d/keep\nRuntimeDirectoryPreserve=restart\n"
 		"ExecStart=/bin/sleep 1000\n", (int)getpid());
 	hd_start(&d);
@@ -1150,6 +1166,22 @@ Test(lifecycle, runtime_and_state_directories, .timeout = 60)
 	cr_expect_eq(st.st_mode & 07777, 0755);
 	cr_assert_eq(stat(state, &st), 0);
 	cr_expect_eq(st.st_uid, 65534u);
+	cr_expect_eq(st.st_mode & 07777, 0755, "StateDirectoryMode= (default 0755) not applied: %o", st.st_mode & 07777);
+	const char *given[] = { sub, subf, suid, lnk };
+	for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
+		cr_assert_eq(lstat(given[i], &st), 0, "%s", given[i]);
+		cr_expect_eq(st.st_uid, 65534u, "%s belongs to %u", given[i], (unsigned)st.st_uid);
+	}
+	cr_assert_eq(lstat(suid, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 04755, "the chown cost %s its mode: %o", suid, st.st_mode & 07777);
+	cr_assert_eq(lstat(sub, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 0711);
+	cr_assert_eq(stat("/etc/hostname", &st), 0);
+	cr_expect(st.st_uid == host_before.st_uid && st.st_gid == host_before.st_gid, "a link was followed");
+	cr_assert_eq(stat(conf, &st), 0);
+	cr_expect(st.st_uid == 0 && (st.st_mode & 07777) == 0700, "ConfigurationDirectory= changed: %u %o",
+		  (unsigned)st.st_uid, st.st_mode & 07777);
+	cr_expect(hd_log_wait(&d, "and everything in it given to 65534:65534", 1000), "the chown is not logged");
 
 	/* A restart: RuntimeDirectoryPreserve=no (the default) makes it anew,
 	 * =restart keeps it (systemd's unit_destroy_runtime_data). */
@@ -1173,7 +1205,12 @@ Test(lifecycle, runtime_and_state_directories, .timeout = 60)
 	cr_expect_neq(access(rt2, F_OK), 0);
 	cr_expect_eq(access(state, F_OK), 0, "the state directory went too");
 	cr_expect_eq(hd_stop(&d), 0);
+	unlink(lnk);
+	unlink(suid);
+	unlink(subf);
+	rmdir(sub);
 	rmdir(state);
+	rmdir(conf);
 	rmdir(top);
 }
 

@@ -1,0 +1,85 @@
+/* chowntree.c - see chowntree.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "chowntree.h"
+
+/* Deeper than this, a tree keeps the old owner at its bottom and the
+ * walk fails with ELOOP (rmtree stops at the same depth). */
+#define MAX_DEPTH 256
+
+/* One inode, pinned as fd (O_PATH or not): ACLs off, owner, then its
+ * mode again (not for a link, which has none of its own). */
+static int chown_one(int fd, const struct stat *st, uid_t uid, gid_t gid)
+{
+	char self[32];
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	if (!S_ISLNK(st->st_mode)) {
+		static const char *const acl[] = { "system.posix_acl_access", "system.posix_acl_default" };
+		for (size_t i = 0; i < sizeof acl / sizeof acl[0]; i++)
+			if (removexattr(self, acl[i]) < 0 && errno != ENODATA && errno != EOPNOTSUPP &&
+			    errno != ENOTSUP)
+				return -errno;
+	}
+	if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+		return -errno;
+	if (!S_ISLNK(st->st_mode) && chmod(self, st->st_mode & 07777) < 0)
+		return -errno;
+	return 0;
+}
+
+static int walk(int dfd, const struct stat *st, uid_t uid, gid_t gid, int depth)
+{
+	if (depth > MAX_DEPTH)
+		return -ELOOP;
+	int own = dup(dfd); /* closedir closes what fdopendir was given */
+	DIR *d = own >= 0 ? fdopendir(own) : NULL;
+	if (!d) {
+		int e = errno;
+		if (own >= 0)
+			close(own);
+		return -e;
+	}
+	int r = 0;
+	struct dirent *e;
+	while (r == 0 && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		int fd = openat(dirfd(d), e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat est;
+		if (fd < 0) {
+			r = errno == ENOENT ? 0 : -errno; /* gone meanwhile: nothing to give */
+			continue;
+		}
+		if (fstat(fd, &est) < 0) {
+			r = -errno;
+		} else if (S_ISDIR(est.st_mode)) {
+			int sub = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			r = sub < 0 ? -errno : walk(sub, &est, uid, gid, depth + 1);
+			if (sub >= 0)
+				close(sub);
+		} else {
+			r = chown_one(fd, &est, uid, gid);
+		}
+		close(fd);
+	}
+	closedir(d);
+	return r < 0 ? r : chown_one(dfd, st, uid, gid);
+}
+
+int chowntree(int dfd, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	if (fstat(dfd, &st) < 0)
+		return -errno;
+	if (st.st_uid == uid && st.st_gid == gid)
+		return 0;
+	int r = walk(dfd, &st, uid, gid, 0);
+	return r < 0 ? r : 1;
+}

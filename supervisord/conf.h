@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "condition.h"
+#include "cpusched.h"
 
 #define CONF_USEC_INFINITY UINT64_MAX
 
@@ -155,6 +156,7 @@ struct svc_conf {
 	uint64_t cap_bounding;          /* ... its capabilities, bit N for capability N (caps.h) */
 	bool cap_ambient_set;
 	uint64_t cap_ambient;           /* AmbientCapabilities= */
+	struct cpusched *sched;         /* CPUAffinity=, CPUScheduling*=, IOScheduling*=; NULL when none is given */
 	bool oom_score_adjust_set;
 	int oom_score_adjust;           /* OOMScoreAdjust=, -1000..1000 */
 	char **supplementary_groups;    /* SupplementaryGroups=: names or numbers */

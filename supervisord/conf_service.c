@@ -97,6 +97,7 @@ void conf_service_free(struct svc_conf *s)
 	free(s->working_directory);
 	free(s->pid_file);
 	free(s->limits);
+	free(s->sched);
 	free(s->user);
 	conf_strv_free(&s->supplementary_groups, &s->n_supplementary_groups);
 	conf_strv_free(&s->read_write_paths, &s->n_read_write_paths);
@@ -460,6 +461,41 @@ static int h_caps(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	if (bad[0])
 		conf_report(x, 0, x->e->line, "%s=: unknown capability '%s', ignoring it", k->name, bad);
 	return 0;
+}
+
+/* CPUAffinity=, CPUScheduling*=, IOScheduling*= (k->arg: which); the
+ * settings are allocated at the first (most services have none). */
+enum { SCHED_K_AFFINITY, SCHED_K_POLICY, SCHED_K_PRIORITY, SCHED_K_RESET, SCHED_K_IO_CLASS, SCHED_K_IO_PRIORITY };
+static int h_sched(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct cpusched **sp = CONF_FIELD(x, k, struct cpusched *);
+	if (!*sp) {
+		if (!(*sp = calloc(1, sizeof **sp)))
+			return -ENOMEM;
+		cpusched_parse_io_class(*sp, "", NULL, 0); /* the kernel's default: best-effort, 4 */
+	}
+	struct cpusched *s = *sp;
+	bool b = false;
+	switch (k->arg) {
+	case SCHED_K_AFFINITY:
+		if (!strcmp(v, "numa")) {
+			conf_report(x, 0, x->e->line, "CPUAffinity=numa needs NUMAPolicy=, which is not supported; ignoring");
+			return 0;
+		}
+		return cpusched_parse_affinity(s, v, x->why, sizeof x->why);
+	case SCHED_K_POLICY:
+		return cpusched_parse_policy(s, v, x->why, sizeof x->why);
+	case SCHED_K_PRIORITY:
+		return cpusched_parse_priority(s, v, x->why, sizeof x->why);
+	case SCHED_K_RESET:
+		if (*v && conf_parse_bool(v, &b) < 0)
+			return conf_why(x, "not a boolean");
+		return cpusched_parse_reset_on_fork(s, b);
+	case SCHED_K_IO_CLASS:
+		return cpusched_parse_io_class(s, v, x->why, sizeof x->why);
+	default:
+		return cpusched_parse_io_priority(s, v, x->why, sizeof x->why);
+	}
 }
 
 /* Nice= and OOMScoreAdjust=: an int within its range (k->arg picks it),
@@ -845,6 +881,12 @@ const struct conf_key conf_service_keys[] = {
 	KEY("AmbientCapabilities", h_caps, cap_ambient, 1),
 	LIST("OOMScoreAdjust", h_ranged_int, oom_score_adjust, oom_score_adjust_set, 1),
 	KEY("SupplementaryGroups", h_groups, supplementary_groups, 0),
+	KEY("CPUAffinity", h_sched, sched, SCHED_K_AFFINITY),
+	KEY("CPUSchedulingPolicy", h_sched, sched, SCHED_K_POLICY),
+	KEY("CPUSchedulingPriority", h_sched, sched, SCHED_K_PRIORITY),
+	KEY("CPUSchedulingResetOnFork", h_sched, sched, SCHED_K_RESET),
+	KEY("IOSchedulingClass", h_sched, sched, SCHED_K_IO_CLASS),
+	KEY("IOSchedulingPriority", h_sched, sched, SCHED_K_IO_PRIORITY),
 	KEY("LimitCPU", h_limit, limits, LIMIT(RLIMIT_CPU, LIM_SECONDS)),
 	KEY("LimitFSIZE", h_limit, limits, LIMIT(RLIMIT_FSIZE, LIM_BYTES)),
 	KEY("LimitDATA", h_limit, limits, LIMIT(RLIMIT_DATA, LIM_BYTES)),
@@ -906,8 +948,7 @@ const char *const conf_service_unsupported[] = {
 	"SecureBits",
 	"SystemCallFilter", "SystemCallArchitectures", "SystemCallErrorNumber", "LockPersonality",
 	"MemoryDenyWriteExecute", "RemoveIPC", "KeyringMode", "Personality",
-	"IOSchedulingClass", "IOSchedulingPriority", "CPUSchedulingPolicy", "CPUSchedulingPriority",
-	"CPUAffinity", "NUMAPolicy", "NUMAMask",
+	"NUMAPolicy", "NUMAMask",
 	"ExecPaths", "NoExecPaths", "TemporaryFileSystem", "BindPaths",
 	"BindReadOnlyPaths", "MountFlags", "UtmpIdentifier", "UtmpMode",
 	"Slice", "Delegate", "DeviceAllow", "DevicePolicy", "TasksMax", "TasksAccounting",

@@ -779,6 +779,7 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.cwd = c->working_directory;
 	p->req.cwd_missing_ok = c->working_directory_missing_ok;
 	p->req.limits = c->limits;
+	p->req.sched = c->sched && cpusched_any(c->sched) ? c->sched : NULL;
 	p->req.umask = c->umask;
 	p->req.nice_set = c->nice_set;
 	p->req.nice = c->nice;

@@ -34,6 +34,7 @@
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 
+#include "cpusched.h"
 #include "spawn.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -54,6 +55,7 @@ static const char *const stage_names[] = {
 	[STAGE_NO_NEW_PRIVS] = "no-new-privileges",
 	[STAGE_NAMESPACE] = "namespace",
 	[STAGE_CAPS] = "capabilities",
+	[STAGE_SCHED] = "scheduling",
 };
 
 const char *spawn_stage_name(int stage)
@@ -422,6 +424,12 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 		if (ofd >= 0)
 			close(ofd);
 	}
+
+	/* Scheduling before the switch of user too: a real-time policy or
+	 * I/O class needs CAP_SYS_NICE / CAP_SYS_ADMIN. */
+	int se;
+	if (r->sched && (se = cpusched_apply(r->sched)) < 0)
+		child_fail(&rep, STAGE_SCHED, -se);
 
 	/* CapabilityBoundingSet=: before the switch of user, which takes the
 	 * CAP_SETPCAP a drop needs. One already out of the set is not

@@ -40,6 +40,7 @@ enum spawn_stage {
 	STAGE_NO_NEW_PRIVS, /* NoNewPrivileges= */
 	STAGE_NAMESPACE,  /* PrivateTmp= */
 	STAGE_CAPS,       /* CapabilityBoundingSet=, AmbientCapabilities= */
+	STAGE_SCHED,      /* CPUAffinity=, CPUScheduling*=, IOScheduling*= */
 	STAGE__MAX
 };
 
@@ -100,6 +101,7 @@ struct spawn_req {
 	bool new_uts;               /* ProtectHostname=: a UTS namespace of its own */
 	bool private_devices;       /* PrivateDevices=: a /dev of its own (in the mount namespace) */
 	int netns_fd;               /* PrivateNetwork=: the network namespace to join, -1 none */
+	const struct cpusched *sched; /* CPUAffinity= and the like, NULL: left as the daemon's */
 };
 
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */

@@ -5,6 +5,7 @@
  * conf_free() shows up as a failure.
  */
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -658,6 +659,43 @@ Test(conf_warnings, capability_sets, .timeout = 10)
 	conf_free(&c);
 }
 
+/* CPUAffinity= and the scheduling keys, as systemd reads them: CPU lists
+ * add up over lines and an empty one clears; a policy moves the priority
+ * into its range; "none" is best-effort 4; nothing set, nothing kept. */
+Test(service, scheduling_keys, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("", &c);
+	cr_expect_null(c.svc.sched, "no scheduling key, nothing allocated");
+	conf_free(&c);
+
+	load_svc("CPUAffinity=0-2, 5\nCPUAffinity=7 64,65\nCPUSchedulingPolicy=fifo\n"
+		 "IOSchedulingPriority=6", &c);
+	cr_assert_not_null(c.svc.sched);
+	const struct cpusched *s = c.svc.sched;
+	cr_expect(s->affinity_set);
+	cr_expect_eq(s->cpus[0], 0xa7u, "%#llx", (unsigned long long)s->cpus[0]);
+	cr_expect_eq(s->cpus[1], 3u);
+	cr_expect_eq(s->ncpu_words, 2);
+	cr_expect(s->sched_set && s->policy == SCHED_FIFO && s->priority == 1, "fifo's priority starts at 1");
+	cr_expect(s->io_set && s->io_class == 2 && s->io_priority == 6, "priority alone: best-effort");
+	conf_free(&c);
+
+	load_svc("CPUAffinity=1\nCPUAffinity=\nCPUSchedulingPriority=50\nCPUSchedulingPolicy=batch\n"
+		 "IOSchedulingClass=none\nCPUSchedulingResetOnFork=yes", &c);
+	s = c.svc.sched;
+	cr_assert_not_null(s);
+	cr_expect(!s->affinity_set && s->cpus[0] == 0, "an empty CPUAffinity= clears");
+	cr_expect(s->policy == SCHED_BATCH && s->priority == 0 && s->reset_on_fork);
+	cr_expect(s->io_set && s->io_class == 2 && s->io_priority == 4, "none means best-effort 4");
+	conf_free(&c);
+
+	load_svc("IOSchedulingClass=idle\nCPUSchedulingPolicy=3", &c);
+	cr_expect(c.svc.sched->io_class == 3 && c.svc.sched->policy == SCHED_BATCH, "numbers name them too");
+	conf_free(&c);
+}
+
 Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 {
 	struct unit_conf c;
@@ -925,6 +963,14 @@ static const struct {
 	{ "ProtectHostname=2", "ProtectHostname=" },
 	{ "PrivateNetwork=perhaps", "PrivateNetwork=" },
 	{ "PrivateDevices=ja", "PrivateDevices=" },
+	{ "CPUAffinity=0-8192", "is not a CPU (0 to 8191)" },
+	{ "CPUAffinity=3-1", "the range ends before it starts" },
+	{ "CPUAffinity=1 x", "'x' is not a CPU" },
+	{ "CPUSchedulingPolicy=deadline", "is not a policy" },
+	{ "CPUSchedulingPriority=100", "is not a priority (0 to 99)" },
+	{ "CPUSchedulingResetOnFork=maybe", "CPUSchedulingResetOnFork=" },
+	{ "IOSchedulingClass=fast", "is not an I/O class" },
+	{ "IOSchedulingPriority=8", "is not an I/O priority (0 to 7)" },
 	{ "Nice=20", "not a nice level" },
 	{ "PassEnvironment=A=1", "'A=1' is not a variable name" },
 	{ "UnsetEnvironment=1A", "UnsetEnvironment=" },

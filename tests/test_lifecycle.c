@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -993,6 +994,54 @@ static int netns_probe(void)
 	int st = 1;
 	waitpid(p, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+/* CPUAffinity=, CPUSchedulingPolicy=, IOSchedulingClass=: the main
+ * process runs where and how they say (read from outside, by pid), its
+ * children inherit it, and a CPU that does not exist fails the start,
+ * naming the stage. Policies that need no privilege, so this holds for a
+ * user's daemon too. */
+Test(lifecycle, cpu_and_io_scheduling, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char out[1024], kid[400];
+	snprintf(kid, sizeof kid, "%s/kid", d.dir);
+	hd_unit(&d, "pinned.service",
+		"[Service]\nCPUAffinity=0\nCPUSchedulingPolicy=batch\nIOSchedulingClass=idle\n"
+		"ExecStart=/bin/sh -c 'sleep 1000 & echo $! > %s.tmp; mv %s.tmp %s; wait'\n", kid, kid, kid);
+	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "nowhere.service", "[Service]\nCPUAffinity=4095\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	int fds = h_count_fds_settled(d.pid);
+	cr_assert_eq(hd_wait_state(&d, "pinned.service", "running", 5000), 0);
+	cr_assert_eq(hd_wait_state(&d, "plain.service", "running", 5000), 0);
+	char *t = h_wait_file(kid, 5000);
+	cr_assert_not_null(t, "the main process did not start its child");
+	pid_t pids[3] = { 0, (pid_t)atoi(t), 0 };
+	cr_assert_eq(hd_unit_info(&d, "pinned.service", NULL, 0, &pids[0], NULL, NULL, 0), 0);
+	cr_assert_eq(hd_unit_info(&d, "plain.service", NULL, 0, &pids[2], NULL, NULL, 0), 0);
+	for (int i = 0; i < 3; i++) {
+		bool set = i < 2;
+		cpu_set_t cs;
+		CPU_ZERO(&cs);
+		cr_assert_eq(sched_getaffinity(pids[i], sizeof cs, &cs), 0, "pid %d", (int)pids[i]);
+		if (set)
+			cr_expect(CPU_COUNT(&cs) == 1 && CPU_ISSET(0, &cs), "pid %d runs on %d CPUs", (int)pids[i],
+				  CPU_COUNT(&cs));
+		int pol = sched_getscheduler(pids[i]);
+		cr_expect_eq(pol, set ? SCHED_BATCH : SCHED_OTHER, "pid %d: policy %d", (int)pids[i], pol);
+		long io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, pids[i]);
+		cr_expect(set ? io >> 13 == 3 : io >> 13 != 3, "pid %d: I/O priority %#lx", (int)pids[i], io);
+	}
+
+	hd_ctl(&d, out, sizeof out, "start", "nowhere", NULL);
+	cr_expect_eq(hd_wait_state(&d, "nowhere.service", "failed", 5000), 0);
+	hd_ctl(&d, out, sizeof out, "status", "nowhere", NULL);
+	cr_expect(strstr(out, "scheduling"), "the failed stage is not named: %s", out);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "pinned", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
+	cr_expect_eq(hd_stop(&d), 0);
 }
 
 /* PrivateNetwork=yes: the unit's processes (ExecStartPre=, '+' ones too,

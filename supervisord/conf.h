@@ -198,6 +198,12 @@ struct svc_conf {
 	size_t n_read_only_paths;
 	char **inaccessible_paths;      /* InaccessiblePaths= ("-" prefix: may be missing) */
 	size_t n_inaccessible_paths;
+	char **bind_paths;              /* BindPaths=: "[-]SRC[:DEST[:OPTS]]" as given */
+	size_t n_bind_paths;
+	char **bind_ro_paths;           /* BindReadOnlyPaths=: the same */
+	size_t n_bind_ro_paths;
+	char **temporary_fs;            /* TemporaryFileSystem=: "PATH[:OPTIONS]" */
+	size_t n_temporary_fs;
 	bool protect_kernel_tunables;   /* ProtectKernelTunables= */
 	bool protect_kernel_modules;    /* ProtectKernelModules= */
 	bool protect_kernel_logs;       /* ProtectKernelLogs= */

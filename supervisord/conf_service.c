@@ -102,6 +102,9 @@ void conf_service_free(struct svc_conf *s)
 	conf_strv_free(&s->supplementary_groups, &s->n_supplementary_groups);
 	conf_strv_free(&s->read_write_paths, &s->n_read_write_paths);
 	conf_strv_free(&s->read_only_paths, &s->n_read_only_paths);
+	conf_strv_free(&s->bind_paths, &s->n_bind_paths);
+	conf_strv_free(&s->bind_ro_paths, &s->n_bind_ro_paths);
+	conf_strv_free(&s->temporary_fs, &s->n_temporary_fs);
 	conf_strv_free(&s->inaccessible_paths, &s->n_inaccessible_paths);
 	free(s->group);
 	free(s->std_output_path);
@@ -422,6 +425,39 @@ static int word_list(struct conf_ctx *x, const struct conf_key *k, char ***list,
 static const char *absolute_path_bad(const struct conf_key *k, const char *w)
 {
 	return (w[0] == '-' ? w[1] : w[0]) == '/' ? NULL : "is not an absolute path";
+}
+
+/* BindPaths=/BindReadOnlyPaths=: [-]SRC[:DEST[:rbind|norbind]], both
+ * absolute (no escaped colons). */
+static const char *bind_bad(const struct conf_key *k, const char *w)
+{
+	const char *s = w[0] == '-' ? w + 1 : w;
+	const char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (s[0] != '/')
+		return "does not start with an absolute source path";
+	if (c1 && c1[1] != '/')
+		return "has a destination that is not an absolute path";
+	if (c2 && strchr(c2 + 1, ':'))
+		return "has more than SOURCE:DESTINATION:OPTIONS";
+	if (c2 && strcmp(c2 + 1, "rbind") != 0 && strcmp(c2 + 1, "norbind") != 0)
+		return "has options other than rbind or norbind";
+	return NULL;
+}
+
+/* TemporaryFileSystem=PATH[:OPTIONS]: OPTIONS are tmpfs's, comma-separated. */
+static const char *tmpfs_bad(const struct conf_key *k, const char *w)
+{
+	const char *c = strchr(w, ':');
+	if (w[0] != '/')
+		return "is not an absolute path";
+	if (c && (c[1] == '\0' || c[1] == ',' || strstr(c, ",,") || c[strlen(c) - 1] == ','))
+		return "has an empty mount option";
+	return NULL;
+}
+
+static int h_binds(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	return word_list(x, k, CONF_FIELD(x, k, char **), CONF_FIELD2(x, k, size_t), v, k->arg ? tmpfs_bad : bind_bad);
 }
 
 /* ReadWritePaths=/ReadOnlyPaths=/InaccessiblePaths=: absolute paths, each
@@ -922,6 +958,9 @@ const struct conf_key conf_service_keys[] = {
 	LIST("ReadWritePaths", h_paths, read_write_paths, n_read_write_paths, 0),
 	LIST("ReadOnlyPaths", h_paths, read_only_paths, n_read_only_paths, 0),
 	LIST("InaccessiblePaths", h_paths, inaccessible_paths, n_inaccessible_paths, 0),
+	LIST("BindPaths", h_binds, bind_paths, n_bind_paths, 0),
+	LIST("BindReadOnlyPaths", h_binds, bind_ro_paths, n_bind_ro_paths, 0),
+	LIST("TemporaryFileSystem", h_binds, temporary_fs, n_temporary_fs, 1),
 	KEY("ProtectKernelTunables", conf_h_bool, protect_kernel_tunables, 0),
 	KEY("ProtectKernelModules", conf_h_bool, protect_kernel_modules, 0),
 	KEY("ProtectKernelLogs", conf_h_bool, protect_kernel_logs, 0),
@@ -949,8 +988,7 @@ const char *const conf_service_unsupported[] = {
 	"SystemCallFilter", "SystemCallArchitectures", "SystemCallErrorNumber", "LockPersonality",
 	"MemoryDenyWriteExecute", "RemoveIPC", "KeyringMode", "Personality",
 	"NUMAPolicy", "NUMAMask",
-	"ExecPaths", "NoExecPaths", "TemporaryFileSystem", "BindPaths",
-	"BindReadOnlyPaths", "MountFlags", "UtmpIdentifier", "UtmpMode",
+	"ExecPaths", "NoExecPaths", "MountFlags", "UtmpIdentifier", "UtmpMode",
 	"Slice", "Delegate", "DeviceAllow", "DevicePolicy", "TasksMax", "TasksAccounting",
 	"IPAddressAllow", "IPAddressDeny", "SELinuxContext", "AppArmorProfile", "SmackProcessLabel",
 	"Private*", "Protect*", "Restrict*", "Memory*", "CPU*", "IO*", "BlockIO*",
@@ -961,6 +999,7 @@ const char *const conf_service_unsupported[] = {
 bool conf_svc_wants_mounts(const struct svc_conf *s)
 {
 	return s->protect_system || s->protect_home || s->n_read_only_paths || s->n_read_write_paths ||
+	       s->n_bind_paths || s->n_bind_ro_paths || s->n_temporary_fs ||
 	       s->n_inaccessible_paths || s->protect_kernel_tunables || s->protect_kernel_modules ||
 	       s->protect_kernel_logs || s->protect_control_groups || s->private_devices;
 }

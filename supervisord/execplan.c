@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -412,26 +413,97 @@ static unsigned path_depth(const char *path)
 	return n;
 }
 
+/* A copy of s the plan owns (freed with it); NULL when out of memory. */
+static char *own_str(struct exec_plan *p, const char *s)
+{
+	char **np = realloc(p->mount_paths, (p->nmount_paths + 1) * sizeof *np);
+	if (!np)
+		return NULL;
+	p->mount_paths = np;
+	char *d = strdup(s);
+	if (d)
+		p->mount_paths[p->nmount_paths++] = d;
+	return d;
+}
+
 static int add_mount(struct exec_plan *p, const char *path, unsigned char kind, bool optional, bool own)
 {
 	struct mount_op *nm = realloc(p->mounts, (p->nmounts + 1) * sizeof *nm);
 	if (!nm)
 		return -ENOMEM;
 	p->mounts = nm;
-	if (own) {
-		char **np = realloc(p->mount_paths, (p->nmount_paths + 1) * sizeof *np);
-		char *d = strdup(path);
-		if (!np || !d) {
-			if (np)
-				p->mount_paths = np;
-			free(d);
-			return -ENOMEM;
-		}
-		p->mount_paths = np;
-		p->mount_paths[p->nmount_paths++] = d;
-		path = d;
-	}
+	if (own && !(path = own_str(p, path)))
+		return -ENOMEM;
 	p->mounts[p->nmounts++] = (struct mount_op){ .path = path, .kind = kind, .optional = optional };
+	return 0;
+}
+
+/* BindPaths=/BindReadOnlyPaths= entries: [-]SRC[:DEST[:rbind|norbind]]
+ * (checked when the unit was read). */
+static int add_binds(struct exec_plan *p, char *const *list, size_t n, unsigned char kind)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool optional = list[i][0] == '-';
+		char *src = own_str(p, list[i] + optional), *dest, *opts = NULL;
+		if (!src)
+			return -ENOMEM;
+		if ((dest = strchr(src, ':'))) {
+			*dest++ = '\0';
+			if ((opts = strchr(dest, ':')))
+				*opts++ = '\0';
+		}
+		int r = add_mount(p, dest ? dest : src, kind, optional, false);
+		if (r < 0)
+			return r;
+		p->mounts[p->nmounts - 1].source = src;
+		p->mounts[p->nmounts - 1].recursive = !opts || strcmp(opts, "norbind") != 0;
+	}
+	return 0;
+}
+
+/* TemporaryFileSystem=PATH[:OPTIONS]: systemd's defaults (nodev,
+ * strictatime, mode=0755), then the options: flag words become mount
+ * flags, the rest goes to tmpfs (a later mode= wins). */
+static int add_tmpfs(struct exec_plan *p, char *const *list, size_t n)
+{
+	static const struct {
+		const char *name;
+		unsigned long set, clr;
+	} words[] = {
+		{ "nosuid", MS_NOSUID, 0 }, { "suid", 0, MS_NOSUID },	    { "nodev", MS_NODEV, 0 },
+		{ "dev", 0, MS_NODEV },	    { "noexec", MS_NOEXEC, 0 },	    { "exec", 0, MS_NOEXEC },
+		{ "noatime", MS_NOATIME, MS_STRICTATIME }, { "strictatime", MS_STRICTATIME, MS_NOATIME },
+	};
+	for (size_t i = 0; i < n; i++) {
+		char *path = own_str(p, list[i]), *opts;
+		if (!path)
+			return -ENOMEM;
+		char data[4096] = "mode=0755";
+		unsigned long flags = MS_NODEV | MS_STRICTATIME;
+		bool ro = false;
+		if ((opts = strchr(path, ':')))
+			*opts++ = '\0';
+		for (char *save = NULL, *w = opts ? strtok_r(opts, ",", &save) : NULL; w; w = strtok_r(NULL, ",", &save)) {
+			size_t k = 0;
+			while (k < sizeof words / sizeof words[0] && strcmp(w, words[k].name) != 0)
+				k++;
+			if (k < sizeof words / sizeof words[0])
+				flags = (flags | words[k].set) & ~words[k].clr;
+			else if (!strcmp(w, "ro") || !strcmp(w, "rw"))
+				ro = w[1] == 'o';
+			else if (strlen(data) + 1 + strlen(w) < sizeof data)
+				strcat(strcat(data, ","), w);
+			else
+				return -E2BIG;
+		}
+		const char *d = own_str(p, data);
+		int r = d ? add_mount(p, path, MOP_TMPFS, false, false) : -ENOMEM;
+		if (r < 0)
+			return r;
+		p->mounts[p->nmounts - 1].data = d;
+		p->mounts[p->nmounts - 1].flags = flags;
+		p->mounts[p->nmounts - 1].ro = ro;
+	}
 	return 0;
 }
 
@@ -460,7 +532,7 @@ static int add_listed(struct exec_plan *p, char *const *paths, size_t n, unsigne
  * (ReadWritePaths=, and with strict the API file systems and the unit's
  * state, cache, logs and runtime directories) and ProtectHome='s cover,
  * applied outermost first, so the innermost setting of a path wins. */
-static int build_mounts(const struct svc_conf *c, struct exec_plan *p)
+static int build_restrictions(const struct svc_conf *c, struct exec_plan *p)
 {
 	static const char *const sys[] = { "/usr", "/boot", "/efi", NULL };
 	static const char *const api[] = { "/dev", "/proc", "/sys", NULL };
@@ -513,6 +585,21 @@ static int build_mounts(const struct svc_conf *c, struct exec_plan *p)
 		r = add_fixed(p, logs, MOP_INACCESSIBLE);
 	if (!r)
 		r = add_listed(p, c->inaccessible_paths, c->n_inaccessible_paths, MOP_INACCESSIBLE);
+	return r;
+}
+
+/* The restrictions (not for a '+' command), then what the unit adds to
+ * its view: TemporaryFileSystem=, BindPaths=, BindReadOnlyPaths= (for
+ * every command: systemd compiles them whatever the prefix). */
+static int build_mounts(const struct svc_conf *c, struct exec_plan *p, bool full)
+{
+	int r = full ? 0 : build_restrictions(c, p);
+	if (!r)
+		r = add_tmpfs(p, c->temporary_fs, c->n_temporary_fs);
+	if (!r)
+		r = add_binds(p, c->bind_paths, c->n_bind_paths, MOP_BIND);
+	if (!r)
+		r = add_binds(p, c->bind_ro_paths, c->n_bind_ro_paths, MOP_BIND_RO);
 	/* Outer paths first (a stable sort by depth): an operation on a
 	 * tree must not undo one made on a path inside it. */
 	for (size_t i = 1; !r && i < p->nmounts; i++) {
@@ -791,9 +878,10 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.cap_ambient = full ? 0 : c->cap_ambient;
 	p->req.private_tmp[0] = full ? NULL : u->svc.private_tmp[0];
 	p->req.private_tmp[1] = full ? NULL : u->svc.private_tmp[1];
-	if (!full && conf_svc_wants_mounts(c) && privtmp_mountns_supported()) {
-		if ((r = build_mounts(c, p)) < 0) {
-			snprintf(err, errlen, "ProtectSystem=: %s", strerror(-r));
+	bool adds = c->n_temporary_fs || c->n_bind_paths || c->n_bind_ro_paths;
+	if ((adds || (!full && conf_svc_wants_mounts(c))) && privtmp_mountns_supported()) {
+		if ((r = build_mounts(c, p, full)) < 0) {
+			snprintf(err, errlen, "mount settings (ProtectSystem=, BindPaths=...): %s", strerror(-r));
 			goto fail;
 		}
 		p->req.mounts = p->mounts;
@@ -805,7 +893,7 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 			hides = hides || p->mounts[i].kind == MOP_INACCESSIBLE || p->mounts[i].kind == MOP_EMPTY;
 		if (hides)
 			p->req.inaccessible_file = privtmp_inaccessible_file();
-		p->req.private_devices = c->private_devices;
+		p->req.private_devices = !full && c->private_devices;
 	}
 	/* ProtectKernelModules=, ProtectKernelLogs=, ProtectClock= take their
 	 * capabilities out of the bounding set too (systemd.exec(5)). */

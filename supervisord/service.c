@@ -460,6 +460,15 @@ void svc_begin_start(struct unit *u, bool automatic)
 	s->oneshot_done = false;
 	s->stop_post_pending = true;
 	const struct svc_conf *sc = &u->conf->svc;
+	/* BindPaths= and TemporaryFileSystem= give the service something it
+	 * needs, not a restriction: without them it fails (systemd's
+	 * insist_on_sandboxing), where the others are skipped. */
+	if ((sc->n_bind_paths || sc->n_bind_ro_paths || sc->n_temporary_fs) && !privtmp_mountns_supported()) {
+		fail_start(u, RES_RESOURCES,
+			   "BindPaths=, BindReadOnlyPaths= and TemporaryFileSystem= need mount namespaces, which this "
+			   "supervisord cannot make (no CAP_SYS_ADMIN?)");
+		return;
+	}
 	if (conf_svc_wants_mounts(sc) && !privtmp_mountns_supported())
 		log_warn("%s: ProtectSystem=, ProtectHome=, ProtectKernel*=, ProtectControlGroups=, PrivateDevices= and "
 			 "*Paths= need mount namespaces, which this supervisord cannot make (no CAP_SYS_ADMIN?): not "

@@ -163,44 +163,96 @@ static int move_above(int fd, int floor)
 	return fcntl(fd, F_DUPFD_CLOEXEC, floor);
 }
 
-/* One mount_op, in the child (system calls only). A path is made a mount
- * point of its own (bound onto itself) so that its flags can differ from
- * those around it. */
-/* was_ro: for MOP_KEEP, whether the path was read-only before any
- * operation (statvfs, taken first). */
-static int apply_mount(const struct mount_op *m, const char *inaccessible_file, bool was_ro)
+/* mkdir -p path (dir) or its parents and an empty file (not dir), in
+ * the child: a bind's or a tmpfs's mount point that is missing is made,
+ * as systemd makes it. 0 or -1 with errno. */
+static int make_mount_point(const char *path, bool dir)
+{
+	char b[4096];
+	size_t n = strlen(path);
+	if (n >= sizeof b) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(b, path, n + 1);
+	for (char *s = b + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(b, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	if (dir)
+		return mkdir(b, 0755) < 0 && errno != EEXIST ? -1 : 0;
+	int fd = open(b, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* Pass 1: one mount_op's mount, in the child (system calls only). A path
+ * made read-only or writable is first bound onto itself, a mount point
+ * of its own whose flags can differ from those around it. tree: a bind's
+ * source, cloned before any operation (-1 otherwise). *skip: nothing was
+ * there to change (an optional path), so pass 2 leaves it too. */
+static int mount_one(const struct mount_op *m, const char *inaccessible_file, int tree, bool *skip)
 {
 	struct stat st;
-	if (stat(m->path, &st) < 0)
-		return m->optional && errno == ENOENT ? 0 : -1;
-	if (m->kind == MOP_KEEP) {
-		/* Writable again only if it was; a mount we may not change
-		 * (locked by a container) stays as the others left it. */
-		struct mount_attr a = { .attr_clr = MOUNT_ATTR_RDONLY };
-		if (!was_ro)
-			mount_setattr(AT_FDCWD, m->path, AT_RECURSIVE, &a, sizeof a);
-		return 0;
-	}
-	if ((m->kind == MOP_INACCESSIBLE || m->kind == MOP_EMPTY) && S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", m->path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  m->kind == MOP_INACCESSIBLE ? "mode=000" : "mode=0755") < 0)
+	*skip = false;
+	if (m->kind == MOP_BIND || m->kind == MOP_BIND_RO || m->kind == MOP_TMPFS) {
+		bool dir = true;
+		if (tree >= 0 && fstat(tree, &st) == 0)
+			dir = S_ISDIR(st.st_mode);
+		if (stat(m->path, &st) < 0 && (errno != ENOENT || make_mount_point(m->path, dir) < 0))
 			return -1;
-	} else if (m->kind == MOP_INACCESSIBLE || m->kind == MOP_EMPTY) {
+		if (m->kind == MOP_TMPFS)
+			return mount("tmpfs", m->path, "tmpfs", m->flags, m->data);
+		return (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, m->path, MOVE_MOUNT_F_EMPTY_PATH);
+	}
+	if (stat(m->path, &st) < 0) {
+		*skip = m->optional && errno == ENOENT;
+		return *skip ? 0 : -1;
+	}
+	if (m->kind == MOP_KEEP)
+		return 0;
+	if ((m->kind == MOP_INACCESSIBLE || m->kind == MOP_EMPTY) && S_ISDIR(st.st_mode))
+		return mount("tmpfs", m->path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			     m->kind == MOP_INACCESSIBLE ? "mode=000" : "mode=0755");
+	if (m->kind == MOP_INACCESSIBLE || m->kind == MOP_EMPTY) {
 		/* A file, a device, a socket: an empty mode-000 file over it. */
 		if (!inaccessible_file) {
 			errno = ENOENT;
 			return -1;
 		}
-		if (mount(inaccessible_file, m->path, NULL, MS_BIND, NULL) < 0)
-			return -1;
-	} else if (strcmp(m->path, "/") != 0 && mount(m->path, m->path, NULL, MS_BIND | MS_REC, NULL) < 0) {
-		return -1;
+		return mount(inaccessible_file, m->path, NULL, MS_BIND, NULL);
 	}
+	if (strcmp(m->path, "/") != 0)
+		return mount(m->path, m->path, NULL, MS_BIND | MS_REC, NULL);
+	return 0;
+}
+
+/* Pass 2: its read-only flag, outermost first, so an inner path's own
+ * setting wins. was_ro: for MOP_KEEP, whether the path was read-only
+ * before any operation (statvfs, taken first). */
+static int flag_one(const struct mount_op *m, bool was_ro)
+{
 	struct mount_attr a = { 0 };
-	if (m->kind == MOP_RW)
+	if (m->kind == MOP_KEEP) {
+		/* Writable again only if it was; a mount we may not change
+		 * (locked by a container) stays as the others left it. */
 		a.attr_clr = MOUNT_ATTR_RDONLY;
-	else
+		if (!was_ro)
+			mount_setattr(AT_FDCWD, m->path, AT_RECURSIVE, &a, sizeof a);
+		return 0;
+	}
+	bool ro = m->kind == MOP_RO || m->kind == MOP_INACCESSIBLE || m->kind == MOP_EMPTY ||
+		  m->kind == MOP_BIND_RO || (m->kind == MOP_TMPFS && m->ro);
+	if (ro)
 		a.attr_set = MOUNT_ATTR_RDONLY;
+	else
+		a.attr_clr = MOUNT_ATTR_RDONLY;
 	return mount_setattr(AT_FDCWD, m->path, AT_RECURSIVE, &a, sizeof a);
 }
 
@@ -376,9 +428,33 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 			was_ro[i] = r->mounts[i].kind == MOP_KEEP && statvfs(r->mounts[i].path, &sv) == 0 &&
 				    (sv.f_flag & ST_RDONLY);
 		}
-		for (size_t i = 0; i < r->nmounts; i++)
-			if (apply_mount(&r->mounts[i], r->inaccessible_file, was_ro[i]) < 0)
+		/* Bind sources are cloned first, as they are on the host: a
+		 * TemporaryFileSystem= over /var must not hide the /var/lib/x a
+		 * BindPaths= brings back into it (systemd reaches the same by
+		 * building the tree under a staging root). */
+		int tree[r->nmounts ? r->nmounts : 1];
+		bool skip[r->nmounts ? r->nmounts : 1];
+		for (size_t i = 0; i < r->nmounts; i++) {
+			const struct mount_op *m = &r->mounts[i];
+			tree[i] = -1;
+			skip[i] = false;
+			if (m->kind != MOP_BIND && m->kind != MOP_BIND_RO)
+				continue;
+			tree[i] = (int)syscall(SYS_open_tree, AT_FDCWD, m->source,
+					       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0));
+			if (tree[i] < 0 && !(m->optional && errno == ENOENT))
 				child_fail(&rep, STAGE_NAMESPACE, errno);
+			skip[i] = tree[i] < 0;
+		}
+		for (size_t i = 0; i < r->nmounts; i++)
+			if (!skip[i] && mount_one(&r->mounts[i], r->inaccessible_file, tree[i], &skip[i]) < 0)
+				child_fail(&rep, STAGE_NAMESPACE, errno);
+		for (size_t i = 0; i < r->nmounts; i++) {
+			if (tree[i] >= 0)
+				close(tree[i]);
+			if (!skip[i] && flag_one(&r->mounts[i], was_ro[i]) < 0)
+				child_fail(&rep, STAGE_NAMESPACE, errno);
+		}
 		if (r->private_devices && private_dev() < 0)
 			child_fail(&rep, STAGE_NAMESPACE, errno);
 		static const char *const tmps[2] = { "/tmp", "/var/tmp" };

@@ -50,18 +50,27 @@ struct spawn_err {
 };
 
 /* One change to the child's mount namespace (ProtectSystem=, ProtectHome=,
- * ReadOnlyPaths=, ReadWritePaths=), applied in order. */
+ * ReadOnlyPaths=, ReadWritePaths=, BindPaths=, TemporaryFileSystem=...),
+ * applied in order: first every mount, then every read-only flag. */
 enum mount_op_kind {
 	MOP_RO,          /* the tree at path read-only (recursively) */
 	MOP_RW,          /* ... writable again (an exception under a read-only one) */
 	MOP_INACCESSIBLE, /* an empty read-only tmpfs, mode 000, over it (a file: inaccessible_file) */
 	MOP_EMPTY,       /* an empty read-only tmpfs, mode 0755, over it */
 	MOP_KEEP,        /* writable again if it was before the others (cgroupfs under a read-only /sys) */
+	MOP_BIND,        /* source bound at path, writable (BindPaths=) */
+	MOP_BIND_RO,     /* ... read-only (BindReadOnlyPaths=) */
+	MOP_TMPFS,       /* a tmpfs at path with data as its options (TemporaryFileSystem=) */
 };
 struct mount_op {
 	const char *path;
 	unsigned char kind;
-	bool optional;   /* a missing path is skipped (else the start fails) */
+	bool optional;   /* a missing path (a bind's source) is skipped (else the start fails) */
+	bool recursive;  /* MOP_BIND*: submounts too (rbind, the default) */
+	bool ro;         /* MOP_TMPFS: read-only */
+	unsigned long flags; /* MOP_TMPFS: MS_NOSUID and the like */
+	const char *source; /* MOP_BIND*: what is bound (seen as before any operation) */
+	const char *data;   /* MOP_TMPFS: its options for mount(2) */
 };
 
 struct spawn_req {

@@ -125,6 +125,10 @@ void hd_start_args(struct hd *d, const char *daemon, const char *const *extra)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* A container's daemon: root without CAP_SYS_ADMIN cannot make
+		 * namespaces (exec takes the capability from the bounding set). */
+		if (d->no_sys_admin && prctl(PR_CAPBSET_DROP, 21 /* CAP_SYS_ADMIN */, 0, 0, 0) < 0)
+			_exit(126);
 		execv(daemon, (char *const *)argv);
 		_exit(127);
 	}

@@ -22,6 +22,7 @@ struct hd {
 	char units[300];    /* dir/units */
 	char rt[300];       /* dir/rt: runtime directory */
 	char log[300];      /* daemon stderr */
+	bool no_sys_admin;  /* start the daemon without CAP_SYS_ADMIN (out of its bounding set) */
 };
 
 /* Create the temporary directories (no daemon yet). */

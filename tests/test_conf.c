@@ -709,6 +709,13 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	cr_expect(conf_svc_wants_mounts(&c.svc));
 	conf_free(&c);
 
+	load_svc("BindPaths=-/a /b:/c:norbind\nBindReadOnlyPaths=/d\nTemporaryFileSystem=/e:ro,mode=0700", &c);
+	cr_expect(c.svc.n_bind_paths == 2 && c.svc.n_bind_ro_paths == 1 && c.svc.n_temporary_fs == 1);
+	cr_expect_str_eq(c.svc.bind_paths[1], "/b:/c:norbind");
+	cr_expect_str_eq(c.svc.temporary_fs[0], "/e:ro,mode=0700");
+	cr_expect(conf_svc_wants_mounts(&c.svc));
+	conf_free(&c);
+
 	load_svc("ProtectClock=yes\nProtectHostname=yes", &c);
 	cr_expect(!conf_svc_wants_mounts(&c.svc), "no mount namespace for settings that make no mount");
 	conf_free(&c);
@@ -963,6 +970,12 @@ static const struct {
 	{ "ProtectHostname=2", "ProtectHostname=" },
 	{ "PrivateNetwork=perhaps", "PrivateNetwork=" },
 	{ "PrivateDevices=ja", "PrivateDevices=" },
+	{ "BindPaths=relative", "does not start with an absolute source path" },
+	{ "BindPaths=/a:rel", "has a destination that is not an absolute path" },
+	{ "BindReadOnlyPaths=/a:/b:ro", "has options other than rbind or norbind" },
+	{ "BindPaths=/a:/b:rbind:x", "has more than SOURCE:DESTINATION:OPTIONS" },
+	{ "TemporaryFileSystem=tmp", "'tmp' is not an absolute path" },
+	{ "TemporaryFileSystem=/t:mode=0700,,", "has an empty mount option" },
 	{ "CPUAffinity=0-8192", "is not a CPU (0 to 8191)" },
 	{ "CPUAffinity=3-1", "the range ends before it starts" },
 	{ "CPUAffinity=1 x", "'x' is not a CPU" },

@@ -845,6 +845,95 @@ Test(lifecycle, protect_system_and_home, .timeout = 60)
 	rmdir(state);
 }
 
+/* BindPaths=, BindReadOnlyPaths=, TemporaryFileSystem=: the pattern
+ * systemd documents (an empty read-only /var/lib, one directory of the
+ * host's /var/lib bound back into it, writable), a read-only bind inside a
+ * ReadWritePaths= tree, a missing mount point made, a file bound, a
+ * tmpfs of its own; nothing written inside reaches the host but through
+ * a bind; a '+' command gets the binds too (not the restrictions); a
+ * missing source fails the start unless it is "-" optional. */
+Test(lifecycle, bind_paths_and_temporary_file_system, .timeout = 60)
+{
+	if (geteuid() != 0 || unshare_probe() != 0)
+		cr_skip_test("needs mount namespaces (root with CAP_SYS_ADMIN)");
+	struct hd d;
+	hd_init(&d);
+	char base[128], src[160], srcro[160], file[160], rep[160], host_tmp[160], out[1024], p[256];
+	snprintf(base, sizeof base, "/run/supd-bind-%d", (int)getpid());
+	snprintf(src, sizeof src, "/var/lib/supd-bind-%d", (int)getpid()); /* under the TemporaryFileSystem= */
+	snprintf(srcro, sizeof srcro, "%s/srcro", base);
+	snprintf(file, sizeof file, "%s/file.txt", base);
+	snprintf(rep, sizeof rep, "%s/rep", base);
+	snprintf(host_tmp, sizeof host_tmp, "%s/tmp", base);
+	cr_assert(mkdir(base, 0755) == 0 && mkdir(src, 0755) == 0 && mkdir(srcro, 0755) == 0);
+	snprintf(p, sizeof p, "%s/data", src);
+	cr_assert_eq(h_write_file(p, "hello\n"), 0);
+	cr_assert_eq(h_write_file(file, "file\n"), 0);
+#define TRY(path) "f=" path "/supd-probe; if touch $$f 2>/dev/null; then echo ok; rm -f $$f; else echo no; fi; "
+	hd_unit(&d, "bound.service",
+		"[Service]\nProtectSystem=strict\nReadWritePaths=%s\nTemporaryFileSystem=/var/lib:ro\n"
+		"BindPaths=%s\nBindReadOnlyPaths=%s -/nonexistent/zz\nBindPaths=%s:%s/dst/in/file.txt:norbind\n"
+		"TemporaryFileSystem=%s:mode=0700,size=1m\n"
+		"ExecStartPre=+/bin/sh -c 'cat %s/dst/in/file.txt > %s/plus'\n"
+		"ExecStart=/bin/sh -c '{ cat %s/data; " TRY("%s") TRY("/var/lib") TRY("%s")
+		"ls /var/lib | wc -l; cat %s/dst/in/file.txt; " TRY("%s") "stat -c %%%%a %s; echo w > %s/w; "
+		"echo t > %s/t; } > %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+		base, src, srcro, file, base, host_tmp, base, base, src, src, srcro, base, host_tmp, host_tmp, src, host_tmp,
+		rep, rep, rep);
+#undef TRY
+	hd_unit(&d, "badbind.service", "[Service]\nBindPaths=/nonexistent/q:/mnt\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	char *t = h_wait_file(rep, 5000);
+	cr_expect(t && !strcmp(t, "hello\nok\nno\nno\n1\nfile\nok\n700\n"), "in the service: %s",
+		  t ? t : "(no report)");
+	snprintf(p, sizeof p, "%s/w", src);
+	cr_expect_eq(access(p, F_OK), 0, "a write through BindPaths= did not reach the host");
+	snprintf(p, sizeof p, "%s/t", host_tmp);
+	cr_expect_neq(access(p, F_OK), 0, "a write into TemporaryFileSystem= reached the host");
+	struct stat st;
+	snprintf(p, sizeof p, "%s/dst/in/file.txt", base);
+	cr_expect(stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0,
+		  "the missing mount point of a file was not made as an empty file");
+	cr_expect_eq(access("/var/lib/dpkg", F_OK), 0, "the host's /var/lib was covered");
+	snprintf(p, sizeof p, "%s/plus", base);
+	t = h_slurp(p);
+	cr_expect(t && !strcmp(t, "file\n"), "ExecStartPre=+ did not see BindPaths= (systemd binds for it too): %s",
+		  t ? t : "(nothing)");
+
+	hd_ctl(&d, out, sizeof out, "start", "badbind", NULL);
+	cr_expect_eq(hd_wait_state(&d, "badbind.service", "failed", 5000), 0);
+	hd_ctl(&d, out, sizeof out, "status", "badbind", NULL);
+	cr_expect(strstr(out, "namespace"), "the failed stage is not named: %s", out);
+	int fds = h_count_fds_settled(d.pid);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "bound", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
+	cr_expect_eq(hd_stop(&d), 0);
+	snprintf(out, sizeof out, "rm -rf %s %s", base, src);
+	cr_expect_eq(system(out), 0);
+}
+
+/* A daemon that cannot make mount namespaces (root without CAP_SYS_ADMIN,
+ * as in many containers) skips ProtectSystem= with a warning, but fails a
+ * start that needs BindPaths= or TemporaryFileSystem=, naming them. */
+Test(lifecycle, bind_paths_without_mount_namespaces_fail_the_start, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (to start the daemon without CAP_SYS_ADMIN)");
+	struct hd d;
+	hd_init(&d);
+	d.no_sys_admin = true;
+	char out[1024];
+	hd_unit(&d, "bound.service", "[Service]\nTemporaryFileSystem=/var/lib\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "strict.service", "[Service]\nProtectSystem=strict\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	cr_expect_eq(hd_wait_state(&d, "strict.service", "running", 5000), 0);
+	cr_expect(hd_log_wait(&d, "strict.service: ProtectSystem=, ProtectHome=", 2000), "no warning for the skip");
+	cr_expect_eq(hd_wait_state(&d, "bound.service", "failed", 5000), 0);
+	hd_ctl(&d, out, sizeof out, "status", "bound", NULL);
+	cr_expect(strstr(out, "TemporaryFileSystem= need mount namespaces"), "%s", out);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* Writable for root here? "w" or "r" (access(W_OK) says EROFS on a
  * read-only mount, whoever asks). */
 static char host_w(const char *path)

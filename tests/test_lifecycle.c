@@ -658,6 +658,24 @@ static int free_low_port(void)
 	return -1;
 }
 
+/* The end of a test whose unit `failing` cannot start: it is "failed"
+ * and its status names the stage; a restart of `healthy` afterwards
+ * leaves the daemon no descriptor more; the daemon stops cleanly. */
+static void fails_at_stage_then_restarts_clean(struct hd *d, const char *failing, const char *stage,
+					       const char *healthy)
+{
+	char out[1024], unit[128];
+	snprintf(unit, sizeof unit, "%s.service", failing);
+	hd_ctl(d, out, sizeof out, "start", failing, NULL);
+	cr_expect_eq(hd_wait_state(d, unit, "failed", 5000), 0, "%s did not fail", unit);
+	hd_ctl(d, out, sizeof out, "status", failing, NULL);
+	cr_expect(strstr(out, stage), "the failed stage (%s) is not named: %s", stage, out);
+	int fds = h_count_fds_settled(d->pid);
+	cr_expect_eq(hd_ctl(d, out, sizeof out, "restart", healthy, NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d->pid), fds, "a restart left descriptors behind");
+	cr_expect_eq(hd_stop(d), 0);
+}
+
 /* CapabilityBoundingSet= and AmbientCapabilities= reach the process: a
  * User=nobody service given CAP_NET_BIND_SERVICE binds a port below 1024
  * itself (systemd-socket-activate does the binding), and without it the
@@ -729,14 +747,7 @@ Test(lifecycle, capabilities_reach_the_process, .timeout = 60)
 	cr_assert_not_null(p);
 	cr_expect(strstr(p, b), "ExecStartPre=+ did not keep the daemon's bounding set (%s): %s", b, p);
 
-	hd_ctl(&d, out, sizeof out, "start", "outside", NULL);
-	cr_expect_eq(hd_wait_state(&d, "outside.service", "failed", 5000), 0);
-	hd_ctl(&d, out, sizeof out, "status", "outside", NULL);
-	cr_expect(strstr(out, "capabilities"), "the failed stage is not named: %s", out);
-	int fds = h_count_fds_settled(d.pid);
-	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "bnd", NULL), 0, "%s", out);
-	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a restart left descriptors behind");
-	cr_expect_eq(hd_stop(&d), 0);
+	fails_at_stage_then_restarts_clean(&d, "outside", "capabilities", "bnd");
 }
 
 /* 0 when this process may make a mount namespace (PrivateTmp= tests). */
@@ -900,14 +911,7 @@ Test(lifecycle, bind_paths_and_temporary_file_system, .timeout = 60)
 	cr_expect(t && !strcmp(t, "file\n"), "ExecStartPre=+ did not see BindPaths= (systemd binds for it too): %s",
 		  t ? t : "(nothing)");
 
-	hd_ctl(&d, out, sizeof out, "start", "badbind", NULL);
-	cr_expect_eq(hd_wait_state(&d, "badbind.service", "failed", 5000), 0);
-	hd_ctl(&d, out, sizeof out, "status", "badbind", NULL);
-	cr_expect(strstr(out, "namespace"), "the failed stage is not named: %s", out);
-	int fds = h_count_fds_settled(d.pid);
-	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "bound", NULL), 0, "%s", out);
-	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
-	cr_expect_eq(hd_stop(&d), 0);
+	fails_at_stage_then_restarts_clean(&d, "badbind", "namespace", "bound");
 	snprintf(out, sizeof out, "rm -rf %s %s", base, src);
 	cr_expect_eq(system(out), 0);
 }
@@ -1094,7 +1098,7 @@ Test(lifecycle, cpu_and_io_scheduling, .timeout = 60)
 {
 	struct hd d;
 	hd_init(&d);
-	char out[1024], kid[400];
+	char kid[400];
 	snprintf(kid, sizeof kid, "%s/kid", d.dir);
 	hd_unit(&d, "pinned.service",
 		"[Service]\nCPUAffinity=0\nCPUSchedulingPolicy=batch\nIOSchedulingClass=idle\n"
@@ -1102,7 +1106,6 @@ Test(lifecycle, cpu_and_io_scheduling, .timeout = 60)
 	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 1000\n");
 	hd_unit(&d, "nowhere.service", "[Service]\nCPUAffinity=4095\nExecStart=/bin/sleep 1000\n");
 	hd_start(&d);
-	int fds = h_count_fds_settled(d.pid);
 	cr_assert_eq(hd_wait_state(&d, "pinned.service", "running", 5000), 0);
 	cr_assert_eq(hd_wait_state(&d, "plain.service", "running", 5000), 0);
 	char *t = h_wait_file(kid, 5000);
@@ -1124,13 +1127,7 @@ Test(lifecycle, cpu_and_io_scheduling, .timeout = 60)
 		cr_expect(set ? io >> 13 == 3 : io >> 13 != 3, "pid %d: I/O priority %#lx", (int)pids[i], io);
 	}
 
-	hd_ctl(&d, out, sizeof out, "start", "nowhere", NULL);
-	cr_expect_eq(hd_wait_state(&d, "nowhere.service", "failed", 5000), 0);
-	hd_ctl(&d, out, sizeof out, "status", "nowhere", NULL);
-	cr_expect(strstr(out, "scheduling"), "the failed stage is not named: %s", out);
-	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "pinned", NULL), 0, "%s", out);
-	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
-	cr_expect_eq(hd_stop(&d), 0);
+	fails_at_stage_then_restarts_clean(&d, "nowhere", "scheduling", "pinned");
 }
 
 /* PrivateNetwork=yes: the unit's processes (ExecStartPre=, '+' ones too,

@@ -204,6 +204,8 @@ struct svc_conf {
 	size_t n_bind_ro_paths;
 	char **temporary_fs;            /* TemporaryFileSystem=: "PATH[:OPTIONS]" */
 	size_t n_temporary_fs;
+	char **credentials;             /* LoadCredential= "L" + "ID:PATH", SetCredential= "S" + "ID:VALUE" (escaped) */
+	size_t n_credentials;
 	bool protect_kernel_tunables;   /* ProtectKernelTunables= */
 	bool protect_kernel_modules;    /* ProtectKernelModules= */
 	bool protect_kernel_logs;       /* ProtectKernelLogs= */

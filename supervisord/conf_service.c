@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 
 #include "caps.h"
+#include "creds.h"
 #include "conf_priv.h"
 
 #define SVC(field) offsetof(struct unit_conf, svc.field)
@@ -105,6 +106,7 @@ void conf_service_free(struct svc_conf *s)
 	conf_strv_free(&s->bind_paths, &s->n_bind_paths);
 	conf_strv_free(&s->bind_ro_paths, &s->n_bind_ro_paths);
 	conf_strv_free(&s->temporary_fs, &s->n_temporary_fs);
+	conf_strv_free(&s->credentials, &s->n_credentials);
 	conf_strv_free(&s->inaccessible_paths, &s->n_inaccessible_paths);
 	free(s->group);
 	free(s->std_output_path);
@@ -453,6 +455,39 @@ static const char *tmpfs_bad(const struct conf_key *k, const char *w)
 	if (c && (c[1] == '\0' || c[1] == ',' || strstr(c, ",,") || c[strlen(c) - 1] == ','))
 		return "has an empty mount option";
 	return NULL;
+}
+
+/* LoadCredential=ID:PATH and SetCredential=ID:VALUE (k->arg: set), one
+ * per line, tagged "L" or "S" in one list; empty drops that kind's. */
+static int h_creds(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	char ***l = CONF_FIELD(x, k, char **);
+	size_t *n = CONF_FIELD2(x, k, size_t);
+	char tag = k->arg ? 'S' : 'L';
+	if (*v == '\0') {
+		size_t keep = 0;
+		for (size_t i = 0; i < *n; i++) {
+			if ((*l)[i][0] == tag)
+				free((*l)[i]);
+			else
+				(*l)[keep++] = (*l)[i];
+		}
+		*n = keep;
+		if (*l)
+			(*l)[keep] = NULL;
+		return 0;
+	}
+	const char *why = creds_value_bad(k->arg, v);
+	if (why)
+		return conf_why(x, "%s", why);
+	char *e = malloc(strlen(v) + 2);
+	if (!e)
+		return -ENOMEM;
+	e[0] = tag;
+	strcpy(e + 1, v);
+	int r = conf_strv_add(l, n, e);
+	free(e);
+	return r;
 }
 
 static int h_binds(struct conf_ctx *x, const struct conf_key *k, const char *v)
@@ -961,6 +996,8 @@ const struct conf_key conf_service_keys[] = {
 	LIST("BindPaths", h_binds, bind_paths, n_bind_paths, 0),
 	LIST("BindReadOnlyPaths", h_binds, bind_ro_paths, n_bind_ro_paths, 0),
 	LIST("TemporaryFileSystem", h_binds, temporary_fs, n_temporary_fs, 1),
+	LIST("LoadCredential", h_creds, credentials, n_credentials, 0),
+	LIST("SetCredential", h_creds, credentials, n_credentials, 1),
 	KEY("ProtectKernelTunables", conf_h_bool, protect_kernel_tunables, 0),
 	KEY("ProtectKernelModules", conf_h_bool, protect_kernel_modules, 0),
 	KEY("ProtectKernelLogs", conf_h_bool, protect_kernel_logs, 0),

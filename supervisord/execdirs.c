@@ -18,8 +18,7 @@ static const char *const env_names[EXECDIR__MAX] = {
 	"RUNTIME_DIRECTORY", "STATE_DIRECTORY", "CACHE_DIRECTORY", "LOGS_DIRECTORY", "CONFIGURATION_DIRECTORY",
 };
 
-/* The base directory of kind into buf; -errno when it cannot be known. */
-static int base_of(enum conf_execdir kind, char *buf, size_t len)
+int execdirs_base(enum conf_execdir kind, char *buf, size_t len)
 {
 	static const char *const system[EXECDIR__MAX] = { "/run", "/var/lib", "/var/cache", "/var/log", "/etc" };
 	if (geteuid() == 0) {
@@ -115,7 +114,7 @@ int execdirs_prepare(const struct svc_conf *c, const char *unit, bool set_ids, u
 		if (c->n_exec_dirs[k] == 0)
 			continue;
 		char base[4096], path[4096];
-		int r = base_of((enum conf_execdir)k, base, sizeof base);
+		int r = execdirs_base((enum conf_execdir)k, base, sizeof base);
 		if (r < 0) {
 			snprintf(err, errlen, "%s: no base directory (%s)", env_names[k], strerror(-r));
 			return r;
@@ -140,7 +139,7 @@ char *execdirs_env(const struct svc_conf *c, enum conf_execdir kind, bool *oom)
 	if (c->n_exec_dirs[kind] == 0)
 		return NULL;
 	char base[4096];
-	if (base_of(kind, base, sizeof base) < 0)
+	if (execdirs_base(kind, base, sizeof base) < 0)
 		return NULL;
 	size_t len = strlen(env_names[kind]) + 2;
 	for (size_t i = 0; i < c->n_exec_dirs[kind]; i++)
@@ -162,7 +161,7 @@ char *execdirs_env(const struct svc_conf *c, enum conf_execdir kind, bool *oom)
 void execdirs_remove_runtime(const struct svc_conf *c, const char *unit)
 {
 	char base[4096], path[4096];
-	if (c->n_exec_dirs[EXECDIR_RUNTIME] == 0 || base_of(EXECDIR_RUNTIME, base, sizeof base) < 0)
+	if (c->n_exec_dirs[EXECDIR_RUNTIME] == 0 || execdirs_base(EXECDIR_RUNTIME, base, sizeof base) < 0)
 		return;
 	for (size_t i = 0; i < c->n_exec_dirs[EXECDIR_RUNTIME]; i++) {
 		snprintf(path, sizeof path, "%s/%s", base, c->exec_dirs[EXECDIR_RUNTIME][i]);

@@ -23,6 +23,10 @@
 
 #include "conf.h"
 
+/* The base directory of kind into buf (/run, /var/lib, ... for root; the
+ * XDG ones otherwise); -errno when it cannot be known. */
+int execdirs_base(enum conf_execdir kind, char *buf, size_t len);
+
 /* Create the unit's directories and fix their mode and owner: uid/gid
  * (when set_ids) are the unit's user, else root when the daemon is root;
  * a tree whose top is not the owner's is given to him whole (logged under

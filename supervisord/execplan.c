@@ -15,6 +15,7 @@
 
 #include <linux/capability.h>
 
+#include "creds.h"
 #include "envfile.h"
 #include "execdirs.h"
 #include "execplan.h"
@@ -747,6 +748,14 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 				env_set(&env, e);
 		}
 		break;
+	}
+	/* Credentials belong to User= as the directories do, '+' or not. */
+	if (c->n_credentials) {
+		char dir[4096];
+		if ((r = creds_prepare(c, u->name, p->req.set_ids, p->req.uid, p->req.gid, err, errlen)) < 0 ||
+		    (r = creds_dir(u->name, dir, sizeof dir)) < 0)
+			goto fail;
+		env_set(&env, xasprintf("CREDENTIALS_DIRECTORY=%s", dir));
 	}
 	if (full)
 		p->req.set_ids = false;

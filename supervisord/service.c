@@ -18,6 +18,7 @@
 #include "execplan.h"
 #include "fdstore.h"
 #include "log.h"
+#include "creds.h"
 #include "netns.h"
 #include "privtmp.h"
 #include "service.h"
@@ -163,6 +164,8 @@ void svc_down_cleanup(struct unit *u, bool restarting)
 	if (c->pid_file && c->type == SVC_TYPE_FORKING)
 		unlink(c->pid_file);
 	privtmp_remove(u->svc.private_tmp); /* flushed on a restart too, as in systemd */
+	if (c->n_credentials)
+		creds_remove(u->name); /* systemd: gone with the service, made anew at its next start */
 	if (u->svc.netns_fd >= 0) {
 		/* The namespace goes with the last process in it. */
 		close(u->svc.netns_fd);
@@ -460,6 +463,8 @@ void svc_begin_start(struct unit *u, bool automatic)
 	s->oneshot_done = false;
 	s->stop_post_pending = true;
 	const struct svc_conf *sc = &u->conf->svc;
+	if (sc->n_credentials)
+		creds_remove(u->name); /* what a daemon that died left: this start makes them anew */
 	/* BindPaths= and TemporaryFileSystem= give the service something it
 	 * needs, not a restriction: without them it fails (systemd's
 	 * insist_on_sandboxing), where the others are skipped. */

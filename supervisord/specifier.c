@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "creds.h"
 #include "specifier.h"
 
 struct out {
@@ -182,7 +183,7 @@ static int user_info(char which, struct out *o, char *why, size_t whylen)
 bool spec_per_instance(const char *in)
 {
 	for (const char *p = strchr(in, '%'); p && p[1]; p = strchr(p + 2, '%'))
-		if (strchr("nNiIf", p[1]))
+		if (strchr("nNiIfd", p[1]))
 			return true;
 	return false;
 }
@@ -346,8 +347,12 @@ int spec_expand(const char *name, const char *path, const char *in, char **out, 
 			adds(&o, buf);
 			break;
 		case 'd':
-			snprintf(why, whylen, "%%d (credentials) is not supported");
-			r = -EINVAL;
+			if (creds_dir(name, buf, sizeof buf) < 0) {
+				snprintf(why, whylen, "%%d: no runtime directory to hold credentials");
+				r = -EINVAL;
+				break;
+			}
+			adds(&o, buf);
 			break;
 		case '\0':
 			snprintf(why, whylen, "a lone %% at the end (write %%%% for a %%)");

@@ -662,6 +662,24 @@ Test(conf_warnings, capability_sets, .timeout = 10)
 /* CPUAffinity= and the scheduling keys, as systemd reads them: CPU lists
  * add up over lines and an empty one clears; a policy moves the priority
  * into its range; "none" is best-effort 4; nothing set, nothing kept. */
+/* LoadCredential= and SetCredential= keep their order in one tagged
+ * list; an empty one drops only its own kind; %d names the directory. */
+Test(service, credential_keys, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("LoadCredential=a:/x\nSetCredential=b:v\\n\nLoadCredential=c:rel\nSetCredential=d:\n"
+		 "LoadCredential=\nLoadCredential=e:/y\nEnvironment=CD=%d", &c);
+	cr_assert_eq(c.svc.n_credentials, 3);
+	cr_expect_str_eq(c.svc.credentials[0], "Sb:v\\n");
+	cr_expect_str_eq(c.svc.credentials[1], "Sd:");
+	cr_expect_str_eq(c.svc.credentials[2], "Le:/y");
+	cr_expect_null(c.svc.credentials[3]);
+	cr_assert_eq(c.svc.n_environment, 1);
+	cr_expect(strstr(c.svc.environment[0], "/credentials/a.service"), "%s", c.svc.environment[0]);
+	conf_free(&c);
+}
+
 Test(service, scheduling_keys, .timeout = 10)
 {
 	struct unit_conf c;
@@ -970,6 +988,14 @@ static const struct {
 	{ "ProtectHostname=2", "ProtectHostname=" },
 	{ "PrivateNetwork=perhaps", "PrivateNetwork=" },
 	{ "PrivateDevices=ja", "PrivateDevices=" },
+	{ "LoadCredential=a/b:/x", "does not start with a valid credential ID" },
+	{ "LoadCredential=..:/x", "does not start with a valid credential ID" },
+	{ "LoadCredential=key", "has no ':PATH'" },
+	{ "LoadCredential=key:", "has an empty path" },
+	{ "SetCredential=key", "has no ':VALUE'" },
+	{ "SetCredential=key:a\\qb", "has a bad escape in its value" },
+	{ "SetCredential=key:\\x4", "has a bad escape in its value" },
+	{ "SetCredential=key:\\ud800", "has a bad escape in its value" },
 	{ "BindPaths=relative", "does not start with an absolute source path" },
 	{ "BindPaths=/a:rel", "has a destination that is not an absolute path" },
 	{ "BindReadOnlyPaths=/a:/b:ro", "has options other than rbind or norbind" },

@@ -916,6 +916,66 @@ Test(lifecycle, bind_paths_and_temporary_file_system, .timeout = 60)
 	cr_expect_eq(system(out), 0);
 }
 
+/* LoadCredential=, SetCredential=: files of their own in
+ * $CREDENTIALS_DIRECTORY (also %d), owned by User= and readable by it
+ * only, from a source only root may read; SetCredential= stands in for
+ * a load that fails; C escapes; the directory goes with the service. A
+ * missing source fails the start naming it, and a FIFO is refused
+ * without stalling the daemon. */
+Test(lifecycle, credentials, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (User=nobody and a root-only source)");
+	struct hd d;
+	hd_init(&d);
+	char base[128], secret[160], fifo[160], outdir[160], rep[200], out[1024], dir[300];
+	snprintf(base, sizeof base, "/run/supd-cred-%d", (int)getpid());
+	snprintf(secret, sizeof secret, "%s/secret", base);
+	snprintf(fifo, sizeof fifo, "%s/fifo", base);
+	snprintf(outdir, sizeof outdir, "%s/out", base);
+	snprintf(rep, sizeof rep, "%s/rep", outdir);
+	snprintf(dir, sizeof dir, "/run/credentials/cred.service");
+	cr_assert(mkdir(base, 0711) == 0 && mkdir(outdir, 0777) == 0 && chmod(outdir, 0777) == 0 &&
+		  h_write_file(secret, "s3cret") == 0 && chmod(secret, 0600) == 0 && mkfifo(fifo, 0600) == 0);
+	hd_unit(&d, "cred.service",
+		"[Service]\nUser=nobody\nLoadCredential=secret:%s\nLoadCredential=missing:/nonexistent/x\n"
+		"SetCredential=missing:fallback\\x21\nSetCredential=greet:hello\\nworld\n"
+		"ExecStart=/bin/sh -c 'cd $CREDENTIALS_DIRECTORY && { echo \"$CREDENTIALS_DIRECTORY|%%d\"; cat secret; echo; "
+		"cat missing; echo; cat greet; echo; stat -c \"%%%%U %%%%a\" . secret; ls | wc -l; } > %s.tmp; "
+		"mv %s.tmp %s; exec sleep 1000'\n",
+		secret, rep, rep, rep);
+	hd_unit(&d, "nosrc.service", "[Service]\nLoadCredential=x:/nonexistent/y\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "fifo.service", "[Service]\nLoadCredential=f:%s\nExecStart=/bin/sleep 1000\n", fifo);
+	hd_start(&d);
+	char *t = h_wait_file(rep, 5000);
+	char want[1024];
+	snprintf(want, sizeof want, "%s|%s\ns3cret\nfallback!\nhello\nworld\nnobody 500\nnobody 400\n3\n", dir, dir);
+	cr_expect(t && !strcmp(t, want), "in the service:\n%s\nwanted:\n%s", t ? t : "(no report)", want);
+	cr_expect_eq(hd_wait_state(&d, "nosrc.service", "failed", 5000), 0);
+	hd_ctl(&d, out, sizeof out, "status", "nosrc", NULL);
+	cr_expect(strstr(out, "LoadCredential=x: /nonexistent/y: No such file or directory"), "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "fifo.service", "failed", 5000), 0);
+	hd_ctl(&d, out, sizeof out, "status", "fifo", NULL);
+	cr_expect(strstr(out, "not a regular file"), "%s", out);
+	cr_expect_neq(access("/run/credentials/nosrc.service", F_OK), 0, "a failed start left its credentials");
+	/* A re-exec leaves them to the running service. */
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	snprintf(want, sizeof want, "%s/secret", dir);
+	t = h_slurp(want);
+	cr_expect(t && !strcmp(t, "s3cret"), "after a re-exec: %s", t ? t : "(gone)");
+
+	int fds = h_count_fds_settled(d.pid);
+	unlink(rep);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "cred", NULL), 0, "%s", out);
+	cr_expect_not_null(h_wait_file(rep, 5000), "not restarted");
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "cred", NULL), 0, "%s", out);
+	cr_expect_neq(access(dir, F_OK), 0, "the credentials outlived the service");
+	cr_expect_eq(hd_stop(&d), 0);
+	snprintf(out, sizeof out, "rm -rf %s", base);
+	cr_expect_eq(system(out), 0);
+}
+
 /* A daemon that cannot make mount namespaces (root without CAP_SYS_ADMIN,
  * as in many containers) skips ProtectSystem= with a warning, but fails a
  * start that needs BindPaths= or TemporaryFileSystem=, naming them. */

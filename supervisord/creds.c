@@ -1,0 +1,289 @@
+/* creds.c - see creds.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "creds.h"
+#include "execdirs.h"
+#include "rmtree.h"
+
+static bool id_valid(const char *id, size_t n)
+{
+	if (n == 0 || n > 248 || (n == 1 && id[0] == '.') || (n == 2 && id[0] == '.' && id[1] == '.'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (id[i] == '/' || (unsigned char)id[i] < 0x20 || id[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static size_t put_utf8(char *o, unsigned long cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12);
+		o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | cp >> 18);
+	o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* systemd's cunescape (with NUL accepted) of in into out (at least as
+ * long as in: no escape grows); the length, or -1 on a bad escape. */
+static long unescape(const char *in, char *out)
+{
+	static const char simple[] = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"''s ";
+	size_t o = 0;
+	for (const char *p = in; *p; p++) {
+		if (*p != '\\') {
+			out[o++] = *p;
+			continue;
+		}
+		char c = *++p;
+		const char *s = c ? strchr(simple, c) : NULL;
+		if (s && (s - simple) % 2 == 0) {
+			out[o++] = s[1];
+		} else if (c == 'x' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+			out[o++] = (char)(hexval(p[1]) << 4 | hexval(p[2]));
+			p += 2;
+		} else if (c >= '0' && c <= '3' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' && p[2] <= '7') {
+			out[o++] = (char)((c - '0') << 6 | (p[1] - '0') << 3 | (p[2] - '0'));
+			p += 2;
+		} else if (c == 'u' || c == 'U') {
+			int n = c == 'u' ? 4 : 8;
+			unsigned long cp = 0;
+			for (int i = 1; i <= n; i++) {
+				if (hexval(p[i]) < 0)
+					return -1;
+				cp = cp << 4 | (unsigned long)hexval(p[i]);
+			}
+			if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+				return -1;
+			o += put_utf8(out + o, cp); /* at most 4 bytes for 6 or 10 read */
+			p += n;
+		} else {
+			return -1;
+		}
+	}
+	return (long)o;
+}
+
+const char *creds_value_bad(bool set, const char *v)
+{
+	const char *colon = strchr(v, ':');
+	if (!id_valid(v, colon ? (size_t)(colon - v) : strlen(v)))
+		return "does not start with a valid credential ID (a file name)";
+	if (!colon)
+		return set ? "has no ':VALUE'" : "has no ':PATH' (the daemon's own credentials by ID are not supported)";
+	if (set) {
+		char *tmp = malloc(strlen(colon) + 1);
+		long n = tmp ? unescape(colon + 1, tmp) : 0;
+		free(tmp);
+		return n < 0 ? "has a bad escape in its value" : NULL;
+	}
+	return colon[1] ? NULL : "has an empty path";
+}
+
+int creds_dir(const char *unit, char *buf, size_t len)
+{
+	char base[4096];
+	int r = execdirs_base(EXECDIR_RUNTIME, base, sizeof base);
+	if (r < 0)
+		return r;
+	int n = snprintf(buf, len, "%s/credentials/%s", base, unit);
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* A LoadCredential= source into *data; a relative path lies in the
+ * daemon's own $CREDENTIALS_DIRECTORY (it may be a service itself). */
+static int load(const char *path, char **data, size_t *len, size_t room)
+{
+	char full[4096];
+	if (path[0] != '/') {
+		const char *own = getenv("CREDENTIALS_DIRECTORY");
+		if (!own || own[0] != '/')
+			return -ENOENT;
+		if ((size_t)snprintf(full, sizeof full, "%s/%s", own, path) >= sizeof full)
+			return -ENAMETOOLONG;
+		path = full;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	int r = 0;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if ((size_t)st.st_size > room)
+		r = -EFBIG;
+	char *b = r ? NULL : malloc((size_t)st.st_size + 1);
+	if (!r && !b)
+		r = -ENOMEM;
+	size_t got = 0;
+	while (!r) {
+		ssize_t n = read(fd, b + got, (size_t)st.st_size + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = -errno;
+		else if (n == 0)
+			break;
+		else if ((got += (size_t)n) > room || got > (size_t)st.st_size)
+			r = -EFBIG; /* it grew while read */
+	}
+	close(fd);
+	if (r) {
+		free(b);
+		return r;
+	}
+	*data = b;
+	*len = got;
+	return 0;
+}
+
+static int write_one(int dfd, const char *id, const char *data, size_t len, bool set_ids, uid_t uid, gid_t gid)
+{
+	unlinkat(dfd, id, 0); /* an earlier line of the same ID: the last wins */
+	int fd = openat(dfd, id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400);
+	if (fd < 0)
+		return -errno;
+	int r = 0;
+	for (size_t off = 0; !r && off < len;) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (!r && set_ids && fchown(fd, uid, gid) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int creds_prepare(const struct svc_conf *c, const char *unit, bool set_ids, uid_t uid, gid_t gid, char *err,
+		  size_t errlen)
+{
+	char dir[4096], parent[4096];
+	if (c->n_credentials == 0)
+		return 0;
+	int r = creds_dir(unit, dir, sizeof dir);
+	struct stat st;
+	if (r < 0) {
+		snprintf(err, errlen, "credentials: %s", strerror(-r));
+		return r;
+	}
+	if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	snprintf(parent, sizeof parent, "%.*s", (int)(strrchr(dir, '/') - dir), dir);
+	if ((mkdir(parent, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0)) {
+		r = -errno;
+		snprintf(err, errlen, "credentials: %s: %s", dir, strerror(-r));
+		return r;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "credentials: %s: %s", dir, strerror(-r));
+		rmdir(dir);
+		return r;
+	}
+	/* Loads first; a set value only for an ID no load gave. */
+	bool *loaded = calloc(c->n_credentials, sizeof *loaded);
+	size_t total = 0;
+	if (!loaded)
+		r = -ENOMEM;
+	for (int pass = 0; !r && pass < 2; pass++) {
+		for (size_t i = 0; !r && i < c->n_credentials; i++) {
+			const char *e = c->credentials[i];
+			bool set = e[0] == 'S';
+			if (set != (pass == 1))
+				continue;
+			const char *id = e + 1, *colon = strchr(id, ':');
+			char name[256];
+			snprintf(name, sizeof name, "%.*s", (int)(colon - id), id);
+			if (set) {
+				bool given = false;
+				for (size_t j = 0; j < c->n_credentials; j++)
+					given = given || (loaded[j] && !strncmp(c->credentials[j] + 1, id, (size_t)(colon - id) + 1));
+				if (given)
+					continue;
+			}
+			char *data = NULL;
+			size_t len = 0;
+			if (set) {
+				data = malloc(strlen(colon) + 1);
+				long n = data ? unescape(colon + 1, data) : -1;
+				r = !data ? -ENOMEM : n < 0 ? -EINVAL : 0;
+				len = n < 0 ? 0 : (size_t)n;
+			} else {
+				r = load(colon + 1, &data, &len, CREDS_SIZE_MAX - total);
+				if (r < 0) {
+					/* A SetCredential= of the same ID stands in. */
+					bool fallback = false;
+					for (size_t j = 0; j < c->n_credentials; j++)
+						fallback = fallback || (c->credentials[j][0] == 'S' &&
+									!strncmp(c->credentials[j] + 1, id, (size_t)(colon - id) + 1));
+					if (fallback) {
+						r = 0;
+						continue;
+					}
+					snprintf(err, errlen, "LoadCredential=%s: %s: %s", name, colon + 1,
+						 r == -EINVAL ? "not a regular file" : r == -EFBIG ? "credentials over 1 MiB" :
+						 strerror(-r));
+				}
+				loaded[i] = r == 0;
+			}
+			if (!r && (total += len) > CREDS_SIZE_MAX) {
+				r = -EFBIG;
+				snprintf(err, errlen, "%sCredential=%s: credentials over 1 MiB", set ? "Set" : "Load", name);
+			}
+			if (!r && (r = write_one(dfd, name, data, len, set_ids, uid, gid)) < 0)
+				snprintf(err, errlen, "credential %s: %s", name, strerror(-r));
+			free(data);
+		}
+	}
+	free(loaded);
+	if (!r && ((set_ids && fchown(dfd, uid, gid) < 0) || fchmod(dfd, 0500) < 0)) {
+		r = -errno;
+		snprintf(err, errlen, "credentials: %s: %s", dir, strerror(-r));
+	}
+	close(dfd);
+	if (r < 0)
+		creds_remove(unit);
+	return r;
+}
+
+void creds_remove(const char *unit)
+{
+	char dir[4096];
+	struct stat st;
+	if (creds_dir(unit, dir, sizeof dir) == 0 && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		chmod(dir, 0700); /* a user's daemon may not unlink in its 0500 directory */
+		rmtree(dir);
+	}
+}

@@ -34,16 +34,14 @@ static int chown_one(int fd, const struct stat *st, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* dfd is the walk's (closed here): one descriptor per level open at a
+ * time, so a deep tree costs the daemon few. */
 static int walk(int dfd, const struct stat *st, uid_t uid, gid_t gid, int depth)
 {
-	if (depth > MAX_DEPTH)
-		return -ELOOP;
-	int own = dup(dfd); /* closedir closes what fdopendir was given */
-	DIR *d = own >= 0 ? fdopendir(own) : NULL;
+	DIR *d = depth > MAX_DEPTH ? NULL : fdopendir(dfd);
 	if (!d) {
-		int e = errno;
-		if (own >= 0)
-			close(own);
+		int e = depth > MAX_DEPTH ? ELOOP : errno;
+		close(dfd);
 		return -e;
 	}
 	int r = 0;
@@ -61,16 +59,19 @@ static int walk(int dfd, const struct stat *st, uid_t uid, gid_t gid, int depth)
 			r = -errno;
 		} else if (S_ISDIR(est.st_mode)) {
 			int sub = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			close(fd);
+			fd = -1;
 			r = sub < 0 ? -errno : walk(sub, &est, uid, gid, depth + 1);
-			if (sub >= 0)
-				close(sub);
 		} else {
 			r = chown_one(fd, &est, uid, gid);
 		}
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 	}
+	if (r == 0)
+		r = chown_one(dirfd(d), st, uid, gid);
 	closedir(d);
-	return r < 0 ? r : chown_one(dfd, st, uid, gid);
+	return r;
 }
 
 int chowntree(int dfd, uid_t uid, gid_t gid)
@@ -80,6 +81,9 @@ int chowntree(int dfd, uid_t uid, gid_t gid)
 		return -errno;
 	if (st.st_uid == uid && st.st_gid == gid)
 		return 0;
-	int r = walk(dfd, &st, uid, gid, 0);
+	int own = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	if (own < 0)
+		return -errno;
+	int r = walk(own, &st, uid, gid, 0);
 	return r < 0 ? r : 1;
 }

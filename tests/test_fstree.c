@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "chowntree.h"
@@ -84,6 +86,37 @@ Test(chowntree, a_tree_too_deep_fails_and_leaks_nothing)
 	close(fd);
 	/* rmtree stops at the same depth: the top stays, and says so. */
 	cr_expect_neq(rmtree(dir), 0);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+/* The walk holds one descriptor per level: a 200-deep tree goes through
+ * under a 300-descriptor limit (a daemon holding many for its services
+ * must not fail a start with EMFILE). */
+Test(chowntree, one_descriptor_per_level)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to give files away");
+	mk();
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	int cur = dup(fd);
+	for (int i = 0; i < 200; i++) {
+		cr_assert_eq(mkdirat(cur, "d", 0755), 0);
+		int next = openat(cur, "d", O_RDONLY | O_DIRECTORY);
+		close(cur);
+		cur = next;
+	}
+	close(cur);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct rlimit rl = { 300, 300 };
+		_exit(setrlimit(RLIMIT_NOFILE, &rl) == 0 && chowntree(fd, 65534, 65534) == 1 ? 0 : 1);
+	}
+	int st = 0;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the walk ran out of descriptors");
+	close(fd);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	cr_expect_eq(system(cmd), 0);

@@ -156,6 +156,9 @@ struct svc_conf {
 	uint64_t cap_bounding;          /* ... its capabilities, bit N for capability N (caps.h) */
 	bool cap_ambient_set;
 	uint64_t cap_ambient;           /* AmbientCapabilities= */
+	bool memory_deny_write_execute; /* MemoryDenyWriteExecute= (sysfilter.h) */
+	bool restrict_realtime;         /* RestrictRealtime= */
+	bool lock_personality;          /* LockPersonality= */
 	struct cpusched *sched;         /* CPUAffinity=, CPUScheduling*=, IOScheduling*=; NULL when none is given */
 	bool oom_score_adjust_set;
 	int oom_score_adjust;           /* OOMScoreAdjust=, -1000..1000 */

@@ -26,6 +26,7 @@
 #include "sockunit.h"
 #include "service.h"
 #include "svc_notify.h"
+#include "sysfilter.h"
 
 char execplan_notify_socket[108];
 
@@ -876,6 +877,10 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.cwd_missing_ok = c->working_directory_missing_ok;
 	p->req.limits = c->limits;
 	p->req.sched = c->sched && cpusched_any(c->sched) ? c->sched : NULL;
+	/* Not for '+' (systemd applies them with the sandboxing). */
+	p->req.sysfilter = full || !sysfilter_supported() ? 0 :
+			   (c->memory_deny_write_execute ? SYSF_MDWE : 0) | (c->restrict_realtime ? SYSF_REALTIME : 0) |
+				   (c->lock_personality ? SYSF_PERSONALITY : 0);
 	p->req.umask = c->umask;
 	p->req.nice_set = c->nice_set;
 	p->req.nice = c->nice;

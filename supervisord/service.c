@@ -20,6 +20,7 @@
 #include "log.h"
 #include "creds.h"
 #include "netns.h"
+#include "sysfilter.h"
 #include "privtmp.h"
 #include "service.h"
 #include "service_priv.h"
@@ -465,6 +466,9 @@ void svc_begin_start(struct unit *u, bool automatic)
 	const struct svc_conf *sc = &u->conf->svc;
 	if (sc->n_credentials)
 		creds_remove(u->name); /* what a daemon that died left: this start makes them anew */
+	if ((sc->memory_deny_write_execute || sc->restrict_realtime || sc->lock_personality) && !sysfilter_supported())
+		log_warn("%s: MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality= need a system call table "
+			 "this build lacks (x86-64 and arm64 only): not applied", u->name);
 	/* BindPaths= and TemporaryFileSystem= give the service something it
 	 * needs, not a restriction: without them it fails (systemd's
 	 * insist_on_sandboxing), where the others are skipped. */

@@ -36,6 +36,7 @@
 
 #include "cpusched.h"
 #include "spawn.h"
+#include "sysfilter.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -56,6 +57,7 @@ static const char *const stage_names[] = {
 	[STAGE_NAMESPACE] = "namespace",
 	[STAGE_CAPS] = "capabilities",
 	[STAGE_SCHED] = "scheduling",
+	[STAGE_SECCOMP] = "seccomp",
 };
 
 const char *spawn_stage_name(int stage)
@@ -589,6 +591,9 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	/* NoNewPrivileges=: last, so that nothing above is refused by it. */
 	if (r->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(&rep, STAGE_NO_NEW_PRIVS, errno);
+	/* Last: the filters would also judge the setup's own calls. */
+	if (r->sysfilter && (se = sysfilter_apply(r->sysfilter)) < 0)
+		child_fail(&rep, STAGE_SECCOMP, -se);
 
 	execve(r->path, r->argv, r->envp);
 	child_fail(&rep, STAGE_EXEC, errno);

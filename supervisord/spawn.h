@@ -41,6 +41,7 @@ enum spawn_stage {
 	STAGE_NAMESPACE,  /* PrivateTmp= */
 	STAGE_CAPS,       /* CapabilityBoundingSet=, AmbientCapabilities= */
 	STAGE_SCHED,      /* CPUAffinity=, CPUScheduling*=, IOScheduling*= */
+	STAGE_SECCOMP,    /* MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality= */
 	STAGE__MAX
 };
 
@@ -111,6 +112,7 @@ struct spawn_req {
 	bool private_devices;       /* PrivateDevices=: a /dev of its own (in the mount namespace) */
 	int netns_fd;               /* PrivateNetwork=: the network namespace to join, -1 none */
 	const struct cpusched *sched; /* CPUAffinity= and the like, NULL: left as the daemon's */
+	unsigned sysfilter;         /* SYSF_* (sysfilter.h): seccomp filters loaded just before the exec */
 };
 
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */

@@ -734,6 +734,11 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	cr_expect(conf_svc_wants_mounts(&c.svc));
 	conf_free(&c);
 
+	load_svc("MemoryDenyWriteExecute=yes\nRestrictRealtime=true\nLockPersonality=1", &c);
+	cr_expect(c.svc.memory_deny_write_execute && c.svc.restrict_realtime && c.svc.lock_personality);
+	cr_expect(!conf_svc_wants_mounts(&c.svc), "seccomp filters need no mount namespace");
+	conf_free(&c);
+
 	load_svc("ProtectClock=yes\nProtectHostname=yes", &c);
 	cr_expect(!conf_svc_wants_mounts(&c.svc), "no mount namespace for settings that make no mount");
 	conf_free(&c);
@@ -988,6 +993,9 @@ static const struct {
 	{ "ProtectHostname=2", "ProtectHostname=" },
 	{ "PrivateNetwork=perhaps", "PrivateNetwork=" },
 	{ "PrivateDevices=ja", "PrivateDevices=" },
+	{ "MemoryDenyWriteExecute=maybe", "MemoryDenyWriteExecute=" },
+	{ "RestrictRealtime=2", "RestrictRealtime=" },
+	{ "LockPersonality=x86", "LockPersonality=" },
 	{ "LoadCredential=a/b:/x", "does not start with a valid credential ID" },
 	{ "LoadCredential=..:/x", "does not start with a valid credential ID" },
 	{ "LoadCredential=key", "has no ':PATH'" },

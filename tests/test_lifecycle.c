@@ -916,6 +916,72 @@ Test(lifecycle, bind_paths_and_temporary_file_system, .timeout = 60)
 	cr_expect_eq(system(out), 0);
 }
 
+/* The word for "Seccomp:" and "NoNewPrivs:" in /proc/PID/status. */
+static int status_field(pid_t pid, const char *key)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	const char *t = h_slurp(path);
+	const char *k = t ? strstr(t, key) : NULL;
+	return k ? atoi(k + strlen(key)) : -1;
+}
+
+/* MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality=: the
+ * worker's tries fail with EPERM where an unfiltered one's pass, what
+ * they allow still works, a 32-bit system call fails (ENOSYS), and with
+ * User= (no CAP_SYS_ADMIN) NoNewPrivileges= is implied, as in systemd;
+ * a '+' command is not filtered. */
+Test(lifecycle, memory_deny_write_execute_and_friends, .timeout = 60)
+{
+#if !defined(__x86_64__) && !defined(__aarch64__)
+	cr_skip_test("no system call table for this machine");
+#endif
+	struct hd d;
+	hd_init(&d);
+	char out[1024], rep[4][400];
+	const char *names[4] = { "plain", "locked", "lockeduser", "pluslocked" };
+	for (int i = 0; i < 4; i++)
+		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
+	cr_assert_eq(chmod(d.dir, 0777), 0);
+#define LOCKS "MemoryDenyWriteExecute=yes\nRestrictRealtime=yes\nLockPersonality=yes\n"
+	hd_unit(&d, "plain.service", "[Service]\nExecStart=" H_WORKERS "/sysprobe %s\n", rep[0]);
+	hd_unit(&d, "locked.service", "[Service]\n" LOCKS "ExecStart=" H_WORKERS "/sysprobe %s\n", rep[1]);
+	hd_unit(&d, "lockeduser.service", "[Service]\n%s" LOCKS "ExecStart=" H_WORKERS "/sysprobe %s\n",
+		geteuid() == 0 ? "User=nobody\n" : "", rep[2]);
+	hd_unit(&d, "pluslocked.service", "[Service]\n" LOCKS "ExecStart=+" H_WORKERS "/sysprobe %s\n", rep[3]);
+#undef LOCKS
+	hd_start(&d);
+#if defined(__x86_64__)
+	const char *want = "EPERM EPERM ok EPERM ok EPERM ok ENOSYS \n";
+#else
+	const char *want = "EPERM EPERM ok EPERM ok EPERM ok n/a \n";
+#endif
+	char *t = h_wait_file(rep[0], 5000);
+	cr_assert_not_null(t);
+	cr_expect(!strncmp(t, "ok ok ok ", 9), "unfiltered, W+X memory is refused already: %s", t);
+	for (int i = 1; i < 3; i++) {
+		t = h_wait_file(rep[i], 5000);
+		cr_expect(t && !strcmp(t, want), "%s: %s", names[i], t ? t : "(no report)");
+	}
+	t = h_wait_file(rep[3], 5000);
+	cr_expect(t && !strncmp(t, "ok ok ok ", 9), "'+' was filtered: %s", t ? t : "(no report)");
+	int pid = 0;
+	cr_assert_eq(hd_unit_info(&d, "locked.service", NULL, 0, &pid, NULL, NULL, 0), 0);
+	cr_expect_eq(status_field(pid, "Seccomp:"), 2);
+	if (geteuid() == 0)
+		cr_expect_eq(status_field(pid, "NoNewPrivs:"), 0, "root with CAP_SYS_ADMIN needs no no_new_privs");
+	cr_assert_eq(hd_unit_info(&d, "lockeduser.service", NULL, 0, &pid, NULL, NULL, 0), 0);
+	cr_expect_eq(status_field(pid, "Seccomp:"), 2);
+	if (geteuid() == 0)
+		cr_expect_eq(status_field(pid, "NoNewPrivs:"), 1, "User=: NoNewPrivileges= is implied");
+	cr_assert_eq(hd_unit_info(&d, "plain.service", NULL, 0, &pid, NULL, NULL, 0), 0);
+	cr_expect_eq(status_field(pid, "Seccomp:"), 0);
+	int fds = h_count_fds_settled(d.pid);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "locked", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* LoadCredential=, SetCredential=: files of their own in
  * $CREDENTIALS_DIRECTORY (also %d), owned by User= and readable by it
  * only, from a source only root may read; SetCredential= stands in for

@@ -1,0 +1,39 @@
+/*
+ * sysfilter.h - the seccomp filters of MemoryDenyWriteExecute=,
+ * RestrictRealtime= and LockPersonality=, built as a classic BPF program
+ * (no libseccomp) and loaded by the child just before its exec, after
+ * the user changed, as systemd loads them.
+ *
+ * What each refuses with EPERM, as systemd's seccomp-util.c does:
+ *   MemoryDenyWriteExecute=  mmap() writable and executable at once,
+ *                            mprotect()/pkey_mprotect() to executable,
+ *                            shmat() with SHM_EXEC;
+ *   RestrictRealtime=        sched_setscheduler() to any policy but
+ *                            SCHED_OTHER, SCHED_BATCH and SCHED_IDLE;
+ *   LockPersonality=         personality() to anything but the current
+ *                            one (0xffffffff, the query, passes).
+ * System calls of another architecture (a 32-bit int 0x80 from an
+ * x86-64 process, an x32 call) cannot be checked by argument here, so
+ * under any filter they fail with ENOSYS: a 32-bit program cannot run
+ * under these settings, and none can slip past them that way.
+ */
+#ifndef SUPD_SYSFILTER_H
+#define SUPD_SYSFILTER_H
+
+#include <stdbool.h>
+
+enum {
+	SYSF_MDWE = 1 << 0,
+	SYSF_REALTIME = 1 << 1,
+	SYSF_PERSONALITY = 1 << 2,
+};
+
+/* Whether this build knows the machine's system call numbers. */
+bool sysfilter_supported(void);
+
+/* In the child (system calls only): load the filter for flags (SYSF_*).
+ * Without CAP_SYS_ADMIN, no_new_privs is set first (systemd implies
+ * NoNewPrivileges= there too). 0 or -errno. */
+int sysfilter_apply(unsigned flags);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * sysprobe - tries what MemoryDenyWriteExecute=, RestrictRealtime= and
+ * LockPersonality= refuse, and prints one word per try ("ok" or the
+ * errno's name), space-separated, to the file named by argv[1], then
+ * sleeps until stopped.
+ *
+ *   mmap-wx mprotect-x mmap-x sched-fifo sched-batch personality query int80
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <unistd.h>
+
+static void word(FILE *f, int ok)
+{
+	int e = errno;
+	fprintf(f, "%s ", ok ? "ok" : e == EPERM ? "EPERM" : e == ENOSYS ? "ENOSYS" : e == EINVAL ? "EINVAL" : "other");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", argv[1]);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return 1;
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	word(f, p != MAP_FAILED);
+	void *q = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	word(f, q != MAP_FAILED && mprotect(q, 4096, PROT_READ | PROT_EXEC) == 0);
+	void *x = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	word(f, x != MAP_FAILED);
+	struct sched_param sp = { .sched_priority = 1 };
+	int fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+	word(f, fifo);
+	sp.sched_priority = 0;
+	if (fifo)
+		sched_setscheduler(0, SCHED_OTHER, &sp);
+	word(f, sched_setscheduler(0, SCHED_BATCH, &sp) == 0);
+	int old = personality(0xffffffff);
+	int r = personality(PER_LINUX32);
+	word(f, r != -1);
+	if (r != -1)
+		personality((unsigned long)old);
+	word(f, personality(0xffffffff) != -1);
+#if defined(__x86_64__)
+	/* getpid through the 32-bit entry (i386 number 20). */
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+	errno = ret < 0 ? (int)-ret : 0;
+	word(f, ret == getpid());
+#else
+	fprintf(f, "n/a ");
+#endif
+	fprintf(f, "\n");
+	fclose(f);
+	rename(tmp, argv[1]);
+	for (;;)
+		pause();
+}

@@ -659,9 +659,6 @@ Test(conf_warnings, capability_sets, .timeout = 10)
 	conf_free(&c);
 }
 
-/* CPUAffinity= and the scheduling keys, as systemd reads them: CPU lists
- * add up over lines and an empty one clears; a policy moves the priority
- * into its range; "none" is best-effort 4; nothing set, nothing kept. */
 /* LoadCredential= and SetCredential= keep their order in one tagged
  * list; an empty one drops only its own kind; %d names the directory. */
 Test(service, credential_keys, .timeout = 10)
@@ -680,6 +677,9 @@ Test(service, credential_keys, .timeout = 10)
 	conf_free(&c);
 }
 
+/* CPUAffinity= and the scheduling keys, as systemd reads them: CPU lists
+ * add up over lines and an empty one clears; a policy moves the priority
+ * into its range; "none" is best-effort 4; nothing set, nothing kept. */
 Test(service, scheduling_keys, .timeout = 10)
 {
 	struct unit_conf c;

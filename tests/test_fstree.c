@@ -42,6 +42,22 @@ static uid_t owner(const char *rel)
 	return st.st_uid;
 }
 
+/* dir with a chain of `levels` directories "d/d/d...": dir open. */
+static int deep_tree(int levels)
+{
+	mk();
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	int cur = dup(fd);
+	for (int i = 0; i < levels; i++) {
+		cr_assert_eq(mkdirat(cur, "d", 0755), 0);
+		int next = openat(cur, "d", O_RDONLY | O_DIRECTORY);
+		close(cur);
+		cur = next;
+	}
+	close(cur);
+	return fd;
+}
+
 /* systemd's shortcut: a top that is already the owner's means the tree
  * is not walked, even if something below belongs to another. */
 Test(chowntree, an_owned_top_is_not_descended)
@@ -70,16 +86,7 @@ Test(chowntree, a_tree_too_deep_fails_and_leaks_nothing)
 {
 	if (geteuid() != 0)
 		cr_skip_test("needs root to give files away");
-	mk();
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	int cur = dup(fd);
-	for (int i = 0; i < 300; i++) {
-		cr_assert_eq(mkdirat(cur, "d", 0755), 0);
-		int next = openat(cur, "d", O_RDONLY | O_DIRECTORY);
-		close(cur);
-		cur = next;
-	}
-	close(cur);
+	int fd = deep_tree(300);
 	int before = h_count_fds(getpid());
 	cr_expect_eq(chowntree(fd, 65534, 65534), -ELOOP);
 	cr_expect_eq(h_count_fds(getpid()), before);
@@ -98,16 +105,7 @@ Test(chowntree, one_descriptor_per_level)
 {
 	if (geteuid() != 0)
 		cr_skip_test("needs root to give files away");
-	mk();
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	int cur = dup(fd);
-	for (int i = 0; i < 200; i++) {
-		cr_assert_eq(mkdirat(cur, "d", 0755), 0);
-		int next = openat(cur, "d", O_RDONLY | O_DIRECTORY);
-		close(cur);
-		cur = next;
-	}
-	close(cur);
+	int fd = deep_tree(200);
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct rlimit rl = { 300, 300 };

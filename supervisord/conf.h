@@ -159,6 +159,8 @@ struct svc_conf {
 	bool memory_deny_write_execute; /* MemoryDenyWriteExecute= (sysfilter.h) */
 	bool restrict_realtime;         /* RestrictRealtime= */
 	bool lock_personality;          /* LockPersonality= */
+	bool restrict_namespaces_set;   /* RestrictNamespaces= given */
+	unsigned long ns_allowed;       /* ... the CLONE_NEW* flags still allowed */
 	struct cpusched *sched;         /* CPUAffinity=, CPUScheduling*=, IOScheduling*=; NULL when none is given */
 	bool oom_score_adjust_set;
 	int oom_score_adjust;           /* OOMScoreAdjust=, -1000..1000 */

@@ -17,6 +17,7 @@
 
 #include "caps.h"
 #include "creds.h"
+#include "sysfilter.h"
 #include "conf_priv.h"
 
 #define SVC(field) offsetof(struct unit_conf, svc.field)
@@ -569,6 +570,16 @@ static int h_sched(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	}
 }
 
+/* RestrictNamespaces=: a boolean, or namespace types allowed ("~":
+ * forbidden), merged over lines as systemd merges them. */
+static int h_namespaces(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	char bad[48];
+	if (sysfilter_parse_namespaces(v, CONF_FIELD(x, k, unsigned long), CONF_FIELD2(x, k, bool), bad, sizeof bad) < 0)
+		return conf_why(x, "'%s' is not a namespace type (cgroup, ipc, net, mnt, pid, user, uts)", bad);
+	return 0;
+}
+
 /* Nice= and OOMScoreAdjust=: an int within its range (k->arg picks it),
  * with its "set" flag in the second field; empty unsets. */
 static int h_ranged_int(struct conf_ctx *x, const struct conf_key *k, const char *v)
@@ -955,6 +966,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("MemoryDenyWriteExecute", conf_h_bool, memory_deny_write_execute, 0),
 	KEY("RestrictRealtime", conf_h_bool, restrict_realtime, 0),
 	KEY("LockPersonality", conf_h_bool, lock_personality, 0),
+	LIST("RestrictNamespaces", h_namespaces, ns_allowed, restrict_namespaces_set, 0),
 	KEY("CPUAffinity", h_sched, sched, SCHED_K_AFFINITY),
 	KEY("CPUSchedulingPolicy", h_sched, sched, SCHED_K_POLICY),
 	KEY("CPUSchedulingPriority", h_sched, sched, SCHED_K_PRIORITY),

@@ -466,8 +466,11 @@ void svc_begin_start(struct unit *u, bool automatic)
 	const struct svc_conf *sc = &u->conf->svc;
 	if (sc->n_credentials)
 		creds_remove(u->name); /* what a daemon that died left: this start makes them anew */
-	if ((sc->memory_deny_write_execute || sc->restrict_realtime || sc->lock_personality) && !sysfilter_supported())
-		log_warn("%s: MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality= need a system call table "
+	if ((sc->memory_deny_write_execute || sc->restrict_realtime || sc->lock_personality ||
+	     sc->restrict_namespaces_set) &&
+	    !sysfilter_supported())
+		log_warn("%s: MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality=, RestrictNamespaces= need a "
+			 "system call table "
 			 "this build lacks (x86-64 and arm64 only): not applied", u->name);
 	/* BindPaths= and TemporaryFileSystem= give the service something it
 	 * needs, not a restriction: without them it fails (systemd's

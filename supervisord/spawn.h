@@ -113,6 +113,7 @@ struct spawn_req {
 	int netns_fd;               /* PrivateNetwork=: the network namespace to join, -1 none */
 	const struct cpusched *sched; /* CPUAffinity= and the like, NULL: left as the daemon's */
 	unsigned sysfilter;         /* SYSF_* (sysfilter.h): seccomp filters loaded just before the exec */
+	unsigned long ns_forbidden; /* RestrictNamespaces=: CLONE_NEW* flags refused (0: none) */
 };
 
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */

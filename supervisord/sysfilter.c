@@ -11,6 +11,8 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "sysfilter.h"
 
@@ -20,6 +22,54 @@
 #elif defined(__aarch64__)
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
 #endif
+
+int sysfilter_parse_namespaces(const char *v, unsigned long *allowed, bool *set, char *bad, size_t badlen)
+{
+	static const struct {
+		const char *name;
+		unsigned long flag;
+	} names[] = {
+		{ "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "net", CLONE_NEWNET }, { "mnt", CLONE_NEWNS },
+		{ "pid", CLONE_NEWPID },       { "user", CLONE_NEWUSER }, { "uts", CLONE_NEWUTS },
+	};
+	if (*v == '\0') {
+		*set = false;
+		*allowed = SYSF_NS_ALL;
+		return 0;
+	}
+	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+	for (int i = 0; i < 4; i++) {
+		if (!strcmp(v, yes[i]) || !strcmp(v, no[i])) {
+			*allowed = !strcmp(v, yes[i]) ? 0 : SYSF_NS_ALL;
+			*set = true;
+			return 0;
+		}
+	}
+	bool invert = v[0] == '~';
+	unsigned long flags = 0;
+	for (const char *p = v + invert; *p;) {
+		size_t n = strcspn(p, " \t");
+		size_t k = 0;
+		while (n && k < sizeof names / sizeof names[0] &&
+		       (strlen(names[k].name) != n || strncmp(p, names[k].name, n) != 0))
+			k++;
+		if (n && k == sizeof names / sizeof names[0]) {
+			snprintf(bad, badlen, "%.*s", (int)(n < 40 ? n : 40), p);
+			return -EINVAL;
+		}
+		if (n)
+			flags |= names[k].flag;
+		p += n ? n : 1;
+	}
+	/* systemd's config_parse_restrict_namespaces: the first list sets,
+	 * later ones add (or with "~", take away). */
+	if (!*set)
+		*allowed = invert ? SYSF_NS_ALL & ~flags : flags;
+	else
+		*allowed = invert ? *allowed & ~flags : *allowed | flags;
+	*set = true;
+	return 0;
+}
 
 bool sysfilter_supported(void)
 {
@@ -38,7 +88,7 @@ bool sysfilter_supported(void)
 #define DENY (SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
 
 struct prog {
-	struct sock_filter f[64];
+	struct sock_filter f[128];
 	unsigned short n;
 };
 
@@ -60,6 +110,18 @@ static void rule_masked(struct prog *p, unsigned sys, int arg, unsigned mask, un
 	put(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
 }
 
+/* setns(fd, nstype): deny nstype 0 (any type) and a forbidden one. */
+static void rule_setns(struct prog *p, unsigned sys, unsigned forbidden)
+{
+	put(p, BPF_JMP | BPF_JEQ | BPF_K, sys, 0, 6); /* past this rule's 7 */
+	put(p, BPF_LD | BPF_W | BPF_ABS, (unsigned)ARG_OFF(1), 0, 0);
+	put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0);
+	put(p, BPF_ALU | BPF_AND | BPF_K, forbidden, 0, 0);
+	put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+	put(p, BPF_RET | BPF_K, DENY, 0, 0);
+	put(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+}
+
 /* "if nr == sys: allow if arg is one of ok[0..n), else deny". */
 static void rule_one_of(struct prog *p, unsigned sys, int arg, const unsigned *ok, int n)
 {
@@ -71,7 +133,7 @@ static void rule_one_of(struct prog *p, unsigned sys, int arg, const unsigned *o
 	put(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
 }
 
-int sysfilter_apply(unsigned flags)
+int sysfilter_apply(unsigned flags, unsigned long ns_forbidden)
 {
 	struct prog p = { .n = 0 };
 	put(&p, BPF_LD | BPF_W | BPF_ABS, (unsigned)ARCH_OFF, 0, 0);
@@ -99,6 +161,14 @@ int sysfilter_apply(unsigned flags)
 		const unsigned ok[] = { 0xffffffffu, (unsigned)personality(0xffffffff) };
 		rule_one_of(&p, SYS_personality, 0, ok, 2);
 	}
+	if (ns_forbidden) {
+		unsigned nf = (unsigned)ns_forbidden;
+		rule_masked(&p, SYS_unshare, 0, nf, 0, false);
+		rule_masked(&p, SYS_clone, 0, nf, 0, false); /* flags first on both machines */
+		rule_setns(&p, SYS_setns, nf);
+		put(&p, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
+		put(&p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
+	}
 	put(&p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
 
 	struct sock_fprog fp = { .len = p.n, .filter = p.f };
@@ -116,8 +186,8 @@ int sysfilter_apply(unsigned flags)
 	return 0;
 }
 #else
-int sysfilter_apply(unsigned flags)
+int sysfilter_apply(unsigned flags, unsigned long ns_forbidden)
 {
-	return flags ? -ENOSYS : 0;
+	return flags || ns_forbidden ? -ENOSYS : 0;
 }
 #endif

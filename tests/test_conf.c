@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "sysfilter.h"
 #include "conf.h"
 #include "unitfile.h"
 
@@ -739,6 +740,28 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	cr_expect(!conf_svc_wants_mounts(&c.svc), "seccomp filters need no mount namespace");
 	conf_free(&c);
 
+	/* RestrictNamespaces=: the allowed set, merged as systemd merges. */
+	struct {
+		const char *text;
+		unsigned long allowed;
+	} ns[] = {
+		{ "RestrictNamespaces=uts", CLONE_NEWUTS },
+		{ "RestrictNamespaces=uts\nRestrictNamespaces=ipc net", CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET },
+		{ "RestrictNamespaces=~net\nRestrictNamespaces=~user", SYSF_NS_ALL & ~(CLONE_NEWNET | CLONE_NEWUSER) },
+		{ "RestrictNamespaces=~net\nRestrictNamespaces=net", SYSF_NS_ALL },
+		{ "RestrictNamespaces=mnt\nRestrictNamespaces=yes", 0 },
+		{ "RestrictNamespaces=no", SYSF_NS_ALL },
+	};
+	for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+		load_svc(ns[i].text, &c);
+		cr_expect(c.svc.restrict_namespaces_set && c.svc.ns_allowed == ns[i].allowed, "%s: %#lx", ns[i].text,
+			  c.svc.ns_allowed);
+		conf_free(&c);
+	}
+	load_svc("RestrictNamespaces=yes\nRestrictNamespaces=", &c);
+	cr_expect(!c.svc.restrict_namespaces_set, "an empty line unsets it");
+	conf_free(&c);
+
 	load_svc("ProtectClock=yes\nProtectHostname=yes", &c);
 	cr_expect(!conf_svc_wants_mounts(&c.svc), "no mount namespace for settings that make no mount");
 	conf_free(&c);
@@ -994,6 +1017,7 @@ static const struct {
 	{ "PrivateNetwork=perhaps", "PrivateNetwork=" },
 	{ "PrivateDevices=ja", "PrivateDevices=" },
 	{ "MemoryDenyWriteExecute=maybe", "MemoryDenyWriteExecute=" },
+	{ "RestrictNamespaces=uts time", "'time' is not a namespace type" },
 	{ "RestrictRealtime=2", "RestrictRealtime=" },
 	{ "LockPersonality=x86", "LockPersonality=" },
 	{ "LoadCredential=a/b:/x", "does not start with a valid credential ID" },

@@ -982,6 +982,55 @@ Test(lifecycle, memory_deny_write_execute_and_friends, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* RestrictNamespaces=: unshare(), clone() and setns() for a forbidden
+ * type fail, the allowed ones work, lines merge as in systemd (a list,
+ * "~" a list, yes); threads and forks still work (clone3 gets ENOSYS,
+ * libc falls back), and clone3 cannot be the way around. Root, so that without the filter all of it works. */
+Test(lifecycle, restrict_namespaces, .timeout = 60)
+{
+#if !defined(__x86_64__) && !defined(__aarch64__)
+	cr_skip_test("no system call table for this machine");
+#endif
+	if (geteuid() != 0 || unshare_probe() != 0)
+		cr_skip_test("needs root with CAP_SYS_ADMIN (to make namespaces at all)");
+	struct hd d;
+	hd_init(&d);
+	/* Exit codes of: unshare uts, net, user; setns into a net namespace;
+	 * a fork (the pipe). */
+	char script[400];
+	snprintf(script, sizeof script, "%s/try.sh", d.dir);
+	cr_assert_eq(h_write_file(script,
+				  "r=\"\"\n"
+				  "for c in \"unshare --uts true\" \"unshare --net true\" \"unshare --user true\" "
+				  "\"nsenter --net=/proc/self/ns/net true\"; do\n"
+				  "  if $c >/dev/null 2>&1; then r=\"$r 0\"; else r=\"$r 1\"; fi\n"
+				  "done\n"
+				  "if [ \"$(echo x | cat)\" = x ]; then r=\"$r 0\"; else r=\"$r 1\"; fi\n"
+				  "echo $r > \"$1.tmp\"; mv \"$1.tmp\" \"$1\"\n"),
+		     0);
+	const char *names[4] = { "free", "utsonly", "nonet", "none" };
+	const char *settings[4] = { "", "RestrictNamespaces=uts\n", "RestrictNamespaces=~net\nRestrictNamespaces=~user\n",
+				    "RestrictNamespaces=ipc\nRestrictNamespaces=yes\n" };
+	const char *want[4] = { "0 0 0 0 0\n", "0 1 1 1 0\n", "0 1 1 1 0\n", "1 1 1 1 0\n" };
+	char rep[4][400], thr[4][400], unit[64];
+	for (int i = 0; i < 4; i++) {
+		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
+		snprintf(thr[i], sizeof thr[i], "%s/%s.thread", d.dir, names[i]);
+		snprintf(unit, sizeof unit, "%s.service", names[i]);
+		hd_unit(&d, unit, "[Service]\n%sExecStartPre=/bin/sh %s %s\nExecStart=" H_WORKERS "/sysprobe %s thread\n",
+			settings[i], script, rep[i], thr[i]);
+	}
+	hd_start(&d);
+	for (int i = 0; i < 4; i++) {
+		char *t = h_wait_file(rep[i], 5000);
+		cr_expect(t && !strcmp(t, want[i]), "%s: %s (wanted %s)", names[i], t ? t : "(no report)", want[i]);
+		t = h_wait_file(thr[i], 5000);
+		cr_expect(t && !strcmp(t, i == 0 ? "ok ok \n" : "ok ENOSYS \n"), "%s: a thread, clone3(CLONE_NEWUTS): %s",
+			  names[i], t ? t : "(no report)");
+	}
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* LoadCredential=, SetCredential=: files of their own in
  * $CREDENTIALS_DIRECTORY (also %d), owned by User= and readable by it
  * only, from a source only root may read; SetCredential= stands in for

@@ -5,7 +5,16 @@
  * sleeps until stopped.
  *
  *   mmap-wx mprotect-x mmap-x sched-fifo sched-batch personality query int80
+ *
+ * "sysprobe FILE thread": whether a thread can be made (libc tries clone3
+ * first), then whether clone3() makes a process in a new UTS namespace:
+ * "ok" or the errno's name for each.
  */
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <pthread.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -20,6 +29,11 @@ static void word(FILE *f, int ok)
 	fprintf(f, "%s ", ok ? "ok" : e == EPERM ? "EPERM" : e == ENOSYS ? "ENOSYS" : e == EINVAL ? "EINVAL" : "other");
 }
 
+static void *nothing(void *a)
+{
+	return a;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -29,6 +43,18 @@ int main(int argc, char **argv)
 	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return 1;
+	if (argc > 2 && !strcmp(argv[2], "thread")) {
+		pthread_t t;
+		int e = pthread_create(&t, NULL, nothing, NULL);
+		errno = e;
+		word(f, e == 0 && pthread_join(t, NULL) == 0);
+		struct clone_args ca = { .flags = CLONE_NEWUTS, .exit_signal = SIGCHLD };
+		long pid = syscall(SYS_clone3, &ca, sizeof ca);
+		if (pid == 0)
+			_exit(0);
+		word(f, pid > 0 && waitpid((pid_t)pid, NULL, 0) == pid);
+		goto done;
+	}
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	word(f, p != MAP_FAILED);
 	void *q = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -57,6 +83,7 @@ int main(int argc, char **argv)
 #else
 	fprintf(f, "n/a ");
 #endif
+done:
 	fprintf(f, "\n");
 	fclose(f);
 	rename(tmp, argv[1]);

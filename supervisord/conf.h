@@ -159,6 +159,7 @@ struct svc_conf {
 	bool memory_deny_write_execute; /* MemoryDenyWriteExecute= (sysfilter.h) */
 	bool restrict_realtime;         /* RestrictRealtime= */
 	bool lock_personality;          /* LockPersonality= */
+	bool restrict_suid_sgid;        /* RestrictSUIDSGID= */
 	bool restrict_namespaces_set;   /* RestrictNamespaces= given */
 	unsigned long ns_allowed;       /* ... the CLONE_NEW* flags still allowed */
 	struct cpusched *sched;         /* CPUAffinity=, CPUScheduling*=, IOScheduling*=; NULL when none is given */

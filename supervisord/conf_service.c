@@ -966,6 +966,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("MemoryDenyWriteExecute", conf_h_bool, memory_deny_write_execute, 0),
 	KEY("RestrictRealtime", conf_h_bool, restrict_realtime, 0),
 	KEY("LockPersonality", conf_h_bool, lock_personality, 0),
+	KEY("RestrictSUIDSGID", conf_h_bool, restrict_suid_sgid, 0),
 	LIST("RestrictNamespaces", h_namespaces, ns_allowed, restrict_namespaces_set, 0),
 	KEY("CPUAffinity", h_sched, sched, SCHED_K_AFFINITY),
 	KEY("CPUSchedulingPolicy", h_sched, sched, SCHED_K_POLICY),

@@ -5,6 +5,8 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/audit.h>
@@ -15,6 +17,11 @@
 #include <string.h>
 
 #include "sysfilter.h"
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452 /* the same on every machine (Linux 6.6) */
+#endif
+#define TMPFILE_BIT 020000000 /* __O_TMPFILE without O_DIRECTORY */
 
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
@@ -88,7 +95,7 @@ bool sysfilter_supported(void)
 #define DENY (SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
 
 struct prog {
-	struct sock_filter f[128];
+	struct sock_filter f[256];
 	unsigned short n;
 };
 
@@ -117,6 +124,21 @@ static void rule_setns(struct prog *p, unsigned sys, unsigned forbidden)
 	put(p, BPF_LD | BPF_W | BPF_ABS, (unsigned)ARG_OFF(1), 0, 0);
 	put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0);
 	put(p, BPF_ALU | BPF_AND | BPF_K, forbidden, 0, 0);
+	put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+	put(p, BPF_RET | BPF_K, DENY, 0, 0);
+	put(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+}
+
+/* A creating open (O_CREAT or O_TMPFILE in arg flags) whose mode (arg
+ * mode) has a bit of bits: denied. */
+static void rule_creat_mode(struct prog *p, unsigned sys, int flags, int mode, unsigned bits)
+{
+	put(p, BPF_JMP | BPF_JEQ | BPF_K, sys, 0, 8); /* past this rule's 9 */
+	put(p, BPF_LD | BPF_W | BPF_ABS, (unsigned)ARG_OFF(flags), 0, 0);
+	put(p, BPF_ALU | BPF_AND | BPF_K, O_CREAT | TMPFILE_BIT, 0, 0);
+	put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 4, 0);
+	put(p, BPF_LD | BPF_W | BPF_ABS, (unsigned)ARG_OFF(mode), 0, 0);
+	put(p, BPF_ALU | BPF_AND | BPF_K, bits, 0, 0);
 	put(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
 	put(p, BPF_RET | BPF_K, DENY, 0, 0);
 	put(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
@@ -160,6 +182,24 @@ int sysfilter_apply(unsigned flags, unsigned long ns_forbidden)
 	if (flags & SYSF_PERSONALITY) {
 		const unsigned ok[] = { 0xffffffffu, (unsigned)personality(0xffffffff) };
 		rule_one_of(&p, SYS_personality, 0, ok, 2);
+	}
+	if (flags & SYSF_SUIDSGID) {
+		const unsigned sx = S_ISUID | S_ISGID;
+		rule_masked(&p, SYS_fchmod, 1, sx, 0, false);
+		rule_masked(&p, SYS_fchmodat, 2, sx, 0, false);
+		rule_masked(&p, SYS_fchmodat2, 2, sx, 0, false);
+		rule_masked(&p, SYS_mkdirat, 2, sx, 0, false);
+		rule_masked(&p, SYS_mknodat, 2, sx, 0, false);
+		rule_creat_mode(&p, SYS_openat, 2, 3, sx);
+#ifdef SYS_chmod /* the old calls, x86-64 only */
+		rule_masked(&p, SYS_chmod, 1, sx, 0, false);
+		rule_masked(&p, SYS_mkdir, 1, sx, 0, false);
+		rule_masked(&p, SYS_mknod, 1, sx, 0, false);
+		rule_masked(&p, SYS_creat, 1, sx, 0, false);
+		rule_creat_mode(&p, SYS_open, 1, 2, sx);
+#endif
+		put(&p, BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1); /* its mode is in a struct */
+		put(&p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
 	}
 	if (ns_forbidden) {
 		unsigned nf = (unsigned)ns_forbidden;

@@ -16,7 +16,10 @@
  *                            forbidden namespace, setns() into one (or
  *                            of any type, nstype 0); clone3() gets
  *                            ENOSYS, its flags being out of reach, so
- *                            libc falls back to clone().
+ *                            libc falls back to clone();
+ *   RestrictSUIDSGID=        chmod() and its kin, mkdir(), mknod() and
+ *                            a creating open() with a set-user-ID or
+ *                            set-group-ID bit; openat2() gets ENOSYS.
  * System calls of another architecture (a 32-bit int 0x80 from an
  * x86-64 process, an x32 call) cannot be checked by argument here, so
  * under any filter they fail with ENOSYS: a 32-bit program cannot run
@@ -33,6 +36,7 @@ enum {
 	SYSF_MDWE = 1 << 0,
 	SYSF_REALTIME = 1 << 1,
 	SYSF_PERSONALITY = 1 << 2,
+	SYSF_SUIDSGID = 1 << 3,
 };
 
 /* RestrictNamespaces=: the CLONE_NEW* flags systemd knows, in its order. */

@@ -735,8 +735,9 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	cr_expect(conf_svc_wants_mounts(&c.svc));
 	conf_free(&c);
 
-	load_svc("MemoryDenyWriteExecute=yes\nRestrictRealtime=true\nLockPersonality=1", &c);
-	cr_expect(c.svc.memory_deny_write_execute && c.svc.restrict_realtime && c.svc.lock_personality);
+	load_svc("MemoryDenyWriteExecute=yes\nRestrictRealtime=true\nLockPersonality=1\nRestrictSUIDSGID=on", &c);
+	cr_expect(c.svc.memory_deny_write_execute && c.svc.restrict_realtime && c.svc.lock_personality &&
+		  c.svc.restrict_suid_sgid);
 	cr_expect(!conf_svc_wants_mounts(&c.svc), "seccomp filters need no mount namespace");
 	conf_free(&c);
 
@@ -1018,6 +1019,7 @@ static const struct {
 	{ "PrivateDevices=ja", "PrivateDevices=" },
 	{ "MemoryDenyWriteExecute=maybe", "MemoryDenyWriteExecute=" },
 	{ "RestrictNamespaces=uts time", "'time' is not a namespace type" },
+	{ "RestrictSUIDSGID=sometimes", "RestrictSUIDSGID=" },
 	{ "RestrictRealtime=2", "RestrictRealtime=" },
 	{ "LockPersonality=x86", "LockPersonality=" },
 	{ "LoadCredential=a/b:/x", "does not start with a valid credential ID" },

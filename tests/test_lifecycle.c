@@ -982,6 +982,48 @@ Test(lifecycle, memory_deny_write_execute_and_friends, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* RestrictSUIDSGID=: a root service cannot make a set-user-ID or
+ * set-group-ID file or directory (chmod, mkdir -m, install -m through
+ * open with O_CREAT), and still makes plain ones; without it, it can. */
+Test(lifecycle, restrict_suid_sgid, .timeout = 60)
+{
+#if !defined(__x86_64__) && !defined(__aarch64__)
+	cr_skip_test("no system call table for this machine");
+#endif
+	struct hd d;
+	hd_init(&d);
+	char script[400], rep[2][400], unit[64];
+	snprintf(script, sizeof script, "%s/try.sh", d.dir);
+	/* Exit codes of: chmod u+s, chmod g+s, mkdir -m 2755, a creating
+	 * open with mode 4755 (python-free: perl may be missing, so the
+	 * probe worker does it), then a plain chmod 644 and mkdir. */
+	cr_assert_eq(h_write_file(script,
+				  "cd \"$2\" && touch f && r=\"\"\n"
+				  "for c in \"chmod u+s f\" \"chmod g+s f\" \"mkdir -m 2755 sd\" \"" H_WORKERS
+				  "/sysprobe $2/o suidfile\" \"chmod 644 f\" \"mkdir pd\"; do\n"
+				  "  if $c >/dev/null 2>&1; then r=\"$r 0\"; else r=\"$r 1\"; fi\n"
+				  "done\n"
+				  "echo $r > \"$1.tmp\"; mv \"$1.tmp\" \"$1\"\n"),
+		     0);
+	const char *names[2] = { "free", "nosuid" };
+	const char *want[2] = { "0 0 0 0 0 0\n", "1 1 1 1 0 0\n" };
+	for (int i = 0; i < 2; i++) {
+		char work[420];
+		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
+		snprintf(work, sizeof work, "%s/%s.d", d.dir, names[i]);
+		cr_assert_eq(mkdir(work, 0755), 0);
+		snprintf(unit, sizeof unit, "%s.service", names[i]);
+		hd_unit(&d, unit, "[Service]\nType=oneshot\n%sExecStart=/bin/sh %s %s %s\n",
+			i ? "RestrictSUIDSGID=yes\n" : "", script, rep[i], work);
+	}
+	hd_start(&d);
+	for (int i = 0; i < 2; i++) {
+		char *t = h_wait_file(rep[i], 5000);
+		cr_expect(t && !strcmp(t, want[i]), "%s: %s (wanted %s)", names[i], t ? t : "(no report)", want[i]);
+	}
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* RestrictNamespaces=: unshare(), clone() and setns() for a forbidden
  * type fail, the allowed ones work, lines merge as in systemd (a list,
  * "~" a list, yes); threads and forks still work (clone3 gets ENOSYS,

@@ -6,6 +6,9 @@
  *
  *   mmap-wx mprotect-x mmap-x sched-fifo sched-batch personality query int80
  *
+ * "sysprobe FILE suidfile": creates FILE with open(O_CREAT, 04755) and
+ * exits 0, or exits 1 if that fails (RestrictSUIDSGID=).
+ *
  * "sysprobe FILE thread": whether a thread can be made (libc tries clone3
  * first), then whether clone3() makes a process in a new UTS namespace:
  * "ok" or the errno's name for each.
@@ -16,6 +19,7 @@
 #include <sys/wait.h>
 #include <pthread.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +42,10 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return 2;
+	if (argc > 2 && !strcmp(argv[2], "suidfile")) {
+		int fd = open(argv[1], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 04755);
+		return fd < 0 ? 1 : 0;
+	}
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp", argv[1]);
 	FILE *f = fopen(tmp, "w");

@@ -42,6 +42,14 @@ static uid_t owner(const char *rel)
 	return st.st_uid;
 }
 
+/* rm -rf dir: what rmtree leaves on purpose (too deep). */
+static void rm_dir(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
 /* dir with a chain of `levels` directories "d/d/d...": dir open. */
 static int deep_tree(int levels)
 {
@@ -93,9 +101,7 @@ Test(chowntree, a_tree_too_deep_fails_and_leaks_nothing)
 	close(fd);
 	/* rmtree stops at the same depth: the top stays, and says so. */
 	cr_expect_neq(rmtree(dir), 0);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	cr_expect_eq(system(cmd), 0);
+	rm_dir();
 }
 
 /* The walk holds one descriptor per level: a 200-deep tree goes through
@@ -115,9 +121,7 @@ Test(chowntree, one_descriptor_per_level)
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the walk ran out of descriptors");
 	close(fd);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	cr_expect_eq(system(cmd), 0);
+	rm_dir();
 }
 
 /* Links are re-owned and removed themselves, never followed. */

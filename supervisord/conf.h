@@ -289,6 +289,11 @@ void conf_free(struct unit_conf *c);
 int conf_parse_timespan(const char *s, uint64_t *usec);      /* "100ms", "1min 30s", "infinity", "5" (=s) */
 int conf_parse_bool(const char *s, bool *b);                 /* yes/no/true/false/on/off/1/0 */
 int conf_parse_signal(const char *s, int *sig);              /* "SIGTERM", "TERM", "15" */
+int conf_parse_unsigned(const char *s, unsigned max, unsigned *out); /* decimal, no sign, at most max */
+/* systemd's cunescape: every backslash escape of in decoded into out (at
+ * least as long as in: no escape grows); the length, or -EINVAL for an
+ * escape that does not decode (or gives a NUL byte, unless accept_nul). */
+long conf_cunescape(const char *in, char *out, bool accept_nul);
 /* Split a command line as systemd does (quotes, backslash escapes, prefix
  * characters). Fills cmd; returns 0 or -EINVAL with a reason in err. */
 int conf_parse_exec(const char *s, struct exec_cmd *cmd, char *err, size_t errlen);

@@ -89,9 +89,10 @@ static long hexn(const char *p, int n)
 /*
  * Decode the escape at p (just after the backslash) into out. Returns the
  * number of input characters consumed and sets *outlen, or -EINVAL if the
- * escape is unknown or would produce a NUL byte (systemd's cunescape_one).
+ * escape is unknown or would produce a NUL byte unless accept_nul
+ * (systemd's cunescape_one).
  */
-static int unescape_one(const char *p, char *out, size_t *outlen)
+static int unescape_one(const char *p, char *out, size_t *outlen, bool accept_nul)
 {
 	static const char simple_in[] = "abfnrtv\\\"'s";
 	static const char simple_out[] = "\a\b\f\n\r\t\v\\\"' ";
@@ -106,14 +107,14 @@ static int unescape_one(const char *p, char *out, size_t *outlen)
 	switch (*p) {
 	case 'x':
 		v = hexn(p + 1, 2);
-		if (v <= 0)
+		if (v < 0 || (v == 0 && !accept_nul))
 			return -EINVAL;
 		out[0] = (char)v;
 		return 3;
 	case 'u':
 	case 'U':
 		v = hexn(p + 1, *p == 'u' ? 4 : 8);
-		if (v < 0 || !unichar_valid((uint32_t)v))
+		if (v < 0 || !(v == 0 ? accept_nul : unichar_valid((uint32_t)v)))
 			return -EINVAL;
 		*outlen = utf8_put(out, (uint32_t)v);
 		return *p == 'u' ? 5 : 9;
@@ -122,13 +123,31 @@ static int unescape_one(const char *p, char *out, size_t *outlen)
 		if (p[1] < '0' || p[1] > '7' || p[2] < '0' || p[2] > '7')
 			return -EINVAL;
 		v = (p[0] - '0') * 64 + (p[1] - '0') * 8 + (p[2] - '0');
-		if (v == 0 || v > 255)
+		if ((v == 0 && !accept_nul) || v > 255)
 			return -EINVAL;
 		out[0] = (char)v;
 		return 3;
 	default:
 		return -EINVAL;
 	}
+}
+
+long conf_cunescape(const char *in, char *out, bool accept_nul)
+{
+	size_t o = 0;
+	for (const char *p = in; *p; p++) {
+		if (*p != '\\') {
+			out[o++] = *p;
+			continue;
+		}
+		size_t k;
+		int r = unescape_one(p + 1, out + o, &k, accept_nul);
+		if (r < 0)
+			return -EINVAL;
+		o += k;
+		p += r;
+	}
+	return (long)o;
 }
 
 static int why(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -169,7 +188,7 @@ int conf_extract_word(const char **pp, char **word, char *whybuf, size_t whylen)
 				s[n++] = '\\';
 				continue;
 			}
-			r = unescape_one(p + 1, s + n, &k);
+			r = unescape_one(p + 1, s + n, &k, false);
 			if (r < 0) {
 				s[n++] = '\\';
 				s[n++] = p[1];

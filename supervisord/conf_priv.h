@@ -94,7 +94,6 @@ void conf_socket_free(struct sock_conf *s);
 int conf_extract_word(const char **p, char **word, char *why, size_t whylen);
 
 /* conf_values.c */
-int conf_parse_unsigned(const char *s, unsigned max, unsigned *out);
 int conf_parse_mode(const char *s, mode_t *out);
 bool conf_fdname_valid(const char *s);
 bool conf_unit_name_valid(const char *s);

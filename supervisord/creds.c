@@ -21,75 +21,6 @@ static bool id_valid(const char *id, size_t n)
 	return true;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static size_t put_utf8(char *o, unsigned long cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* systemd's cunescape (with NUL accepted) of in into out (at least as
- * long as in: no escape grows); the length, or -1 on a bad escape. */
-static long unescape(const char *in, char *out)
-{
-	static const char simple[] = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"''s ";
-	size_t o = 0;
-	for (const char *p = in; *p; p++) {
-		if (*p != '\\') {
-			out[o++] = *p;
-			continue;
-		}
-		char c = *++p;
-		const char *s = c ? strchr(simple, c) : NULL;
-		if (s && (s - simple) % 2 == 0) {
-			out[o++] = s[1];
-		} else if (c == 'x' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			out[o++] = (char)(hexval(p[1]) << 4 | hexval(p[2]));
-			p += 2;
-		} else if (c >= '0' && c <= '3' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' && p[2] <= '7') {
-			out[o++] = (char)((c - '0') << 6 | (p[1] - '0') << 3 | (p[2] - '0'));
-			p += 2;
-		} else if (c == 'u' || c == 'U') {
-			int n = c == 'u' ? 4 : 8;
-			unsigned long cp = 0;
-			for (int i = 1; i <= n; i++) {
-				if (hexval(p[i]) < 0)
-					return -1;
-				cp = cp << 4 | (unsigned long)hexval(p[i]);
-			}
-			if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-				return -1;
-			o += put_utf8(out + o, cp); /* at most 4 bytes for 6 or 10 read */
-			p += n;
-		} else {
-			return -1;
-		}
-	}
-	return (long)o;
-}
-
 const char *creds_value_bad(bool set, const char *v)
 {
 	const char *colon = strchr(v, ':');
@@ -99,7 +30,7 @@ const char *creds_value_bad(bool set, const char *v)
 		return set ? "has no ':VALUE'" : "has no ':PATH' (the daemon's own credentials by ID are not supported)";
 	if (set) {
 		char *tmp = malloc(strlen(colon) + 1);
-		long n = tmp ? unescape(colon + 1, tmp) : 0;
+		long n = tmp ? conf_cunescape(colon + 1, tmp, true) : 0;
 		free(tmp);
 		return n < 0 ? "has a bad escape in its value" : NULL;
 	}
@@ -185,6 +116,16 @@ static int write_one(int dfd, const char *id, const char *data, size_t len, bool
 	return r;
 }
 
+/* Whether an entry tagged tag (of those marked in only, if given) names
+ * the credential whose "ID:" is id (n bytes, colon included). */
+static bool listed(const struct svc_conf *c, const char *id, size_t n, char tag, const bool *only)
+{
+	for (size_t j = 0; j < c->n_credentials; j++)
+		if (c->credentials[j][0] == tag && (!only || only[j]) && !strncmp(c->credentials[j] + 1, id, n))
+			return true;
+	return false;
+}
+
 int creds_prepare(const struct svc_conf *c, const char *unit, bool set_ids, uid_t uid, gid_t gid, char *err,
 		  size_t errlen)
 {
@@ -226,29 +167,21 @@ int creds_prepare(const struct svc_conf *c, const char *unit, bool set_ids, uid_
 			const char *id = e + 1, *colon = strchr(id, ':');
 			char name[256];
 			snprintf(name, sizeof name, "%.*s", (int)(colon - id), id);
-			if (set) {
-				bool given = false;
-				for (size_t j = 0; j < c->n_credentials; j++)
-					given = given || (loaded[j] && !strncmp(c->credentials[j] + 1, id, (size_t)(colon - id) + 1));
-				if (given)
-					continue;
-			}
+			size_t idn = (size_t)(colon - id) + 1;
+			if (set && listed(c, id, idn, 'L', loaded))
+				continue;
 			char *data = NULL;
 			size_t len = 0;
 			if (set) {
 				data = malloc(strlen(colon) + 1);
-				long n = data ? unescape(colon + 1, data) : -1;
+				long n = data ? conf_cunescape(colon + 1, data, true) : -1;
 				r = !data ? -ENOMEM : n < 0 ? -EINVAL : 0;
 				len = n < 0 ? 0 : (size_t)n;
 			} else {
 				r = load(colon + 1, &data, &len, CREDS_SIZE_MAX - total);
 				if (r < 0) {
 					/* A SetCredential= of the same ID stands in. */
-					bool fallback = false;
-					for (size_t j = 0; j < c->n_credentials; j++)
-						fallback = fallback || (c->credentials[j][0] == 'S' &&
-									!strncmp(c->credentials[j] + 1, id, (size_t)(colon - id) + 1));
-					if (fallback) {
+					if (listed(c, id, idn, 'S', NULL)) {
 						r = 0;
 						continue;
 					}

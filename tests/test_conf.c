@@ -666,6 +666,10 @@ Test(service, credential_keys, .timeout = 10)
 {
 	struct unit_conf c;
 
+	load_svc("SetCredential=nul:a\\x00b\\000c", &c);
+	cr_expect_eq(c.svc.n_credentials, 1, "a NUL byte is a credential's to hold (systemd: UNESCAPE_ACCEPT_NUL)");
+	conf_free(&c);
+
 	load_svc("LoadCredential=a:/x\nSetCredential=b:v\\n\nLoadCredential=c:rel\nSetCredential=d:\n"
 		 "LoadCredential=\nLoadCredential=e:/y\nEnvironment=CD=%d", &c);
 	cr_assert_eq(c.svc.n_credentials, 3);
@@ -1030,6 +1034,7 @@ static const struct {
 	{ "SetCredential=key:a\\qb", "has a bad escape in its value" },
 	{ "SetCredential=key:\\x4", "has a bad escape in its value" },
 	{ "SetCredential=key:\\ud800", "has a bad escape in its value" },
+	{ "SetCredential=key:\\ufffe", "has a bad escape in its value" },
 	{ "BindPaths=relative", "does not start with an absolute source path" },
 	{ "BindPaths=/a:rel", "has a destination that is not an absolute path" },
 	{ "BindReadOnlyPaths=/a:/b:ro", "has options other than rbind or norbind" },

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "cpusched.h"
 
 /* linux/ioprio.h, not in every libc's headers. */
@@ -24,18 +25,11 @@ __attribute__((format(printf, 3, 4))) static int why_fail(char *why, size_t whyl
 	return -EINVAL;
 }
 
-/* A whole decimal number in [lo, hi], or -1. */
-static long number(const char *s, size_t len, long lo, long hi)
+/* A whole decimal number up to max, or -1 (conf_parse_unsigned). */
+static long number(const char *s, unsigned max)
 {
-	long n = 0;
-	if (len == 0 || len > 9)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		n = n * 10 + (s[i] - '0');
-	}
-	return n < lo || n > hi ? -1 : n;
+	unsigned v;
+	return conf_parse_unsigned(s, max, &v) < 0 ? -1 : (long)v;
 }
 
 /* systemd's parse_cpu_set_extend: words N or N-M between spaces or
@@ -57,12 +51,13 @@ int cpusched_parse_affinity(struct cpusched *s, const char *v, char *why, size_t
 			p++;
 			continue;
 		}
-		char w[40];
+		char w[40], lo[40];
 		snprintf(w, sizeof w, "%.*s", (int)(n < 39 ? n : 39), p);
-		const char *dash = memchr(p, '-', n);
-		size_t alen = dash ? (size_t)(dash - p) : n;
-		long a = number(p, alen, 0, CPUSCHED_MAX_CPU);
-		long b = dash ? number(dash + 1, n - alen - 1, 0, CPUSCHED_MAX_CPU) : a;
+		char *dash = strchr(strcpy(lo, w), '-');
+		if (dash)
+			*dash = '\0';
+		long a = n < sizeof w ? number(lo, CPUSCHED_MAX_CPU) : -1; /* longer: no CPU number */
+		long b = dash ? number(dash + 1, CPUSCHED_MAX_CPU) : a;
 		if (a < 0 || b < 0)
 			return why_fail(why, whylen, "'%s' is not a CPU (0 to %d) or a range of them", w, CPUSCHED_MAX_CPU);
 		if (b < a)
@@ -104,7 +99,7 @@ int cpusched_parse_policy(struct cpusched *s, const char *v, char *why, size_t w
 	}
 	int p = -1;
 	for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
-		if (!strcmp(v, policies[i].name) || number(v, strlen(v), 0, 9) == policies[i].value)
+		if (!strcmp(v, policies[i].name) || number(v, 9) == policies[i].value)
 			p = policies[i].value;
 	if (p < 0)
 		return why_fail(why, whylen, "'%s' is not a policy (other, batch, idle, fifo or rr)", v);
@@ -118,18 +113,23 @@ int cpusched_parse_policy(struct cpusched *s, const char *v, char *why, size_t w
 	return 0;
 }
 
+/* CPUSchedulingPriority= and IOSchedulingPriority=: 0 to max into *out,
+ * marking the group *set; empty puts dflt back and leaves *set. */
+static int priority(const char *v, unsigned max, int dflt, const char *what, int *out, bool *set, char *why,
+		    size_t whylen)
+{
+	long n = *v ? number(v, max) : dflt;
+	if (n < 0)
+		return why_fail(why, whylen, "'%s' is not %s (0 to %u)", v, what, max);
+	*out = (int)n;
+	if (*v)
+		*set = true;
+	return 0;
+}
+
 int cpusched_parse_priority(struct cpusched *s, const char *v, char *why, size_t whylen)
 {
-	if (*v == '\0') {
-		s->priority = realtime(s->policy) ? 1 : 0;
-		return 0;
-	}
-	long n = number(v, strlen(v), 0, 99);
-	if (n < 0)
-		return why_fail(why, whylen, "'%s' is not a priority (0 to 99)", v);
-	s->priority = (int)n;
-	s->sched_set = true;
-	return 0;
+	return priority(v, 99, realtime(s->policy) ? 1 : 0, "a priority", &s->priority, &s->sched_set, why, whylen);
 }
 
 int cpusched_parse_reset_on_fork(struct cpusched *s, bool v)
@@ -148,7 +148,7 @@ int cpusched_parse_io_class(struct cpusched *s, const char *v, char *why, size_t
 		s->io_priority = 4;
 		return 0;
 	}
-	long c = number(v, strlen(v), 0, 3);
+	long c = number(v, 3);
 	for (int i = 0; i < 4; i++)
 		if (!strcmp(v, names[i]))
 			c = i;
@@ -166,16 +166,7 @@ int cpusched_parse_io_class(struct cpusched *s, const char *v, char *why, size_t
 
 int cpusched_parse_io_priority(struct cpusched *s, const char *v, char *why, size_t whylen)
 {
-	if (*v == '\0') {
-		s->io_priority = 4;
-		return 0;
-	}
-	long n = number(v, strlen(v), 0, 7);
-	if (n < 0)
-		return why_fail(why, whylen, "'%s' is not an I/O priority (0 to 7)", v);
-	s->io_priority = (int)n;
-	s->io_set = true;
-	return 0;
+	return priority(v, 7, 4, "an I/O priority", &s->io_priority, &s->io_set, why, whylen);
 }
 
 bool cpusched_any(const struct cpusched *s)

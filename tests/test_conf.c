@@ -1043,6 +1043,8 @@ static const struct {
 	{ "TemporaryFileSystem=/t:mode=0700,,", "has an empty mount option" },
 	{ "CPUAffinity=0-8192", "is not a CPU (0 to 8191)" },
 	{ "CPUAffinity=3-1", "the range ends before it starts" },
+	{ "CPUAffinity=1-", "'1-' is not a CPU" },
+	{ "CPUAffinity=00000000000000000000000000000000000000001", "is not a CPU" },
 	{ "CPUAffinity=1 x", "'x' is not a CPU" },
 	{ "CPUSchedulingPolicy=deadline", "is not a policy" },
 	{ "CPUSchedulingPriority=100", "is not a priority (0 to 99)" },

@@ -575,6 +575,12 @@ static int h_sched(struct conf_ctx *x, const struct conf_key *k, const char *v)
 static int h_namespaces(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	char bad[48];
+	bool b;
+	if (*v && conf_parse_bool(v, &b) == 0) {
+		*CONF_FIELD(x, k, unsigned long) = b ? 0 : SYSF_NS_ALL;
+		*CONF_FIELD2(x, k, bool) = true;
+		return 0;
+	}
 	if (sysfilter_parse_namespaces(v, CONF_FIELD(x, k, unsigned long), CONF_FIELD2(x, k, bool), bad, sizeof bad) < 0)
 		return conf_why(x, "'%s' is not a namespace type (cgroup, ipc, net, mnt, pid, user, uts)", bad);
 	return 0;

@@ -44,14 +44,6 @@ int sysfilter_parse_namespaces(const char *v, unsigned long *allowed, bool *set,
 		*allowed = SYSF_NS_ALL;
 		return 0;
 	}
-	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
-	for (int i = 0; i < 4; i++) {
-		if (!strcmp(v, yes[i]) || !strcmp(v, no[i])) {
-			*allowed = !strcmp(v, yes[i]) ? 0 : SYSF_NS_ALL;
-			*set = true;
-			return 0;
-		}
-	}
 	bool invert = v[0] == '~';
 	unsigned long flags = 0;
 	for (const char *p = v + invert; *p;) {

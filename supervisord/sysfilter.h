@@ -43,10 +43,11 @@ enum {
 #define SYSF_NS_ALL                                                                                           \
 	(CLONE_NEWCGROUP | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUSER | CLONE_NEWUTS)
 
-/* One RestrictNamespaces= value into *allowed (CLONE_NEW* flags a
- * service may still use; SYSF_NS_ALL when unrestricted), merged with
- * earlier lines as systemd merges them. *set: any line given. 0 or
- * -EINVAL with the bad word in bad. */
+/* One RestrictNamespaces= list (types allowed, or with "~" forbidden)
+ * into *allowed (CLONE_NEW* flags a service may still use; SYSF_NS_ALL
+ * when unrestricted), merged with earlier lines as systemd merges them;
+ * empty unsets. *set: any line given. 0 or -EINVAL with the bad word in
+ * bad. The boolean form is the caller's (conf_parse_bool). */
 int sysfilter_parse_namespaces(const char *v, unsigned long *allowed, bool *set, char *bad, size_t badlen);
 
 /* Whether this build knows the machine's system call numbers. */

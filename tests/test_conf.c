@@ -756,6 +756,7 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 		{ "RestrictNamespaces=~net\nRestrictNamespaces=net", SYSF_NS_ALL },
 		{ "RestrictNamespaces=mnt\nRestrictNamespaces=yes", 0 },
 		{ "RestrictNamespaces=no", SYSF_NS_ALL },
+		{ "RestrictNamespaces=uts\nRestrictNamespaces=Y", 0 },
 	};
 	for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
 		load_svc(ns[i].text, &c);

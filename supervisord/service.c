@@ -470,9 +470,8 @@ void svc_begin_start(struct unit *u, bool automatic)
 	     sc->restrict_namespaces_set || sc->restrict_suid_sgid) &&
 	    !sysfilter_supported())
 		log_warn("%s: MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality=, RestrictNamespaces=, "
-			 "RestrictSUIDSGID= need a "
-			 "system call table "
-			 "this build lacks (x86-64 and arm64 only): not applied", u->name);
+			 "RestrictSUIDSGID= need a system call table this build lacks (x86-64 and arm64 only): not "
+			 "applied", u->name);
 	/* BindPaths= and TemporaryFileSystem= give the service something it
 	 * needs, not a restriction: without them it fails (systemd's
 	 * insist_on_sandboxing), where the others are skipped. */

@@ -1077,8 +1077,8 @@ Test(lifecycle, restrict_namespaces, .timeout = 60)
  * $CREDENTIALS_DIRECTORY (also %d), owned by User= and readable by it
  * only, from a source only root may read; SetCredential= stands in for
  * a load that fails; C escapes; the directory goes with the service. A
- * missing source fails the start naming it, and a FIFO is refused
- * without stalling the daemon. */
+ * missing source fails the start naming it, a FIFO is refused without
+ * stalling the daemon, and more than 1 MiB in all is refused. */
 Test(lifecycle, credentials, .timeout = 60)
 {
 	if (geteuid() != 0)
@@ -1103,6 +1103,15 @@ Test(lifecycle, credentials, .timeout = 60)
 		secret, rep, rep, rep);
 	hd_unit(&d, "nosrc.service", "[Service]\nLoadCredential=x:/nonexistent/y\nExecStart=/bin/sleep 1000\n");
 	hd_unit(&d, "fifo.service", "[Service]\nLoadCredential=f:%s\nExecStart=/bin/sleep 1000\n", fifo);
+	/* Each of two just over half a MiB fits, both do not (systemd's
+	 * total). */
+	char big[160];
+	snprintf(big, sizeof big, "%s/big", base);
+	int bfd = open(big, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert(bfd >= 0 && ftruncate(bfd, 512 * 1024 + 1) == 0);
+	close(bfd);
+	hd_unit(&d, "big.service", "[Service]\nLoadCredential=a:%s\nLoadCredential=b:%s\nExecStart=/bin/sleep 1000\n",
+		big, big);
 	hd_start(&d);
 	char *t = h_wait_file(rep, 5000);
 	char want[1024];
@@ -1114,6 +1123,10 @@ Test(lifecycle, credentials, .timeout = 60)
 	cr_expect_eq(hd_wait_state(&d, "fifo.service", "failed", 5000), 0);
 	hd_ctl(&d, out, sizeof out, "status", "fifo", NULL);
 	cr_expect(strstr(out, "not a regular file"), "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "big.service", "failed", 5000), 0);
+	hd_ctl(&d, out, sizeof out, "status", "big", NULL);
+	cr_expect(strstr(out, "LoadCredential=b:") && strstr(out, "credentials over 1 MiB"), "%s", out);
+	cr_expect_neq(access("/run/credentials/big.service", F_OK), 0, "a refused start left its credentials");
 	cr_expect_neq(access("/run/credentials/nosrc.service", F_OK), 0, "a failed start left its credentials");
 	/* A re-exec leaves them to the running service. */
 	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);

@@ -22,6 +22,7 @@
 
 #include "condition.h"
 #include "cpusched.h"
+#include "sysfilter.h"
 
 #define CONF_USEC_INFINITY UINT64_MAX
 
@@ -162,6 +163,9 @@ struct svc_conf {
 	bool restrict_suid_sgid;        /* RestrictSUIDSGID= */
 	bool restrict_namespaces_set;   /* RestrictNamespaces= given */
 	unsigned long ns_allowed;       /* ... the CLONE_NEW* flags still allowed */
+	struct sysf_families families;  /* RestrictAddressFamilies= */
+	bool syscall_archs_set;         /* SystemCallArchitectures= given (a known name) */
+	unsigned syscall_archs;         /* ... SYSF_ARCH_* */
 	struct cpusched *sched;         /* CPUAffinity=, CPUScheduling*=, IOScheduling*=; NULL when none is given */
 	bool oom_score_adjust_set;
 	int oom_score_adjust;           /* OOMScoreAdjust=, -1000..1000 */

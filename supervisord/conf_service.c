@@ -586,6 +586,31 @@ static int h_namespaces(struct conf_ctx *x, const struct conf_key *k, const char
 	return 0;
 }
 
+/* RestrictAddressFamilies=: families allowed ("~": refused), merged
+ * over lines as systemd merges them; a name systemd would not know is
+ * skipped with a warning, as systemd skips it. */
+static int h_families(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	char bad[48];
+	int n = sysfilter_parse_families(v, CONF_FIELD(x, k, struct sysf_families), bad, sizeof bad);
+	if (n > 0)
+		conf_report(x, 0, x->e->line, "RestrictAddressFamilies=: '%s'%s is not an address family, ignoring", bad,
+			    n > 1 ? " (and more)" : "");
+	return 0;
+}
+
+/* SystemCallArchitectures=: names add up; unknown ones are skipped with
+ * a warning, as in systemd. */
+static int h_archs(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	char bad[48];
+	int n = sysfilter_parse_archs(v, CONF_FIELD(x, k, unsigned), CONF_FIELD2(x, k, bool), bad, sizeof bad);
+	if (n > 0)
+		conf_report(x, 0, x->e->line, "SystemCallArchitectures=: '%s'%s is not an architecture, ignoring", bad,
+			    n > 1 ? " (and more)" : "");
+	return 0;
+}
+
 /* Nice= and OOMScoreAdjust=: an int within its range (k->arg picks it),
  * with its "set" flag in the second field; empty unsets. */
 static int h_ranged_int(struct conf_ctx *x, const struct conf_key *k, const char *v)
@@ -974,6 +999,8 @@ const struct conf_key conf_service_keys[] = {
 	KEY("LockPersonality", conf_h_bool, lock_personality, 0),
 	KEY("RestrictSUIDSGID", conf_h_bool, restrict_suid_sgid, 0),
 	LIST("RestrictNamespaces", h_namespaces, ns_allowed, restrict_namespaces_set, 0),
+	KEY("RestrictAddressFamilies", h_families, families, 0),
+	LIST("SystemCallArchitectures", h_archs, syscall_archs, syscall_archs_set, 0),
 	KEY("CPUAffinity", h_sched, sched, SCHED_K_AFFINITY),
 	KEY("CPUSchedulingPolicy", h_sched, sched, SCHED_K_POLICY),
 	KEY("CPUSchedulingPriority", h_sched, sched, SCHED_K_PRIORITY),
@@ -1044,7 +1071,7 @@ const char *const conf_service_unsupported[] = {
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
 	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
 	"SecureBits",
-	"SystemCallFilter", "SystemCallArchitectures", "SystemCallErrorNumber",
+	"SystemCallFilter", "SystemCallErrorNumber",
 	"RemoveIPC", "KeyringMode", "Personality",
 	"NUMAPolicy", "NUMAMask",
 	"ExecPaths", "NoExecPaths", "MountFlags", "UtmpIdentifier", "UtmpMode",

@@ -879,10 +879,13 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.sched = c->sched && cpusched_any(c->sched) ? c->sched : NULL;
 	/* Not for '+' (systemd applies them with the sandboxing). */
 	if (!full && sysfilter_supported()) {
-		p->req.sysfilter = (c->memory_deny_write_execute ? SYSF_MDWE : 0) |
-				   (c->restrict_realtime ? SYSF_REALTIME : 0) | (c->lock_personality ? SYSF_PERSONALITY : 0) |
-				   (c->restrict_suid_sgid ? SYSF_SUIDSGID : 0);
-		p->req.ns_forbidden = c->restrict_namespaces_set ? SYSF_NS_ALL & ~c->ns_allowed : 0;
+		struct sysfilter_req *f = &p->req.sysfilter;
+		f->flags = (c->memory_deny_write_execute ? SYSF_MDWE : 0) | (c->restrict_realtime ? SYSF_REALTIME : 0) |
+			   (c->lock_personality ? SYSF_PERSONALITY : 0) | (c->restrict_suid_sgid ? SYSF_SUIDSGID : 0);
+		f->ns_forbidden = c->restrict_namespaces_set ? SYSF_NS_ALL & ~c->ns_allowed : 0;
+		f->families = c->families;
+		f->archs_on = c->syscall_archs_set;
+		f->archs = c->syscall_archs;
 	}
 	p->req.umask = c->umask;
 	p->req.nice_set = c->nice_set;

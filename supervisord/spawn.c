@@ -592,7 +592,7 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	if (r->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(&rep, STAGE_NO_NEW_PRIVS, errno);
 	/* Last: the filters would also judge the setup's own calls. */
-	if ((r->sysfilter || r->ns_forbidden) && (se = sysfilter_apply(r->sysfilter, r->ns_forbidden)) < 0)
+	if (sysfilter_wanted(&r->sysfilter) && (se = sysfilter_apply(&r->sysfilter)) < 0)
 		child_fail(&rep, STAGE_SECCOMP, -se);
 
 	execve(r->path, r->argv, r->envp);

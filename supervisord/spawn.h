@@ -112,8 +112,7 @@ struct spawn_req {
 	bool private_devices;       /* PrivateDevices=: a /dev of its own (in the mount namespace) */
 	int netns_fd;               /* PrivateNetwork=: the network namespace to join, -1 none */
 	const struct cpusched *sched; /* CPUAffinity= and the like, NULL: left as the daemon's */
-	unsigned sysfilter;         /* SYSF_* (sysfilter.h): seccomp filters loaded just before the exec */
-	unsigned long ns_forbidden; /* RestrictNamespaces=: CLONE_NEW* flags refused (0: none) */
+	struct sysfilter_req sysfilter; /* seccomp filters loaded just before the exec (sysfilter.h) */
 };
 
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */

@@ -5,6 +5,7 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
@@ -23,19 +24,134 @@
 #endif
 #define TMPFILE_BIT 020000000 /* __O_TMPFILE without O_DIRECTORY */
 
+/* The machine's own architecture and the one other it runs (32-bit). */
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
+#define NATIVE_BIT SYSF_ARCH_X86_64
+#define COMPAT_ARCH AUDIT_ARCH_I386
+#define COMPAT_BIT SYSF_ARCH_X86
 #define X32_BIT 0x40000000u
 #elif defined(__aarch64__)
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#define NATIVE_BIT SYSF_ARCH_ARM64
+#define COMPAT_ARCH AUDIT_ARCH_ARM
+#define COMPAT_BIT SYSF_ARCH_ARM
+#else
+#define NATIVE_BIT SYSF_ARCH_OTHER
 #endif
+
+/* The next blank-separated word of *p: its length (0 at the end), *p
+ * moved to its start. */
+static size_t next_word(const char **p)
+{
+	*p += strspn(*p, " \t");
+	return strcspn(*p, " \t");
+}
+
+struct name {
+	const char *name;
+	unsigned long value;
+};
+
+/* The value of the word w (n bytes) in t[0..nt), or -1. */
+static long find(const struct name *t, size_t nt, const char *w, size_t n)
+{
+	for (size_t i = 0; i < nt; i++)
+		if (strlen(t[i].name) == n && strncmp(w, t[i].name, n) == 0)
+			return (long)t[i].value;
+	return -1;
+}
+
+static void note_unknown(int *count, const char *w, size_t n, char *unknown, size_t len)
+{
+	if ((*count)++ == 0)
+		snprintf(unknown, len, "%.*s", (int)(n < 40 ? n : 40), w);
+}
+
+/* systemd's af_from_name(): the AF_* names of <sys/socket.h> but
+ * AF_UNSPEC and AF_MAX. */
+static int family_from_name(const char *w, size_t n)
+{
+#define F(x) { #x, x }
+	static const struct name names[] = {
+		F(AF_LOCAL),     F(AF_UNIX),     F(AF_FILE),      F(AF_INET),     F(AF_AX25),      F(AF_IPX),
+		F(AF_APPLETALK), F(AF_NETROM),   F(AF_BRIDGE),    F(AF_ATMPVC),   F(AF_X25),       F(AF_INET6),
+		F(AF_ROSE),      F(AF_DECnet),   F(AF_NETBEUI),   F(AF_SECURITY), F(AF_KEY),       F(AF_NETLINK),
+		F(AF_ROUTE),     F(AF_PACKET),   F(AF_ASH),       F(AF_ECONET),   F(AF_ATMSVC),    F(AF_RDS),
+		F(AF_SNA),       F(AF_IRDA),     F(AF_PPPOX),     F(AF_WANPIPE),  F(AF_LLC),       F(AF_IB),
+		F(AF_MPLS),      F(AF_CAN),      F(AF_TIPC),      F(AF_BLUETOOTH), F(AF_IUCV),     F(AF_RXRPC),
+		F(AF_ISDN),      F(AF_PHONET),   F(AF_IEEE802154), F(AF_CAIF),    F(AF_ALG),       F(AF_NFC),
+		F(AF_VSOCK),     F(AF_KCM),      F(AF_QIPCRTR),   F(AF_SMC),      F(AF_XDP),       F(AF_MCTP),
+	};
+#undef F
+	_Static_assert(AF_MAX <= 64, "address families fit a 64-bit set");
+	return (int)find(names, sizeof names / sizeof names[0], w, n);
+}
+
+int sysfilter_parse_families(const char *v, struct sysf_families *f, char *unknown, size_t len)
+{
+	if (*v == '\0') {
+		*f = (struct sysf_families){ 0 };
+		return 0;
+	}
+	if (strcmp(v, "none") == 0) {
+		*f = (struct sysf_families){ .on = true, .allow = true };
+		return 0;
+	}
+	bool invert = v[0] == '~';
+	if (!f->on)
+		*f = (struct sysf_families){ .on = true, .allow = !invert };
+	int bad = 0;
+	size_t n;
+	for (const char *p = v + invert; (n = next_word(&p)) > 0; p += n) {
+		int af = family_from_name(p, n);
+		if (af < 0) {
+			note_unknown(&bad, p, n, unknown, len);
+			continue;
+		}
+		/* A family refused before and allowed now is taken off the
+		 * list of refused ones, and the other way round. */
+		if (invert != f->allow)
+			f->set |= UINT64_C(1) << af;
+		else
+			f->set &= ~(UINT64_C(1) << af);
+	}
+	return bad;
+}
+
+int sysfilter_parse_archs(const char *v, unsigned *archs, bool *on, char *unknown, size_t len)
+{
+	static const struct name names[] = {
+		{ "native", NATIVE_BIT },     { "x86", SYSF_ARCH_X86 },     { "x86-64", SYSF_ARCH_X86_64 },
+		{ "x32", SYSF_ARCH_X32 },     { "arm", SYSF_ARCH_ARM },     { "arm64", SYSF_ARCH_ARM64 },
+		{ "loongarch64", SYSF_ARCH_OTHER }, { "mips", SYSF_ARCH_OTHER }, { "mips64", SYSF_ARCH_OTHER },
+		{ "mips64-n32", SYSF_ARCH_OTHER }, { "mips-le", SYSF_ARCH_OTHER }, { "mips64-le", SYSF_ARCH_OTHER },
+		{ "mips64-le-n32", SYSF_ARCH_OTHER }, { "parisc", SYSF_ARCH_OTHER }, { "parisc64", SYSF_ARCH_OTHER },
+		{ "ppc", SYSF_ARCH_OTHER },   { "ppc64", SYSF_ARCH_OTHER }, { "ppc64-le", SYSF_ARCH_OTHER },
+		{ "riscv64", SYSF_ARCH_OTHER }, { "s390", SYSF_ARCH_OTHER }, { "s390x", SYSF_ARCH_OTHER },
+	};
+	if (*v == '\0') {
+		*archs = 0;
+		*on = false;
+		return 0;
+	}
+	int bad = 0;
+	size_t n;
+	for (const char *p = v; (n = next_word(&p)) > 0; p += n) {
+		long bit = find(names, sizeof names / sizeof names[0], p, n);
+		if (bit < 0) {
+			note_unknown(&bad, p, n, unknown, len);
+			continue;
+		}
+		*archs |= (unsigned)bit;
+		*on = true;
+	}
+	return bad;
+}
 
 int sysfilter_parse_namespaces(const char *v, unsigned long *allowed, bool *set, char *bad, size_t badlen)
 {
-	static const struct {
-		const char *name;
-		unsigned long flag;
-	} names[] = {
+	static const struct name names[] = {
 		{ "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "net", CLONE_NEWNET }, { "mnt", CLONE_NEWNS },
 		{ "pid", CLONE_NEWPID },       { "user", CLONE_NEWUSER }, { "uts", CLONE_NEWUTS },
 	};
@@ -46,19 +162,14 @@ int sysfilter_parse_namespaces(const char *v, unsigned long *allowed, bool *set,
 	}
 	bool invert = v[0] == '~';
 	unsigned long flags = 0;
-	for (const char *p = v + invert; *p;) {
-		size_t n = strcspn(p, " \t");
-		size_t k = 0;
-		while (n && k < sizeof names / sizeof names[0] &&
-		       (strlen(names[k].name) != n || strncmp(p, names[k].name, n) != 0))
-			k++;
-		if (n && k == sizeof names / sizeof names[0]) {
+	size_t n;
+	for (const char *p = v + invert; (n = next_word(&p)) > 0; p += n) {
+		long flag = find(names, sizeof names / sizeof names[0], p, n);
+		if (flag < 0) {
 			snprintf(bad, badlen, "%.*s", (int)(n < 40 ? n : 40), p);
 			return -EINVAL;
 		}
-		if (n)
-			flags |= names[k].flag;
-		p += n ? n : 1;
+		flags |= (unsigned long)flag;
 	}
 	/* systemd's config_parse_restrict_namespaces: the first list sets,
 	 * later ones add (or with "~", take away). */
@@ -79,6 +190,11 @@ bool sysfilter_supported(void)
 #endif
 }
 
+bool sysfilter_wanted(const struct sysfilter_req *r)
+{
+	return r->flags || r->ns_forbidden || r->families.on || r->archs_on;
+}
+
 #ifdef NATIVE_ARCH
 #define NR_OFF offsetof(struct seccomp_data, nr)
 #define ARCH_OFF offsetof(struct seccomp_data, arch)
@@ -91,9 +207,12 @@ struct prog {
 	unsigned short n;
 };
 
+/* Past the end, only counted: sysfilter_apply() then refuses the program. */
 static void put(struct prog *p, unsigned short code, unsigned k, unsigned char jt, unsigned char jf)
 {
-	p->f[p->n++] = (struct sock_filter){ code, jt, jf, k };
+	if (p->n < sizeof p->f / sizeof p->f[0])
+		p->f[p->n] = (struct sock_filter){ code, jt, jf, k };
+	p->n++;
 }
 
 /* "if nr == sys: A = arg & mask; deny if (A == want) == deny_eq" in 6
@@ -136,27 +255,61 @@ static void rule_creat_mode(struct prog *p, unsigned sys, int flags, int mode, u
 	put(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
 }
 
-/* "if nr == sys: allow if arg is one of ok[0..n), else deny". */
-static void rule_one_of(struct prog *p, unsigned sys, int arg, const unsigned *ok, int n)
+/* "if nr == sys: return match if arg is one of vals[0..n), else
+ * otherwise". */
+static void rule_one_of(struct prog *p, unsigned sys, int arg, const unsigned *vals, int n, unsigned match,
+			unsigned otherwise)
 {
 	put(p, BPF_JMP | BPF_JEQ | BPF_K, sys, 0, (unsigned char)(n + 3)); /* past this rule's n + 4 */
 	put(p, BPF_LD | BPF_W | BPF_ABS, (unsigned)ARG_OFF(arg), 0, 0);
 	for (int i = 0; i < n; i++)
-		put(p, BPF_JMP | BPF_JEQ | BPF_K, ok[i], (unsigned char)(n - i), 0);
-	put(p, BPF_RET | BPF_K, DENY, 0, 0);
-	put(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+		put(p, BPF_JMP | BPF_JEQ | BPF_K, vals[i], (unsigned char)(n - i), 0);
+	put(p, BPF_RET | BPF_K, otherwise, 0, 0);
+	put(p, BPF_RET | BPF_K, match, 0, 0);
 }
 
-int sysfilter_apply(unsigned flags, unsigned long ns_forbidden)
+/* RestrictAddressFamilies=: socket()'s family (an int: the low 32 bits
+ * are all the kernel reads) against the set. */
+static void rule_families(struct prog *p, const struct sysf_families *f)
+{
+	unsigned vals[64];
+	int n = 0;
+	for (unsigned af = 0; af < 64; af++)
+		if (f->set & (UINT64_C(1) << af))
+			vals[n++] = af;
+	const unsigned refuse = SECCOMP_RET_ERRNO | EAFNOSUPPORT;
+	if (f->allow)
+		rule_one_of(p, SYS_socket, 0, vals, n, SECCOMP_RET_ALLOW, refuse);
+	else
+		rule_one_of(p, SYS_socket, 0, vals, n, refuse, SECCOMP_RET_ALLOW);
+}
+
+/* What a call of another architecture (bit: its SYSF_ARCH_*) gets: the
+ * kill when SystemCallArchitectures= leaves it out (libseccomp's
+ * default for a filter's foreign architectures, which systemd keeps),
+ * else ENOSYS when argument rules are loaded, whose numbers are the
+ * native ones. */
+static unsigned foreign(const struct sysfilter_req *r, unsigned bit, bool rules)
+{
+	if (r->archs_on && !(r->archs & bit))
+		return SECCOMP_RET_KILL_PROCESS;
+	return rules ? SECCOMP_RET_ERRNO | ENOSYS : SECCOMP_RET_ALLOW;
+}
+
+int sysfilter_apply(const struct sysfilter_req *r)
 {
 	struct prog p = { .n = 0 };
+	bool rules = r->flags || r->ns_forbidden || r->families.on;
+	unsigned flags = r->flags;
 	put(&p, BPF_LD | BPF_W | BPF_ABS, (unsigned)ARCH_OFF, 0, 0);
-	put(&p, BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0);
-	put(&p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
+	put(&p, BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 3, 0);
+	put(&p, BPF_JMP | BPF_JEQ | BPF_K, COMPAT_ARCH, 0, 1);
+	put(&p, BPF_RET | BPF_K, foreign(r, COMPAT_BIT, rules), 0, 0);
+	put(&p, BPF_RET | BPF_K, foreign(r, SYSF_ARCH_OTHER, rules), 0, 0);
 	put(&p, BPF_LD | BPF_W | BPF_ABS, (unsigned)NR_OFF, 0, 0);
 #ifdef X32_BIT
 	put(&p, BPF_JMP | BPF_JSET | BPF_K, X32_BIT, 0, 1);
-	put(&p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
+	put(&p, BPF_RET | BPF_K, foreign(r, SYSF_ARCH_X32, rules), 0, 0);
 #endif
 	/* Each rule that does not match its number jumps to the next rule,
 	 * which starts with the number in A: rules that load an argument
@@ -169,11 +322,11 @@ int sysfilter_apply(unsigned flags, unsigned long ns_forbidden)
 	}
 	if (flags & SYSF_REALTIME) {
 		static const unsigned ok[] = { SCHED_OTHER, SCHED_BATCH, SCHED_IDLE };
-		rule_one_of(&p, SYS_sched_setscheduler, 1, ok, 3);
+		rule_one_of(&p, SYS_sched_setscheduler, 1, ok, 3, SECCOMP_RET_ALLOW, DENY);
 	}
 	if (flags & SYSF_PERSONALITY) {
 		const unsigned ok[] = { 0xffffffffu, (unsigned)personality(0xffffffff) };
-		rule_one_of(&p, SYS_personality, 0, ok, 2);
+		rule_one_of(&p, SYS_personality, 0, ok, 2, SECCOMP_RET_ALLOW, DENY);
 	}
 	if (flags & SYSF_SUIDSGID) {
 		const unsigned sx = S_ISUID | S_ISGID;
@@ -193,15 +346,19 @@ int sysfilter_apply(unsigned flags, unsigned long ns_forbidden)
 		put(&p, BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1); /* its mode is in a struct */
 		put(&p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
 	}
-	if (ns_forbidden) {
-		unsigned nf = (unsigned)ns_forbidden;
+	if (r->ns_forbidden) {
+		unsigned nf = (unsigned)r->ns_forbidden;
 		rule_masked(&p, SYS_unshare, 0, nf, 0, false);
 		rule_masked(&p, SYS_clone, 0, nf, 0, false); /* flags first on both machines */
 		rule_setns(&p, SYS_setns, nf);
 		put(&p, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
 		put(&p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
 	}
+	if (r->families.on)
+		rule_families(&p, &r->families);
 	put(&p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+	if (p.n > sizeof p.f / sizeof p.f[0])
+		return -E2BIG;
 
 	struct sock_fprog fp = { .len = p.n, .filter = p.f };
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) == 0)
@@ -218,8 +375,8 @@ int sysfilter_apply(unsigned flags, unsigned long ns_forbidden)
 	return 0;
 }
 #else
-int sysfilter_apply(unsigned flags, unsigned long ns_forbidden)
+int sysfilter_apply(const struct sysfilter_req *r)
 {
-	return flags || ns_forbidden ? -ENOSYS : 0;
+	return sysfilter_wanted(r) ? -ENOSYS : 0;
 }
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -766,6 +767,56 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	}
 	load_svc("RestrictNamespaces=yes\nRestrictNamespaces=", &c);
 	cr_expect(!c.svc.restrict_namespaces_set, "an empty line unsets it");
+	conf_free(&c);
+
+	/* RestrictAddressFamilies=: merged as systemd's
+	 * config_parse_address_families merges; unknown names skipped. */
+#define B(af) (UINT64_C(1) << (af))
+	struct {
+		const char *text;
+		bool allow;
+		uint64_t set;
+	} af[] = {
+		{ "RestrictAddressFamilies=AF_UNIX AF_INET", true, B(AF_UNIX) | B(AF_INET) },
+		{ "RestrictAddressFamilies=~AF_PACKET\nRestrictAddressFamilies=~AF_NETLINK", false,
+		  B(AF_PACKET) | B(AF_NETLINK) },
+		{ "RestrictAddressFamilies=AF_UNIX AF_INET\nRestrictAddressFamilies=~AF_INET AF_INET6", true, B(AF_UNIX) },
+		{ "RestrictAddressFamilies=~AF_INET\nRestrictAddressFamilies=AF_INET AF_LOCAL", false, 0 },
+		{ "RestrictAddressFamilies=AF_INET\nRestrictAddressFamilies=none", true, 0 },
+		{ "RestrictAddressFamilies=none\nRestrictAddressFamilies=AF_FILE AF_ROUTE", true,
+		  B(AF_UNIX) | B(AF_NETLINK) },
+	};
+	for (size_t i = 0; i < sizeof af / sizeof af[0]; i++) {
+		load_svc(af[i].text, &c);
+		const struct sysf_families *f = &c.svc.families;
+		cr_expect(f->on && f->allow == af[i].allow && f->set == af[i].set, "%s: %d %#llx", af[i].text,
+			  f->allow, (unsigned long long)f->set);
+		conf_free(&c);
+	}
+	cr_assert_eq(load("a.service", "[Service]\nExecStart=/bin/true\nRestrictAddressFamilies=AF_UNSPEC AF_VSOCK AF_NOPE\n",
+			  &c), 0, "%s", err);
+	cr_expect(c.svc.families.on && c.svc.families.allow && c.svc.families.set == B(AF_VSOCK));
+	cr_expect(dl.n_warn == 1 && strstr(dl.text, "W /u/x:3: RestrictAddressFamilies=: 'AF_UNSPEC' (and more) is not an "
+						   "address family, ignoring"), "%s", dl.text);
+	conf_free(&c);
+#undef B
+	load_svc("RestrictAddressFamilies=AF_UNIX\nRestrictAddressFamilies=", &c);
+	cr_expect(!c.svc.families.on, "an empty line turns it off");
+	conf_free(&c);
+
+	/* SystemCallArchitectures=: names add up; unknown ones skipped. */
+	load_svc("SystemCallArchitectures=x86-64\nSystemCallArchitectures=x86 x32 mips arm", &c);
+	cr_expect(c.svc.syscall_archs_set);
+	cr_expect_eq(c.svc.syscall_archs,
+		     (unsigned)(SYSF_ARCH_X86_64 | SYSF_ARCH_X86 | SYSF_ARCH_X32 | SYSF_ARCH_OTHER | SYSF_ARCH_ARM));
+	conf_free(&c);
+	cr_assert_eq(load("a.service", "[Service]\nExecStart=/bin/true\nSystemCallArchitectures=sparc\n", &c), 0, "%s", err);
+	cr_expect(!c.svc.syscall_archs_set, "only unknown names: no restriction (systemd's set stays empty)");
+	cr_expect(strstr(dl.text, "W /u/x:3: SystemCallArchitectures=: 'sparc' is not an architecture, ignoring"), "%s",
+		  dl.text);
+	conf_free(&c);
+	load_svc("SystemCallArchitectures=native\nSystemCallArchitectures=", &c);
+	cr_expect(!c.svc.syscall_archs_set && c.svc.syscall_archs == 0, "an empty line clears it");
 	conf_free(&c);
 
 	load_svc("ProtectClock=yes\nProtectHostname=yes", &c);

@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 
 #include "harness.h"
 
@@ -1070,6 +1071,114 @@ Test(lifecycle, restrict_namespaces, .timeout = 60)
 		cr_expect(t && !strcmp(t, i == 0 ? "ok ok \n" : "ok ENOSYS \n"), "%s: a thread, clone3(CLONE_NEWUTS): %s",
 			  names[i], t ? t : "(no report)");
 	}
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* What socket(family) gives this (unfiltered) process: "ok" or the
+ * word sysprobe would write. */
+static const char *own_socket(int family, int type, int proto)
+{
+	int fd = socket(family, type | SOCK_CLOEXEC, proto);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 ? "ok" : errno == EAFNOSUPPORT ? "EAFNOSUPPORT" : "other";
+}
+
+/* RestrictAddressFamilies=: socket() of a family left out gets
+ * EAFNOSUPPORT, the others work as unfiltered; "~" refuses, lines merge
+ * as in systemd, "none" refuses all, empty resets; socketpair() is left
+ * alone; an unknown name is skipped with a warning naming it; '+' is not
+ * filtered. */
+Test(lifecycle, restrict_address_families, .timeout = 60)
+{
+#if !defined(__x86_64__) && !defined(__aarch64__)
+	cr_skip_test("no system call table for this machine");
+#endif
+	struct hd d;
+	hd_init(&d);
+	const char *un = own_socket(AF_UNIX, SOCK_STREAM, 0), *in = own_socket(AF_INET, SOCK_STREAM, 0),
+		   *in6 = own_socket(AF_INET6, SOCK_STREAM, 0), *nl = own_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	const char *no = "EAFNOSUPPORT";
+	enum { N = 7 };
+	const char *names[N] = { "free", "allow", "refuse", "merged", "none", "reset", "plus" };
+	const char *settings[N] = {
+		"",
+		"RestrictAddressFamilies=AF_UNIX AF_INET AF_BOGUS\n",
+		"RestrictAddressFamilies=~AF_INET\n",
+		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\nRestrictAddressFamilies=~AF_INET AF_NETLINK\n",
+		"RestrictAddressFamilies=none\n",
+		"RestrictAddressFamilies=AF_UNIX\nRestrictAddressFamilies=\n",
+		"RestrictAddressFamilies=none\n",
+	};
+	const char *want[N][4] = {
+		{ un, in, in6, nl }, { un, in, no, no }, { un, no, in6, nl }, { un, no, in6, no },
+		{ no, no, no, no },  { un, in, in6, nl }, { un, in, in6, nl },
+	};
+	char rep[N][400], unit[64];
+	for (int i = 0; i < N; i++) {
+		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
+		snprintf(unit, sizeof unit, "%s.service", names[i]);
+		hd_unit(&d, unit, "[Service]\n%sExecStart=%s" H_WORKERS "/sysprobe %s families\n", settings[i],
+			i == N - 1 ? "+" : "", rep[i]);
+	}
+	hd_start(&d);
+	for (int i = 0; i < N; i++) {
+		char w[200];
+		snprintf(w, sizeof w, "%s %s %s %s ok \n", want[i][0], want[i][1], want[i][2], want[i][3]);
+		char *t = h_wait_file(rep[i], 5000);
+		cr_expect(t && !strcmp(t, w), "%s: %s (wanted %s)", names[i], t ? t : "(no report)", w);
+	}
+	cr_expect(hd_log_has(&d, "allow.service:2: RestrictAddressFamilies=: 'AF_BOGUS' is not an address family"),
+		  "the unknown name is named, with its line");
+	int fds = h_count_fds_settled(d.pid);
+	char out[1024];
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "allow", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* SystemCallArchitectures=: a 32-bit system call from an x86-64 worker
+ * kills it (SIGSYS) when only the native architecture is listed, and
+ * passes when x86 is listed too; with another filter loaded it gets
+ * ENOSYS instead (that filter judges native numbers only). An unknown
+ * name is skipped with a warning; '+' is not filtered. */
+Test(lifecycle, system_call_architectures, .timeout = 60)
+{
+#if !defined(__x86_64__)
+	cr_skip_test("the 32-bit probe is x86-64's int 0x80");
+#endif
+	struct hd d;
+	hd_init(&d);
+	enum { N = 6 };
+	const char *names[N] = { "free", "native", "withx86", "filtered", "unknown", "plus" };
+	const char *settings[N] = {
+		"",
+		"SystemCallArchitectures=native\nLimitCORE=0\n",
+		"SystemCallArchitectures=native\nSystemCallArchitectures=x86\n",
+		"SystemCallArchitectures=x86-64 x86\nLockPersonality=yes\n",
+		"SystemCallArchitectures=sparc64\n",
+		"SystemCallArchitectures=native\n",
+	};
+	const char *want[N] = { "ok \n", NULL, "ok \n", "ENOSYS \n", "ok \n", "ok \n" };
+	char rep[N][400], unit[64];
+	for (int i = 0; i < N; i++) {
+		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
+		snprintf(unit, sizeof unit, "%s.service", names[i]);
+		hd_unit(&d, unit, "[Service]\n%sExecStart=%s" H_WORKERS "/sysprobe %s int80\n", settings[i],
+			i == N - 1 ? "+" : "", rep[i]);
+	}
+	hd_start(&d);
+	for (int i = 0; i < N; i++) {
+		if (!want[i])
+			continue;
+		char *t = h_wait_file(rep[i], 5000);
+		cr_expect(t && !strcmp(t, want[i]), "%s: %s (wanted %s)", names[i], t ? t : "(no report)", want[i]);
+	}
+	cr_expect_eq(hd_wait_state(&d, "native.service", "failed", 5000), 0);
+	cr_expect(hd_log_has(&d, "killed by signal 31"), "the 32-bit call killed it with SIGSYS");
+	cr_expect(access(rep[1], F_OK) != 0, "the killed worker wrote nothing");
+	cr_expect(hd_log_has(&d, "unknown.service:2: SystemCallArchitectures=: 'sparc64' is not an architecture"),
+		  "the unknown name is named, with its line");
 	cr_expect_eq(hd_stop(&d), 0);
 }
 

@@ -12,6 +12,12 @@
  * "sysprobe FILE thread": whether a thread can be made (libc tries clone3
  * first), then whether clone3() makes a process in a new UTS namespace:
  * "ok" or the errno's name for each.
+ *
+ * "sysprobe FILE families": socket() of AF_UNIX, AF_INET, AF_INET6 and
+ * AF_NETLINK, then socketpair(AF_UNIX) (RestrictAddressFamilies=).
+ *
+ * "sysprobe FILE int80": only the 32-bit system call, "n/a" where there
+ * is none (SystemCallArchitectures=).
  */
 #include <linux/sched.h>
 #include <signal.h>
@@ -25,12 +31,42 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 #include <unistd.h>
 
 static void word(FILE *f, int ok)
 {
-	int e = errno;
-	fprintf(f, "%s ", ok ? "ok" : e == EPERM ? "EPERM" : e == ENOSYS ? "ENOSYS" : e == EINVAL ? "EINVAL" : "other");
+	static const struct {
+		int e;
+		const char *name;
+	} names[] = { { EPERM, "EPERM" }, { ENOSYS, "ENOSYS" }, { EINVAL, "EINVAL" }, { EAFNOSUPPORT, "EAFNOSUPPORT" } };
+	const char *w = ok ? "ok" : "other";
+	for (size_t i = 0; !ok && i < sizeof names / sizeof names[0]; i++)
+		if (names[i].e == errno)
+			w = names[i].name;
+	fprintf(f, "%s ", w);
+}
+
+static void try_socket(FILE *f, int family, int type, int proto)
+{
+	int fd = socket(family, type | SOCK_CLOEXEC, proto);
+	word(f, fd >= 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* getpid through the 32-bit entry (i386 number 20). */
+static void int80(FILE *f)
+{
+#if defined(__x86_64__)
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+	errno = ret < 0 ? (int)-ret : 0;
+	word(f, ret == getpid());
+#else
+	fprintf(f, "n/a ");
+#endif
 }
 
 static void *nothing(void *a)
@@ -63,6 +99,24 @@ int main(int argc, char **argv)
 		word(f, pid > 0 && waitpid((pid_t)pid, NULL, 0) == pid);
 		goto done;
 	}
+	if (argc > 2 && !strcmp(argv[2], "families")) {
+		try_socket(f, AF_UNIX, SOCK_STREAM, 0);
+		try_socket(f, AF_INET, SOCK_STREAM, 0);
+		try_socket(f, AF_INET6, SOCK_STREAM, 0);
+		try_socket(f, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+		int sv[2];
+		int ok = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0;
+		word(f, ok);
+		if (ok) {
+			close(sv[0]);
+			close(sv[1]);
+		}
+		goto done;
+	}
+	if (argc > 2 && !strcmp(argv[2], "int80")) {
+		int80(f);
+		goto done;
+	}
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	word(f, p != MAP_FAILED);
 	void *q = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -82,15 +136,7 @@ int main(int argc, char **argv)
 	if (r != -1)
 		personality((unsigned long)old);
 	word(f, personality(0xffffffff) != -1);
-#if defined(__x86_64__)
-	/* getpid through the 32-bit entry (i386 number 20). */
-	long ret;
-	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
-	errno = ret < 0 ? (int)-ret : 0;
-	word(f, ret == getpid());
-#else
-	fprintf(f, "n/a ");
-#endif
+	int80(f);
 done:
 	fprintf(f, "\n");
 	fclose(f);

@@ -224,8 +224,13 @@ struct svc_conf {
 	bool protect_hostname;          /* ProtectHostname= */
 	bool private_network;           /* PrivateNetwork= (netns.h) */
 	bool private_devices;           /* PrivateDevices= */
+	int protect_proc;               /* ProtectProc=: CONF_PROC_* (hidepid= of a /proc of its own) */
+	int proc_subset;                /* ProcSubset=: 0 all, 1 pid (subset=pid) */
 	int restart_mode_overlap;       /* RestartMode=overlap */
 };
+
+/* ProtectProc=, as the kernel names its hidepid= values. */
+enum { CONF_PROC_DEFAULT, CONF_PROC_NOACCESS, CONF_PROC_INVISIBLE, CONF_PROC_PTRACEABLE };
 
 enum listen_kind { LISTEN_STREAM = 0, LISTEN_DATAGRAM = 1, LISTEN_SEQPACKET = 2, LISTEN_FIFO = 3 };
 

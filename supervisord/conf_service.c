@@ -932,6 +932,15 @@ static const struct conf_enum notify_names[] = {
 	{ "all", NOTIFY_ALL }, { NULL, 0 },
 };
 
+static const struct conf_enum protect_proc_names[] = {
+	{ "default", CONF_PROC_DEFAULT }, { "noaccess", CONF_PROC_NOACCESS }, { "invisible", CONF_PROC_INVISIBLE },
+	{ "ptraceable", CONF_PROC_PTRACEABLE }, { NULL, 0 },
+};
+
+static const struct conf_enum proc_subset_names[] = {
+	{ "all", 0 }, { "pid", 1 }, { NULL, 0 },
+};
+
 static const struct conf_enum stdin_names[] = {
 	{ "null", STDIN_NULL }, { "socket", STDIN_SOCKET }, { NULL, 0 },
 };
@@ -1055,6 +1064,8 @@ const struct conf_key conf_service_keys[] = {
 	KEY("ProtectHostname", conf_h_bool, protect_hostname, 0),
 	KEY("PrivateNetwork", conf_h_bool, private_network, 0),
 	KEY("PrivateDevices", conf_h_bool, private_devices, 0),
+	KEY("ProtectProc", conf_h_enum, protect_proc, protect_proc_names),
+	KEY("ProcSubset", conf_h_enum, proc_subset, proc_subset_names),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -1087,7 +1098,8 @@ bool conf_svc_wants_mounts(const struct svc_conf *s)
 	return s->protect_system || s->protect_home || s->n_read_only_paths || s->n_read_write_paths ||
 	       s->n_bind_paths || s->n_bind_ro_paths || s->n_temporary_fs ||
 	       s->n_inaccessible_paths || s->protect_kernel_tunables || s->protect_kernel_modules ||
-	       s->protect_kernel_logs || s->protect_control_groups || s->private_devices;
+	       s->protect_kernel_logs || s->protect_control_groups || s->private_devices || s->protect_proc ||
+	       s->proc_subset;
 }
 
 int conf_service_finish(struct conf_ctx *x)

@@ -539,8 +539,19 @@ static int build_restrictions(const struct svc_conf *c, struct exec_plan *p)
 	static const char *const sys[] = { "/usr", "/boot", "/efi", NULL };
 	static const char *const api[] = { "/dev", "/proc", "/sys", NULL };
 	static const char *const home[] = { "/home", "/root", "/run/user", NULL };
+	static const char *const hidepid[] = { "off", "noaccess", "invisible", "ptraceable" };
 	int r = 0;
-	if (c->protect_system == 3)
+	/* ProtectProc=, ProcSubset=: a procfs of its own over /proc, before
+	 * the operations on paths inside it (systemd's namespace.c). */
+	if (c->protect_proc || c->proc_subset) {
+		char data[64];
+		snprintf(data, sizeof data, "hidepid=%s%s", hidepid[c->protect_proc], c->proc_subset ? ",subset=pid" : "");
+		const char *d = own_str(p, data);
+		r = d ? add_mount(p, "/proc", MOP_PROCFS, false, false) : -ENOMEM;
+		if (!r)
+			p->mounts[p->nmounts - 1].data = d;
+	}
+	if (!r && c->protect_system == 3)
 		r = add_mount(p, "/", MOP_RO, false, false);
 	if (!r && c->protect_system && c->protect_system < 3)
 		r = add_fixed(p, sys, MOP_RO);

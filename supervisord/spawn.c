@@ -203,6 +203,18 @@ static int mount_one(const struct mount_op *m, const char *inaccessible_file, in
 {
 	struct stat st;
 	*skip = false;
+	if (m->kind == MOP_PROCFS) {
+		if (mount("proc", m->path, "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, m->data) == 0)
+			return 0;
+		/* A kernel before 5.8 knows no hidepid= names (nor a hidepid=
+		 * per instance): a plain procfs, as systemd falls back. */
+		if (errno == EINVAL && mount("proc", m->path, "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) == 0)
+			return 0;
+		/* No right to mount one (a container's user namespace): the
+		 * /proc there stays, as systemd keeps it. */
+		*skip = errno == EPERM;
+		return *skip ? 0 : -1;
+	}
 	if (m->kind == MOP_BIND || m->kind == MOP_BIND_RO || m->kind == MOP_TMPFS) {
 		bool dir = true;
 		if (tree >= 0 && fstat(tree, &st) == 0)
@@ -241,6 +253,8 @@ static int mount_one(const struct mount_op *m, const char *inaccessible_file, in
 static int flag_one(const struct mount_op *m, bool was_ro)
 {
 	struct mount_attr a = { 0 };
+	if (m->kind == MOP_PROCFS)
+		return 0; /* as it was mounted */
 	if (m->kind == MOP_KEEP) {
 		/* Writable again only if it was; a mount we may not change
 		 * (locked by a container) stays as the others left it. */

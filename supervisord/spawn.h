@@ -62,6 +62,7 @@ enum mount_op_kind {
 	MOP_BIND,        /* source bound at path, writable (BindPaths=) */
 	MOP_BIND_RO,     /* ... read-only (BindReadOnlyPaths=) */
 	MOP_TMPFS,       /* a tmpfs at path with data as its options (TemporaryFileSystem=) */
+	MOP_PROCFS,      /* a procfs of its own at path, data its options (ProtectProc=, ProcSubset=) */
 };
 struct mount_op {
 	const char *path;
@@ -71,7 +72,7 @@ struct mount_op {
 	bool ro;         /* MOP_TMPFS: read-only */
 	unsigned long flags; /* MOP_TMPFS: MS_NOSUID and the like */
 	const char *source; /* MOP_BIND*: what is bound (seen as before any operation) */
-	const char *data;   /* MOP_TMPFS: its options for mount(2) */
+	const char *data;   /* MOP_TMPFS, MOP_PROCFS: its options for mount(2) */
 };
 
 struct spawn_req {

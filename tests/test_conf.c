@@ -594,7 +594,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_assert_eq(load("a.service",
 			  "[Unit]\nFoo=1\nDocumentation=man:x\nConditionVirtualization=no\n"
 			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateUsers=yes\nTasksMax=100\n"
-			  "ProtectProc=invisible\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
+			  "SecureBits=keep-caps\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
 			  "[Socket]\nListenStream=1\n", &c), 0, "%s", err);
 	cr_expect_eq(dl.n_err, 0);
 	cr_expect_eq(dl.n_warn, 9, "%s", dl.text);
@@ -607,7 +607,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_expect(strstr(dl.text, "W /u/x:8: PrivateUsers= in section [Service] is not supported, ignoring"),
 		  "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:9: TasksMax= in section"), "%s", dl.text);
-	cr_expect(strstr(dl.text, "W /u/x:10: ProtectProc= in section"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:10: SecureBits= in section"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:12: unknown section [Frob], ignoring"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:17: unknown section [Socket], ignoring"), "%s", dl.text);
 	cr_expect_eq(err[0], '\0');
@@ -817,6 +817,15 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	conf_free(&c);
 	load_svc("SystemCallArchitectures=native\nSystemCallArchitectures=", &c);
 	cr_expect(!c.svc.syscall_archs_set && c.svc.syscall_archs == 0, "an empty line clears it");
+	conf_free(&c);
+
+	load_svc("ProtectProc=invisible\nProcSubset=pid", &c);
+	cr_expect(c.svc.protect_proc == CONF_PROC_INVISIBLE && c.svc.proc_subset == 1);
+	cr_expect(conf_svc_wants_mounts(&c.svc), "a procfs of its own needs a mount namespace");
+	conf_free(&c);
+	load_svc("ProtectProc=ptraceable\nProtectProc=\nProcSubset=pid\nProcSubset=all", &c);
+	cr_expect(c.svc.protect_proc == CONF_PROC_DEFAULT && c.svc.proc_subset == 0, "empty and all: the defaults");
+	cr_expect(!conf_svc_wants_mounts(&c.svc));
 	conf_free(&c);
 
 	load_svc("ProtectClock=yes\nProtectHostname=yes", &c);
@@ -1073,6 +1082,8 @@ static const struct {
 	{ "ProtectHostname=2", "ProtectHostname=" },
 	{ "PrivateNetwork=perhaps", "PrivateNetwork=" },
 	{ "PrivateDevices=ja", "PrivateDevices=" },
+	{ "ProtectProc=hidden", "ProtectProc=" },
+	{ "ProcSubset=some", "ProcSubset=" },
 	{ "MemoryDenyWriteExecute=maybe", "MemoryDenyWriteExecute=" },
 	{ "RestrictNamespaces=uts time", "'time' is not a namespace type" },
 	{ "RestrictSUIDSGID=sometimes", "RestrictSUIDSGID=" },

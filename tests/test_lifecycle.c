@@ -1284,6 +1284,58 @@ static char host_w(const char *path)
 	return access(path, W_OK) == 0 ? 'w' : 'r';
 }
 
+/* ProtectProc=, ProcSubset=: a procfs of the unit's own with hidepid=
+ * and subset=pid. As nobody: "invisible" hides the daemon's directory,
+ * "noaccess" shows it but keeps it shut; "pid" leaves only the process
+ * directories (no /proc/meminfo, no /proc/sys); under ProtectSystem=strict
+ * and ProtectKernelTunables= the new /proc still has a read-only
+ * /proc/sys (the operations inside it come after it). Each line: the
+ * daemon's directory there, its status readable, /proc/meminfo there,
+ * /proc/sys/kernel writable (w, r, - absent), the /proc mount's options. */
+Test(lifecycle, protect_proc_and_proc_subset, .timeout = 60)
+{
+	if (geteuid() != 0 || unshare_probe() != 0)
+		cr_skip_test("needs mount namespaces and User=nobody (root with CAP_SYS_ADMIN)");
+	struct hd d;
+	hd_init(&d);
+	cr_assert_eq(chmod(d.dir, 0777), 0);
+	enum { N = 5 };
+	const char *names[N] = { "free", "invisible", "noaccess", "subset", "strict" };
+	const char *settings[N] = {
+		"User=nobody\n",
+		"User=nobody\nProtectProc=invisible\n",
+		"User=nobody\nProtectProc=noaccess\n",
+		"ProcSubset=pid\n",
+		"ProtectSystem=strict\nProtectKernelTunables=yes\nProtectProc=invisible\nReadWritePaths=/tmp\n",
+	};
+	const char *want[N] = { "y y y r \n", "n n y r hidepid=invisible \n", "y n y r hidepid=noaccess \n",
+				"y y n - subset=pid \n", "y y y r hidepid=invisible \n" };
+	char rep[N][400], unit[64];
+	/* The shell's parent ($PPID, "$$" in a unit file) is the daemon. */
+	for (int i = 0; i < N; i++) {
+		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
+		snprintf(unit, sizeof unit, "%s.service", names[i]);
+		hd_unit(&d, unit,
+			"[Service]\n%sExecStart=/bin/sh -c '{ "
+			"[ -d /proc/$$PPID ] && echo y || echo n; cat /proc/$$PPID/status >/dev/null 2>&1 && echo y || echo n; "
+			"[ -e /proc/meminfo ] && echo y || echo n; "
+			"if [ ! -e /proc/sys ]; then echo -; elif [ -w /proc/sys/kernel ]; then echo w; else echo r; fi; "
+			"grep \"^proc /proc proc\" /proc/self/mounts | tail -n 1 | grep -o -E \"hidepid=[a-z]+|subset=pid\"; "
+			"} | tr \"\\n\" \" \" > %s.tmp; echo >> %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+			settings[i], rep[i], rep[i], rep[i], rep[i]);
+	}
+	hd_start(&d);
+	char out[1024];
+	for (int i = 0; i < N; i++) {
+		char *t = h_wait_file(rep[i], 5000);
+		cr_expect(t && !strcmp(t, want[i]), "%s: '%s' (wanted '%s')", names[i], t ? t : "(no report)", want[i]);
+	}
+	int fds = h_count_fds_settled(d.pid);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "invisible", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* The kernel-facing sandboxing settings: ProtectKernelTunables= makes
  * /proc/sys and /sys read-only, ProtectControlGroups= cgroupfs,
  * ProtectKernelModules= hides the module trees, ProtectKernelLogs= the

@@ -166,6 +166,8 @@ struct svc_conf {
 	struct sysf_families families;  /* RestrictAddressFamilies= */
 	bool syscall_archs_set;         /* SystemCallArchitectures= given (a known name) */
 	unsigned syscall_archs;         /* ... SYSF_ARCH_* */
+	struct sysf_calls *calls;       /* SystemCallFilter=, NULL when not given */
+	int syscall_errno;              /* SystemCallErrorNumber=: an errno, or SYSF_ERR_KILL (the default) */
 	struct cpusched *sched;         /* CPUAffinity=, CPUScheduling*=, IOScheduling*=; NULL when none is given */
 	bool oom_score_adjust_set;
 	int oom_score_adjust;           /* OOMScoreAdjust=, -1000..1000 */

@@ -55,6 +55,7 @@ void conf_service_defaults(struct svc_conf *s)
 	s->std_error = STDOUT_UNSET;
 	s->umask = 0022;
 	s->ignore_sigpipe = true;
+	s->syscall_errno = SYSF_ERR_KILL;
 	for (int i = 0; i < EXECDIR__MAX; i++)
 		s->exec_dir_mode[i] = 0755;
 }
@@ -100,6 +101,7 @@ void conf_service_free(struct svc_conf *s)
 	free(s->pid_file);
 	free(s->limits);
 	free(s->sched);
+	free(s->calls);
 	free(s->user);
 	conf_strv_free(&s->supplementary_groups, &s->n_supplementary_groups);
 	conf_strv_free(&s->read_write_paths, &s->n_read_write_paths);
@@ -611,6 +613,27 @@ static int h_archs(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	return 0;
 }
 
+/* SystemCallFilter=: merged over lines as systemd merges them; a word
+ * systemd would skip is skipped with a warning. */
+static int h_calls(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	char why[160];
+	int n = sysfilter_parse_calls(v, CONF_FIELD(x, k, struct sysf_calls *), why, sizeof why);
+	if (n == -ENOMEM)
+		return n;
+	if (n > 0)
+		conf_report(x, 0, x->e->line, "SystemCallFilter=: %s, ignoring it%s", why,
+			    n > 1 ? " and the other words systemd would skip" : "");
+	return 0;
+}
+
+static int h_errno(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	if (sysfilter_parse_errno(v, CONF_FIELD(x, k, int)) < 0)
+		return conf_why(x, "not an error name or number (0..4095), nor kill");
+	return 0;
+}
+
 /* Nice= and OOMScoreAdjust=: an int within its range (k->arg picks it),
  * with its "set" flag in the second field; empty unsets. */
 static int h_ranged_int(struct conf_ctx *x, const struct conf_key *k, const char *v)
@@ -1010,6 +1033,8 @@ const struct conf_key conf_service_keys[] = {
 	LIST("RestrictNamespaces", h_namespaces, ns_allowed, restrict_namespaces_set, 0),
 	KEY("RestrictAddressFamilies", h_families, families, 0),
 	LIST("SystemCallArchitectures", h_archs, syscall_archs, syscall_archs_set, 0),
+	KEY("SystemCallFilter", h_calls, calls, 0),
+	KEY("SystemCallErrorNumber", h_errno, syscall_errno, 0),
 	KEY("CPUAffinity", h_sched, sched, SCHED_K_AFFINITY),
 	KEY("CPUSchedulingPolicy", h_sched, sched, SCHED_K_POLICY),
 	KEY("CPUSchedulingPriority", h_sched, sched, SCHED_K_PRIORITY),
@@ -1082,7 +1107,7 @@ const char *const conf_service_unsupported[] = {
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
 	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
 	"SecureBits",
-	"SystemCallFilter", "SystemCallErrorNumber",
+	"SystemCallLog",
 	"RemoveIPC", "KeyringMode", "Personality",
 	"NUMAPolicy", "NUMAMask",
 	"ExecPaths", "NoExecPaths", "MountFlags", "UtmpIdentifier", "UtmpMode",

@@ -897,6 +897,8 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 		f->families = c->families;
 		f->archs_on = c->syscall_archs_set;
 		f->archs = c->syscall_archs;
+		f->calls = c->calls;
+		f->calls_errno = c->syscall_errno;
 	}
 	p->req.umask = c->umask;
 	p->req.nice_set = c->nice_set;

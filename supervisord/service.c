@@ -467,11 +467,12 @@ void svc_begin_start(struct unit *u, bool automatic)
 	if (sc->n_credentials)
 		creds_remove(u->name); /* what a daemon that died left: this start makes them anew */
 	if ((sc->memory_deny_write_execute || sc->restrict_realtime || sc->lock_personality ||
-	     sc->restrict_namespaces_set || sc->restrict_suid_sgid || sc->families.on || sc->syscall_archs_set) &&
+	     sc->restrict_namespaces_set || sc->restrict_suid_sgid || sc->families.on || sc->syscall_archs_set ||
+	     sc->calls) &&
 	    !sysfilter_supported())
 		log_warn("%s: MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality=, RestrictNamespaces=, "
-			 "RestrictSUIDSGID=, RestrictAddressFamilies= and SystemCallArchitectures= need a system call "
-			 "table this build lacks (x86-64 and arm64 only): not applied", u->name);
+			 "RestrictSUIDSGID=, RestrictAddressFamilies=, SystemCallArchitectures= and SystemCallFilter= "
+			 "need a system call table this build lacks (x86-64 and arm64 only): not applied", u->name);
 	/* BindPaths= and TemporaryFileSystem= give the service something it
 	 * needs, not a restriction: without them it fails (systemd's
 	 * insist_on_sandboxing), where the others are skipped. */

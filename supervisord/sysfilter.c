@@ -192,7 +192,7 @@ bool sysfilter_supported(void)
 
 bool sysfilter_wanted(const struct sysfilter_req *r)
 {
-	return r->flags || r->ns_forbidden || r->families.on || r->archs_on;
+	return r->flags || r->ns_forbidden || r->families.on || r->archs_on || r->calls;
 }
 
 #ifdef NATIVE_ARCH
@@ -202,8 +202,9 @@ bool sysfilter_wanted(const struct sysfilter_req *r)
 #define ARG_OFF(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #define DENY (SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
 
+/* Room for the longest: SystemCallFilter='s two instructions per call. */
 struct prog {
-	struct sock_filter f[256];
+	struct sock_filter f[2 * SYSF_NR_MAX + 64];
 	unsigned short n;
 };
 
@@ -296,71 +297,28 @@ static unsigned foreign(const struct sysfilter_req *r, unsigned bit, bool rules)
 	return rules ? SECCOMP_RET_ERRNO | ENOSYS : SECCOMP_RET_ALLOW;
 }
 
-int sysfilter_apply(const struct sysfilter_req *r)
+/* Every program starts by judging the architecture, and leaves the
+ * call's number in A. rules: argument rules follow (numbers of this
+ * machine only). */
+static void preamble(struct prog *p, const struct sysfilter_req *r, bool rules)
 {
-	struct prog p = { .n = 0 };
-	bool rules = r->flags || r->ns_forbidden || r->families.on;
-	unsigned flags = r->flags;
-	put(&p, BPF_LD | BPF_W | BPF_ABS, (unsigned)ARCH_OFF, 0, 0);
-	put(&p, BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 3, 0);
-	put(&p, BPF_JMP | BPF_JEQ | BPF_K, COMPAT_ARCH, 0, 1);
-	put(&p, BPF_RET | BPF_K, foreign(r, COMPAT_BIT, rules), 0, 0);
-	put(&p, BPF_RET | BPF_K, foreign(r, SYSF_ARCH_OTHER, rules), 0, 0);
-	put(&p, BPF_LD | BPF_W | BPF_ABS, (unsigned)NR_OFF, 0, 0);
+	put(p, BPF_LD | BPF_W | BPF_ABS, (unsigned)ARCH_OFF, 0, 0);
+	put(p, BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 3, 0);
+	put(p, BPF_JMP | BPF_JEQ | BPF_K, COMPAT_ARCH, 0, 1);
+	put(p, BPF_RET | BPF_K, foreign(r, COMPAT_BIT, rules), 0, 0);
+	put(p, BPF_RET | BPF_K, foreign(r, SYSF_ARCH_OTHER, rules), 0, 0);
+	put(p, BPF_LD | BPF_W | BPF_ABS, (unsigned)NR_OFF, 0, 0);
 #ifdef X32_BIT
-	put(&p, BPF_JMP | BPF_JSET | BPF_K, X32_BIT, 0, 1);
-	put(&p, BPF_RET | BPF_K, foreign(r, SYSF_ARCH_X32, rules), 0, 0);
+	put(p, BPF_JMP | BPF_JSET | BPF_K, X32_BIT, 0, 1);
+	put(p, BPF_RET | BPF_K, foreign(r, SYSF_ARCH_X32, rules), 0, 0);
 #endif
-	/* Each rule that does not match its number jumps to the next rule,
-	 * which starts with the number in A: rules that load an argument
-	 * return on every path. */
-	if (flags & SYSF_MDWE) {
-		rule_masked(&p, SYS_mmap, 2, PROT_WRITE | PROT_EXEC, PROT_WRITE | PROT_EXEC, true);
-		rule_masked(&p, SYS_mprotect, 2, PROT_EXEC, 0, false);
-		rule_masked(&p, SYS_pkey_mprotect, 2, PROT_EXEC, 0, false);
-		rule_masked(&p, SYS_shmat, 2, SHM_EXEC, 0, false);
-	}
-	if (flags & SYSF_REALTIME) {
-		static const unsigned ok[] = { SCHED_OTHER, SCHED_BATCH, SCHED_IDLE };
-		rule_one_of(&p, SYS_sched_setscheduler, 1, ok, 3, SECCOMP_RET_ALLOW, DENY);
-	}
-	if (flags & SYSF_PERSONALITY) {
-		const unsigned ok[] = { 0xffffffffu, (unsigned)personality(0xffffffff) };
-		rule_one_of(&p, SYS_personality, 0, ok, 2, SECCOMP_RET_ALLOW, DENY);
-	}
-	if (flags & SYSF_SUIDSGID) {
-		const unsigned sx = S_ISUID | S_ISGID;
-		rule_masked(&p, SYS_fchmod, 1, sx, 0, false);
-		rule_masked(&p, SYS_fchmodat, 2, sx, 0, false);
-		rule_masked(&p, SYS_fchmodat2, 2, sx, 0, false);
-		rule_masked(&p, SYS_mkdirat, 2, sx, 0, false);
-		rule_masked(&p, SYS_mknodat, 2, sx, 0, false);
-		rule_creat_mode(&p, SYS_openat, 2, 3, sx);
-#ifdef SYS_chmod /* the old calls, x86-64 only */
-		rule_masked(&p, SYS_chmod, 1, sx, 0, false);
-		rule_masked(&p, SYS_mkdir, 1, sx, 0, false);
-		rule_masked(&p, SYS_mknod, 1, sx, 0, false);
-		rule_masked(&p, SYS_creat, 1, sx, 0, false);
-		rule_creat_mode(&p, SYS_open, 1, 2, sx);
-#endif
-		put(&p, BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1); /* its mode is in a struct */
-		put(&p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
-	}
-	if (r->ns_forbidden) {
-		unsigned nf = (unsigned)r->ns_forbidden;
-		rule_masked(&p, SYS_unshare, 0, nf, 0, false);
-		rule_masked(&p, SYS_clone, 0, nf, 0, false); /* flags first on both machines */
-		rule_setns(&p, SYS_setns, nf);
-		put(&p, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
-		put(&p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
-	}
-	if (r->families.on)
-		rule_families(&p, &r->families);
-	put(&p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
-	if (p.n > sizeof p.f / sizeof p.f[0])
-		return -E2BIG;
+}
 
-	struct sock_fprog fp = { .len = p.n, .filter = p.f };
+static int load(const struct prog *p)
+{
+	if (p->n > sizeof p->f / sizeof p->f[0])
+		return -E2BIG;
+	struct sock_fprog fp = { .len = p->n, .filter = (struct sock_filter *)p->f };
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) == 0)
 		return 0;
 	/* A kernel without seccomp filters: skipped, as systemd skips. */
@@ -373,6 +331,106 @@ int sysfilter_apply(const struct sysfilter_req *r)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
 		return -errno;
 	return 0;
+}
+
+/* An answer of SystemCallErrorNumber= (or of one call): the kill, or an
+ * errno. */
+static unsigned refusal(int err)
+{
+	return err == SYSF_ERR_KILL ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA);
+}
+
+/* SystemCallFilter=: every call listed, then the default. An allow list
+ * answers calls above those systemd knows with ENOSYS, as systemd does
+ * since 250, so that libc falls back from a call newer than the list. */
+static void rule_calls(struct prog *p, const struct sysf_calls *c, int dflt_err)
+{
+	unsigned dflt = refusal(dflt_err);
+	if (c->allow) {
+		put(p, BPF_JMP | BPF_JGT | BPF_K, c->max_known, 0, 1);
+		put(p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
+	}
+	for (unsigned nr = 0; nr < SYSF_NR_MAX; nr++) {
+		if (!(c->set[nr / 64] & (UINT64_C(1) << (nr % 64))))
+			continue;
+		put(p, BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1);
+		put(p, BPF_RET | BPF_K,
+		    c->allow ? SECCOMP_RET_ALLOW : c->err[nr] == SYSF_ERR_DEFAULT ? dflt : refusal(c->err[nr]), 0, 0);
+	}
+	put(p, BPF_RET | BPF_K, c->allow ? dflt : SECCOMP_RET_ALLOW, 0, 0);
+}
+
+/* The argument rules (and SystemCallArchitectures=) as one program. */
+static int apply_rules(const struct sysfilter_req *r, struct prog *p)
+{
+	bool rules = r->flags || r->ns_forbidden || r->families.on;
+	unsigned flags = r->flags;
+	p->n = 0;
+	preamble(p, r, rules);
+	/* Each rule that does not match its number jumps to the next rule,
+	 * which starts with the number in A: rules that load an argument
+	 * return on every path. */
+	if (flags & SYSF_MDWE) {
+		rule_masked(p, SYS_mmap, 2, PROT_WRITE | PROT_EXEC, PROT_WRITE | PROT_EXEC, true);
+		rule_masked(p, SYS_mprotect, 2, PROT_EXEC, 0, false);
+		rule_masked(p, SYS_pkey_mprotect, 2, PROT_EXEC, 0, false);
+		rule_masked(p, SYS_shmat, 2, SHM_EXEC, 0, false);
+	}
+	if (flags & SYSF_REALTIME) {
+		static const unsigned ok[] = { SCHED_OTHER, SCHED_BATCH, SCHED_IDLE };
+		rule_one_of(p, SYS_sched_setscheduler, 1, ok, 3, SECCOMP_RET_ALLOW, DENY);
+	}
+	if (flags & SYSF_PERSONALITY) {
+		const unsigned ok[] = { 0xffffffffu, (unsigned)personality(0xffffffff) };
+		rule_one_of(p, SYS_personality, 0, ok, 2, SECCOMP_RET_ALLOW, DENY);
+	}
+	if (flags & SYSF_SUIDSGID) {
+		const unsigned sx = S_ISUID | S_ISGID;
+		rule_masked(p, SYS_fchmod, 1, sx, 0, false);
+		rule_masked(p, SYS_fchmodat, 2, sx, 0, false);
+		rule_masked(p, SYS_fchmodat2, 2, sx, 0, false);
+		rule_masked(p, SYS_mkdirat, 2, sx, 0, false);
+		rule_masked(p, SYS_mknodat, 2, sx, 0, false);
+		rule_creat_mode(p, SYS_openat, 2, 3, sx);
+#ifdef SYS_chmod /* the old calls, x86-64 only */
+		rule_masked(p, SYS_chmod, 1, sx, 0, false);
+		rule_masked(p, SYS_mkdir, 1, sx, 0, false);
+		rule_masked(p, SYS_mknod, 1, sx, 0, false);
+		rule_masked(p, SYS_creat, 1, sx, 0, false);
+		rule_creat_mode(p, SYS_open, 1, 2, sx);
+#endif
+		put(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1); /* its mode is in a struct */
+		put(p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
+	}
+	if (r->ns_forbidden) {
+		unsigned nf = (unsigned)r->ns_forbidden;
+		rule_masked(p, SYS_unshare, 0, nf, 0, false);
+		rule_masked(p, SYS_clone, 0, nf, 0, false); /* flags first on both machines */
+		rule_setns(p, SYS_setns, nf);
+		put(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
+		put(p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
+	}
+	if (r->families.on)
+		rule_families(p, &r->families);
+	put(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+	return load(p);
+}
+
+int sysfilter_apply(const struct sysfilter_req *r)
+{
+	struct prog p;
+	int e = 0;
+	if (r->flags || r->ns_forbidden || r->families.on || (r->archs_on && !r->calls))
+		e = apply_rules(r, &p);
+	/* Last, as systemd loads it: an allow list may not let the loading
+	 * of another filter through. */
+	if (e == 0 && r->calls) {
+		p.n = 0;
+		preamble(&p, r, true);
+		rule_calls(&p, r->calls, r->calls_errno);
+		e = load(&p);
+	}
+	return e;
 }
 #else
 int sysfilter_apply(const struct sysfilter_req *r)

@@ -1,8 +1,10 @@
 /*
- * sysfilter.h - the seccomp filters of MemoryDenyWriteExecute=,
- * RestrictRealtime= and LockPersonality=, built as a classic BPF program
- * (no libseccomp) and loaded by the child just before its exec, after
- * the user changed, as systemd loads them.
+ * sysfilter.h - the seccomp filters of the sandboxing settings, built as
+ * classic BPF programs (no libseccomp) and loaded by the child just
+ * before its exec, after the user changed, as systemd loads them: one
+ * program for the rules below, then one for SystemCallFilter= (its
+ * groups: syscall_sets.h), whose allow list might not let the loading of
+ * another filter through. The kernel runs both; the stricter answer wins.
  *
  * What each refuses with EPERM, as systemd's seccomp-util.c does:
  *   MemoryDenyWriteExecute=  mmap() writable and executable at once,
@@ -70,6 +72,17 @@ enum {
 	SYSF_ARCH_OTHER = 1 << 5,
 };
 
+/* SystemCallFilter=: the calls listed (by this machine's numbers, all
+ * below SYSF_NR_MAX), allowed or refused. */
+#define SYSF_NR_MAX 512
+enum { SYSF_ERR_DEFAULT = -1, SYSF_ERR_KILL = -2 };
+struct sysf_calls {
+	bool allow;                    /* an allow list (else a deny list) */
+	unsigned short max_known;      /* the highest number of a call systemd knows, here */
+	uint64_t set[SYSF_NR_MAX / 64];
+	short err[SYSF_NR_MAX];        /* a refused call's own answer: SYSF_ERR_*, or an errno */
+};
+
 /* What the child loads: everything off is no filter at all. */
 struct sysfilter_req {
 	unsigned flags;             /* SYSF_* */
@@ -77,6 +90,8 @@ struct sysfilter_req {
 	struct sysf_families families;
 	bool archs_on;              /* SystemCallArchitectures= given */
 	unsigned archs;             /* ... SYSF_ARCH_* allowed besides the native one */
+	const struct sysf_calls *calls; /* SystemCallFilter=, NULL: none */
+	int calls_errno;            /* SystemCallErrorNumber=: an errno, or SYSF_ERR_KILL */
 };
 
 /* One RestrictAddressFamilies= line into *f, merged with earlier lines
@@ -90,6 +105,21 @@ int sysfilter_parse_families(const char *v, struct sysf_families *f, char *unkno
  * *on set once any known name was given; empty clears both. Unknown
  * names are skipped: returns how many, the first in unknown. */
 int sysfilter_parse_archs(const char *v, unsigned *archs, bool *on, char *unknown, size_t len);
+
+/* One SystemCallFilter= line merged into *cp as systemd's
+ * config_parse_syscall_filter merges: the first line makes an allow list
+ * (starting with @default) or, with "~", a deny list, and later lines add
+ * to it or take from it; "NAME:ERRNO" (or ":kill") gives a refused call
+ * its own answer; empty frees *cp (no filter). *cp is allocated by the
+ * first line. Words systemd skips with a warning (an unknown call or
+ * group, an error number in an allow list, a bad error number) are
+ * skipped: returns how many, the first one's warning in why; or -ENOMEM.
+ * (sysfilter_calls.c) */
+int sysfilter_parse_calls(const char *v, struct sysf_calls **cp, char *why, size_t len);
+
+/* SystemCallErrorNumber=: an errno name or number (0..4095) into *err,
+ * or "kill" (SYSF_ERR_KILL, also for empty); -EINVAL otherwise. */
+int sysfilter_parse_errno(const char *v, int *err);
 
 /* One RestrictNamespaces= list (types allowed, or with "~" forbidden)
  * into *allowed (CLONE_NEW* flags a service may still use; SYSF_NS_ALL

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "caps.h"
+#include "syscall_sets.h"
 #include "sysfilter.h"
 #include "conf.h"
 #include "unitfile.h"
@@ -819,6 +821,43 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	cr_expect(!c.svc.syscall_archs_set && c.svc.syscall_archs == 0, "an empty line clears it");
 	conf_free(&c);
 
+	/* SystemCallFilter=: an allow list starts from @default; "~" lines
+	 * take away; a deny list's calls carry their own errno. */
+#define HAS(cs, nr) (((cs)->set[(nr) / 64] >> ((nr) % 64)) & 1)
+	load_svc("SystemCallFilter=read write\nSystemCallFilter=~write\nSystemCallErrorNumber=EPERM", &c);
+	const struct sysf_calls *cs = c.svc.calls;
+	cr_assert_not_null(cs);
+	cr_expect(cs->allow && HAS(cs, SYS_read) && !HAS(cs, SYS_write), "read allowed, write taken away");
+	cr_expect(HAS(cs, SYS_execve) && HAS(cs, SYS_exit_group) && HAS(cs, SYS_getpid), "@default comes with it");
+	cr_expect(!HAS(cs, SYS_mount));
+	cr_expect_eq(c.svc.syscall_errno, EPERM);
+	conf_free(&c);
+	load_svc("SystemCallFilter=~@mount:EACCES reboot:kill\nSystemCallFilter=umount2", &c);
+	cs = c.svc.calls;
+	cr_assert_not_null(cs);
+	cr_expect(!cs->allow && HAS(cs, SYS_mount) && cs->err[SYS_mount] == EACCES);
+	cr_expect(HAS(cs, SYS_reboot) && cs->err[SYS_reboot] == SYSF_ERR_KILL);
+	cr_expect(!HAS(cs, SYS_umount2), "a later allowing line takes a call off the deny list");
+	cr_expect(!HAS(cs, SYS_getpid), "no @default in a deny list");
+	cr_expect_eq(c.svc.syscall_errno, SYSF_ERR_KILL, "the default answer is the kill");
+	conf_free(&c);
+	load_svc("SystemCallFilter=~@mount\nSystemCallFilter=", &c);
+	cr_expect_null(c.svc.calls, "an empty line resets");
+	conf_free(&c);
+	cr_assert_eq(load("a.service", "[Service]\nExecStart=/bin/true\nSystemCallFilter=read:EPERM nosuchcall write\n", &c),
+		     0, "%s", err);
+	cr_expect(c.svc.calls && HAS(c.svc.calls, SYS_write) && !HAS(c.svc.calls, SYS_read));
+	cr_expect(dl.n_warn == 1 && strstr(dl.text, "W /u/x:3: SystemCallFilter=: 'read:EPERM': an allowed call takes no "
+						   "error number, ignoring it and the other words systemd would skip"), "%s", dl.text);
+	conf_free(&c);
+#undef HAS
+	int e = 0;
+	cr_expect(sysfilter_parse_errno("EACCES", &e) == 0 && e == EACCES);
+	cr_expect(sysfilter_parse_errno("4095", &e) == 0 && e == 4095);
+	cr_expect(sysfilter_parse_errno("kill", &e) == 0 && e == SYSF_ERR_KILL);
+	cr_expect(sysfilter_parse_errno("4096", &e) < 0 && sysfilter_parse_errno("EWHAT", &e) < 0 &&
+		  sysfilter_parse_errno("-1", &e) < 0);
+
 	load_svc("ProtectProc=invisible\nProcSubset=pid", &c);
 	cr_expect(c.svc.protect_proc == CONF_PROC_INVISIBLE && c.svc.proc_subset == 1);
 	cr_expect(conf_svc_wants_mounts(&c.svc), "a procfs of its own needs a mount namespace");
@@ -1084,6 +1123,7 @@ static const struct {
 	{ "PrivateDevices=ja", "PrivateDevices=" },
 	{ "ProtectProc=hidden", "ProtectProc=" },
 	{ "ProcSubset=some", "ProcSubset=" },
+	{ "SystemCallErrorNumber=ENOPE", "SystemCallErrorNumber=" },
 	{ "MemoryDenyWriteExecute=maybe", "MemoryDenyWriteExecute=" },
 	{ "RestrictNamespaces=uts time", "'time' is not a namespace type" },
 	{ "RestrictSUIDSGID=sometimes", "RestrictSUIDSGID=" },
@@ -1572,4 +1612,33 @@ Test(service, full_unit, .timeout = 10)
 	cr_expect_eq(c.svc.type, SVC_TYPE_NOTIFY);
 	cr_expect_eq(c.svc.n_environment, 2);
 	conf_free(&c);
+}
+
+/* The generated tables (scripts/gen-syscall-sets): names sorted for the
+ * binary search, every group member a known name or group, every number
+ * within the filter's range, and @system-service what systemd means. */
+Test(conf_values, syscall_tables_are_whole, .timeout = 10)
+{
+	for (size_t i = 1; i < n_syscall_names; i++)
+		cr_expect_lt(strcmp(syscall_names[i - 1].name, syscall_names[i].name), 0, "%s before %s",
+			     syscall_names[i - 1].name, syscall_names[i].name);
+	for (size_t i = 0; i < n_syscall_names; i++)
+		cr_expect(syscall_names[i].nr < SYSF_NR_MAX, "%s: %d", syscall_names[i].name, syscall_names[i].nr);
+	for (size_t i = 0; i < n_syscall_sets; i++)
+		for (const char *m = syscall_sets[i].members; *m; m += strlen(m) + 1) {
+			bool found = false;
+			for (size_t k = 0; !found && k < (m[0] == '@' ? n_syscall_sets : n_syscall_names); k++)
+				found = !strcmp(m, m[0] == '@' ? syscall_sets[k].name : syscall_names[k].name);
+			cr_expect(found, "%s: member %s", syscall_sets[i].name, m);
+		}
+	struct sysf_calls *c = NULL;
+	char why[200];
+	cr_assert_eq(sysfilter_parse_calls("@system-service", &c, why, sizeof why), 0, "%s", why);
+#define HAS(nr) ((c->set[(nr) / 64] >> ((nr) % 64)) & 1)
+	cr_expect(HAS(SYS_read) && HAS(SYS_openat) && HAS(SYS_mmap) && HAS(SYS_clone) && HAS(SYS_execve) &&
+		  HAS(SYS_socket) && HAS(SYS_epoll_wait) && HAS(SYS_setresuid) && HAS(SYS_rt_sigaction));
+	cr_expect(!HAS(SYS_mount) && !HAS(SYS_reboot) && !HAS(SYS_init_module) && !HAS(SYS_ptrace) && !HAS(SYS_swapon),
+		  "@system-service leaves out @mount, @reboot, @module, @debug, @swap");
+#undef HAS
+	free(c);
 }

@@ -1182,6 +1182,81 @@ Test(lifecycle, system_call_architectures, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* SystemCallFilter=: an allow list (@system-service, which starts from
+ * @default) refuses a call outside it with SystemCallErrorNumber=, or
+ * kills by default; calls newer than systemd's list get ENOSYS; a deny
+ * list refuses what it names, with a call's own errno ("~@mount:EACCES");
+ * lines merge, empty resets; a shell and coreutils run under
+ * @system-service; an unknown name is skipped with a warning; '+' is not
+ * filtered. Each report: mincore, umount2, statmount, getppid. */
+Test(lifecycle, system_call_filter, .timeout = 60)
+{
+#if !defined(__x86_64__) && !defined(__aarch64__)
+	cr_skip_test("no system call table for this machine");
+#endif
+	if (geteuid() != 0)
+		cr_skip_test("umount2 answers ENOENT (not EPERM) only for root");
+	struct hd d;
+	hd_init(&d);
+	enum { N = 7 };
+	const char *names[N] = { "free", "allow", "deny", "merged", "reset", "plus", "killed" };
+	const char *settings[N] = {
+		"",
+		"SystemCallFilter=@system-service frobnicate\nSystemCallErrorNumber=EPERM\n",
+		"SystemCallFilter=~@mount:EACCES\nSystemCallFilter=~mincore\nSystemCallErrorNumber=EPERM\n",
+		"SystemCallFilter=@system-service mincore umount2\nSystemCallFilter=~umount2\nSystemCallErrorNumber=1\n",
+		"SystemCallFilter=~@mount\nSystemCallFilter=\n",
+		"SystemCallFilter=@default\n",
+		"SystemCallFilter=@system-service\nLimitCORE=0\n",
+	};
+	/* NULL: what statmount() answers unfiltered (EFAULT; ENOSYS before
+	 * Linux 6.8). The last unit is killed. */
+	const char *want[N][4] = {
+		{ "ok", "ENOENT", NULL, "ok" },	  { "EPERM", "EPERM", "ENOSYS", "ok" }, { "EPERM", "EACCES", NULL, "ok" },
+		{ "ok", "EPERM", "ENOSYS", "ok" }, { "ok", "ENOENT", NULL, "ok" },	  { "ok", "ENOENT", NULL, "ok" },
+	};
+	char rep[N][400], unit[64];
+	for (int i = 0; i < N; i++) {
+		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
+		snprintf(unit, sizeof unit, "%s.service", names[i]);
+		hd_unit(&d, unit, "[Service]\n%sExecStart=%s" H_WORKERS "/sysprobe %s calls\n", settings[i],
+			!strcmp(names[i], "plus") ? "+" : "", rep[i]);
+	}
+	char shrep[400];
+	snprintf(shrep, sizeof shrep, "%s/shell.rep", d.dir);
+	hd_unit(&d, "shell.service",
+		"[Service]\nSystemCallFilter=@system-service\nExecStart=/bin/sh -c 'ls / | wc -l >/dev/null && "
+		"sed -n \"s/^Seccomp:[[:space:]]*//p\" /proc/self/status > %s.tmp && mv %s.tmp %s; exec sleep 1000'\n",
+		shrep, shrep, shrep);
+	hd_start(&d);
+	char *t = h_wait_file(rep[0], 5000);
+	cr_assert_not_null(t, "free.service did not report");
+	const char *sm = strstr(t, "ENOSYS") ? "ENOSYS" : "EFAULT";
+	for (int i = 0; i < N - 1; i++) {
+		char w[100];
+		snprintf(w, sizeof w, "%s %s %s %s \n", want[i][0], want[i][1], want[i][2] ? want[i][2] : sm, want[i][3]);
+		t = h_wait_file(rep[i], 5000);
+		cr_expect(t && !strcmp(t, w), "%s: %s (wanted %s)", names[i], t ? t : "(no report)", w);
+	}
+	t = h_wait_file(shrep, 5000);
+	cr_expect(t && !strcmp(t, "2\n"), "a shell and coreutils under @system-service, Seccomp: %s",
+		  t ? t : "(no report)");
+	cr_expect_eq(hd_wait_state(&d, "killed.service", "failed", 5000), 0);
+	cr_expect(hd_log_has(&d, "killed by signal 31"), "mincore, outside the allow list, killed it");
+	cr_expect(access(rep[N - 1], F_OK) != 0, "the killed worker wrote nothing");
+	cr_expect(hd_log_has(&d, "allow.service:2: SystemCallFilter=: 'frobnicate' is not a system call or group systemd knows, "
+			      "ignoring it\n"),
+		  "the unknown name is named, with its line");
+	int pid = 0;
+	cr_assert_eq(hd_unit_info(&d, "shell.service", NULL, 0, &pid, NULL, NULL, 0), 0);
+	cr_expect_eq(status_field(pid, "Seccomp_filters:"), 1, "one filter, SystemCallFilter='s own");
+	int fds = h_count_fds_settled(d.pid);
+	char out[1024];
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "shell", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* LoadCredential=, SetCredential=: files of their own in
  * $CREDENTIALS_DIRECTORY (also %d), owned by User= and readable by it
  * only, from a source only root may read; SetCredential= stands in for

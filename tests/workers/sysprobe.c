@@ -18,6 +18,11 @@
  *
  * "sysprobe FILE int80": only the 32-bit system call, "n/a" where there
  * is none (SystemCallArchitectures=).
+ *
+ * "sysprobe FILE calls": mincore() (in no group of systemd's but
+ * @known), umount2() of a path that is not there (@mount), statmount()
+ * (Linux 6.8, newer than systemd 252's list), getppid() (@default)
+ * (SystemCallFilter=).
  */
 #include <linux/sched.h>
 #include <signal.h>
@@ -30,6 +35,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
@@ -40,7 +46,8 @@ static void word(FILE *f, int ok)
 	static const struct {
 		int e;
 		const char *name;
-	} names[] = { { EPERM, "EPERM" }, { ENOSYS, "ENOSYS" }, { EINVAL, "EINVAL" }, { EAFNOSUPPORT, "EAFNOSUPPORT" } };
+	} names[] = { { EPERM, "EPERM" }, { ENOSYS, "ENOSYS" }, { EINVAL, "EINVAL" }, { EAFNOSUPPORT, "EAFNOSUPPORT" },
+			{ ENOENT, "ENOENT" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" } };
 	const char *w = ok ? "ok" : "other";
 	for (size_t i = 0; !ok && i < sizeof names / sizeof names[0]; i++)
 		if (names[i].e == errno)
@@ -111,6 +118,14 @@ int main(int argc, char **argv)
 			close(sv[0]);
 			close(sv[1]);
 		}
+		goto done;
+	}
+	if (argc > 2 && !strcmp(argv[2], "calls")) {
+		static unsigned char vec[1];
+		word(f, mincore(vec - ((unsigned long)vec % 4096), 4096, vec) == 0);
+		word(f, umount2("/nonexistent/supd-probe", 0) == 0);
+		word(f, syscall(457, NULL, NULL, 0, 0) == 0); /* statmount */
+		word(f, getppid() > 0);
 		goto done;
 	}
 	if (argc > 2 && !strcmp(argv[2], "int80")) {

@@ -588,6 +588,15 @@ static int h_namespaces(struct conf_ctx *x, const struct conf_key *k, const char
 	return 0;
 }
 
+/* The warning for a list's words systemd would skip: n of them, the
+ * first in bad, each not what. */
+static void warn_skipped(struct conf_ctx *x, int n, const char *bad, const char *what)
+{
+	if (n > 0)
+		conf_report(x, 0, x->e->line, "%s=: '%s'%s is not %s, ignoring", x->e->key, bad, n > 1 ? " (and more)" : "",
+			    what);
+}
+
 /* RestrictAddressFamilies=: families allowed ("~": refused), merged
  * over lines as systemd merges them; a name systemd would not know is
  * skipped with a warning, as systemd skips it. */
@@ -595,9 +604,7 @@ static int h_families(struct conf_ctx *x, const struct conf_key *k, const char *
 {
 	char bad[48];
 	int n = sysfilter_parse_families(v, CONF_FIELD(x, k, struct sysf_families), bad, sizeof bad);
-	if (n > 0)
-		conf_report(x, 0, x->e->line, "RestrictAddressFamilies=: '%s'%s is not an address family, ignoring", bad,
-			    n > 1 ? " (and more)" : "");
+	warn_skipped(x, n, bad, "an address family");
 	return 0;
 }
 
@@ -606,10 +613,8 @@ static int h_families(struct conf_ctx *x, const struct conf_key *k, const char *
 static int h_archs(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	char bad[48];
-	int n = sysfilter_parse_archs(v, CONF_FIELD(x, k, unsigned), CONF_FIELD2(x, k, bool), bad, sizeof bad);
-	if (n > 0)
-		conf_report(x, 0, x->e->line, "SystemCallArchitectures=: '%s'%s is not an architecture, ignoring", bad,
-			    n > 1 ? " (and more)" : "");
+	warn_skipped(x, sysfilter_parse_archs(v, CONF_FIELD(x, k, unsigned), CONF_FIELD2(x, k, bool), bad, sizeof bad),
+		     bad, "an architecture");
 	return 0;
 }
 

@@ -918,6 +918,17 @@ Test(lifecycle, bind_paths_and_temporary_file_system, .timeout = 60)
 }
 
 /* The word for "Seccomp:" and "NoNewPrivs:" in /proc/PID/status. */
+/* A restart of unit, then the daemon's stop: the restart may leave no
+ * descriptor behind in the daemon. */
+static void restart_then_stop(struct hd *d, const char *unit)
+{
+	char out[1024];
+	int fds = h_count_fds_settled(d->pid);
+	cr_expect_eq(hd_ctl(d, out, sizeof out, "restart", unit, NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d->pid), fds, "a restart of %s left descriptors behind", unit);
+	cr_expect_eq(hd_stop(d), 0);
+}
+
 static int status_field(pid_t pid, const char *key)
 {
 	char path[64];
@@ -939,7 +950,7 @@ Test(lifecycle, memory_deny_write_execute_and_friends, .timeout = 60)
 #endif
 	struct hd d;
 	hd_init(&d);
-	char out[1024], rep[4][400];
+	char rep[4][400];
 	const char *names[4] = { "plain", "locked", "lockeduser", "pluslocked" };
 	for (int i = 0; i < 4; i++)
 		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
@@ -977,10 +988,7 @@ Test(lifecycle, memory_deny_write_execute_and_friends, .timeout = 60)
 		cr_expect_eq(status_field(pid, "NoNewPrivs:"), 1, "User=: NoNewPrivileges= is implied");
 	cr_assert_eq(hd_unit_info(&d, "plain.service", NULL, 0, &pid, NULL, NULL, 0), 0);
 	cr_expect_eq(status_field(pid, "Seccomp:"), 0);
-	int fds = h_count_fds_settled(d.pid);
-	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "locked", NULL), 0, "%s", out);
-	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
-	cr_expect_eq(hd_stop(&d), 0);
+	restart_then_stop(&d, "locked");
 }
 
 /* RestrictSUIDSGID=: a root service cannot make a set-user-ID or
@@ -1130,11 +1138,7 @@ Test(lifecycle, restrict_address_families, .timeout = 60)
 	}
 	cr_expect(hd_log_has(&d, "allow.service:2: RestrictAddressFamilies=: 'AF_BOGUS' is not an address family"),
 		  "the unknown name is named, with its line");
-	int fds = h_count_fds_settled(d.pid);
-	char out[1024];
-	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "allow", NULL), 0, "%s", out);
-	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
-	cr_expect_eq(hd_stop(&d), 0);
+	restart_then_stop(&d, "allow");
 }
 
 /* SystemCallArchitectures=: a 32-bit system call from an x86-64 worker
@@ -1250,11 +1254,7 @@ Test(lifecycle, system_call_filter, .timeout = 60)
 	int pid = 0;
 	cr_assert_eq(hd_unit_info(&d, "shell.service", NULL, 0, &pid, NULL, NULL, 0), 0);
 	cr_expect_eq(status_field(pid, "Seccomp_filters:"), 1, "one filter, SystemCallFilter='s own");
-	int fds = h_count_fds_settled(d.pid);
-	char out[1024];
-	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "shell", NULL), 0, "%s", out);
-	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
-	cr_expect_eq(hd_stop(&d), 0);
+	restart_then_stop(&d, "shell");
 }
 
 /* LoadCredential=, SetCredential=: files of their own in
@@ -1400,15 +1400,11 @@ Test(lifecycle, protect_proc_and_proc_subset, .timeout = 60)
 			settings[i], rep[i], rep[i], rep[i], rep[i]);
 	}
 	hd_start(&d);
-	char out[1024];
 	for (int i = 0; i < N; i++) {
 		char *t = h_wait_file(rep[i], 5000);
 		cr_expect(t && !strcmp(t, want[i]), "%s: '%s' (wanted '%s')", names[i], t ? t : "(no report)", want[i]);
 	}
-	int fds = h_count_fds_settled(d.pid);
-	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "invisible", NULL), 0, "%s", out);
-	cr_expect_eq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
-	cr_expect_eq(hd_stop(&d), 0);
+	restart_then_stop(&d, "invisible");
 }
 
 /* The kernel-facing sandboxing settings: ProtectKernelTunables= makes
@@ -1482,10 +1478,7 @@ Test(lifecycle, protect_kernel_and_inaccessible_paths, .timeout = 60)
 	cr_expect_eq(hd_wait_state(&d, "missing.service", "failed", 5000), 0);
 	hd_ctl(&d, out, sizeof out, "status", "missing", NULL);
 	cr_expect(strstr(out, "namespace"), "the failed stage is not named: %s", out);
-	int fds = h_count_fds_settled(d.pid);
-	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "k", NULL), 0, "%s", out);
-	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a restart left descriptors behind");
-	cr_expect_eq(hd_stop(&d), 0);
+	restart_then_stop(&d, "k");
 }
 
 /* PrivateDevices=: /dev is a tmpfs with the API devices, devpts, shm and
@@ -1498,7 +1491,7 @@ Test(lifecycle, private_devices, .timeout = 60)
 		cr_skip_test("needs mount namespaces (root with CAP_SYS_ADMIN)");
 	struct hd d;
 	hd_init(&d);
-	char rep[400], out[1024];
+	char rep[400];
 	snprintf(rep, sizeof rep, "%s/dev", d.dir);
 	hd_unit(&d, "pd.service",
 		"[Service]\nPrivateDevices=yes\nProtectSystem=strict\nReadWritePaths=%s\nExecStart=/bin/sh -c '{ ls -A /dev | tr \"\\n\" \" \"; echo; "
@@ -1529,10 +1522,7 @@ Test(lifecycle, private_devices, .timeout = 60)
 	cr_expect_str_eq(rest, tail);
 	free(t);
 	cr_expect_eq(access("/dev/null", W_OK), 0, "the host's /dev/null is gone");
-	int fds = h_count_fds_settled(d.pid);
-	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "pd", NULL), 0, "%s", out);
-	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a restart left descriptors behind");
-	cr_expect_eq(hd_stop(&d), 0);
+	restart_then_stop(&d, "pd");
 }
 
 /* The network namespace of a process, as readlink shows it. */

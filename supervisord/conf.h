@@ -226,6 +226,7 @@ struct svc_conf {
 	bool protect_hostname;          /* ProtectHostname= */
 	bool private_network;           /* PrivateNetwork= (netns.h) */
 	bool private_devices;           /* PrivateDevices= */
+	bool dynamic_user;              /* DynamicUser= (dynuser.h): user (and group) the name to allocate */
 	int protect_proc;               /* ProtectProc=: CONF_PROC_* (hidepid= of a /proc of its own) */
 	int proc_subset;                /* ProcSubset=: 0 all, 1 pid (subset=pid) */
 	int restart_mode_overlap;       /* RestartMode=overlap */

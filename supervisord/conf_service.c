@@ -7,6 +7,7 @@
  * assignment empties them; a scalar's empty assignment restores its
  * default.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -1064,6 +1065,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("LimitRTTIME", h_limit, limits, LIMIT(RLIMIT_RTTIME, LIM_USEC)),
 	KEY("WorkingDirectory", h_workdir, working_directory, 0),
 	KEY("User", conf_h_user, user, 0),
+	KEY("DynamicUser", conf_h_bool, dynamic_user, 0),
 	KEY("Group", conf_h_user, group, 0),
 	LIST("Sockets", conf_h_units, sockets, n_sockets, ".socket"),
 	KEY("NotifyAccess", conf_h_enum, notify_access, notify_names),
@@ -1107,7 +1109,7 @@ const char *const conf_service_unsupported[] = {
 	"OOMPolicy", "ExitType", "PermissionsStartOnly",
 	"USBFunctionDescriptors", "USBFunctionStrings",
 	"OpenFileDescriptorStoreMax",
-	"RootDirectory", "RootImage", "DynamicUser",
+	"RootDirectory", "RootImage",
 	"StandardInputText", "StandardInputData", "TTYPath", "TTYReset", "TTYVHangup",
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
 	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
@@ -1132,10 +1134,45 @@ bool conf_svc_wants_mounts(const struct svc_conf *s)
 	       s->proc_subset;
 }
 
+/* DynamicUser= without User=: systemd's user_from_unit_name, the unit's
+ * prefix when it is a valid user name, else "_du" and a hash of it. */
+static char *dynamic_user_name(const char *unit)
+{
+	size_t n = strcspn(unit, "@");
+	if (!unit[n] && n > 8)
+		n -= 8; /* ".service" */
+	bool ok = n > 0 && n <= 31 && (isalpha((unsigned char)unit[0]) || unit[0] == '_');
+	for (size_t i = 1; ok && i < n; i++)
+		ok = isalnum((unsigned char)unit[i]) || unit[i] == '_' || unit[i] == '-';
+	if (ok)
+		return strndup(unit, n);
+	uint64_t h = 14695981039346656037u; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)unit[i]) * 1099511628211u;
+	char b[24];
+	snprintf(b, sizeof b, "_du%016llx", (unsigned long long)h);
+	return strdup(b);
+}
+
 int conf_service_finish(struct conf_ctx *x)
 {
 	struct svc_conf *s = &x->c->svc;
 	unsigned line = x->kind_line ? x->kind_line : 1;
+
+	/* DynamicUser=: systemd's unit_patch_contexts, a sandbox that keeps
+	 * the service's IDs out of the file system and IPC, not to be turned
+	 * off (RemoveIPC= is not done here). */
+	if (s->dynamic_user) {
+		/* Its group: the dynamic user's own, or a static user's. */
+		if (!s->user && !(s->user = dynamic_user_name(x->c->name)))
+			return -ENOMEM;
+		s->private_tmp = true;
+		s->protect_system = 3;
+		if (!s->protect_home)
+			s->protect_home = 2;
+		s->no_new_privileges = true;
+		s->restrict_suid_sgid = true;
+	}
 
 	if (s->n_exec_start == 0)
 		conf_report(x, 1, line, "service has no ExecStart=");

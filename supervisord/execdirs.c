@@ -100,6 +100,68 @@ out:
 	return r;
 }
 
+/* DynamicUser= keeps state, cache and logs in BASE/private (0700: no
+ * user whose number is used again later reaches them) and links
+ * BASE/rel to them, as systemd does. */
+static bool is_private(const struct svc_conf *c, enum conf_execdir kind)
+{
+	return c->dynamic_user && (kind == EXECDIR_STATE || kind == EXECDIR_CACHE || kind == EXECDIR_LOGS);
+}
+
+int execdirs_private_path(enum conf_execdir kind, const char *rel, char *buf, size_t len)
+{
+	char base[4096];
+	int r = execdirs_base(kind, base, sizeof base);
+	if (r < 0)
+		return r;
+	int n = snprintf(buf, len, "%s/private/%s", base, rel);
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* BASE/private (0700) and the link at path to real in it; a directory
+ * at path (the service ran without DynamicUser= before) is moved there
+ * first, as systemd moves it. */
+static int private_dir(const char *base, const char *path, const char *real)
+{
+	char priv[4096];
+	int fd = -1;
+	bool made = false;
+	snprintf(priv, sizeof priv, "%s/private", base);
+	int r = make_dir(priv, 0700, &fd, &made);
+	if (r == 0 && fchmod(fd, 0700) < 0)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		return r;
+	struct stat st, rst;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(path, target, sizeof target - 1);
+		if (n >= 0 && (target[n] = '\0', strcmp(target, real) == 0))
+			return 0;
+		if (unlink(path) < 0)
+			return -errno;
+	} else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && lstat(real, &rst) < 0 && errno == ENOENT) {
+		char parent[4096];
+		snprintf(parent, sizeof parent, "%s", real);
+		*strrchr(parent, '/') = '\0';
+		if (strcmp(parent, priv) != 0 && ((r = make_dir(parent, 0755, &fd, &made)) < 0 || close(fd) < 0))
+			return r < 0 ? r : -errno;
+		if (rename(path, real) < 0)
+			return -errno;
+	} else if (lstat(path, &st) == 0) {
+		return -EEXIST; /* a directory both here and in private/, or a file: not ours to choose */
+	}
+	char parent[4096];
+	snprintf(parent, sizeof parent, "%s", path);
+	*strrchr(parent, '/') = '\0';
+	if ((r = make_dir(parent, 0755, &fd, &made)) < 0)
+		return r;
+	close(fd);
+	return symlink(real, path) < 0 ? -errno : 0;
+}
+
 int execdirs_prepare(const struct svc_conf *c, const char *unit, bool set_ids, uid_t uid, gid_t gid, char *err,
 		     size_t errlen)
 {
@@ -124,7 +186,19 @@ int execdirs_prepare(const struct svc_conf *c, const char *unit, bool set_ids, u
 				snprintf(err, errlen, "%s: path too long", env_names[k]);
 				return -ENAMETOOLONG;
 			}
-			r = own_dir((enum conf_execdir)k, path, c->exec_dir_mode[k], chown, uid, gid, unit);
+			const char *dir = path;
+			char real[4096];
+			if (is_private(c, (enum conf_execdir)k)) {
+				r = execdirs_private_path((enum conf_execdir)k, c->exec_dirs[k][i], real, sizeof real);
+				if (r == 0)
+					r = private_dir(base, path, real);
+				if (r < 0) {
+					snprintf(err, errlen, "%s %s: %s", env_names[k], path, strerror(-r));
+					return r;
+				}
+				dir = real;
+			}
+			r = own_dir((enum conf_execdir)k, dir, c->exec_dir_mode[k], chown, uid, gid, unit);
 			if (r < 0) {
 				snprintf(err, errlen, "%s %s: %s", env_names[k], path, strerror(-r));
 				return r;

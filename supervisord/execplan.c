@@ -16,6 +16,7 @@
 #include <linux/capability.h>
 
 #include "creds.h"
+#include "dynuser.h"
 #include "envfile.h"
 #include "execdirs.h"
 #include "execplan.h"
@@ -310,6 +311,24 @@ oom:
 	return -ENOMEM;
 }
 
+/* DynamicUser=: the IDs of c->user, a name no static user has; the
+ * owner of its private state, cache or logs directory is the number it
+ * prefers. */
+static int dynamic_ids(const struct svc_conf *c, uid_t *uid, char *err, size_t errlen)
+{
+	static const enum conf_execdir kinds[] = { EXECDIR_STATE, EXECDIR_CACHE, EXECDIR_LOGS };
+	char paths[4][4096];
+	const char *hints[5] = { NULL };
+	size_t n = 0;
+	for (size_t k = 0; k < 3 && n < 4; k++)
+		for (size_t i = 0; i < c->n_exec_dirs[kinds[k]] && n < 4; i++)
+			if (execdirs_private_path(kinds[k], c->exec_dirs[kinds[k]][i], paths[n], sizeof paths[n]) == 0) {
+				hints[n] = paths[n];
+				n++;
+			}
+	return dynuser_acquire(c->user, hints, uid, err, errlen);
+}
+
 static int resolve_user(const struct svc_conf *c, struct exec_plan *p, struct strvec *env,
 			char *err, size_t errlen)
 {
@@ -324,6 +343,7 @@ static int resolve_user(const struct svc_conf *c, struct exec_plan *p, struct st
 	struct group gr, *grp = NULL;
 	uid_t uid = 0;
 	gid_t gid = 0;
+	bool dyn = false;
 	if (c->user) {
 		char *end;
 		unsigned long n = strtoul(c->user, &end, 10);
@@ -332,11 +352,19 @@ static int resolve_user(const struct svc_conf *c, struct exec_plan *p, struct st
 			getpwuid_r(uid, &pw, buf, sizeof buf, &pwp);
 		} else {
 			getpwnam_r(c->user, &pw, buf, sizeof buf, &pwp);
-			if (!pwp) {
+			/* DynamicUser=: a static user of the name is used as
+			 * it is (systemd); else the name gets IDs of its own. */
+			if (!pwp && c->dynamic_user) {
+				int r = dynamic_ids(c, &uid, err, errlen);
+				if (r < 0)
+					return r;
+				dyn = true;
+			} else if (!pwp) {
 				snprintf(err, errlen, "User=%s: no such user", c->user);
 				return -ESRCH;
+			} else {
+				uid = pwp->pw_uid;
 			}
-			uid = pwp->pw_uid;
 		}
 		gid = pwp ? pwp->pw_gid : (gid_t)uid;
 		if (pwp) {
@@ -344,9 +372,15 @@ static int resolve_user(const struct svc_conf *c, struct exec_plan *p, struct st
 			env_set(env, xasprintf("LOGNAME=%s", pwp->pw_name));
 			env_set(env, xasprintf("HOME=%s", pwp->pw_dir));
 			env_set(env, xasprintf("SHELL=%s", pwp->pw_shell));
+		} else if (dyn) { /* what systemd's nss-systemd says of one */
+			env_set(env, xasprintf("USER=%s", c->user));
+			env_set(env, xasprintf("LOGNAME=%s", c->user));
+			env_set(env, xasprintf("HOME=/"));
+			env_set(env, xasprintf("SHELL=/usr/sbin/nologin"));
 		}
 	}
-	if (c->group) {
+	/* A dynamic user's own group has its number (gid set above). */
+	if (c->group && !(dyn && !strcmp(c->group, c->user))) {
 		char gbuf[16384];
 		char *end;
 		unsigned long n = strtoul(c->group, &end, 10);
@@ -529,6 +563,31 @@ static int add_listed(struct exec_plan *p, char *const *paths, size_t n, unsigne
 	return r;
 }
 
+/* DynamicUser=: BASE/private (0700 on the host) seen as an empty tmpfs
+ * with only the unit's own directories bound into it, as systemd shows
+ * it, so that the service reaches them (and nothing else there). */
+static int add_private_dirs(const struct svc_conf *c, struct exec_plan *p)
+{
+	static const enum conf_execdir kinds[] = { EXECDIR_STATE, EXECDIR_CACHE, EXECDIR_LOGS };
+	int r = 0;
+	for (size_t k = 0; !r && k < 3; k++) {
+		enum conf_execdir kind = kinds[k];
+		char base[4096], path[4096];
+		if (!c->n_exec_dirs[kind] || execdirs_base(kind, base, sizeof base) < 0)
+			continue;
+		snprintf(path, sizeof path, "%s/private", base);
+		r = add_mount(p, path, MOP_EMPTY, false, true);
+		for (size_t i = 0; !r && i < c->n_exec_dirs[kind]; i++) {
+			if ((r = execdirs_private_path(kind, c->exec_dirs[kind][i], path, sizeof path)) < 0 ||
+			    (r = add_mount(p, path, MOP_BIND, false, true)) < 0)
+				break;
+			p->mounts[p->nmounts - 1].source = p->mounts[p->nmounts - 1].path;
+			p->mounts[p->nmounts - 1].recursive = true;
+		}
+	}
+	return r;
+}
+
 /* ProtectSystem=, ProtectHome=, ReadOnlyPaths=, ReadWritePaths= as mount
  * operations (systemd.exec(5)): read-only trees, writable exceptions
  * (ReadWritePaths=, and with strict the API file systems and the unit's
@@ -598,6 +657,8 @@ static int build_restrictions(const struct svc_conf *c, struct exec_plan *p)
 		r = add_fixed(p, logs, MOP_INACCESSIBLE);
 	if (!r)
 		r = add_listed(p, c->inaccessible_paths, c->n_inaccessible_paths, MOP_INACCESSIBLE);
+	if (!r && c->dynamic_user)
+		r = add_private_dirs(c, p);
 	return r;
 }
 

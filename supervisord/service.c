@@ -19,6 +19,7 @@
 #include "fdstore.h"
 #include "log.h"
 #include "creds.h"
+#include "dynuser.h"
 #include "netns.h"
 #include "sysfilter.h"
 #include "privtmp.h"
@@ -167,6 +168,10 @@ void svc_down_cleanup(struct unit *u, bool restarting)
 	privtmp_remove(u->svc.private_tmp); /* flushed on a restart too, as in systemd */
 	if (c->n_credentials)
 		creds_remove(u->name); /* systemd: gone with the service, made anew at its next start */
+	/* DynamicUser=: the IDs go with the service (kept over a restart;
+	 * the instances of an Accept=yes socket share their template's). */
+	if (c->dynamic_user && !restarting && !u->instance_of)
+		dynuser_release(c->user);
 	if (u->svc.netns_fd >= 0) {
 		/* The namespace goes with the last process in it. */
 		close(u->svc.netns_fd);

@@ -858,6 +858,29 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	cr_expect(sysfilter_parse_errno("4096", &e) < 0 && sysfilter_parse_errno("EWHAT", &e) < 0 &&
 		  sysfilter_parse_errno("-1", &e) < 0);
 
+	/* DynamicUser=: the unit's name as the user's, and systemd's sandbox
+	 * (ProtectHome= only made stronger, never weaker). */
+	load_svc("DynamicUser=yes\nProtectHome=tmpfs", &c);
+	cr_expect_str_eq(c.svc.user, "a");
+	cr_expect_null(c.svc.group, "its group is found at the start (the dynamic user's, or a static one's)");
+	cr_expect(c.svc.private_tmp && c.svc.protect_system == 3 && c.svc.protect_home == 3 &&
+		  c.svc.no_new_privileges && c.svc.restrict_suid_sgid);
+	conf_free(&c);
+	load_svc("DynamicUser=yes\nUser=web\nPrivateTmp=no", &c);
+	cr_expect_str_eq(c.svc.user, "web");
+	cr_expect(c.svc.private_tmp && c.svc.protect_home == 2, "not to be turned off; ProtectHome=read-only");
+	conf_free(&c);
+	const char *hashed[] = { "9lives@x.service", "a.b.service" };
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(load(hashed[i], "[Service]\nExecStart=/bin/true\nDynamicUser=yes\n", &c), 0, "%s", err);
+		cr_expect(c.svc.user && !strncmp(c.svc.user, "_du", 3) && strlen(c.svc.user) == 19,
+			  "%s: not a user name: _du and a hash (%s)", hashed[i], c.svc.user);
+		conf_free(&c);
+	}
+	cr_assert_eq(load("web-1@x.service", "[Service]\nExecStart=/bin/true\nDynamicUser=yes\n", &c), 0, "%s", err);
+	cr_expect_str_eq(c.svc.user, "web-1", "an instance: its template's prefix");
+	conf_free(&c);
+
 	load_svc("ProtectProc=invisible\nProcSubset=pid", &c);
 	cr_expect(c.svc.protect_proc == CONF_PROC_INVISIBLE && c.svc.proc_subset == 1);
 	cr_expect(conf_svc_wants_mounts(&c.svc), "a procfs of its own needs a mount namespace");

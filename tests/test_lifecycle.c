@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -1405,6 +1406,108 @@ Test(lifecycle, protect_proc_and_proc_subset, .timeout = 60)
 		cr_expect(t && !strcmp(t, want[i]), "%s: '%s' (wanted '%s')", names[i], t ? t : "(no report)", want[i]);
 	}
 	restart_then_stop(&d, "invisible");
+}
+
+/* The first line of path's content as a number, or -1. */
+static long file_number(const char *path)
+{
+	const char *t = h_slurp(path);
+	return t ? strtol(t, NULL, 10) : -1;
+}
+
+/* DynamicUser=: a user and group ID of the service's own from systemd's
+ * range, a different one for another service, the static user when the
+ * name has one; USER and HOME as nss-systemd says; the implied sandbox
+ * (read-only /usr, no_new_privs, its own /tmp); StateDirectory= in /var/lib/private (0700)
+ * behind a link, the service seeing only its own there; the ID kept over
+ * a restart and a re-exec, given up at the stop; at a start, the owner
+ * of its state directory is the ID it takes. */
+Test(lifecycle, dynamic_user, .timeout = 90)
+{
+	if (geteuid() != 0 || unshare_probe() != 0)
+		cr_skip_test("needs root and mount namespaces");
+	struct hd d;
+	hd_init(&d);
+	cr_assert_eq(chmod(d.dir, 0777), 0);
+	char name[3][40], state[3][64], link[3][128], real[3][128], rep[3][400], reg[3][400], unit[64];
+	const char *static_user[3] = { "", "", "User=nobody\n" };
+	struct stat st;
+	bool had_private = stat("/var/lib/private", &st) == 0;
+	for (int i = 0; i < 3; i++) {
+		snprintf(name[i], sizeof name[i], "supdyn%d%c", (int)getpid(), 'a' + i);
+		snprintf(state[i], sizeof state[i], "supd-dyn-%d-%d", (int)getpid(), i);
+		snprintf(link[i], sizeof link[i], "/var/lib/%s", state[i]);
+		snprintf(real[i], sizeof real[i], "/var/lib/private/%s", state[i]);
+		/* PrivateTmp= is implied: the report goes to the state directory. */
+		snprintf(rep[i], sizeof rep[i], "%s/rep", real[i]);
+		snprintf(reg[i], sizeof reg[i], "%s/dynamic-uid/%s", d.rt, i == 2 ? "nobody" : name[i]);
+		snprintf(unit, sizeof unit, "%s.service", name[i]);
+		hd_unit(&d, unit,
+			"[Service]\nDynamicUser=yes\n%sStateDirectory=%s\nExecStart=/bin/sh -c '"
+			"echo $$(id -u) $$(id -g) $$USER $$HOME > $$STATE_DIRECTORY/who; { cat $$STATE_DIRECTORY/who; "
+			"[ -w /usr ] && echo w || echo r; grep ^NoNewPrivs /proc/self/status | tr -d \"\\t\"; "
+			"ls -A /var/lib/private; } > $$STATE_DIRECTORY/rep.tmp; mv $$STATE_DIRECTORY/rep.tmp $$STATE_DIRECTORY/rep; "
+			"exec sleep 1000'\n",
+			static_user[i], state[i]);
+	}
+	hd_start(&d);
+	long uid[3];
+	for (int i = 0; i < 3; i++) {
+		char *t = h_wait_file(rep[i], 5000);
+		cr_assert_not_null(t, "%s did not report", name[i]);
+		uid[i] = strtol(t, NULL, 10);
+		char want[512];
+		if (i < 2)
+			snprintf(want, sizeof want, "%ld %ld %s /\nr\nNoNewPrivs:1\n%s\n", uid[i], uid[i], name[i], state[i]);
+		else
+			snprintf(want, sizeof want, "65534 %d nobody /nonexistent\nr\nNoNewPrivs:1\n%s\n", (int)getgrnam("nogroup")->gr_gid,
+				 state[i]);
+		cr_expect_str_eq(t, want, "%s", name[i]);
+	}
+	cr_expect(uid[0] >= 61184 && uid[0] <= 65519 && uid[1] >= 61184 && uid[1] <= 65519 && uid[0] != uid[1],
+		  "two services, two IDs of the range: %ld %ld", uid[0], uid[1]);
+	char target[256] = "";
+	cr_expect(readlink(link[0], target, sizeof target - 1) > 0 && !strcmp(target, real[0]), "%s -> %s", link[0],
+		  target);
+	cr_expect(stat("/var/lib/private", &st) == 0 && (st.st_mode & 07777) == 0700);
+	char who[200];
+	snprintf(who, sizeof who, "%s/who", real[0]);
+	cr_expect(stat(who, &st) == 0 && (long)st.st_uid == uid[0], "the state is the service's own");
+	cr_expect_eq(file_number(reg[0]), uid[0], "recorded in the runtime directory");
+
+	char out[1024];
+	unlink(rep[0]);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", name[0], NULL), 0, "%s", out);
+	cr_expect_not_null(h_wait_file(rep[0], 5000));
+	cr_expect_eq(file_number(who), uid[0], "the same ID after a restart");
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	unlink(rep[0]);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", name[0], NULL), 0, "%s", out);
+	cr_expect_not_null(h_wait_file(rep[0], 5000));
+	cr_expect_eq(file_number(who), uid[0], "the same ID after a re-exec");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", name[0], NULL), 0, "%s", out);
+	cr_expect_neq(access(reg[0], F_OK), 0, "the ID is given up at the stop");
+	/* Its state directory's owner is the number it prefers: give the
+	 * directory another free one, as if an earlier run had had it. */
+	long other = 61184 + (uid[0] - 61184 + 1000) % (65519 - 61184 + 1);
+	while (other == uid[1] || getpwuid((uid_t)other) || getgrgid((gid_t)other))
+		other = other == 65519 ? 61184 : other + 1;
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "chown -R %ld:%ld %s", other, other, real[0]);
+	cr_assert_eq(system(cmd), 0);
+	unlink(rep[0]);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", name[0], NULL), 0, "%s", out);
+	cr_expect_not_null(h_wait_file(rep[0], 5000));
+	cr_expect_eq(file_number(who), other, "the ID its state directory's owner has");
+	cr_expect(stat(who, &st) == 0 && (long)st.st_uid == other, "written by it");
+	restart_then_stop(&d, name[1]);
+	for (int i = 0; i < 3; i++) {
+		unlink(link[i]);
+		snprintf(cmd, sizeof cmd, "rm -rf %s", real[i]);
+		cr_expect_eq(system(cmd), 0);
+	}
+	if (!had_private)
+		rmdir("/var/lib/private");
 }
 
 /* The kernel-facing sandboxing settings: ProtectKernelTunables= makes

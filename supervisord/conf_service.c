@@ -619,6 +619,31 @@ static int h_archs(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	return 0;
 }
 
+/* SecureBits=: systemd's secure_bits_from_string, the last line winning
+ * (its config_parse_exec_secure_bits); a word it would not know is
+ * skipped, with a warning here. */
+static int h_securebits(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	static const char *const names[] = { "noroot", "noroot-locked", "no-setuid-fixup", "no-setuid-fixup-locked",
+					     "keep-caps", "keep-caps-locked" }; /* bit 0, 1, ... */
+	unsigned bits = 0;
+	int bad = 0;
+	char first[48] = "";
+	for (const char *p = v + strspn(v, " \t"); *p; p += strspn(p, " \t")) {
+		size_t n = strcspn(p, " \t"), i = 0;
+		while (i < sizeof names / sizeof names[0] && (strlen(names[i]) != n || strncmp(p, names[i], n) != 0))
+			i++;
+		if (i < sizeof names / sizeof names[0])
+			bits |= 1u << i;
+		else if (bad++ == 0)
+			snprintf(first, sizeof first, "%.*s", (int)(n < 40 ? n : 40), p);
+		p += n;
+	}
+	warn_skipped(x, bad, first, "a secure bit");
+	*CONF_FIELD(x, k, unsigned) = bits;
+	return 0;
+}
+
 /* SystemCallFilter=: merged over lines as systemd merges them; a word
  * systemd would skip is skipped with a warning. */
 static int h_calls(struct conf_ctx *x, const struct conf_key *k, const char *v)
@@ -1066,6 +1091,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("WorkingDirectory", h_workdir, working_directory, 0),
 	KEY("User", conf_h_user, user, 0),
 	KEY("DynamicUser", conf_h_bool, dynamic_user, 0),
+	KEY("SecureBits", h_securebits, securebits, 0),
 	KEY("Group", conf_h_user, group, 0),
 	LIST("Sockets", conf_h_units, sockets, n_sockets, ".socket"),
 	KEY("NotifyAccess", conf_h_enum, notify_access, notify_names),
@@ -1113,7 +1139,6 @@ const char *const conf_service_unsupported[] = {
 	"StandardInputText", "StandardInputData", "TTYPath", "TTYReset", "TTYVHangup",
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
 	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
-	"SecureBits",
 	"SystemCallLog",
 	"RemoveIPC", "KeyringMode", "Personality",
 	"NUMAPolicy", "NUMAMask",

@@ -970,6 +970,7 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.cap_bounding_set = c->cap_bounding_set && !full;
 	p->req.cap_bounding = c->cap_bounding;
 	p->req.cap_ambient = full ? 0 : c->cap_ambient;
+	p->req.securebits = full ? 0 : c->securebits;
 	p->req.private_tmp[0] = full ? NULL : u->svc.private_tmp[0];
 	p->req.private_tmp[1] = full ? NULL : u->svc.private_tmp[1];
 	bool adds = c->n_temporary_fs || c->n_bind_paths || c->n_bind_ro_paths;

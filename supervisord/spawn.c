@@ -31,6 +31,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 
@@ -58,6 +59,7 @@ static const char *const stage_names[] = {
 	[STAGE_CAPS] = "capabilities",
 	[STAGE_SCHED] = "scheduling",
 	[STAGE_SECCOMP] = "seccomp",
+	[STAGE_SECUREBITS] = "securebits",
 };
 
 const char *spawn_stage_name(int stage)
@@ -543,6 +545,12 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	bool ambient = r->cap_ambient != 0;
 	if (ambient && r->set_ids && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		child_fail(&rep, STAGE_CAPS, errno);
+	/* SecureBits= for another user: set with keep-caps before the
+	 * switch (systemd's enforce_user), so that CAP_SETPCAP is still
+	 * permitted after it to set them as asked. */
+	if (r->securebits && r->set_ids && r->uid != 0 &&
+	    prctl(PR_SET_SECUREBITS, r->securebits | SECBIT_KEEP_CAPS, 0, 0, 0) < 0)
+		child_fail(&rep, STAGE_SECUREBITS, errno);
 	if (r->set_ids) {
 		if (syscall(SYS_setgroups, (long)r->ngroups, r->groups) < 0)
 			child_fail(&rep, STAGE_GROUPS, errno);
@@ -571,6 +579,18 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 			if (r->cap_ambient >> cap & 1 &&
 			    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 				child_fail(&rep, STAGE_CAPS, errno);
+	}
+	if (r->securebits && prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != (int)r->securebits) {
+		/* CAP_SETPCAP, permitted still, into the effective set (the
+		 * exec sets that anew), then the bits as asked. */
+		struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct data[2];
+		if (syscall(SYS_capget, &hdr, data) == 0 && (data[0].permitted & (1u << CAP_SETPCAP))) {
+			data[0].effective |= 1u << CAP_SETPCAP;
+			syscall(SYS_capset, &hdr, data);
+		}
+		if (prctl(PR_SET_SECUREBITS, r->securebits, 0, 0, 0) < 0)
+			child_fail(&rep, STAGE_SECUREBITS, errno);
 	}
 	if (r->cwd) {
 		if (chdir(r->cwd) < 0 && !(r->cwd_missing_ok && errno == ENOENT))

@@ -42,6 +42,7 @@ enum spawn_stage {
 	STAGE_CAPS,       /* CapabilityBoundingSet=, AmbientCapabilities= */
 	STAGE_SCHED,      /* CPUAffinity=, CPUScheduling*=, IOScheduling*= */
 	STAGE_SECCOMP,    /* MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality= */
+	STAGE_SECUREBITS, /* SecureBits= */
 	STAGE__MAX
 };
 
@@ -103,6 +104,7 @@ struct spawn_req {
 	bool cap_bounding_set;      /* CapabilityBoundingSet=: drop every capability not in cap_bounding */
 	uint64_t cap_bounding;
 	uint64_t cap_ambient;       /* AmbientCapabilities=: raised in the ambient set (kept across the user switch) */
+	unsigned securebits;        /* SecureBits=: SECBIT_*, set after the user switch (0: left alone) */
 	bool oom_score_adjust_set;
 	char oom_score_adjust[8];   /* OOMScoreAdjust=, as written to /proc/self/oom_score_adj ("-1000\n") */
 	const char *private_tmp[2]; /* PrivateTmp=: bound over /tmp and /var/tmp in a mount namespace of its own */

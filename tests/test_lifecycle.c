@@ -1258,6 +1258,44 @@ Test(lifecycle, system_call_filter, .timeout = 60)
 	restart_then_stop(&d, "shell");
 }
 
+/* SecureBits=: the bits a service runs with, for root and for another
+ * user (set after the switch, CAP_SETPCAP kept for it); keep-caps is
+ * cleared by the exec, as the kernel clears it; the last line wins, empty
+ * resets; an unknown word is skipped with a warning; '+' is left alone. */
+Test(lifecycle, secure_bits, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (CAP_SETPCAP and User=nobody)");
+	struct hd d;
+	hd_init(&d);
+	cr_assert_eq(chmod(d.dir, 0777), 0);
+	enum { N = 6 };
+	const char *names[N] = { "free", "noroot", "user", "keep", "last", "plus" };
+	const char *settings[N] = {
+		"",
+		"SecureBits=noroot noroot-locked\n",
+		"User=nobody\nSecureBits=noroot noroot-locked no-setuid-fixup-locked bogus\n",
+		"SecureBits=keep-caps noroot\n",
+		"SecureBits=noroot\nSecureBits=\nSecureBits=no-setuid-fixup\n",
+		"SecureBits=noroot\n",
+	};
+	const char *want[N] = { "0 \n", "3 \n", "11 \n", "1 \n", "4 \n", "0 \n" };
+	char rep[N][400], unit[64];
+	for (int i = 0; i < N; i++) {
+		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
+		snprintf(unit, sizeof unit, "%s.service", names[i]);
+		hd_unit(&d, unit, "[Service]\n%sExecStart=%s" H_WORKERS "/sysprobe %s securebits\n", settings[i],
+			!strcmp(names[i], "plus") ? "+" : "", rep[i]);
+	}
+	hd_start(&d);
+	for (int i = 0; i < N; i++) {
+		char *t = h_wait_file(rep[i], 5000);
+		cr_expect(t && !strcmp(t, want[i]), "%s: %s (wanted %s)", names[i], t ? t : "(no report)", want[i]);
+	}
+	cr_expect(hd_log_has(&d, "user.service:3: SecureBits=: 'bogus' is not a secure bit, ignoring"));
+	restart_then_stop(&d, "user");
+}
+
 /* LoadCredential=, SetCredential=: files of their own in
  * $CREDENTIALS_DIRECTORY (also %d), owned by User= and readable by it
  * only, from a source only root may read; SetCredential= stands in for

@@ -23,6 +23,8 @@
  * @known), umount2() of a path that is not there (@mount), statmount()
  * (Linux 6.8, newer than systemd 252's list), getppid() (@default)
  * (SystemCallFilter=).
+ *
+ * "sysprobe FILE securebits": the secure bits, a number (SecureBits=).
  */
 #include <linux/sched.h>
 #include <signal.h>
@@ -37,6 +39,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <unistd.h>
@@ -126,6 +129,10 @@ int main(int argc, char **argv)
 		word(f, umount2("/nonexistent/supd-probe", 0) == 0);
 		word(f, syscall(457, NULL, NULL, 0, 0) == 0); /* statmount */
 		word(f, getppid() > 0);
+		goto done;
+	}
+	if (argc > 2 && !strcmp(argv[2], "securebits")) {
+		fprintf(f, "%d ", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
 		goto done;
 	}
 	if (argc > 2 && !strcmp(argv[2], "int80")) {

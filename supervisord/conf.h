@@ -228,6 +228,7 @@ struct svc_conf {
 	bool private_devices;           /* PrivateDevices= */
 	bool dynamic_user;              /* DynamicUser= (dynuser.h): user (and group) the name to allocate */
 	unsigned securebits;            /* SecureBits=: SECBIT_* (linux/securebits.h), set before the exec */
+	bool remove_ipc;                /* RemoveIPC= (cleanipc.h); implied by DynamicUser= */
 	int protect_proc;               /* ProtectProc=: CONF_PROC_* (hidepid= of a /proc of its own) */
 	int proc_subset;                /* ProcSubset=: 0 all, 1 pid (subset=pid) */
 	int restart_mode_overlap;       /* RestartMode=overlap */

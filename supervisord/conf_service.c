@@ -1092,6 +1092,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("User", conf_h_user, user, 0),
 	KEY("DynamicUser", conf_h_bool, dynamic_user, 0),
 	KEY("SecureBits", h_securebits, securebits, 0),
+	KEY("RemoveIPC", conf_h_bool, remove_ipc, 0),
 	KEY("Group", conf_h_user, group, 0),
 	LIST("Sockets", conf_h_units, sockets, n_sockets, ".socket"),
 	KEY("NotifyAccess", conf_h_enum, notify_access, notify_names),
@@ -1140,7 +1141,7 @@ const char *const conf_service_unsupported[] = {
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
 	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
 	"SystemCallLog",
-	"RemoveIPC", "KeyringMode", "Personality",
+	"KeyringMode", "Personality",
 	"NUMAPolicy", "NUMAMask",
 	"ExecPaths", "NoExecPaths", "MountFlags", "UtmpIdentifier", "UtmpMode",
 	"Slice", "Delegate", "DeviceAllow", "DevicePolicy", "TasksMax", "TasksAccounting",
@@ -1186,12 +1187,13 @@ int conf_service_finish(struct conf_ctx *x)
 
 	/* DynamicUser=: systemd's unit_patch_contexts, a sandbox that keeps
 	 * the service's IDs out of the file system and IPC, not to be turned
-	 * off (RemoveIPC= is not done here). */
+	 * off. */
 	if (s->dynamic_user) {
 		/* Its group: the dynamic user's own, or a static user's. */
 		if (!s->user && !(s->user = dynamic_user_name(x->c->name)))
 			return -ENOMEM;
 		s->private_tmp = true;
+		s->remove_ipc = true;
 		s->protect_system = 3;
 		if (!s->protect_home)
 			s->protect_home = 2;

@@ -123,6 +123,19 @@ int dynuser_acquire(const char *name, const char *const *hints, uid_t *uid, char
 	return 0;
 }
 
+int dynuser_lookup(const char *name, uid_t *uid)
+{
+	char dir[4096];
+	int dfd = registry(dir, sizeof dir, NULL) < 0 ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	uid_t u = dfd < 0 ? 0 : recorded(dfd, name);
+	if (dfd >= 0)
+		close(dfd);
+	if (!u)
+		return -ENOENT;
+	*uid = u;
+	return 0;
+}
+
 void dynuser_release(const char *name)
 {
 	char path[4096];

@@ -26,6 +26,9 @@
  * be NULL). 0 or -errno with err set. */
 int dynuser_acquire(const char *name, const char *const *hints, uid_t *uid, char *err, size_t errlen);
 
+/* The IDs recorded for name into *uid: 0, or -ENOENT. */
+int dynuser_lookup(const char *name, uid_t *uid);
+
 /* Forget name's IDs (the service is down). */
 void dynuser_release(const char *name);
 

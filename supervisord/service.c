@@ -6,6 +6,8 @@
  * and lets waiting control jobs complete.
  */
 #include <errno.h>
+#include <pwd.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "execplan.h"
 #include "fdstore.h"
 #include "log.h"
+#include "cleanipc.h"
 #include "creds.h"
 #include "dynuser.h"
 #include "netns.h"
@@ -152,6 +155,57 @@ bool svc_socket_watch_wanted(const struct unit *u)
 	return s->state == SVC_FAILED && s->result != RES_START_LIMIT && s->result != RES_DEPENDENCY;
 }
 
+/* RemoveIPC=: the IDs the unit's processes ran as, found again (a
+ * dynamic user's in its record), each (uid_t)-1 when unknown. */
+static void run_ids(const struct svc_conf *c, uid_t *uid, gid_t *gid)
+{
+	char buf[16384], *end;
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (c->user) {
+		unsigned long n = strtoul(c->user, &end, 10);
+		if (*c->user && !*end) {
+			*uid = (uid_t)n;
+			*gid = (gid_t)n;
+			getpwuid_r(*uid, &pw, buf, sizeof buf, &pwp);
+		} else {
+			getpwnam_r(c->user, &pw, buf, sizeof buf, &pwp);
+			if (pwp)
+				*uid = pwp->pw_uid;
+			else if (c->dynamic_user && dynuser_lookup(c->user, uid) == 0)
+				*gid = (gid_t)*uid;
+		}
+		if (pwp)
+			*gid = pwp->pw_gid;
+	}
+	if (c->group && !(c->dynamic_user && !pwp && !strcmp(c->group, c->user))) {
+		unsigned long n = strtoul(c->group, &end, 10);
+		if (*c->group && !*end)
+			*gid = (gid_t)n;
+		else if (getgrnam_r(c->group, &gr, buf, sizeof buf, &grp) == 0 && grp)
+			*gid = grp->gr_gid;
+	}
+}
+
+/* RemoveIPC=, once the last service running as the same user is down. */
+static void remove_ipc(const struct unit *u, const struct svc_conf *c)
+{
+	for (size_t i = 0; i < unit_count(); i++) {
+		const struct unit *o = unit_at(i);
+		if (o != u && svc_has_processes(o) && o->conf && o->conf->svc.user && c->user &&
+		    !strcmp(o->conf->svc.user, c->user))
+			return;
+	}
+	uid_t uid;
+	gid_t gid;
+	run_ids(c, &uid, &gid);
+	int n = cleanipc(uid, gid, u->name);
+	if (n > 0)
+		log_info("%s: RemoveIPC=: %d IPC object%s removed", u->name, n, n == 1 ? "" : "s");
+}
+
 /* What goes when the service is down, as in systemd's service_enter_dead:
  * the PIDFile= (so that the next start cannot read a stale pid), and
  * RuntimeDirectory= (execdirs.h; unit_destroy_runtime_data): for good
@@ -168,6 +222,8 @@ void svc_down_cleanup(struct unit *u, bool restarting)
 	privtmp_remove(u->svc.private_tmp); /* flushed on a restart too, as in systemd */
 	if (c->n_credentials)
 		creds_remove(u->name); /* systemd: gone with the service, made anew at its next start */
+	if (c->remove_ipc && (c->user || c->group))
+		remove_ipc(u, c);
 	/* DynamicUser=: the IDs go with the service (kept over a restart;
 	 * the instances of an Accept=yes socket share their template's). */
 	if (c->dynamic_user && !restarting && !u->instance_of)

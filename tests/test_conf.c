@@ -864,7 +864,7 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	cr_expect_str_eq(c.svc.user, "a");
 	cr_expect_null(c.svc.group, "its group is found at the start (the dynamic user's, or a static one's)");
 	cr_expect(c.svc.private_tmp && c.svc.protect_system == 3 && c.svc.protect_home == 3 &&
-		  c.svc.no_new_privileges && c.svc.restrict_suid_sgid);
+		  c.svc.no_new_privileges && c.svc.restrict_suid_sgid && c.svc.remove_ipc);
 	conf_free(&c);
 	load_svc("DynamicUser=yes\nUser=web\nPrivateTmp=no", &c);
 	cr_expect_str_eq(c.svc.user, "web");

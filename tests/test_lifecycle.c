@@ -15,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/shm.h>
+#include <sys/sem.h>
+#include <sys/msg.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1294,6 +1298,99 @@ Test(lifecycle, secure_bits, .timeout = 60)
 	}
 	cr_expect(hd_log_has(&d, "user.service:3: SecureBits=: 'bogus' is not a secure bit, ignoring"));
 	restart_then_stop(&d, "user");
+}
+
+/* System V IPC objects (shm, sem, msg) and /dev/shm entries owned by
+ * uid; with rm, removed (only the test's own IDs are ever passed). */
+static int ipc_objects(uid_t uid, bool rm)
+{
+	static const struct {
+		const char *table;
+		int uid_col;
+	} t[] = { { "shm", 7 }, { "sem", 4 }, { "msg", 7 } };
+	int n = 0;
+	for (int k = 0; k < 3; k++) {
+		char path[64], line[512];
+		snprintf(path, sizeof path, "/proc/sysvipc/%s", t[k].table);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof line, f)) {
+			long v[10];
+			char *p = line, *end;
+			int c = 0;
+			for (; c < 10; c++, p = end) {
+				v[c] = strtol(p, &end, 10);
+				if (end == p)
+					break;
+			}
+			if (c <= t[k].uid_col || (uid_t)v[t[k].uid_col] != uid)
+				continue;
+			n++;
+			if (rm)
+				k == 0 ? shmctl((int)v[1], IPC_RMID, NULL) : k == 1 ? semctl((int)v[1], 0, IPC_RMID)
+										  : msgctl((int)v[1], IPC_RMID, NULL);
+		}
+		fclose(f);
+	}
+	DIR *d = opendir("/dev/shm");
+	for (struct dirent *e; d && (e = readdir(d));) {
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == uid && e->d_name[0] != '.') {
+			n++;
+			if (rm)
+				unlinkat(dirfd(d), e->d_name, 0);
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* RemoveIPC=: what a service's user made in System V IPC and /dev/shm
+ * goes when its service stops, but only once no other service of that
+ * user runs; without it, it stays. Numeric users no one has, so that
+ * nothing but the test's own objects is in reach. */
+Test(lifecycle, remove_ipc, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (User= of other IDs)");
+	struct hd d;
+	hd_init(&d);
+	cr_assert_eq(chmod(d.dir, 0777), 0);
+	uid_t base = 3000000 + (uid_t)(getpid() % 100000) * 4;
+	const char *names[4] = { "rm", "keep", "shared1", "shared2" };
+	uid_t uid[4] = { base, base + 1, base + 2, base + 2 };
+	char rep[4][400], unit[64];
+	for (int i = 0; i < 4; i++) {
+		cr_assert_null(getpwuid(uid[i]), "uid %u is taken", (unsigned)uid[i]);
+		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
+		snprintf(unit, sizeof unit, "%s.service", names[i]);
+		hd_unit(&d, unit,
+			"[Service]\nUser=%u\nRemoveIPC=%s\nExecStart=/bin/sh -c '%stouch /dev/shm/supd-ipc-%d-%s; "
+			"echo ok > %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+			(unsigned)uid[i], i == 1 ? "no" : "yes",
+			i == 3 ? "" : "ipcmk -M 4096 >/dev/null && ipcmk -S 1 >/dev/null && ipcmk -Q >/dev/null && ",
+			(int)getpid(), names[i], rep[i], rep[i], rep[i]);
+	}
+	hd_start(&d);
+	for (int i = 0; i < 4; i++)
+		cr_assert_not_null(h_wait_file(rep[i], 5000), "%s did not report", names[i]);
+	cr_expect_eq(ipc_objects(base, false), 4, "shm, sem, msg and /dev/shm");
+	cr_expect_eq(ipc_objects(base + 2, false), 5);
+	char out[1024];
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "rm", NULL), 0, "%s", out);
+	cr_expect_eq(ipc_objects(base, false), 0, "RemoveIPC=yes: gone with the stop");
+	cr_expect(hd_log_has(&d, "rm.service: RemoveIPC=: 4 IPC objects removed"));
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "keep", NULL), 0, "%s", out);
+	cr_expect_eq(ipc_objects(base + 1, false), 4, "RemoveIPC=no: kept");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "shared1", NULL), 0, "%s", out);
+	cr_expect_eq(ipc_objects(base + 2, false), 5, "another service of the user still runs");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "shared2", NULL), 0, "%s", out);
+	cr_expect_eq(ipc_objects(base + 2, false), 0, "the last one stopped");
+	cr_expect_eq(hd_stop(&d), 0);
+	for (uid_t u = base; u < base + 3; u++)
+		ipc_objects(u, true);
 }
 
 /* LoadCredential=, SetCredential=: files of their own in

@@ -39,12 +39,7 @@ const char *creds_value_bad(bool set, const char *v)
 
 int creds_dir(const char *unit, char *buf, size_t len)
 {
-	char base[4096];
-	int r = execdirs_base(EXECDIR_RUNTIME, base, sizeof base);
-	if (r < 0)
-		return r;
-	int n = snprintf(buf, len, "%s/credentials/%s", base, unit);
-	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+	return execdirs_path(EXECDIR_RUNTIME, "credentials", unit, buf, len);
 }
 
 /* A LoadCredential= source into *data; a relative path lies in the

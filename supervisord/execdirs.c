@@ -108,13 +108,13 @@ static bool is_private(const struct svc_conf *c, enum conf_execdir kind)
 	return c->dynamic_user && (kind == EXECDIR_STATE || kind == EXECDIR_CACHE || kind == EXECDIR_LOGS);
 }
 
-int execdirs_private_path(enum conf_execdir kind, const char *rel, char *buf, size_t len)
+int execdirs_path(enum conf_execdir kind, const char *sub, const char *rel, char *buf, size_t len)
 {
 	char base[4096];
 	int r = execdirs_base(kind, base, sizeof base);
 	if (r < 0)
 		return r;
-	int n = snprintf(buf, len, "%s/private/%s", base, rel);
+	int n = snprintf(buf, len, "%s/%s/%s", base, sub, rel);
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 
@@ -189,7 +189,7 @@ int execdirs_prepare(const struct svc_conf *c, const char *unit, bool set_ids, u
 			const char *dir = path;
 			char real[4096];
 			if (is_private(c, (enum conf_execdir)k)) {
-				r = execdirs_private_path((enum conf_execdir)k, c->exec_dirs[k][i], real, sizeof real);
+				r = execdirs_path((enum conf_execdir)k, "private", c->exec_dirs[k][i], real, sizeof real);
 				if (r == 0)
 					r = private_dir(base, path, real);
 				if (r < 0) {

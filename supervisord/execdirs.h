@@ -34,9 +34,11 @@ int execdirs_base(enum conf_execdir kind, char *buf, size_t len);
 int execdirs_prepare(const struct svc_conf *c, const char *unit, bool set_ids, uid_t uid, gid_t gid, char *err,
 		     size_t errlen);
 
-/* DynamicUser=: where a state, cache or logs directory rel really is,
- * BASE/private/rel, into buf (BASE/rel is a symbolic link to it). */
-int execdirs_private_path(enum conf_execdir kind, const char *rel, char *buf, size_t len);
+/* BASE/sub/rel into buf, BASE being kind's: a credentials directory
+ * (RUNTIME, "credentials", unit), where DynamicUser= keeps a state, cache
+ * or logs directory (kind, "private", rel; BASE/rel links to it). 0 or
+ * -errno. */
+int execdirs_path(enum conf_execdir kind, const char *sub, const char *rel, char *buf, size_t len);
 
 /* "RUNTIME_DIRECTORY=/run/a:/run/b" for kind (malloc'd), or NULL when the
  * unit has none of that kind (or out of memory: *oom set). */

@@ -322,7 +322,7 @@ static int dynamic_ids(const struct svc_conf *c, uid_t *uid, char *err, size_t e
 	size_t n = 0;
 	for (size_t k = 0; k < 3 && n < 4; k++)
 		for (size_t i = 0; i < c->n_exec_dirs[kinds[k]] && n < 4; i++)
-			if (execdirs_private_path(kinds[k], c->exec_dirs[kinds[k]][i], paths[n], sizeof paths[n]) == 0) {
+			if (execdirs_path(kinds[k], "private", c->exec_dirs[kinds[k]][i], paths[n], sizeof paths[n]) == 0) {
 				hints[n] = paths[n];
 				n++;
 			}
@@ -578,7 +578,7 @@ static int add_private_dirs(const struct svc_conf *c, struct exec_plan *p)
 		snprintf(path, sizeof path, "%s/private", base);
 		r = add_mount(p, path, MOP_EMPTY, false, true);
 		for (size_t i = 0; !r && i < c->n_exec_dirs[kind]; i++) {
-			if ((r = execdirs_private_path(kind, c->exec_dirs[kind][i], path, sizeof path)) < 0 ||
+			if ((r = execdirs_path(kind, "private", c->exec_dirs[kind][i], path, sizeof path)) < 0 ||
 			    (r = add_mount(p, path, MOP_BIND, false, true)) < 0)
 				break;
 			p->mounts[p->nmounts - 1].source = p->mounts[p->nmounts - 1].path;

@@ -1087,6 +1087,21 @@ Test(lifecycle, restrict_namespaces, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* n units NAME.service, each running "sysprobe d.dir/NAME.rep mode"
+ * with its settings (the one named "plus" as a '+' command); the report
+ * paths into rep. */
+static void probe_units(struct hd *d, int n, const char *const *names, const char *const *settings, const char *mode,
+			char (*rep)[400])
+{
+	for (int i = 0; i < n; i++) {
+		char unit[64];
+		snprintf(rep[i], 400, "%s/%s.rep", d->dir, names[i]);
+		snprintf(unit, sizeof unit, "%s.service", names[i]);
+		hd_unit(d, unit, "[Service]\n%sExecStart=%s" H_WORKERS "/sysprobe %s %s\n", settings[i],
+			!strcmp(names[i], "plus") ? "+" : "", rep[i], mode);
+	}
+}
+
 /* What socket(family) gives this (unfiltered) process: "ok" or the
  * word sysprobe would write. */
 static const char *own_socket(int family, int type, int proto)
@@ -1127,13 +1142,8 @@ Test(lifecycle, restrict_address_families, .timeout = 60)
 		{ un, in, in6, nl }, { un, in, no, no }, { un, no, in6, nl }, { un, no, in6, no },
 		{ no, no, no, no },  { un, in, in6, nl }, { un, in, in6, nl },
 	};
-	char rep[N][400], unit[64];
-	for (int i = 0; i < N; i++) {
-		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
-		snprintf(unit, sizeof unit, "%s.service", names[i]);
-		hd_unit(&d, unit, "[Service]\n%sExecStart=%s" H_WORKERS "/sysprobe %s families\n", settings[i],
-			i == N - 1 ? "+" : "", rep[i]);
-	}
+	char rep[N][400];
+	probe_units(&d, N, names, settings, "families", rep);
 	hd_start(&d);
 	for (int i = 0; i < N; i++) {
 		char w[200];
@@ -1169,13 +1179,8 @@ Test(lifecycle, system_call_architectures, .timeout = 60)
 		"SystemCallArchitectures=native\n",
 	};
 	const char *want[N] = { "ok \n", NULL, "ok \n", "ENOSYS \n", "ok \n", "ok \n" };
-	char rep[N][400], unit[64];
-	for (int i = 0; i < N; i++) {
-		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
-		snprintf(unit, sizeof unit, "%s.service", names[i]);
-		hd_unit(&d, unit, "[Service]\n%sExecStart=%s" H_WORKERS "/sysprobe %s int80\n", settings[i],
-			i == N - 1 ? "+" : "", rep[i]);
-	}
+	char rep[N][400];
+	probe_units(&d, N, names, settings, "int80", rep);
 	hd_start(&d);
 	for (int i = 0; i < N; i++) {
 		if (!want[i])
@@ -1224,13 +1229,8 @@ Test(lifecycle, system_call_filter, .timeout = 60)
 		{ "ok", "ENOENT", NULL, "ok" },	  { "EPERM", "EPERM", "ENOSYS", "ok" }, { "EPERM", "EACCES", NULL, "ok" },
 		{ "ok", "EPERM", "ENOSYS", "ok" }, { "ok", "ENOENT", NULL, "ok" },	  { "ok", "ENOENT", NULL, "ok" },
 	};
-	char rep[N][400], unit[64];
-	for (int i = 0; i < N; i++) {
-		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
-		snprintf(unit, sizeof unit, "%s.service", names[i]);
-		hd_unit(&d, unit, "[Service]\n%sExecStart=%s" H_WORKERS "/sysprobe %s calls\n", settings[i],
-			!strcmp(names[i], "plus") ? "+" : "", rep[i]);
-	}
+	char rep[N][400];
+	probe_units(&d, N, names, settings, "calls", rep);
 	char shrep[400];
 	snprintf(shrep, sizeof shrep, "%s/shell.rep", d.dir);
 	hd_unit(&d, "shell.service",
@@ -1284,13 +1284,8 @@ Test(lifecycle, secure_bits, .timeout = 60)
 		"SecureBits=noroot\n",
 	};
 	const char *want[N] = { "0 \n", "3 \n", "11 \n", "1 \n", "4 \n", "0 \n" };
-	char rep[N][400], unit[64];
-	for (int i = 0; i < N; i++) {
-		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
-		snprintf(unit, sizeof unit, "%s.service", names[i]);
-		hd_unit(&d, unit, "[Service]\n%sExecStart=%s" H_WORKERS "/sysprobe %s securebits\n", settings[i],
-			!strcmp(names[i], "plus") ? "+" : "", rep[i]);
-	}
+	char rep[N][400];
+	probe_units(&d, N, names, settings, "securebits", rep);
 	hd_start(&d);
 	for (int i = 0; i < N; i++) {
 		char *t = h_wait_file(rep[i], 5000);

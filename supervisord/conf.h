@@ -229,10 +229,14 @@ struct svc_conf {
 	bool dynamic_user;              /* DynamicUser= (dynuser.h): user (and group) the name to allocate */
 	unsigned securebits;            /* SecureBits=: SECBIT_* (linux/securebits.h), set before the exec */
 	bool remove_ipc;                /* RemoveIPC= (cleanipc.h); implied by DynamicUser= */
+	int keyring_mode;               /* KeyringMode=: CONF_KEYRING_*, default: private for root's daemon */
 	int protect_proc;               /* ProtectProc=: CONF_PROC_* (hidepid= of a /proc of its own) */
 	int proc_subset;                /* ProcSubset=: 0 all, 1 pid (subset=pid) */
 	int restart_mode_overlap;       /* RestartMode=overlap */
 };
+
+/* KeyringMode=. */
+enum { CONF_KEYRING_DEFAULT, CONF_KEYRING_INHERIT, CONF_KEYRING_PRIVATE, CONF_KEYRING_SHARED };
 
 /* ProtectProc=, as the kernel names its hidepid= values. */
 enum { CONF_PROC_DEFAULT, CONF_PROC_NOACCESS, CONF_PROC_INVISIBLE, CONF_PROC_PTRACEABLE };

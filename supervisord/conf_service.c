@@ -991,6 +991,11 @@ static const struct conf_enum protect_proc_names[] = {
 	{ "ptraceable", CONF_PROC_PTRACEABLE }, { NULL, 0 },
 };
 
+static const struct conf_enum keyring_names[] = {
+	{ "inherit", CONF_KEYRING_INHERIT }, { "private", CONF_KEYRING_PRIVATE }, { "shared", CONF_KEYRING_SHARED },
+	{ NULL, 0 },
+};
+
 static const struct conf_enum proc_subset_names[] = {
 	{ "all", 0 }, { "pid", 1 }, { NULL, 0 },
 };
@@ -1093,6 +1098,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("DynamicUser", conf_h_bool, dynamic_user, 0),
 	KEY("SecureBits", h_securebits, securebits, 0),
 	KEY("RemoveIPC", conf_h_bool, remove_ipc, 0),
+	KEY("KeyringMode", conf_h_enum, keyring_mode, keyring_names),
 	KEY("Group", conf_h_user, group, 0),
 	LIST("Sockets", conf_h_units, sockets, n_sockets, ".socket"),
 	KEY("NotifyAccess", conf_h_enum, notify_access, notify_names),
@@ -1141,7 +1147,7 @@ const char *const conf_service_unsupported[] = {
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
 	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
 	"SystemCallLog",
-	"KeyringMode", "Personality",
+ "Personality",
 	"NUMAPolicy", "NUMAMask",
 	"ExecPaths", "NoExecPaths", "MountFlags", "UtmpIdentifier", "UtmpMode",
 	"Slice", "Delegate", "DeviceAllow", "DevicePolicy", "TasksMax", "TasksAccounting",

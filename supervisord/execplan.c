@@ -971,6 +971,10 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.cap_bounding = c->cap_bounding;
 	p->req.cap_ambient = full ? 0 : c->cap_ambient;
 	p->req.securebits = full ? 0 : c->securebits;
+	/* systemd's default: private for the system's manager, inherit for
+	 * a user's. */
+	p->req.keyring = c->keyring_mode != CONF_KEYRING_DEFAULT ? c->keyring_mode
+				 : geteuid() == 0 ? CONF_KEYRING_PRIVATE : CONF_KEYRING_INHERIT;
 	p->req.private_tmp[0] = full ? NULL : u->svc.private_tmp[0];
 	p->req.private_tmp[1] = full ? NULL : u->svc.private_tmp[1];
 	bool adds = c->n_temporary_fs || c->n_bind_paths || c->n_bind_ro_paths;

@@ -31,6 +31,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <linux/securebits.h>
 #include <linux/close_range.h>
 #include <sys/syscall.h>
@@ -60,6 +61,7 @@ static const char *const stage_names[] = {
 	[STAGE_SCHED] = "scheduling",
 	[STAGE_SECCOMP] = "seccomp",
 	[STAGE_SECUREBITS] = "securebits",
+	[STAGE_KEYRING] = "keyring",
 };
 
 const char *spawn_stage_name(int stage)
@@ -579,6 +581,20 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 			if (r->cap_ambient >> cap & 1 &&
 			    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 				child_fail(&rep, STAGE_CAPS, errno);
+	}
+	/* KeyringMode=: a session keyring of its own, made as the user it
+	 * runs as (so his), with his user keyring linked in for "shared"
+	 * (systemd's setup_keyring). A kernel without keyrings, or one that
+	 * refuses them, is no reason to fail, as in systemd. */
+	if (r->keyring != CONF_KEYRING_INHERIT) {
+		if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0L, 0L, 0L, 0L) < 0) {
+			if (errno != ENOSYS && errno != EPERM && errno != EACCES && errno != EDQUOT)
+				child_fail(&rep, STAGE_KEYRING, errno);
+		} else if (r->keyring == CONF_KEYRING_SHARED &&
+			   syscall(SYS_keyctl, KEYCTL_LINK, (long)KEY_SPEC_USER_KEYRING, (long)KEY_SPEC_SESSION_KEYRING, 0L,
+				   0L) < 0) {
+			child_fail(&rep, STAGE_KEYRING, errno);
+		}
 	}
 	if (r->securebits && prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != (int)r->securebits) {
 		/* CAP_SETPCAP, permitted still, into the effective set (the

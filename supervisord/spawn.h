@@ -43,6 +43,7 @@ enum spawn_stage {
 	STAGE_SCHED,      /* CPUAffinity=, CPUScheduling*=, IOScheduling*= */
 	STAGE_SECCOMP,    /* MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality= */
 	STAGE_SECUREBITS, /* SecureBits= */
+	STAGE_KEYRING,    /* KeyringMode= */
 	STAGE__MAX
 };
 
@@ -105,6 +106,7 @@ struct spawn_req {
 	uint64_t cap_bounding;
 	uint64_t cap_ambient;       /* AmbientCapabilities=: raised in the ambient set (kept across the user switch) */
 	unsigned securebits;        /* SecureBits=: SECBIT_*, set after the user switch (0: left alone) */
+	int keyring;                /* KeyringMode=: CONF_KEYRING_INHERIT, _PRIVATE or _SHARED */
 	bool oom_score_adjust_set;
 	char oom_score_adjust[8];   /* OOMScoreAdjust=, as written to /proc/self/oom_score_adj ("-1000\n") */
 	const char *private_tmp[2]; /* PrivateTmp=: bound over /tmp and /var/tmp in a mount namespace of its own */

@@ -596,7 +596,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_assert_eq(load("a.service",
 			  "[Unit]\nFoo=1\nDocumentation=man:x\nConditionVirtualization=no\n"
 			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateUsers=yes\nTasksMax=100\n"
-			  "KeyringMode=shared\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
+			  "NUMAPolicy=default\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
 			  "[Socket]\nListenStream=1\n", &c), 0, "%s", err);
 	cr_expect_eq(dl.n_err, 0);
 	cr_expect_eq(dl.n_warn, 9, "%s", dl.text);
@@ -609,7 +609,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_expect(strstr(dl.text, "W /u/x:8: PrivateUsers= in section [Service] is not supported, ignoring"),
 		  "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:9: TasksMax= in section"), "%s", dl.text);
-	cr_expect(strstr(dl.text, "W /u/x:10: KeyringMode= in section"), "%s", dl.text);
+	cr_expect(strstr(dl.text, "W /u/x:10: NUMAPolicy= in section"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:12: unknown section [Frob], ignoring"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:17: unknown section [Socket], ignoring"), "%s", dl.text);
 	cr_expect_eq(err[0], '\0');
@@ -879,6 +879,13 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	}
 	cr_assert_eq(load("web-1@x.service", "[Service]\nExecStart=/bin/true\nDynamicUser=yes\n", &c), 0, "%s", err);
 	cr_expect_str_eq(c.svc.user, "web-1", "an instance: its template's prefix");
+	conf_free(&c);
+
+	load_svc("KeyringMode=shared", &c);
+	cr_expect_eq(c.svc.keyring_mode, CONF_KEYRING_SHARED);
+	conf_free(&c);
+	load_svc("KeyringMode=inherit\nKeyringMode=", &c);
+	cr_expect_eq(c.svc.keyring_mode, CONF_KEYRING_DEFAULT, "empty: the default (private for root's daemon)");
 	conf_free(&c);
 
 	/* SecureBits=: the last line wins (systemd assigns), empty resets. */
@@ -1158,6 +1165,7 @@ static const struct {
 	{ "ProtectProc=hidden", "ProtectProc=" },
 	{ "ProcSubset=some", "ProcSubset=" },
 	{ "SystemCallErrorNumber=ENOPE", "SystemCallErrorNumber=" },
+	{ "KeyringMode=public", "KeyringMode=" },
 	{ "MemoryDenyWriteExecute=maybe", "MemoryDenyWriteExecute=" },
 	{ "RestrictNamespaces=uts time", "'time' is not a namespace type" },
 	{ "RestrictSUIDSGID=sometimes", "RestrictSUIDSGID=" },

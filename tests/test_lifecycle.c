@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <linux/keyctl.h>
 #include <linux/netlink.h>
 
 #include "harness.h"
@@ -1386,6 +1387,45 @@ Test(lifecycle, remove_ipc, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 	for (uid_t u = base; u < base + 3; u++)
 		ipc_objects(u, true);
+}
+
+/* KeyringMode=: by default (root's daemon: systemd's system manager) each
+ * service gets a session keyring of its own, owned by the user it runs
+ * as; "shared" links that user's keyring into it; "inherit" keeps the
+ * daemon's. Each report: the keyring's ID, its owner, the user keyring
+ * linked or not. */
+Test(lifecycle, keyring_mode, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("the default is private only for root's daemon");
+	long own = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, (long)KEY_SPEC_SESSION_KEYRING, 0L);
+	if (own < 0)
+		cr_skip_test("no kernel keyrings here");
+	struct hd d;
+	hd_init(&d);
+	cr_assert_eq(chmod(d.dir, 0777), 0);
+	enum { N = 5 };
+	const char *names[N] = { "priv1", "priv2", "inherit", "user", "shared" };
+	const char *settings[N] = { "", "KeyringMode=private\n", "KeyringMode=inherit\n", "User=nobody\n",
+				    "User=nobody\nKeyringMode=shared\n" };
+	char rep[N][400];
+	probe_units(&d, N, names, settings, "keyring", rep);
+	hd_start(&d);
+	long id[N];
+	for (int i = 0; i < N; i++) {
+		char *t = h_wait_file(rep[i], 5000);
+		cr_assert_not_null(t, "%s did not report", names[i]);
+		char owner[16], linked[8];
+		cr_assert_eq(sscanf(t, "%ld %15s %7s", &id[i], owner, linked), 3, "%s", t);
+		/* The inherited one is whatever this test runs in. */
+		const char *want_owner = i >= 3 ? "65534" : "0", *want_linked = i == 4 ? "yes" : i == 2 ? linked : "no";
+		cr_expect(!strcmp(owner, want_owner) && !strcmp(linked, want_linked), "%s: %s (owner %s, linked %s wanted)",
+			  names[i], t, want_owner, want_linked);
+	}
+	cr_expect(id[0] != own && id[1] != own && id[3] != own && id[4] != own, "a session keyring of its own");
+	cr_expect(id[0] != id[1] && id[3] != id[4], "one per service");
+	cr_expect_eq(id[2], own, "inherit: the daemon's");
+	restart_then_stop(&d, "priv1");
 }
 
 /* LoadCredential=, SetCredential=: files of their own in

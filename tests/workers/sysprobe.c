@@ -25,6 +25,10 @@
  * (SystemCallFilter=).
  *
  * "sysprobe FILE securebits": the secure bits, a number (SecureBits=).
+ *
+ * "sysprobe FILE keyring": the session keyring's ID, its owner, and
+ * whether the user keyring is linked into it: "ID UID yes|no"
+ * (KeyringMode=).
  */
 #include <linux/sched.h>
 #include <signal.h>
@@ -41,7 +45,11 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/keyctl.h>
 #include <linux/netlink.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 static void word(FILE *f, int ok)
@@ -133,6 +141,20 @@ int main(int argc, char **argv)
 	}
 	if (argc > 2 && !strcmp(argv[2], "securebits")) {
 		fprintf(f, "%d ", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
+		goto done;
+	}
+	if (argc > 2 && !strcmp(argv[2], "keyring")) {
+		long sid = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, (long)KEY_SPEC_SESSION_KEYRING, 0L);
+		long uid_ring = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, (long)KEY_SPEC_USER_KEYRING, 1L);
+		char desc[256] = "";
+		long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, sid, desc, (long)sizeof desc - 1);
+		const char *owner = n > 0 ? strchr(desc, ';') : NULL; /* "keyring;UID;GID;PERM;NAME" */
+		int32_t ids[256];
+		long got = syscall(SYS_keyctl, KEYCTL_READ, sid, ids, (long)sizeof ids);
+		bool linked = false;
+		for (long i = 0; got > 0 && i < got / 4 && i < 256; i++)
+			linked = linked || ids[i] == uid_ring;
+		fprintf(f, "%ld %d %s ", sid, owner ? atoi(owner + 1) : -1, linked ? "yes" : "no");
 		goto done;
 	}
 	if (argc > 2 && !strcmp(argv[2], "int80")) {

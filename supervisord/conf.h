@@ -208,6 +208,10 @@ struct svc_conf {
 	size_t n_read_write_paths;
 	char **read_only_paths;         /* ReadOnlyPaths= */
 	size_t n_read_only_paths;
+	char **noexec_paths;            /* NoExecPaths= ("-" prefix: may be missing) */
+	size_t n_noexec_paths;
+	char **exec_paths;              /* ExecPaths=: exceptions under NoExecPaths= */
+	size_t n_exec_paths;
 	char **inaccessible_paths;      /* InaccessiblePaths= ("-" prefix: may be missing) */
 	size_t n_inaccessible_paths;
 	char **bind_paths;              /* BindPaths=: "[-]SRC[:DEST[:OPTS]]" as given */

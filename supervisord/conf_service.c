@@ -107,6 +107,8 @@ void conf_service_free(struct svc_conf *s)
 	conf_strv_free(&s->supplementary_groups, &s->n_supplementary_groups);
 	conf_strv_free(&s->read_write_paths, &s->n_read_write_paths);
 	conf_strv_free(&s->read_only_paths, &s->n_read_only_paths);
+	conf_strv_free(&s->noexec_paths, &s->n_noexec_paths);
+	conf_strv_free(&s->exec_paths, &s->n_exec_paths);
 	conf_strv_free(&s->bind_paths, &s->n_bind_paths);
 	conf_strv_free(&s->bind_ro_paths, &s->n_bind_ro_paths);
 	conf_strv_free(&s->temporary_fs, &s->n_temporary_fs);
@@ -1115,6 +1117,8 @@ const struct conf_key conf_service_keys[] = {
 	KEY("ProtectHome", h_protect, protect_home, 1),
 	LIST("ReadWritePaths", h_paths, read_write_paths, n_read_write_paths, 0),
 	LIST("ReadOnlyPaths", h_paths, read_only_paths, n_read_only_paths, 0),
+	LIST("NoExecPaths", h_paths, noexec_paths, n_noexec_paths, 0),
+	LIST("ExecPaths", h_paths, exec_paths, n_exec_paths, 0),
 	LIST("InaccessiblePaths", h_paths, inaccessible_paths, n_inaccessible_paths, 0),
 	LIST("BindPaths", h_binds, bind_paths, n_bind_paths, 0),
 	LIST("BindReadOnlyPaths", h_binds, bind_ro_paths, n_bind_ro_paths, 0),
@@ -1149,7 +1153,7 @@ const char *const conf_service_unsupported[] = {
 	"SystemCallLog",
  "Personality",
 	"NUMAPolicy", "NUMAMask",
-	"ExecPaths", "NoExecPaths", "MountFlags", "UtmpIdentifier", "UtmpMode",
+"MountFlags", "UtmpIdentifier", "UtmpMode",
 	"Slice", "Delegate", "DeviceAllow", "DevicePolicy", "TasksMax", "TasksAccounting",
 	"IPAddressAllow", "IPAddressDeny", "SELinuxContext", "AppArmorProfile", "SmackProcessLabel",
 	"Private*", "Protect*", "Restrict*", "Memory*", "CPU*", "IO*", "BlockIO*",
@@ -1160,6 +1164,7 @@ const char *const conf_service_unsupported[] = {
 bool conf_svc_wants_mounts(const struct svc_conf *s)
 {
 	return s->protect_system || s->protect_home || s->n_read_only_paths || s->n_read_write_paths ||
+	       s->n_noexec_paths || s->n_exec_paths ||
 	       s->n_bind_paths || s->n_bind_ro_paths || s->n_temporary_fs ||
 	       s->n_inaccessible_paths || s->protect_kernel_tunables || s->protect_kernel_modules ||
 	       s->protect_kernel_logs || s->protect_control_groups || s->private_devices || s->protect_proc ||

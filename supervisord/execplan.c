@@ -632,6 +632,11 @@ static int build_restrictions(const struct svc_conf *c, struct exec_plan *p)
 	}
 	if (!r)
 		r = add_listed(p, c->read_write_paths, c->n_read_write_paths, MOP_RW);
+	/* NoExecPaths=, then ExecPaths= (on the same path the latter wins). */
+	if (!r)
+		r = add_listed(p, c->noexec_paths, c->n_noexec_paths, MOP_NOEXEC);
+	if (!r)
+		r = add_listed(p, c->exec_paths, c->n_exec_paths, MOP_EXEC);
 	if (!r && c->protect_home)
 		r = add_fixed(p, home,
 			      c->protect_home == 1 ? MOP_INACCESSIBLE : c->protect_home == 2 ? MOP_RO : MOP_EMPTY);

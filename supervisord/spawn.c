@@ -259,6 +259,11 @@ static int flag_one(const struct mount_op *m, bool was_ro)
 	struct mount_attr a = { 0 };
 	if (m->kind == MOP_PROCFS)
 		return 0; /* as it was mounted */
+	if (m->kind == MOP_NOEXEC || m->kind == MOP_EXEC) {
+		a.attr_set = m->kind == MOP_NOEXEC ? MOUNT_ATTR_NOEXEC : 0;
+		a.attr_clr = m->kind == MOP_EXEC ? MOUNT_ATTR_NOEXEC : 0;
+		return mount_setattr(AT_FDCWD, m->path, AT_RECURSIVE, &a, sizeof a);
+	}
 	if (m->kind == MOP_KEEP) {
 		/* Writable again only if it was; a mount we may not change
 		 * (locked by a container) stays as the others left it. */

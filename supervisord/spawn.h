@@ -65,6 +65,8 @@ enum mount_op_kind {
 	MOP_BIND_RO,     /* ... read-only (BindReadOnlyPaths=) */
 	MOP_TMPFS,       /* a tmpfs at path with data as its options (TemporaryFileSystem=) */
 	MOP_PROCFS,      /* a procfs of its own at path, data its options (ProtectProc=, ProcSubset=) */
+	MOP_NOEXEC,      /* the tree at path noexec (recursively; its read-only flag left as it is) */
+	MOP_EXEC,        /* ... executable again (an exception under a noexec one) */
 };
 struct mount_op {
 	const char *path;

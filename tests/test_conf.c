@@ -881,6 +881,10 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	cr_expect_str_eq(c.svc.user, "web-1", "an instance: its template's prefix");
 	conf_free(&c);
 
+	load_svc("NoExecPaths=/ -/opt\nExecPaths=/usr/lib", &c);
+	cr_expect(c.svc.n_noexec_paths == 2 && c.svc.n_exec_paths == 1 && !strcmp(c.svc.noexec_paths[1], "-/opt"));
+	cr_expect(conf_svc_wants_mounts(&c.svc));
+	conf_free(&c);
 	load_svc("KeyringMode=shared", &c);
 	cr_expect_eq(c.svc.keyring_mode, CONF_KEYRING_SHARED);
 	conf_free(&c);
@@ -1166,6 +1170,7 @@ static const struct {
 	{ "ProcSubset=some", "ProcSubset=" },
 	{ "SystemCallErrorNumber=ENOPE", "SystemCallErrorNumber=" },
 	{ "KeyringMode=public", "KeyringMode=" },
+	{ "NoExecPaths=relative", "NoExecPaths=" },
 	{ "MemoryDenyWriteExecute=maybe", "MemoryDenyWriteExecute=" },
 	{ "RestrictNamespaces=uts time", "'time' is not a namespace type" },
 	{ "RestrictSUIDSGID=sometimes", "RestrictSUIDSGID=" },

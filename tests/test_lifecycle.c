@@ -1680,6 +1680,44 @@ Test(lifecycle, dynamic_user, .timeout = 90)
 		rmdir("/var/lib/private");
 }
 
+/* NoExecPaths=, ExecPaths=: a script under a noexec path does not run
+ * (126 from the shell), one under an ExecPaths= exception inside it does,
+ * writing there still works (noexec is not read-only), a missing "-"
+ * path is skipped; '+' is not restricted; the host keeps its flags. */
+Test(lifecycle, noexec_paths, .timeout = 60)
+{
+	if (geteuid() != 0 || unshare_probe() != 0)
+		cr_skip_test("needs mount namespaces (root with CAP_SYS_ADMIN)");
+	struct hd d;
+	hd_init(&d);
+	char top[300], ok[320], script[2][400], rep[2][400];
+	snprintf(top, sizeof top, "%s/tree", d.dir);
+	snprintf(ok, sizeof ok, "%s/allowed", top);
+	cr_assert(mkdir(top, 0755) == 0 && mkdir(ok, 0755) == 0);
+	snprintf(script[0], sizeof script[0], "%s/denied.sh", top);
+	snprintf(script[1], sizeof script[1], "%s/ok.sh", ok);
+	for (int i = 0; i < 2; i++)
+		cr_assert(h_write_file(script[i], "#!/bin/sh\nexit 0\n") == 0 && chmod(script[i], 0755) == 0);
+	const char *names[2] = { "limited", "plus" };
+	for (int i = 0; i < 2; i++) {
+		char unit[64];
+		snprintf(rep[i], sizeof rep[i], "%s/%s.rep", d.dir, names[i]);
+		snprintf(unit, sizeof unit, "%s.service", names[i]);
+		hd_unit(&d, unit,
+			"[Service]\nNoExecPaths=%s -/nonexistent/supd-x\nExecPaths=%s\nExecStart=%s/bin/sh -c '%s; a=$$?; %s; "
+			"b=$$?; touch %s/written && w=w || w=r; echo $$a $$b $$w > %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+			top, ok, i ? "+" : "", script[0], script[1], top, rep[i], rep[i], rep[i]);
+	}
+	hd_start(&d);
+	const char *want[2] = { "126 0 w\n", "0 0 w\n" };
+	for (int i = 0; i < 2; i++) {
+		char *t = h_wait_file(rep[i], 5000);
+		cr_expect(t && !strcmp(t, want[i]), "%s: %s (wanted %s)", names[i], t ? t : "(no report)", want[i]);
+	}
+	cr_expect_eq(system(script[0]), 0, "the host can still run it");
+	restart_then_stop(&d, "limited");
+}
+
 /* The kernel-facing sandboxing settings: ProtectKernelTunables= makes
  * /proc/sys and /sys read-only, ProtectControlGroups= cgroupfs,
  * ProtectKernelModules= hides the module trees, ProtectKernelLogs= the

@@ -329,6 +329,69 @@ static int dynamic_ids(const struct svc_conf *c, uid_t *uid, char *err, size_t e
 	return dynuser_acquire(c->user, hints, uid, err, errlen);
 }
 
+/* User= and Group= as IDs into *uid and *gid (0 where not given), the
+ * user's entry in *pwp when he has one (pw and buf hold it), *dyn when
+ * he is DynamicUser='s own: his IDs acquired (acquire) or only looked up
+ * in their record. -ESRCH (or dynuser_acquire's error) with err set when
+ * a name has no IDs; *uid and *gid hold what was found by then. */
+static int user_ids(const struct svc_conf *c, bool acquire, struct passwd *pw, char *buf, size_t buflen,
+		    struct passwd **pwp, uid_t *uid, gid_t *gid, bool *dyn, char *err, size_t errlen)
+{
+	*pwp = NULL;
+	*uid = 0;
+	*gid = 0;
+	*dyn = false;
+	if (c->user) {
+		char *end;
+		unsigned long n = strtoul(c->user, &end, 10);
+		if (*c->user && !*end) {
+			*uid = (uid_t)n;
+			getpwuid_r(*uid, pw, buf, buflen, pwp);
+		} else {
+			getpwnam_r(c->user, pw, buf, buflen, pwp);
+			/* DynamicUser=: a static user of the name is used as
+			 * it is (systemd); else the name gets IDs of its own. */
+			if (*pwp) {
+				*uid = (*pwp)->pw_uid;
+			} else if (c->dynamic_user && acquire) {
+				int r = dynamic_ids(c, uid, err, errlen);
+				if (r < 0)
+					return r;
+			} else if (!c->dynamic_user || dynuser_lookup(c->user, uid) < 0) {
+				snprintf(err, errlen, "User=%s: no such user", c->user);
+				return -ESRCH;
+			}
+			*dyn = !*pwp;
+		}
+		*gid = *pwp ? (*pwp)->pw_gid : (gid_t)*uid;
+	}
+	/* A dynamic user's own group has its number (set above). */
+	if (c->group && !(*dyn && !strcmp(c->group, c->user))) {
+		char gbuf[16384], *end;
+		struct group gr, *grp = NULL;
+		unsigned long n = strtoul(c->group, &end, 10);
+		if (*c->group && !*end) {
+			*gid = (gid_t)n;
+		} else {
+			getgrnam_r(c->group, &gr, gbuf, sizeof gbuf, &grp);
+			if (!grp) {
+				snprintf(err, errlen, "Group=%s: no such group", c->group);
+				return -ESRCH;
+			}
+			*gid = grp->gr_gid;
+		}
+	}
+	return 0;
+}
+
+void execplan_run_ids(const struct svc_conf *c, uid_t *uid, gid_t *gid)
+{
+	char buf[16384], err[256];
+	struct passwd pw, *pwp;
+	bool dyn;
+	user_ids(c, false, &pw, buf, sizeof buf, &pwp, uid, gid, &dyn, err, sizeof err);
+}
+
 static int resolve_user(const struct svc_conf *c, struct exec_plan *p, struct strvec *env,
 			char *err, size_t errlen)
 {
@@ -339,61 +402,24 @@ static int resolve_user(const struct svc_conf *c, struct exec_plan *p, struct st
 		return -EPERM;
 	}
 	char buf[16384];
-	struct passwd pw, *pwp = NULL;
+	struct passwd pw, *pwp;
 	struct group gr, *grp = NULL;
-	uid_t uid = 0;
-	gid_t gid = 0;
-	bool dyn = false;
-	if (c->user) {
-		char *end;
-		unsigned long n = strtoul(c->user, &end, 10);
-		if (*c->user && !*end) {
-			uid = (uid_t)n;
-			getpwuid_r(uid, &pw, buf, sizeof buf, &pwp);
-		} else {
-			getpwnam_r(c->user, &pw, buf, sizeof buf, &pwp);
-			/* DynamicUser=: a static user of the name is used as
-			 * it is (systemd); else the name gets IDs of its own. */
-			if (!pwp && c->dynamic_user) {
-				int r = dynamic_ids(c, &uid, err, errlen);
-				if (r < 0)
-					return r;
-				dyn = true;
-			} else if (!pwp) {
-				snprintf(err, errlen, "User=%s: no such user", c->user);
-				return -ESRCH;
-			} else {
-				uid = pwp->pw_uid;
-			}
-		}
-		gid = pwp ? pwp->pw_gid : (gid_t)uid;
-		if (pwp) {
-			env_set(env, xasprintf("USER=%s", pwp->pw_name));
-			env_set(env, xasprintf("LOGNAME=%s", pwp->pw_name));
-			env_set(env, xasprintf("HOME=%s", pwp->pw_dir));
-			env_set(env, xasprintf("SHELL=%s", pwp->pw_shell));
-		} else if (dyn) { /* what systemd's nss-systemd says of one */
-			env_set(env, xasprintf("USER=%s", c->user));
-			env_set(env, xasprintf("LOGNAME=%s", c->user));
-			env_set(env, xasprintf("HOME=/"));
-			env_set(env, xasprintf("SHELL=/usr/sbin/nologin"));
-		}
-	}
-	/* A dynamic user's own group has its number (gid set above). */
-	if (c->group && !(dyn && !strcmp(c->group, c->user))) {
-		char gbuf[16384];
-		char *end;
-		unsigned long n = strtoul(c->group, &end, 10);
-		if (*c->group && !*end) {
-			gid = (gid_t)n;
-		} else {
-			getgrnam_r(c->group, &gr, gbuf, sizeof gbuf, &grp);
-			if (!grp) {
-				snprintf(err, errlen, "Group=%s: no such group", c->group);
-				return -ESRCH;
-			}
-			gid = grp->gr_gid;
-		}
+	uid_t uid;
+	gid_t gid;
+	bool dyn;
+	int r = user_ids(c, true, &pw, buf, sizeof buf, &pwp, &uid, &gid, &dyn, err, errlen);
+	if (r < 0)
+		return r;
+	if (pwp) {
+		env_set(env, xasprintf("USER=%s", pwp->pw_name));
+		env_set(env, xasprintf("LOGNAME=%s", pwp->pw_name));
+		env_set(env, xasprintf("HOME=%s", pwp->pw_dir));
+		env_set(env, xasprintf("SHELL=%s", pwp->pw_shell));
+	} else if (dyn) { /* what systemd's nss-systemd says of one */
+		env_set(env, xasprintf("USER=%s", c->user));
+		env_set(env, xasprintf("LOGNAME=%s", c->user));
+		env_set(env, xasprintf("HOME=/"));
+		env_set(env, xasprintf("SHELL=/usr/sbin/nologin"));
 	}
 	int ng = 64;
 	p->groups = calloc((size_t)ng, sizeof *p->groups);

@@ -42,6 +42,11 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 		   size_t errlen);
 void execplan_free(struct exec_plan *p);
 
+/* RemoveIPC=: the IDs c's processes ran as, found again as a spawn finds
+ * them (a dynamic user's from its record, not acquired); 0 where unknown
+ * or not given. */
+void execplan_run_ids(const struct svc_conf *c, uid_t *uid, gid_t *gid);
+
 /* Expand $VAR and ${VAR} in argv the way systemd does, against envp.
  * Exposed for tests. Returns a NULL-terminated malloc'd vector or NULL. */
 char **execplan_expand_argv(char *const *argv, char *const *envp);

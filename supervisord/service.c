@@ -6,8 +6,6 @@
  * and lets waiting control jobs complete.
  */
 #include <errno.h>
-#include <pwd.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,40 +153,6 @@ bool svc_socket_watch_wanted(const struct unit *u)
 	return s->state == SVC_FAILED && s->result != RES_START_LIMIT && s->result != RES_DEPENDENCY;
 }
 
-/* RemoveIPC=: the IDs the unit's processes ran as, found again (a
- * dynamic user's in its record), each (uid_t)-1 when unknown. */
-static void run_ids(const struct svc_conf *c, uid_t *uid, gid_t *gid)
-{
-	char buf[16384], *end;
-	struct passwd pw, *pwp = NULL;
-	struct group gr, *grp = NULL;
-	*uid = (uid_t)-1;
-	*gid = (gid_t)-1;
-	if (c->user) {
-		unsigned long n = strtoul(c->user, &end, 10);
-		if (*c->user && !*end) {
-			*uid = (uid_t)n;
-			*gid = (gid_t)n;
-			getpwuid_r(*uid, &pw, buf, sizeof buf, &pwp);
-		} else {
-			getpwnam_r(c->user, &pw, buf, sizeof buf, &pwp);
-			if (pwp)
-				*uid = pwp->pw_uid;
-			else if (c->dynamic_user && dynuser_lookup(c->user, uid) == 0)
-				*gid = (gid_t)*uid;
-		}
-		if (pwp)
-			*gid = pwp->pw_gid;
-	}
-	if (c->group && !(c->dynamic_user && !pwp && !strcmp(c->group, c->user))) {
-		unsigned long n = strtoul(c->group, &end, 10);
-		if (*c->group && !*end)
-			*gid = (gid_t)n;
-		else if (getgrnam_r(c->group, &gr, buf, sizeof buf, &grp) == 0 && grp)
-			*gid = grp->gr_gid;
-	}
-}
-
 /* RemoveIPC=, once the last service running as the same user is down. */
 static void remove_ipc(const struct unit *u, const struct svc_conf *c)
 {
@@ -200,7 +164,7 @@ static void remove_ipc(const struct unit *u, const struct svc_conf *c)
 	}
 	uid_t uid;
 	gid_t gid;
-	run_ids(c, &uid, &gid);
+	execplan_run_ids(c, &uid, &gid);
 	int n = cleanipc(uid, gid, u->name);
 	if (n > 0)
 		log_info("%s: RemoveIPC=: %d IPC object%s removed", u->name, n, n == 1 ? "" : "s");

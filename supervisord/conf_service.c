@@ -18,6 +18,7 @@
 
 #include "caps.h"
 #include "creds.h"
+#include "dynuser.h"
 #include "sysfilter.h"
 #include "conf_priv.h"
 
@@ -626,19 +627,23 @@ static int h_archs(struct conf_ctx *x, const struct conf_key *k, const char *v)
  * skipped, with a warning here. */
 static int h_securebits(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
-	static const char *const names[] = { "noroot", "noroot-locked", "no-setuid-fixup", "no-setuid-fixup-locked",
-					     "keep-caps", "keep-caps-locked" }; /* bit 0, 1, ... */
+	static const struct conf_enum names[] = {
+		{ "noroot", 1 << 0 },	       { "noroot-locked", 1 << 1 },	       { "no-setuid-fixup", 1 << 2 },
+		{ "no-setuid-fixup-locked", 1 << 3 }, { "keep-caps", 1 << 4 }, { "keep-caps-locked", 1 << 5 },
+		{ NULL, 0 },
+	}; /* SECBIT_NOROOT, ... (linux/securebits.h) */
 	unsigned bits = 0;
 	int bad = 0;
 	char first[48] = "";
 	for (const char *p = v + strspn(v, " \t"); *p; p += strspn(p, " \t")) {
-		size_t n = strcspn(p, " \t"), i = 0;
-		while (i < sizeof names / sizeof names[0] && (strlen(names[i]) != n || strncmp(p, names[i], n) != 0))
-			i++;
-		if (i < sizeof names / sizeof names[0])
-			bits |= 1u << i;
+		size_t n = strcspn(p, " \t");
+		char w[48];
+		int bit;
+		snprintf(w, sizeof w, "%.*s", (int)(n < sizeof w - 1 ? n : sizeof w - 1), p);
+		if (n < sizeof w && conf_enum_lookup(names, w, &bit) == 0)
+			bits |= (unsigned)bit;
 		else if (bad++ == 0)
-			snprintf(first, sizeof first, "%.*s", (int)(n < 40 ? n : 40), p);
+			snprintf(first, sizeof first, "%.40s", w);
 		p += n;
 	}
 	warn_skipped(x, bad, first, "a secure bit");
@@ -1150,10 +1155,9 @@ const char *const conf_service_unsupported[] = {
 	"StandardInputText", "StandardInputData", "TTYPath", "TTYReset", "TTYVHangup",
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
 	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
-	"SystemCallLog",
- "Personality",
+	"SystemCallLog", "Personality",
 	"NUMAPolicy", "NUMAMask",
-"MountFlags", "UtmpIdentifier", "UtmpMode",
+	"MountFlags", "UtmpIdentifier", "UtmpMode",
 	"Slice", "Delegate", "DeviceAllow", "DevicePolicy", "TasksMax", "TasksAccounting",
 	"IPAddressAllow", "IPAddressDeny", "SELinuxContext", "AppArmorProfile", "SmackProcessLabel",
 	"Private*", "Protect*", "Restrict*", "Memory*", "CPU*", "IO*", "BlockIO*",
@@ -1183,11 +1187,8 @@ static char *dynamic_user_name(const char *unit)
 		ok = isalnum((unsigned char)unit[i]) || unit[i] == '_' || unit[i] == '-';
 	if (ok)
 		return strndup(unit, n);
-	uint64_t h = 14695981039346656037u; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)unit[i]) * 1099511628211u;
 	char b[24];
-	snprintf(b, sizeof b, "_du%016llx", (unsigned long long)h);
+	snprintf(b, sizeof b, "_du%016llx", (unsigned long long)dynuser_hash(unit, n));
 	return strdup(b);
 }
 

@@ -103,9 +103,7 @@ int dynuser_acquire(const char *name, const char *const *hints, uid_t *uid, char
 			u = st.st_uid;
 	}
 	if (!u) {
-		uint32_t h = 2166136261u; /* FNV-1a */
-		for (const char *s = name; *s; s++)
-			h = (h ^ (unsigned char)*s) * 16777619u;
+		uint32_t h = (uint32_t)(dynuser_hash(name, strlen(name)) % (DYNUSER_MAX - DYNUSER_MIN + 1));
 		uint32_t span = DYNUSER_MAX - DYNUSER_MIN + 1;
 		for (uint32_t k = 0; !u && k < span; k++) {
 			uid_t c = (uid_t)(DYNUSER_MIN + (h + k) % span);

@@ -16,10 +16,21 @@
 #define SUPD_DYNUSER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define DYNUSER_MIN 61184u
 #define DYNUSER_MAX 65519u
+
+/* FNV-1a of n bytes at s: a user ID's first candidate, and the "_du"
+ * name of a unit whose own name is no user name. */
+static inline uint64_t dynuser_hash(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
 
 /* The IDs of name into *uid (the group ID is the same), recorded; hints:
  * directories whose owner is the preferred number (NULL-terminated, may

@@ -1670,6 +1670,17 @@ Test(lifecycle, dynamic_user, .timeout = 90)
 	cr_expect_not_null(h_wait_file(rep[0], 5000));
 	cr_expect_eq(file_number(who), other, "the ID its state directory's owner has");
 	cr_expect(stat(who, &st) == 0 && (long)st.st_uid == other, "written by it");
+	/* A record that does not hold a number of the range (damaged, or
+	 * written by hand) is not trusted: the ID is found again from the
+	 * state directory's owner and recorded anew. */
+	cr_assert_eq(h_write_file(reg[1], "70000\n"), 0);
+	char who1[200];
+	snprintf(who1, sizeof who1, "%s/who", real[1]);
+	unlink(rep[1]);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", name[1], NULL), 0, "%s", out);
+	cr_expect_not_null(h_wait_file(rep[1], 5000));
+	cr_expect_eq(file_number(who1), uid[1], "the same ID, from its state directory");
+	cr_expect_eq(file_number(reg[1]), uid[1], "recorded anew");
 	restart_then_stop(&d, name[1]);
 	for (int i = 0; i < 3; i++) {
 		unlink(link[i]);

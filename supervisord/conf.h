@@ -230,6 +230,7 @@ struct svc_conf {
 	bool protect_hostname;          /* ProtectHostname= */
 	bool private_network;           /* PrivateNetwork= (netns.h) */
 	bool private_devices;           /* PrivateDevices= */
+	bool private_users;             /* PrivateUsers= */
 	bool dynamic_user;              /* DynamicUser= (dynuser.h): user (and group) the name to allocate */
 	unsigned securebits;            /* SecureBits=: SECBIT_* (linux/securebits.h), set before the exec */
 	bool remove_ipc;                /* RemoveIPC= (cleanipc.h); implied by DynamicUser= */

@@ -1138,6 +1138,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("ProtectHostname", conf_h_bool, protect_hostname, 0),
 	KEY("PrivateNetwork", conf_h_bool, private_network, 0),
 	KEY("PrivateDevices", conf_h_bool, private_devices, 0),
+	KEY("PrivateUsers", conf_h_bool, private_users, 0),
 	KEY("ProtectProc", conf_h_enum, protect_proc, protect_proc_names),
 	KEY("ProcSubset", conf_h_enum, proc_subset, proc_subset_names),
 	{ NULL, NULL, 0, 0, 0 },

@@ -28,6 +28,7 @@
 #include "service.h"
 #include "svc_notify.h"
 #include "sysfilter.h"
+#include "userns.h"
 
 char execplan_notify_socket[108];
 
@@ -1038,6 +1039,16 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 		p->req.cap_bounding_set = true;
 	}
 	p->req.new_uts = !full && c->protect_hostname;
+	if (!full && c->private_users) {
+		uid_t uid = p->req.set_ids ? p->req.uid : getuid();
+		gid_t gid = p->req.set_ids ? p->req.gid : getgid();
+		if ((r = userns_maps(p->req.set_ids, uid, gid, p->req.userns_uid_map, sizeof p->req.userns_uid_map,
+				     p->req.userns_gid_map, sizeof p->req.userns_gid_map)) < 0) {
+			snprintf(err, errlen, "PrivateUsers=: %s", strerror(-r));
+			goto fail;
+		}
+		p->req.userns_first = userns_first();
+	}
 	/* '+' leaves the file-system sandboxing and the ids, not the unit's
 	 * network namespace: systemd joins it for every command alike. */
 	p->req.netns_fd = u->svc.netns_fd;

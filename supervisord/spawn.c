@@ -39,6 +39,7 @@
 #include "cpusched.h"
 #include "spawn.h"
 #include "sysfilter.h"
+#include "userns.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -62,6 +63,7 @@ static const char *const stage_names[] = {
 	[STAGE_SECCOMP] = "seccomp",
 	[STAGE_SECUREBITS] = "securebits",
 	[STAGE_KEYRING] = "keyring",
+	[STAGE_USERNS] = "user-namespace",
 };
 
 const char *spawn_stage_name(int stage)
@@ -370,6 +372,7 @@ out:
 static void child(const struct spawn_req *r, int status_fd, struct spawn_err *shared)
 {
 	struct report rep = { status_fd, shared };
+	int se;
 	size_t n = r->nfds;
 	int floor = 3 + (int)n;
 	int fds[n ? n : 1];
@@ -436,6 +439,12 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 
 	if (setsid() < 0)
 		child_fail(&rep, STAGE_SESSION, errno);
+
+	/* PrivateUsers= for a daemon without CAP_SYS_ADMIN: the user namespace
+	 * first, so that the mount namespace below can be made in it. */
+	bool userns = r->userns_uid_map[0] != '\0';
+	if (userns && r->userns_first && (se = userns_enter(r->userns_uid_map, r->userns_gid_map)) < 0)
+		child_fail(&rep, STAGE_USERNS, -se);
 
 	/* A mount namespace of its own (mounts made in it do not reach the
 	 * host: slave) for ProtectSystem= and friends, then PrivateTmp='s
@@ -528,10 +537,24 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 
 	/* Scheduling before the switch of user too: a real-time policy or
 	 * I/O class needs CAP_SYS_NICE / CAP_SYS_ADMIN. */
-	int se;
 	if (r->sched && (se = cpusched_apply(r->sched)) < 0)
 		child_fail(&rep, STAGE_SCHED, -se);
 
+	/* The groups before PrivateUsers=, which denies setgroups() (systemd
+	 * drops them as early, in enforce_groups). */
+	if (r->set_ids) {
+		if (syscall(SYS_setgroups, (long)r->ngroups, r->groups) < 0)
+			child_fail(&rep, STAGE_GROUPS, errno);
+		if (syscall(SYS_setresgid, (long)r->gid, (long)r->gid, (long)r->gid) < 0)
+			child_fail(&rep, STAGE_GID, errno);
+	}
+	/* PrivateUsers=: the user namespace after the others, which the host's
+	 * root then owns (the service cannot undo their mounts), and after
+	 * everything that needs the host's privileges (limits, priority). The
+	 * kernel gives a new namespace a full bounding set and clears the
+	 * securebits: they are set below, inside it. */
+	if (userns && !r->userns_first && (se = userns_enter(r->userns_uid_map, r->userns_gid_map)) < 0)
+		child_fail(&rep, STAGE_USERNS, -se);
 	/* CapabilityBoundingSet=: before the switch of user, which takes the
 	 * CAP_SETPCAP a drop needs. One already out of the set is not
 	 * dropped again, so a daemon without CAP_SETPCAP fails only when it
@@ -558,14 +581,8 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	if (r->securebits && r->set_ids && r->uid != 0 &&
 	    prctl(PR_SET_SECUREBITS, r->securebits | SECBIT_KEEP_CAPS, 0, 0, 0) < 0)
 		child_fail(&rep, STAGE_SECUREBITS, errno);
-	if (r->set_ids) {
-		if (syscall(SYS_setgroups, (long)r->ngroups, r->groups) < 0)
-			child_fail(&rep, STAGE_GROUPS, errno);
-		if (syscall(SYS_setresgid, (long)r->gid, (long)r->gid, (long)r->gid) < 0)
-			child_fail(&rep, STAGE_GID, errno);
-		if (syscall(SYS_setresuid, (long)r->uid, (long)r->uid, (long)r->uid) < 0)
-			child_fail(&rep, STAGE_UID, errno);
-	}
+	if (r->set_ids && syscall(SYS_setresuid, (long)r->uid, (long)r->uid, (long)r->uid) < 0)
+		child_fail(&rep, STAGE_UID, errno);
 	if (ambient) {
 		/* A capability can enter the ambient set only when it is both
 		 * permitted and inheritable: add it to the inheritable set,

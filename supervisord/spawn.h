@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "userns.h"
 
 enum spawn_stage {
 	STAGE_NONE = 0,
@@ -44,6 +45,7 @@ enum spawn_stage {
 	STAGE_SECCOMP,    /* MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality= */
 	STAGE_SECUREBITS, /* SecureBits= */
 	STAGE_KEYRING,    /* KeyringMode= */
+	STAGE_USERNS,     /* PrivateUsers= */
 	STAGE__MAX
 };
 
@@ -116,6 +118,10 @@ struct spawn_req {
 	size_t nmounts;
 	const char *inaccessible_file; /* an empty file, mode 000: bound over a file MOP_INACCESSIBLE hides */
 	bool new_uts;               /* ProtectHostname=: a UTS namespace of its own */
+	/* PrivateUsers=: a user namespace of its own with these maps (userns.h;
+	 * "": none), made before the other namespaces when userns_first. */
+	char userns_uid_map[USERNS_MAP_MAX], userns_gid_map[USERNS_MAP_MAX];
+	bool userns_first;
 	bool private_devices;       /* PrivateDevices=: a /dev of its own (in the mount namespace) */
 	int netns_fd;               /* PrivateNetwork=: the network namespace to join, -1 none */
 	const struct cpusched *sched; /* CPUAffinity= and the like, NULL: left as the daemon's */

@@ -595,7 +595,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 
 	cr_assert_eq(load("a.service",
 			  "[Unit]\nFoo=1\nDocumentation=man:x\nConditionVirtualization=no\n"
-			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateUsers=yes\nTasksMax=100\n"
+			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateMounts=yes\nTasksMax=100\n"
 			  "NUMAPolicy=default\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
 			  "[Socket]\nListenStream=1\n", &c), 0, "%s", err);
 	cr_expect_eq(dl.n_err, 0);
@@ -606,7 +606,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_expect(strstr(dl.text, "W /u/x:4: ConditionVirtualization= in section [Unit] is not supported"),
 		  "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:7: unknown key 'Bar' in section [Service], ignoring"), "%s", dl.text);
-	cr_expect(strstr(dl.text, "W /u/x:8: PrivateUsers= in section [Service] is not supported, ignoring"),
+	cr_expect(strstr(dl.text, "W /u/x:8: PrivateMounts= in section [Service] is not supported, ignoring"),
 		  "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:9: TasksMax= in section"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:10: NUMAPolicy= in section"), "%s", dl.text);
@@ -912,8 +912,9 @@ Test(conf_warnings, kernel_sandboxing_keys, .timeout = 10)
 	cr_expect(!conf_svc_wants_mounts(&c.svc));
 	conf_free(&c);
 
-	load_svc("ProtectClock=yes\nProtectHostname=yes", &c);
+	load_svc("ProtectClock=yes\nProtectHostname=yes\nPrivateUsers=yes", &c);
 	cr_expect(!conf_svc_wants_mounts(&c.svc), "no mount namespace for settings that make no mount");
+	cr_expect(c.svc.private_users);
 	conf_free(&c);
 
 	cr_assert_neq(load("a.service", "[Service]\nExecStart=/bin/true\nInaccessiblePaths=relative/x\n", &c), 0);
@@ -1166,6 +1167,7 @@ static const struct {
 	{ "ProtectHostname=2", "ProtectHostname=" },
 	{ "PrivateNetwork=perhaps", "PrivateNetwork=" },
 	{ "PrivateDevices=ja", "PrivateDevices=" },
+	{ "PrivateUsers=maybe", "PrivateUsers=" },
 	{ "ProtectProc=hidden", "ProtectProc=" },
 	{ "ProcSubset=some", "ProcSubset=" },
 	{ "SystemCallErrorNumber=ENOPE", "SystemCallErrorNumber=" },

@@ -649,6 +649,16 @@ static unsigned long long own_cap_bnd(void)
 	return bnd;
 }
 
+/* The kernel's last capability (a user namespace starts with all of
+ * them in its bounding set). */
+static int own_last_cap(void)
+{
+	char *t = h_slurp("/proc/sys/kernel/cap_last_cap");
+	int last = t ? atoi(t) : 0;
+	cr_assert(last > 0, "no /proc/sys/kernel/cap_last_cap");
+	return last;
+}
+
 /* A port below 1024 on the loopback that nothing listens on, or -1. */
 static int free_low_port(void)
 {
@@ -758,14 +768,19 @@ Test(lifecycle, capabilities_reach_the_process, .timeout = 60)
 }
 
 /* 0 when this process may make a mount namespace (PrivateTmp= tests). */
-static int unshare_probe(void)
+static int unshare_probe_flags(int flags)
 {
 	pid_t p = fork();
 	if (p == 0)
-		_exit(unshare(CLONE_NEWNS) == 0 ? 0 : 1);
+		_exit(unshare(flags) == 0 ? 0 : 1);
 	int st = 1;
 	waitpid(p, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+static int unshare_probe(void)
+{
+	return unshare_probe_flags(CLONE_NEWNS);
 }
 
 /* PrivateTmp=yes: the service's /tmp and /var/tmp are its own, shared by
@@ -1801,6 +1816,71 @@ Test(lifecycle, protect_kernel_and_inaccessible_paths, .timeout = 60)
 	hd_ctl(&d, out, sizeof out, "status", "missing", NULL);
 	cr_expect(strstr(out, "namespace"), "the failed stage is not named: %s", out);
 	restart_then_stop(&d, "k");
+}
+
+/* PrivateUsers=: the service's root is root only in a user namespace of its
+ * own: root and User= map to themselves, everything else is nobody's, so a
+ * file of another owner (mode 0600) is out of reach and shows as 65534;
+ * setgroups() is denied; CapabilityBoundingSet= still holds inside (it is
+ * applied after the namespace, which starts with a full set); a '+' command
+ * runs on the host's IDs; the mount namespace (ProtectSystem=) is the
+ * host's root's, so the service cannot make / writable again. */
+Test(lifecycle, private_users, .timeout = 60)
+{
+	if (geteuid() != 0 || unshare_probe() != 0 || unshare_probe_flags(CLONE_NEWUSER) != 0)
+		cr_skip_test("needs mount and user namespaces (root with CAP_SYS_ADMIN)");
+	struct hd d;
+	hd_init(&d);
+	char secret[400], mine[400], rep[3][400], pre[400], out[1024];
+	snprintf(secret, sizeof secret, "%s/secret", d.dir);
+	snprintf(mine, sizeof mine, "%s/mine", d.dir);
+	snprintf(pre, sizeof pre, "%s/pre", d.dir);
+	cr_assert_eq(h_write_file(secret, "secret\n"), 0);
+	cr_assert_eq(chown(secret, 1234, 1234), 0);
+	cr_assert_eq(chmod(secret, 0600), 0);
+	cr_assert_eq(h_write_file(mine, "mine\n"), 0);
+	cr_assert_eq(chown(mine, 4321, 4321), 0);
+	cr_assert_eq(chmod(mine, 0600), 0);
+	cr_assert_eq(chmod(d.dir, 0777), 0);
+	for (int i = 0; i < 3; i++)
+		snprintf(rep[i], sizeof rep[i], "%s/report%d", d.dir, i);
+#define PROBE "awk \"{print \\$$1, \\$$2, \\$$3}\" /proc/self/uid_map /proc/self/gid_map; cat /proc/self/setgroups; " \
+	"id -u; stat -c %%%%u %s %s; cat %s %s 2>/dev/null; grep CapBnd /proc/$$$$/status; "
+	hd_unit(&d, "root.service",
+		"[Service]\nPrivateUsers=yes\nCapabilityBoundingSet=CAP_CHOWN\nProtectSystem=strict\nReadWritePaths=%s\n"
+		"ExecStartPre=+/bin/sh -c 'awk \"{print \\$$1, \\$$2, \\$$3}\" /proc/self/uid_map > %s'\n"
+		"ExecStart=/bin/sh -c '{ " PROBE "mount -o remount,rw / 2>/dev/null && echo remounted || echo ro; "
+		"} > %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+		d.dir, pre, secret, mine, secret, mine, rep[0], rep[0], rep[0]);
+	hd_unit(&d, "user.service",
+		"[Service]\nPrivateUsers=yes\nUser=4321\nGroup=4321\n"
+		"ExecStart=/bin/sh -c '{ " PROBE "} > %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+		secret, mine, secret, mine, rep[1], rep[1], rep[1]);
+	hd_unit(&d, "host.service",
+		"[Service]\nExecStart=/bin/sh -c '{ " PROBE "} > %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+		secret, mine, secret, mine, rep[2], rep[2], rep[2]);
+#undef PROBE
+	hd_start(&d);
+	const char *names[3] = { "root", "user", "host" };
+	char want[3][512];
+	unsigned long long host_bnd = own_cap_bnd();
+	/* CAP_CHOWN is 0. */
+	snprintf(want[0], sizeof want[0],
+		 "0 0 1\n0 0 1\ndeny\n0\n65534\n65534\nCapBnd:\t%016llx\nro\n", 1ull);
+	snprintf(want[1], sizeof want[1],
+		 "0 0 1\n4321 4321 1\n0 0 1\n4321 4321 1\ndeny\n4321\n65534\n4321\nmine\nCapBnd:\t%016llx\n",
+		 (1ull << (own_last_cap() + 1)) - 1);
+	snprintf(want[2], sizeof want[2],
+		 "0 0 4294967295\n0 0 4294967295\nallow\n0\n1234\n4321\nsecret\nmine\nCapBnd:\t%016llx\n", host_bnd);
+	for (int i = 0; i < 3; i++) {
+		cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", names[i], NULL), 0, "%s: %s", names[i], out);
+		char *t = h_wait_file(rep[i], 5000);
+		cr_expect(t && !strcmp(t, want[i]), "%s.service:\n%s\nwanted:\n%s", names[i], t ? t : "(no report)",
+			  want[i]);
+	}
+	char *t = h_slurp(pre);
+	cr_expect(t && !strcmp(t, "0 0 4294967295\n"), "the '+' command: %s", t ? t : "(no report)");
+	restart_then_stop(&d, "root");
 }
 
 /* PrivateDevices=: /dev is a tmpfs with the API devices, devpts, shm and

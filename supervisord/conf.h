@@ -313,6 +313,7 @@ int conf_parse_timespan(const char *s, uint64_t *usec);      /* "100ms", "1min 3
 int conf_parse_bool(const char *s, bool *b);                 /* yes/no/true/false/on/off/1/0 */
 int conf_parse_signal(const char *s, int *sig);              /* "SIGTERM", "TERM", "15" */
 int conf_parse_unsigned(const char *s, unsigned max, unsigned *out); /* decimal, no sign, at most max */
+int conf_parse_exit_status(const char *s, unsigned *code);     /* "DATAERR", "203", 0..255 */
 /* systemd's cunescape: every backslash escape of in decoded into out (at
  * least as long as in: no escape grows); the length, or -EINVAL for an
  * escape that does not decode (or gives a NUL byte, unless accept_nul). */

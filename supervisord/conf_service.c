@@ -23,7 +23,6 @@
 #include "conf_priv.h"
 
 #define SVC(field) offsetof(struct unit_conf, svc.field)
-#define FDSTORE_MAX 4096 /* systemd's FileDescriptorStoreMax= limit too */
 
 static const char *const type_names[] = {
 	[SVC_TYPE_SIMPLE] = "simple", [SVC_TYPE_EXEC] = "exec",
@@ -199,8 +198,8 @@ static int h_timeout_both(struct conf_ctx *x, const struct conf_key *k, const ch
 	return 0;
 }
 
-/* "1 2 8 SIGKILL": exit statuses and signal names, added to the set; an
- * empty assignment empties it. */
+/* "1 2 8 DATAERR SIGKILL": exit statuses (numbers or systemd's names) and
+ * signal names, added to the set; an empty assignment empties it. */
 static int h_exit_set(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	struct exit_set *e = CONF_FIELD(x, k, struct exit_set);
@@ -215,11 +214,10 @@ static int h_exit_set(struct conf_ctx *x, const struct conf_key *k, const char *
 	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
 		unsigned code;
 		int sig;
-		if (w[0] >= '0' && w[0] <= '9') {
-			if (conf_parse_unsigned(w, 255, &code) < 0)
-				r = conf_why(x, "'%.40s' is not an exit status (0 to 255)", w);
-			else
-				e->status[code / 64] |= 1ull << (code % 64);
+		if (conf_parse_exit_status(w, &code) == 0) {
+			e->status[code / 64] |= 1ull << (code % 64);
+		} else if (w[0] >= '0' && w[0] <= '9') {
+			r = conf_why(x, "'%.40s' is not an exit status (0 to 255)", w);
 		} else if (conf_parse_signal(w, &sig) < 0 || sig > 64) {
 			r = conf_why(x, "'%.40s' is neither an exit status nor a signal name", w);
 		} else {
@@ -1109,7 +1107,8 @@ const struct conf_key conf_service_keys[] = {
 	KEY("Group", conf_h_user, group, 0),
 	LIST("Sockets", conf_h_units, sockets, n_sockets, ".socket"),
 	KEY("NotifyAccess", conf_h_enum, notify_access, notify_names),
-	KEY("FileDescriptorStoreMax", conf_h_unsigned, fdstore_max, FDSTORE_MAX),
+	/* No bound, as in systemd (journald asks for 4224). */
+	KEY("FileDescriptorStoreMax", conf_h_unsigned, fdstore_max, 0),
 	KEY("FileDescriptorStorePreserve", h_preserve, fdstore_preserve, 1),
 	KEY("OpenFile", h_open_file, open_files, 0),
 	KEY("StandardInput", conf_h_enum, std_input, stdin_names),

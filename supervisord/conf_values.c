@@ -219,6 +219,41 @@ int conf_parse_unsigned(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
+/* systemd 252's exit status names (exit-status.c): libc, LSB, BSD's
+ * sysexits.h and systemd's own, by code. */
+static const char *const exit_names[256] = {
+	[0] = "SUCCESS", [1] = "FAILURE",
+	[2] = "INVALIDARGUMENT", [3] = "NOTIMPLEMENTED", [4] = "NOPERMISSION",
+	[5] = "NOTINSTALLED", [6] = "NOTCONFIGURED", [7] = "NOTRUNNING",
+	[64] = "USAGE", [65] = "DATAERR", [66] = "NOINPUT", [67] = "NOUSER", [68] = "NOHOST",
+	[69] = "UNAVAILABLE", [70] = "SOFTWARE", [71] = "OSERR", [72] = "OSFILE", [73] = "CANTCREAT",
+	[74] = "IOERR", [75] = "TEMPFAIL", [76] = "PROTOCOL", [77] = "NOPERM", [78] = "CONFIG",
+	[200] = "CHDIR", [201] = "NICE", [202] = "FDS", [203] = "EXEC", [204] = "MEMORY",
+	[205] = "LIMITS", [206] = "OOM_ADJUST", [207] = "SIGNAL_MASK", [208] = "STDIN",
+	[209] = "STDOUT", [210] = "CHROOT", [211] = "IOPRIO", [212] = "TIMERSLACK",
+	[213] = "SECUREBITS", [214] = "SETSCHEDULER", [215] = "CPUAFFINITY", [216] = "GROUP",
+	[217] = "USER", [218] = "CAPABILITIES", [219] = "CGROUP", [220] = "SETSID",
+	[221] = "CONFIRM", [222] = "STDERR", [224] = "PAM", [225] = "NETWORK",
+	[226] = "NAMESPACE", [227] = "NO_NEW_PRIVILEGES", [228] = "SECCOMP",
+	[229] = "SELINUX_CONTEXT", [230] = "PERSONALITY", [231] = "APPARMOR",
+	[232] = "ADDRESS_FAMILIES", [233] = "RUNTIME_DIRECTORY", [235] = "CHOWN",
+	[236] = "SMACK_PROCESS_LABEL", [237] = "KEYRING", [238] = "STATE_DIRECTORY",
+	[239] = "CACHE_DIRECTORY", [240] = "LOGS_DIRECTORY", [241] = "CONFIGURATION_DIRECTORY",
+	[242] = "NUMA_POLICY", [243] = "CREDENTIALS", [244] = "BPF", [255] = "EXCEPTION",
+};
+
+/* A name first, then a number, as systemd's exit_status_from_string(). */
+int conf_parse_exit_status(const char *s, unsigned *code)
+{
+	for (unsigned i = 0; i < 256; i++) {
+		if (exit_names[i] && strcmp(s, exit_names[i]) == 0) {
+			*code = i;
+			return 0;
+		}
+	}
+	return conf_parse_unsigned(s, 255, code);
+}
+
 /* Octal file mode, at most 07777, as systemd's parse_mode(). */
 int conf_parse_mode(const char *s, mode_t *out)
 {

@@ -1049,6 +1049,7 @@ static const struct {
 	{ "NotifyAccess=all", 11, NOTIFY_ALL },
 	{ "FileDescriptorStoreMax=16", 12, 16 },
 	{ "FileDescriptorStoreMax=4096", 12, 4096 },
+	{ "FileDescriptorStoreMax=4224", 12, 4224 },
 	{ "FileDescriptorStorePreserve=no", 13, 0 },
 	{ "FileDescriptorStorePreserve=restart", 13, 1 },
 	{ "FileDescriptorStorePreserve=yes", 13, 2 },
@@ -1130,7 +1131,7 @@ static const struct {
 	{ "SendSIGKILL=maybe", "SendSIGKILL=: 'maybe'" },
 	{ "KillMode=all", "KillMode=: 'all'" },
 	{ "NotifyAccess=some", "NotifyAccess=" },
-	{ "FileDescriptorStoreMax=4097", "FileDescriptorStoreMax=: '4097'" },
+	{ "FileDescriptorStoreMax=4294967296", "FileDescriptorStoreMax=: '4294967296'" },
 	{ "FileDescriptorStoreMax=-1", "FileDescriptorStoreMax=" },
 	{ "FileDescriptorStorePreserve=sometimes", "FileDescriptorStorePreserve=" },
 	{ "StandardInput=tty", "StandardInput=: 'tty'" },
@@ -1208,6 +1209,7 @@ static const struct {
 	{ "UnsetEnvironment=1A", "UnsetEnvironment=" },
 	{ "SuccessExitStatus=256", "'256' is not an exit status (0 to 255)" },
 	{ "SuccessExitStatus=1 SIGBOGUS", "'SIGBOGUS' is neither an exit status nor a signal name" },
+	{ "SuccessExitStatus=dataerr", "'dataerr' is neither an exit status nor a signal name" },
 	{ "RestartPreventExitStatus=-1", "RestartPreventExitStatus=" },
 	{ "RestartForceExitStatus=1x", "RestartForceExitStatus=" },
 	{ "EnvironmentFile=-relative.env", "EnvironmentFile=" },
@@ -1270,6 +1272,14 @@ Test(service, exit_status_sets, .timeout = 10)
 	conf_free(&c);
 	load_svc("SuccessExitStatus=1\nSuccessExitStatus=", &c);
 	cr_expect(!conf_exit_set_test(&c.svc.success_status, 1 << 8), "an empty assignment empties the set");
+	conf_free(&c);
+	/* systemd's names, as systemd-tmpfiles-setup.service has them. */
+	load_svc("SuccessExitStatus=DATAERR CANTCREAT\nRestartPreventExitStatus=NOTINSTALLED EXEC BPF EXCEPTION", &c);
+	cr_expect(conf_exit_set_test(&c.svc.success_status, 65 << 8));
+	cr_expect(conf_exit_set_test(&c.svc.success_status, 73 << 8));
+	cr_expect(!conf_exit_set_test(&c.svc.success_status, 74 << 8));
+	for (int i = 0; i < 4; i++)
+		cr_expect(conf_exit_set_test(&c.svc.restart_prevent, (int[]){ 5, 203, 244, 255 }[i] << 8));
 	conf_free(&c);
 }
 

@@ -456,6 +456,9 @@ Test(lifecycle, exit_status_settings_decide_success_and_restart, .timeout = 60)
 	/* Exit 3 counts as success: stopped, not failed, and no restart. */
 	hd_unit(&d, "ok3.service",
 		"[Service]\nExecStart=/bin/sh -c 'exit 3'\nSuccessExitStatus=3 SIGUSR1\nRestart=on-failure\n");
+	/* By systemd's name, as systemd-tmpfiles-setup.service writes it. */
+	hd_unit(&d, "named.service",
+		"[Service]\nExecStart=/bin/sh -c 'exit 65'\nSuccessExitStatus=DATAERR CANTCREAT\nRestart=on-failure\n");
 	/* A failure, but the status forbids a restart whatever Restart= says. */
 	hd_unit(&d, "prevent.service",
 		"[Service]\nExecStart=/bin/sh -c 'exit 4'\nRestart=always\nRestartSec=50ms\n"
@@ -477,6 +480,10 @@ Test(lifecycle, exit_status_settings_decide_success_and_restart, .timeout = 60)
 	cr_expect_eq(hd_wait_state(&d, "termshot.service", "failed", 5000), 0);
 	h_msleep(300); /* a restart that should not come would have come */
 	cr_assert_eq(hd_unit_info(&d, "ok3.service", st, sizeof st, NULL, &restarts, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+	cr_expect_eq(restarts, 0);
+	cr_expect_eq(hd_wait_state(&d, "named.service", "stopped", 5000), 0);
+	cr_assert_eq(hd_unit_info(&d, "named.service", st, sizeof st, NULL, &restarts, NULL, 0), 0);
 	cr_expect_str_eq(st, "stopped");
 	cr_expect_eq(restarts, 0);
 	cr_assert_eq(hd_unit_info(&d, "prevent.service", st, sizeof st, NULL, &restarts, NULL, 0), 0);

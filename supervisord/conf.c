@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "conf_priv.h"
@@ -433,6 +434,12 @@ int conf_load_text(const char *name, const char *path, const char *text, size_t 
 		conf_report(&x, 1, 0, "invalid unit name '%s' (must end in .service or .socket)", name);
 		return -EINVAL;
 	}
+	/* Masked, as systemd has it: an empty file, or a link to /dev/null
+	 * (which reads as one). */
+	if (len == 0) {
+		conf_report(&x, 1, 0, "masked (the file is empty or a link to /dev/null): not loaded");
+		return -ENOEXEC;
+	}
 	r = init_unit(out, name, path, kind);
 	if (r < 0)
 		goto out;
@@ -474,6 +481,11 @@ static int read_all(int fd, char **buf, size_t *len)
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+		*buf = NULL; /* /dev/null: a masked unit, read as empty */
+		*len = 0;
+		return 0;
+	}
 	if (!S_ISREG(st.st_mode))
 		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	if ((unsigned long long)st.st_size > CONF_FILE_MAX)

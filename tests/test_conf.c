@@ -587,6 +587,27 @@ Test(unit, kind_from_name, .timeout = 10)
 	conf_free(&c);
 }
 
+/* An empty file and a link to /dev/null are masked units, as in systemd:
+ * not loaded, and the error says so (a file with only a comment is not). */
+Test(conf, masked_units, .timeout = 10)
+{
+	struct unit_conf c;
+	cr_expect_lt(load("a.service", "", &c), 0);
+	cr_expect(strstr(err, "masked"), "%s", err);
+	cr_expect_lt(load("a.socket", "", &c), 0);
+	cr_expect(strstr(err, "masked"), "%s", err);
+	cr_expect_lt(load("a.service", "# nothing\n", &c), 0);
+	cr_expect(!strstr(err, "masked"), "%s", err);
+	char dir[] = "/tmp/supd-mask-XXXXXX", link[64];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(link, sizeof link, "%s/m.service", dir);
+	cr_assert_eq(symlink("/dev/null", link), 0);
+	cr_expect_lt(conf_load_file(link, &c, err, sizeof err, NULL, NULL), 0);
+	cr_expect(strstr(err, "masked"), "%s", err);
+	unlink(link);
+	rmdir(dir);
+}
+
 /* ------------------------------------------------------------ warnings */
 
 Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)

@@ -212,9 +212,24 @@ Test(foundation, bad_units_do_not_disturb_good_ones, .timeout = 60)
 	hd_unit(&d, "good.socket", "[Socket]\nListenStream=127.0.0.1:%d\n", port);
 	hd_unit(&d, "good.service", "[Service]\nExecStart=" SDWORKER "\nUnknownKey=1\n");
 	hd_unit(&d, "idle.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	/* Masked as systemd masks: a link to /dev/null, an empty file. */
+	char masked[400];
+	snprintf(masked, sizeof masked, "%s/masked.service", d.units);
+	cr_assert_eq(symlink("/dev/null", masked), 0);
+	snprintf(masked, sizeof masked, "%s/empty.service", d.units);
+	cr_assert_eq(h_write_file(masked, ""), 0);
 	hd_start(&d);
 
 	char st[64], status[4096];
+	const char *masks[2] = { "masked.service", "empty.service" };
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(hd_unit_info(&d, masks[i], st, sizeof st, NULL, NULL, status, sizeof status), 0);
+		cr_expect_str_eq(st, "failed");
+		cr_expect(strstr(status, "masked"), "%s: status text: %s", masks[i], status);
+		char out[1024];
+		cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", masks[i], NULL), 1, "%s", out);
+		cr_expect(strstr(out, "masked"), "%s: %s", masks[i], out);
+	}
 	/* The malformed unit: failed, its error names file:line. */
 	cr_assert_eq(hd_unit_info(&d, "broken.service", st, sizeof st, NULL, NULL, status, sizeof status), 0);
 	cr_expect_str_eq(st, "failed");

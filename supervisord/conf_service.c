@@ -485,11 +485,15 @@ static int h_creds(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	const char *why = creds_value_bad(k->arg, v);
 	if (why)
 		return conf_why(x, "%s", why);
-	char *e = malloc(strlen(v) + 2);
+	/* LoadCredential=ID is ID:ID, the daemon's own credential of that name. */
+	bool bare = !strchr(v, ':');
+	char *e = malloc(2 * strlen(v) + 3);
 	if (!e)
 		return -ENOMEM;
 	e[0] = tag;
 	strcpy(e + 1, v);
+	if (bare)
+		sprintf(e + 1 + strlen(v), ":%s", v);
 	int r = conf_strv_add(l, n, e);
 	free(e);
 	return r;

@@ -27,14 +27,18 @@ const char *creds_value_bad(bool set, const char *v)
 	if (!id_valid(v, colon ? (size_t)(colon - v) : strlen(v)))
 		return "does not start with a valid credential ID (a file name)";
 	if (!colon)
-		return set ? "has no ':VALUE'" : "has no ':PATH' (the daemon's own credentials by ID are not supported)";
+		return set ? "has no ':VALUE'" : NULL; /* LoadCredential=ID: the daemon's own ID */
 	if (set) {
 		char *tmp = malloc(strlen(colon) + 1);
 		long n = tmp ? conf_cunescape(colon + 1, tmp, true) : 0;
 		free(tmp);
 		return n < 0 ? "has a bad escape in its value" : NULL;
 	}
-	return colon[1] ? NULL : "has an empty path";
+	if (!colon[1])
+		return "has an empty path";
+	/* Not absolute: the name of one of the daemon's own credentials. */
+	return colon[1] == '/' || id_valid(colon + 1, strlen(colon + 1)) ? NULL
+								: "has a source neither absolute nor a credential name";
 }
 
 int creds_dir(const char *unit, char *buf, size_t len)
@@ -42,22 +46,23 @@ int creds_dir(const char *unit, char *buf, size_t len)
 	return execdirs_path(EXECDIR_RUNTIME, "credentials", unit, buf, len);
 }
 
-/* A LoadCredential= source into *data; a relative path lies in the
- * daemon's own $CREDENTIALS_DIRECTORY (it may be a service itself). */
+/* A LoadCredential= source into *data; a relative path names one of the
+ * daemon's own credentials, in its $CREDENTIALS_DIRECTORY (it may be a
+ * service itself): missing, it is skipped (1), as in systemd. */
 static int load(const char *path, char **data, size_t *len, size_t room)
 {
 	char full[4096];
 	if (path[0] != '/') {
 		const char *own = getenv("CREDENTIALS_DIRECTORY");
 		if (!own || own[0] != '/')
-			return -ENOENT;
+			return 1;
 		if ((size_t)snprintf(full, sizeof full, "%s/%s", own, path) >= sizeof full)
 			return -ENAMETOOLONG;
 		path = full;
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return -errno;
+		return errno == ENOENT && path == full ? 1 : -errno;
 	struct stat st;
 	int r = 0;
 	if (fstat(fd, &st) < 0)
@@ -174,6 +179,10 @@ int creds_prepare(const struct svc_conf *c, const char *unit, bool set_ids, uid_
 				len = n < 0 ? 0 : (size_t)n;
 			} else {
 				r = load(colon + 1, &data, &len, CREDS_SIZE_MAX - total);
+				if (r == 1) {
+					r = 0; /* not among the daemon's own: none, no error */
+					continue;
+				}
 				if (r < 0) {
 					/* A SetCredential= of the same ID stands in. */
 					if (listed(c, id, idn, 'S', NULL)) {

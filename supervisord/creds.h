@@ -21,7 +21,8 @@
 
 #define CREDS_SIZE_MAX (1024 * 1024)
 
-/* One unit file value: "ID:PATH" (LoadCredential=) or "ID:VALUE"
+/* One unit file value: "ID[:PATH]" (LoadCredential=; PATH absolute, or
+ * the name of one of the daemon's own credentials) or "ID:VALUE"
  * (SetCredential=, C escapes). NULL if good, else why not. */
 const char *creds_value_bad(bool set, const char *v);
 

@@ -695,12 +695,13 @@ Test(service, credential_keys, .timeout = 10)
 	conf_free(&c);
 
 	load_svc("LoadCredential=a:/x\nSetCredential=b:v\\n\nLoadCredential=c:rel\nSetCredential=d:\n"
-		 "LoadCredential=\nLoadCredential=e:/y\nEnvironment=CD=%d", &c);
-	cr_assert_eq(c.svc.n_credentials, 3);
+		 "LoadCredential=\nLoadCredential=e:/y\nLoadCredential=own\nEnvironment=CD=%d", &c);
+	cr_assert_eq(c.svc.n_credentials, 4);
 	cr_expect_str_eq(c.svc.credentials[0], "Sb:v\\n");
 	cr_expect_str_eq(c.svc.credentials[1], "Sd:");
 	cr_expect_str_eq(c.svc.credentials[2], "Le:/y");
-	cr_expect_null(c.svc.credentials[3]);
+	cr_expect_str_eq(c.svc.credentials[3], "Lown:own", "an ID alone names the daemon's own of that name");
+	cr_expect_null(c.svc.credentials[4]);
 	cr_assert_eq(c.svc.n_environment, 1);
 	cr_expect(strstr(c.svc.environment[0], "/credentials/a.service"), "%s", c.svc.environment[0]);
 	conf_free(&c);
@@ -1202,7 +1203,7 @@ static const struct {
 	{ "LockPersonality=x86", "LockPersonality=" },
 	{ "LoadCredential=a/b:/x", "does not start with a valid credential ID" },
 	{ "LoadCredential=..:/x", "does not start with a valid credential ID" },
-	{ "LoadCredential=key", "has no ':PATH'" },
+	{ "LoadCredential=key:a/b", "neither absolute nor a credential name" },
 	{ "LoadCredential=key:", "has an empty path" },
 	{ "SetCredential=key", "has no ':VALUE'" },
 	{ "SetCredential=key:a\\qb", "has a bad escape in its value" },

@@ -1523,6 +1523,39 @@ Test(lifecycle, credentials, .timeout = 60)
 	cr_expect_eq(system(out), 0);
 }
 
+/* LoadCredential=ID and LoadCredential=ID:NAME: the daemon's own
+ * credentials (its $CREDENTIALS_DIRECTORY, as when it runs under systemd
+ * or a container runtime that passes some), by the same name or another;
+ * one the daemon does not have is skipped, not an error, and a
+ * SetCredential= of the same ID stands in, as in systemd. */
+Test(lifecycle, credentials_from_the_daemons_own, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char own[400], f[450], rep[400], out[1024];
+	snprintf(own, sizeof own, "%s/own-creds", d.dir);
+	snprintf(rep, sizeof rep, "%s/report", d.dir);
+	cr_assert_eq(mkdir(own, 0700), 0);
+	snprintf(f, sizeof f, "%s/dbpass", own);
+	cr_assert_eq(h_write_file(f, "pw1"), 0);
+	snprintf(f, sizeof f, "%s/other", own);
+	cr_assert_eq(h_write_file(f, "pw2"), 0);
+	cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", own, 1), 0); /* this test's process only */
+	hd_unit(&d, "own.service",
+		"[Service]\nLoadCredential=dbpass\nLoadCredential=alias:other\nLoadCredential=absent\n"
+		"LoadCredential=absent2:nothere\nSetCredential=absent2:fallback\n"
+		"ExecStart=/bin/sh -c 'cd $CREDENTIALS_DIRECTORY && for c in *; do echo \"$c=$$(cat $c)\"; done > %s.tmp; "
+		"mv %s.tmp %s; exec sleep 1000'\n",
+		rep, rep, rep);
+	hd_start(&d);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	char *t = h_wait_file(rep, 5000);
+	cr_expect(t && !strcmp(t, "absent2=fallback\nalias=pw2\ndbpass=pw1\n"), "in the service:\n%s",
+		  t ? t : "(no report)");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "status", "own", NULL), 0, "%s", out);
+	restart_then_stop(&d, "own");
+}
+
 /* A daemon that cannot make mount namespaces (root without CAP_SYS_ADMIN,
  * as in many containers) skips ProtectSystem= with a warning, but fails a
  * start that needs BindPaths= or TemporaryFileSystem=, naming them. */

@@ -313,6 +313,12 @@ int conf_parse_timespan(const char *s, uint64_t *usec);      /* "100ms", "1min 3
 int conf_parse_bool(const char *s, bool *b);                 /* yes/no/true/false/on/off/1/0 */
 int conf_parse_signal(const char *s, int *sig);              /* "SIGTERM", "TERM", "15" */
 int conf_parse_unsigned(const char *s, unsigned max, unsigned *out); /* decimal, no sign, at most max */
+bool conf_unit_name_valid(const char *s);                     /* "name.service": systemd's characters */
+/* A template's name ("w@.service")? */
+bool conf_is_template(const char *name);
+/* The template of an instance: "w@1.service" -> "w@.service" into buf;
+ * false when name names no instance (or buf is too small). */
+bool conf_template_of(const char *name, char *buf, size_t len);
 int conf_parse_exit_status(const char *s, unsigned *code);     /* "DATAERR", "203", 0..255 */
 /* systemd's cunescape: every backslash escape of in decoded into out (at
  * least as long as in: no escape grows); the length, or -EINVAL for an

@@ -96,7 +96,6 @@ int conf_extract_word(const char **p, char **word, char *why, size_t whylen);
 /* conf_values.c */
 int conf_parse_mode(const char *s, mode_t *out);
 bool conf_fdname_valid(const char *s);
-bool conf_unit_name_valid(const char *s);
 bool conf_env_name_valid(const char *s, size_t n);
 int conf_enum_lookup(const struct conf_enum *t, const char *s, int *out);
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -304,6 +305,22 @@ bool conf_unit_name_valid(const char *s)
 			return false;
 	}
 	return true;
+}
+
+bool conf_is_template(const char *name)
+{
+	return strstr(name, "@.") != NULL;
+}
+
+/* The first '@' up to the suffix is the instance, as systemd splits it. */
+bool conf_template_of(const char *name, char *buf, size_t len)
+{
+	const char *at = strchr(name, '@');
+	const char *dot = strrchr(name, '.');
+	if (!at || !dot || dot <= at + 1)
+		return false;
+	int n = snprintf(buf, len, "%.*s%s", (int)(at - name + 1), name, dot);
+	return n > 0 && (size_t)n < len;
 }
 
 bool conf_env_name_valid(const char *s, size_t n)

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "template.h"
 #include "control_priv.h"
 #include "fdclaim.h"
 #include "state_codec.h"
@@ -428,8 +429,15 @@ static void do_job(struct client *c, uint32_t id, uint16_t type, struct proto_bu
 		return;
 	}
 	struct unit *u = unit_lookup(name, canon, sizeof canon);
+	if (!u && type != PROTO_STOP)
+		u = template_find_or_make(canon); /* NAME@INSTANCE from NAME@.service */
 	if (!u) {
 		ctl_reply_err(c, id, -ENOENT, "unit %s not found", canon);
+		return;
+	}
+	if (type != PROTO_STOP && conf_is_template(u->name)) {
+		ctl_reply_err(c, id, -EINVAL, "%s is a template: start an instance of it (%.*s@NAME%s)", u->name,
+			      (int)(strchr(u->name, '@') - u->name), u->name, strrchr(u->name, '.'));
 		return;
 	}
 	if (u->kind == UNIT_SOCKET) {

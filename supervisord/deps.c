@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "deps.h"
+#include "template.h"
 #include "log.h"
 #include "service.h"
 #include "service_priv.h"
@@ -39,7 +40,7 @@ static bool names(char *const *list, size_t n, const struct unit *u)
 
 /* The unit a dependency names; NULL for kinds we do not have (targets).
  * *missing is set when it should exist and does not (or did not load). */
-static struct unit *resolve(const char *name, bool *missing)
+static struct unit *resolve_in(const char *name, bool *missing, bool make)
 {
 	char canon[300];
 	*missing = false;
@@ -49,11 +50,18 @@ static struct unit *resolve(const char *name, bool *missing)
 	if (!ours)
 		return NULL;
 	struct unit *u = unit_lookup(name, canon, sizeof canon);
+	if (!u && make)
+		u = template_find_or_make(canon);
 	if (!u || !u->conf || u->dead) {
 		*missing = true;
 		return NULL;
 	}
 	return u;
+}
+
+static struct unit *resolve(const char *name, bool *missing)
+{
+	return resolve_in(name, missing, false);
 }
 
 /* Is a ordered after b (a's After= or b's Before=)? Raw: cycles included. */
@@ -191,17 +199,32 @@ void deps_run(void)
 	running = false;
 }
 
-/* A queue of units, sized for the whole registry (each enters once). */
+/* A queue of units (each enters once), sized for the whole registry and
+ * grown when the walk makes instances of templates. */
 struct uqueue {
 	struct unit **v;
-	size_t head, tail;
+	size_t head, tail, cap;
 };
 
 static int uq_init(struct uqueue *q)
 {
 	q->head = q->tail = 0;
-	q->v = calloc(unit_count() + 1, sizeof *q->v);
+	q->cap = unit_count() + 1;
+	q->v = calloc(q->cap, sizeof *q->v);
 	return q->v ? 0 : -ENOMEM;
+}
+
+static bool uq_push(struct uqueue *q, struct unit *u)
+{
+	if (q->tail == q->cap) {
+		struct unit **nv = realloc(q->v, 2 * q->cap * sizeof *nv);
+		if (!nv)
+			return false;
+		q->v = nv;
+		q->cap *= 2;
+	}
+	q->v[q->tail++] = u;
+	return true;
 }
 
 void deps_mark_start(struct unit *root)
@@ -224,7 +247,8 @@ void deps_mark_start(struct unit *root)
 		for (int l = 0; l < 3; l++)
 			for (size_t i = 0; i < ns[l]; i++) {
 				bool missing;
-				struct unit *v = resolve(lists[l][i], &missing);
+				/* An instance of a template is made here if need be. */
+				struct unit *v = resolve_in(lists[l][i], &missing, true);
 				if (missing && l < 2) {
 					char err[SVC_ERROR_MAX];
 					snprintf(err, sizeof err, "dependency failed: %s not found or not loaded",
@@ -232,11 +256,10 @@ void deps_mark_start(struct unit *root)
 					svc_fail_dependency(u, err);
 					continue;
 				}
-				if (!is_service(v) || v->svc.dep_start || svc_is_active(v) || strstr(v->name, "@.") ||
-				    q.tail > unit_count())
+				if (!is_service(v) || v->svc.dep_start || svc_is_active(v) || conf_is_template(v->name) ||
+				    !uq_push(&q, v))
 					continue;
 				v->svc.dep_start = v->svc.want_up = true;
-				q.v[q.tail++] = v;
 			}
 	}
 	free(q.v);

@@ -160,11 +160,6 @@ static void signal_cb(uv_signal_t *h, int sig)
 	begin_shutdown();
 }
 
-static bool is_template(const char *name)
-{
-	return strstr(name, "@.") != NULL;
-}
-
 static void start_units(void)
 {
 	for (size_t i = 0; i < unit_count(); i++) {
@@ -177,7 +172,7 @@ static void start_units(void)
 	 * units it is ordered after were even asked for. */
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *u = unit_at(i);
-		if (u->kind != UNIT_SERVICE || !u->conf || is_template(u->name))
+		if (u->kind != UNIT_SERVICE || !u->conf || conf_is_template(u->name))
 			continue;
 		if (u->svc.n_sockets == 0 || u->conf->n_wanted_by > 0) {
 			deps_mark_start(u);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "logpipe.h"
 #include "reload.h"
+#include "template.h"
 #include "service.h"
 #include "sockunit.h"
 #include "unit.h"
@@ -207,6 +208,34 @@ int unit_reload_all(uv_loop_t *loop, char *msg, size_t msglen)
 		log_info("reload: %s added", e->d_name);
 	}
 	closedir(d);
+
+	/* Instances made from a template follow it: its new text, or away
+	 * with it. */
+	for (size_t i = 0; i < n_before; i++) {
+		struct unit *u = before[i], *tu;
+		char tname[512];
+		if (seen[i] || u->dead || !template_made(u) || !conf_template_of(u->name, tname, sizeof tname) ||
+		    !(tu = unit_find(tname)) || !tu->text)
+			continue;
+		bool template_gone = false; /* still registered, its file not seen: removed below */
+		for (size_t j = 0; j < n_before; j++)
+			template_gone = template_gone || (before[j] == tu && !seen[j]);
+		if (template_gone)
+			continue;
+		seen[i] = true;
+		if (u->text && u->text_len == tu->text_len && !memcmp(u->text, tu->text, tu->text_len) && u->conf) {
+			t.kept++;
+			continue;
+		}
+		char *text = malloc(tu->text_len + 1);
+		if (!text) {
+			log_err("reload: %s: out of memory, keeping the old definition", u->name);
+			continue;
+		}
+		memcpy(text, tu->text, tu->text_len);
+		text[tu->text_len] = '\0';
+		change_unit(loop, u, text, tu->text_len, &t);
+	}
 
 	for (size_t i = 0; i < n_before; i++) {
 		struct unit *u = before[i];

@@ -24,6 +24,7 @@
 #include "service.h"
 #include "service_priv.h"
 #include "sockunit.h"
+#include "template.h"
 #include "unit.h"
 
 /* Every inherited fd is a candidate; fdclaim_take() fails on claimed ones. */
@@ -224,7 +225,7 @@ static void adopt_children(void)
 			log_warn("rescue: child %ld names no unit; it will be reaped when it exits", pid);
 			continue;
 		}
-		struct unit *u = unit_find(name);
+		struct unit *u = template_find_or_make(name); /* an instance of a template: made again */
 		if (!u || u->kind != UNIT_SERVICE || !u->conf || u->svc.pid) {
 			log_warn("rescue: child %ld of unit %s cannot be adopted", pid, name);
 			continue;

@@ -587,6 +587,20 @@ Test(unit, kind_from_name, .timeout = 10)
 	conf_free(&c);
 }
 
+/* Template and instance names, as systemd splits them: the
+ * first '@', up to the suffix. */
+Test(conf, template_names, .timeout = 10)
+{
+	char t[64];
+	cr_expect(conf_template_of("w@1.service", t, sizeof t) && !strcmp(t, "w@.service"), "%s", t);
+	cr_expect(conf_template_of("a@b@c.socket", t, sizeof t) && !strcmp(t, "a@.socket"), "%s", t);
+	cr_expect(!conf_template_of("w@.service", t, sizeof t), "a template has no instance");
+	cr_expect(!conf_template_of("plain.service", t, sizeof t));
+	cr_expect(!conf_template_of("w@1", t, sizeof t), "no suffix");
+	cr_expect(!conf_template_of("w@1.service", t, 8), "too long for the buffer");
+	cr_expect(conf_is_template("w@.service") && !conf_is_template("w@1.service"));
+}
+
 /* An empty file and a link to /dev/null are masked units, as in systemd:
  * not loaded, and the error says so (a file with only a comment is not). */
 Test(conf, masked_units, .timeout = 10)

@@ -77,13 +77,14 @@ struct world {
 	struct hd d;
 	int port;
 	char report[400];
-	int web_pid, note_pid, plain_pid;
+	int web_pid, note_pid, plain_pid, inst_pid;
 	unsigned long inode;
 	char token[128];
 };
 
 /* Three services: a socket-activated TCP worker, a Type=notify worker with
- * a stored fd, a plain worker. */
+ * a stored fd, a plain worker; and the instance of a template that the
+ * plain one wants. */
 static void world_start(struct world *w, const char *daemon)
 {
 	hd_init(&w->d);
@@ -95,7 +96,8 @@ static void world_start(struct world *w, const char *daemon)
 		"[Service]\nType=notify\nExecStart=" STASHWORKER "\nEnvironment=REPORT=%s\n"
 		"FileDescriptorStoreMax=4\nRestart=on-failure\n",
 		w->report);
-	hd_unit(&w->d, "plain.service", "[Service]\nExecStart=/bin/sleep 100000\n");
+	hd_unit(&w->d, "plain.service", "[Unit]\nWants=inst@w.service\n[Service]\nExecStart=/bin/sleep 100000\n");
+	hd_unit(&w->d, "inst@.service", "[Service]\nExecStart=/bin/sleep 100001\n");
 	hd_start_with(&w->d, daemon);
 	char ans[512];
 	cr_assert_gt(h_http_get(w->port, ans, sizeof ans, 5000), 0, "web does not answer");
@@ -106,6 +108,8 @@ static void world_start(struct world *w, const char *daemon)
 	hd_unit_info(&w->d, "web.service", NULL, 0, &w->web_pid, NULL, NULL, 0);
 	hd_unit_info(&w->d, "note.service", NULL, 0, &w->note_pid, NULL, NULL, 0);
 	hd_unit_info(&w->d, "plain.service", NULL, 0, &w->plain_pid, NULL, NULL, 0);
+	cr_assert_eq(hd_wait_state(&w->d, "inst@w.service", "running", 5000), 0);
+	hd_unit_info(&w->d, "inst@w.service", NULL, 0, &w->inst_pid, NULL, NULL, 0);
 	w->inode = listen_inode(w->port);
 	cr_assert(w->inode && holds_inode(w->d.pid, w->inode), "daemon does not hold the listener");
 }
@@ -118,8 +122,11 @@ static void world_check(struct world *w, const char *when)
 	const struct {
 		const char *unit;
 		int pid;
-	} svc[] = { { "web.service", w->web_pid }, { "note.service", w->note_pid }, { "plain.service", w->plain_pid } };
-	for (size_t i = 0; i < 3; i++) {
+	} svc[] = { { "web.service", w->web_pid },
+		    { "note.service", w->note_pid },
+		    { "plain.service", w->plain_pid },
+		    { "inst@w.service", w->inst_pid } };
+	for (size_t i = 0; i < 4; i++) {
 		cr_assert_eq(hd_unit_info(&w->d, svc[i].unit, st, sizeof st, &pid, &restarts, NULL, 0), 0,
 			     "%s: status of %s", when, svc[i].unit);
 		cr_expect_str_eq(st, "running", "%s: %s is %s", when, svc[i].unit, st);
@@ -437,9 +444,9 @@ static void unreadable_state(const char *mode, const char *expect_log)
 	/* Every service still runs, with the same process, supervised. */
 	int pid;
 	char st[64];
-	const char *units[] = { "web.service", "note.service", "plain.service" };
-	int pids[] = { w.web_pid, w.note_pid, w.plain_pid };
-	for (int i = 0; i < 3; i++) {
+	const char *units[] = { "web.service", "note.service", "plain.service", "inst@w.service" };
+	int pids[] = { w.web_pid, w.note_pid, w.plain_pid, w.inst_pid };
+	for (int i = 0; i < 4; i++) {
 		cr_assert_eq(hd_unit_info(&w.d, units[i], st, sizeof st, &pid, NULL, NULL, 0), 0);
 		cr_expect_str_eq(st, "running", "%s is %s", units[i], st);
 		cr_expect_eq(pid, pids[i], "%s: pid %d, was %d", units[i], pid, pids[i]);
@@ -453,6 +460,7 @@ static void unreadable_state(const char *mode, const char *expect_log)
 	cr_expect_eq(hd_stop(&w.d), 0);
 	cr_expect(!h_alive(w.web_pid));
 	cr_expect(!h_alive(w.note_pid));
+	cr_expect(!h_alive(w.inst_pid), "the template's instance was not adopted");
 }
 
 Test(reexec, corrupt_state_keeps_children_and_sockets, .timeout = 120)

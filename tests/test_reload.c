@@ -157,3 +157,77 @@ Test(reload, changed_socket_address_is_rebound, .timeout = 60)
 	cr_expect_eq(h_count_fds_settled(d.pid), base, "descriptors leaked by the reload");
 	cr_expect_eq(hd_stop(&d), 0);
 }
+
+/* Templates: NAME@INSTANCE.service is made from NAME@.service when it is
+ * asked for, by `supctl start` or by another unit's Wants=, with %i and %I
+ * naming the instance; a template itself does not start; instances live
+ * through a re-exec, take the template's new text at a reload (used at
+ * their next start) and go with it when it is removed. An instance file of
+ * its own (a link to the template) is loaded from that file, as in systemd. */
+Test(reload, template_instances, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char out[1024], rep[400], path[600];
+#define TEMPLATE(tag) \
+	"[Unit]\nDescription=worker %%i\n[Service]\nExecStart=/bin/sh -c 'echo \"" tag " %%i %%I %%n\" > %s/%%i.out; " \
+	"exec sleep 1000'\n"
+	hd_unit(&d, "w@.service", TEMPLATE("v1"), d.dir);
+	hd_unit(&d, "app.service", "[Unit]\nWants=w@dep.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	snprintf(path, sizeof path, "%s/w@linked.service", d.units);
+	cr_assert_eq(symlink("w@.service", path), 0);
+	hd_start(&d);
+
+	snprintf(rep, sizeof rep, "%s/dep.out", d.dir);
+	char *t = h_wait_file(rep, 5000);
+	cr_expect(t && !strcmp(t, "v1 dep dep w@dep.service\n"), "made by Wants=: %s", t ? t : "(no report)");
+	snprintf(rep, sizeof rep, "%s/linked.out", d.dir);
+	t = h_wait_file(rep, 5000);
+	cr_expect(t && !strcmp(t, "v1 linked linked w@linked.service\n"), "its own link: %s", t ? t : "(no report)");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "w@a-b", NULL), 0, "%s", out);
+	snprintf(rep, sizeof rep, "%s/a-b.out", d.dir);
+	t = h_wait_file(rep, 5000);
+	cr_expect(t && !strcmp(t, "v1 a-b a/b w@a-b.service\n"), "made by start: %s", t ? t : "(no report)");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "status", "w@a-b", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "running"), "%s", out);
+
+	/* The template itself, and names that make no instance. */
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "start", "w@", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "template"), "%s", out);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "nosuch@x", NULL), 4, "%s", out);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "w@x y", NULL), 4, "%s", out);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "status", "w@never", NULL), 4, "status makes no instance: %s", out);
+
+	/* A re-exec keeps them, processes and all. */
+	int before = 0, after = 0;
+	cr_assert_eq(hd_unit_info(&d, "w@a-b.service", NULL, 0, &before, NULL, NULL, 0), 0);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	cr_assert_eq(hd_unit_info(&d, "w@a-b.service", NULL, 0, &after, NULL, NULL, 0), 0);
+	cr_expect(before > 0 && after == before, "pid %d before the re-exec, %d after", before, after);
+
+	/* A changed template: the instance takes it at its next start. */
+	hd_unit(&d, "w@.service", TEMPLATE("v2"), d.dir);
+	reload(&d, 1);
+	unlink(rep);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "w@a-b", NULL), 0, "%s", out);
+	t = h_wait_file(rep, 5000);
+	cr_expect(t && !strcmp(t, "v2 a-b a/b w@a-b.service\n"), "after the reload: %s", t ? t : "(no report)");
+	int fds = h_count_fds_settled(d.pid);
+
+	/* The template removed: its instances stop and go (the linked one
+	 * has a file of its own, now a dangling link, and fails to load). */
+	snprintf(path, sizeof path, "%s/w@.service", d.units);
+	cr_assert_eq(unlink(path), 0);
+	reload(&d, 2);
+	const char *gone[2] = { "w@a-b", "w@dep" };
+	for (int i = 0; i < 2; i++) {
+		long long end = h_now_ms() + 5000;
+		while (h_now_ms() < end && hd_ctl(&d, out, sizeof out, "status", gone[i], NULL) != 4)
+			h_msleep(20);
+		cr_expect_eq(hd_ctl(&d, out, sizeof out, "status", gone[i], NULL), 4, "%s", out);
+	}
+	cr_expect(!h_alive(after), "the removed instance's process survived");
+	cr_expect_leq(h_count_fds_settled(d.pid), fds, "descriptors left behind");
+	cr_expect_eq(hd_stop(&d), 0);
+#undef TEMPLATE
+}

@@ -245,6 +245,8 @@ static const struct conf_key unit_keys[] = {
 	UNITS("Before", before),
 	UNITS("BindsTo", binds_to),
 	UNITS("PartOf", part_of),
+	UNITS("OnFailure", on_failure),
+	UNITS("OnSuccess", on_success),
 	{ "StartLimitIntervalSec", h_start_interval,
 	  offsetof(struct unit_conf, svc.start_limit_interval_usec), 0, 0 },
 	{ "StartLimitInterval", h_start_interval, /* the pre-v230 spelling */
@@ -264,7 +266,7 @@ static const struct conf_key install_keys[] = {
 };
 
 static const char *const unit_unsupported[] = {
-	"Documentation", "Requisite", "Upholds", "Conflicts", "OnFailure", "OnSuccess",
+	"Documentation", "Requisite", "Upholds", "Conflicts", "OnSuccessJobMode",
 	"PropagatesReloadTo", "ReloadPropagatedFrom", "PropagatesStopTo", "StopPropagatedFrom",
 	"JoinsNamespaceOf", "RequiresMountsFor", "WantsMountsFor", "OnFailureJobMode",
 	"IgnoreOnIsolate", "StopWhenUnneeded", "RefuseManualStart", "RefuseManualStop",
@@ -569,6 +571,8 @@ void conf_free(struct unit_conf *c)
 	conf_strv_free(&c->before, &c->n_before);
 	conf_strv_free(&c->binds_to, &c->n_binds_to);
 	conf_strv_free(&c->part_of, &c->n_part_of);
+	conf_strv_free(&c->on_failure, &c->n_on_failure);
+	conf_strv_free(&c->on_success, &c->n_on_success);
 	for (size_t i = 0; i < c->n_conds; i++)
 		free(c->conds[i].param);
 	free(c->conds);

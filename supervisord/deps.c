@@ -415,3 +415,38 @@ void deps_cycle_note(struct unit *u)
 	text_setf(&u->svc.status_text, SVC_STATUS_MAX, "ordering cycle: %s (ordering ignored)",
 		 cycle_list);
 }
+
+/* OnFailure=/OnSuccess= (systemd's unit_notify): the units listed are
+ * started when u enters "failed" (not on its way to a restart: that is
+ * auto-restart here; not for a dependency that failed it, which systemd does
+ * not count as the unit failing), or "stopped" from anything but failed. */
+void deps_on_transition(struct unit *u, enum svc_state old, enum svc_state st)
+{
+	const struct unit_conf *c = u->conf;
+	if (!c || old == st || svc_shutting_down())
+		return;
+	char *const *list;
+	size_t n;
+	const char *key;
+	if (st == SVC_FAILED && u->svc.result != RES_DEPENDENCY) {
+		list = c->on_failure, n = c->n_on_failure, key = "OnFailure=";
+	} else if (st == SVC_STOPPED && old != SVC_FAILED) {
+		list = c->on_success, n = c->n_on_success, key = "OnSuccess=";
+	} else {
+		return;
+	}
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		bool missing;
+		struct unit *v = resolve_in(list[i], &missing, true);
+		if (!is_service(v)) {
+			if (missing)
+				log_warn("%s: %s%s: no such unit", u->name, key, list[i]);
+			continue;
+		}
+		log_info("%s: %s starting %s", u->name, key, v->name);
+		deps_mark_start(v);
+	}
+	deps_run();
+}

@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct unit;
+#include "unit.h"
 
 /* A start of service u (operator, or the daemon's start): u and what it
  * requires or wants are marked, then carried out as ordering allows.
@@ -48,6 +48,8 @@ void deps_defer(bool on);
 void deps_run(void);
 /* svc_set_state calls this on every transition of u. */
 void deps_state_changed(struct unit *u);
+/* ... and this, with the states, for OnFailure= and OnSuccess=. */
+void deps_on_transition(struct unit *u, enum svc_state old, enum svc_state st);
 
 /* Find ordering cycles among the loaded units (after a load, a reload or
  * a re-exec); marks svc.dep_cycle and logs them. Returns how many units

@@ -206,8 +206,8 @@ void svc_down_cleanup(struct unit *u, bool restarting)
 void svc_set_state(struct unit *u, enum svc_state st)
 {
 	struct service *s = &u->svc;
+	enum svc_state old = s->state;
 	if (s->state != st) {
-		enum svc_state old = s->state;
 		log_debug("%s: %s -> %s", u->name, svc_state_name(s->state), svc_state_name(st));
 		s->state = st;
 		s->since_usec = now_real_usec();
@@ -223,6 +223,7 @@ void svc_set_state(struct unit *u, enum svc_state st)
 			svc_down_cleanup(u, st == SVC_AUTO_RESTART);
 	}
 	deps_state_changed(u); /* ordering waits, BindsTo= */
+	deps_on_transition(u, old, st); /* OnFailure=, OnSuccess= */
 	bool watch = svc_socket_watch_wanted(u);
 	for (size_t i = 0; i < s->n_sockets; i++)
 		sockunit_watch(s->sockets[i], watch);

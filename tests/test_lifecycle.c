@@ -966,6 +966,55 @@ static int status_field(pid_t pid, const char *key)
 	return k ? atoi(k + strlen(key)) : -1;
 }
 
+/* OnFailure=, OnSuccess=: the units listed start when the unit fails, or
+ * ends well (a clean exit, a stop), here instances of a template named after
+ * it (%n), the usual way to get notified. A unit that Restart= brings back
+ * has not failed until its start limit ends the restarts, so it notifies
+ * once; a unit failed by a dependency has not failed itself (systemd). */
+Test(lifecycle, on_failure_and_on_success, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char log[400], out[1024];
+	snprintf(log, sizeof log, "%s/notified", d.dir);
+	hd_unit(&d, "notify@.service", "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo %%i >> %s'\n", log);
+	hd_unit(&d, "crash.service", "[Unit]\nOnFailure=notify@%%n.service\n[Service]\nExecStart=/bin/sh -c 'exit 3'\n");
+	hd_unit(&d, "again.service",
+		"[Unit]\nOnFailure=notify@%%n.service\nStartLimitBurst=3\nStartLimitIntervalSec=30s\n"
+		"[Service]\nExecStart=/bin/sh -c 'exit 4'\nRestart=on-failure\nRestartSec=20ms\n");
+	hd_unit(&d, "good.service",
+		"[Unit]\nOnSuccess=notify@%%n.service\nOnFailure=notify@fail-%%n.service\n"
+		"[Service]\nType=oneshot\nExecStart=/bin/true\n");
+	hd_unit(&d, "longrun.service", "[Unit]\nOnSuccess=notify@%%n.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "depfail.service",
+		"[Unit]\nRequires=absent.service\nOnFailure=notify@%%n.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	cr_expect_eq(hd_wait_state(&d, "again.service", "failed", 10000), 0);
+	cr_expect_eq(hd_wait_state(&d, "longrun.service", "running", 5000), 0);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "longrun", NULL), 0, "%s", out);
+	const char *want = "again.service\ncrash.service\ngood.service\nlongrun.service\n";
+	char sorted[256] = "";
+	long long end = h_now_ms() + 5000;
+	while (h_now_ms() < end) {
+		char cmd[600];
+		snprintf(cmd, sizeof cmd, "sort %s 2>/dev/null", log);
+		FILE *f = popen(cmd, "r");
+		size_t n = f ? fread(sorted, 1, sizeof sorted - 1, f) : 0;
+		sorted[n] = '\0';
+		if (f)
+			pclose(f);
+		if (!strcmp(sorted, want))
+			break;
+		h_msleep(50);
+	}
+	h_msleep(300); /* a notification that should not come would have come */
+	char *t = h_slurp(log);
+	cr_expect_str_eq(sorted, want, "notified (sorted): %s", t ? t : "(nothing)");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "status", "notify@fail-good.service", NULL), 4, "%s", out);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "status", "notify@depfail.service", NULL), 4, "%s", out);
+	restart_then_stop(&d, "longrun");
+}
+
 /* MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality=: the
  * worker's tries fail with EPERM where an unfiltered one's pass, what
  * they allow still works, a 32-bit system call fails (ENOSYS), and with

@@ -247,6 +247,7 @@ static const struct conf_key unit_keys[] = {
 	UNITS("PartOf", part_of),
 	UNITS("OnFailure", on_failure),
 	UNITS("OnSuccess", on_success),
+	UNITS("Conflicts", conflicts),
 	{ "StartLimitIntervalSec", h_start_interval,
 	  offsetof(struct unit_conf, svc.start_limit_interval_usec), 0, 0 },
 	{ "StartLimitInterval", h_start_interval, /* the pre-v230 spelling */
@@ -266,7 +267,7 @@ static const struct conf_key install_keys[] = {
 };
 
 static const char *const unit_unsupported[] = {
-	"Documentation", "Requisite", "Upholds", "Conflicts", "OnSuccessJobMode",
+	"Documentation", "Requisite", "Upholds", "OnSuccessJobMode",
 	"PropagatesReloadTo", "ReloadPropagatedFrom", "PropagatesStopTo", "StopPropagatedFrom",
 	"JoinsNamespaceOf", "RequiresMountsFor", "WantsMountsFor", "OnFailureJobMode",
 	"IgnoreOnIsolate", "StopWhenUnneeded", "RefuseManualStart", "RefuseManualStop",
@@ -573,6 +574,7 @@ void conf_free(struct unit_conf *c)
 	conf_strv_free(&c->part_of, &c->n_part_of);
 	conf_strv_free(&c->on_failure, &c->n_on_failure);
 	conf_strv_free(&c->on_success, &c->n_on_success);
+	conf_strv_free(&c->conflicts, &c->n_conflicts);
 	for (size_t i = 0; i < c->n_conds; i++)
 		free(c->conds[i].param);
 	free(c->conds);

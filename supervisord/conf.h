@@ -285,6 +285,8 @@ struct unit_conf {
 	size_t n_requires, n_wants, n_after, n_before, n_binds_to, n_part_of;
 	char **on_failure, **on_success; /* OnFailure=, OnSuccess=: started when it fails / ends well */
 	size_t n_on_failure, n_on_success;
+	char **conflicts;                /* Conflicts=: stopped when this one starts, and the reverse */
+	size_t n_conflicts;
 	struct cond *conds;  /* [Unit] Condition*= and Assert*= (condition.h), in file order */
 	size_t n_conds;
 	union {

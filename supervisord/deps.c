@@ -120,11 +120,28 @@ static struct unit *failed_requirement(struct unit *u)
 	return NULL;
 }
 
+/* Does any loaded unit say Conflicts=? (Set by deps_check_cycles, which
+ * runs whenever the registry changes: most setups have none, and the
+ * checks below then cost nothing.) */
+static bool any_conflicts;
+
+/* Conflicts=, either way round. */
+static bool in_conflict(const struct unit *a, const struct unit *b)
+{
+	return any_conflicts && a != b && a->conf && b->conf &&
+	       (names(a->conf->conflicts, a->conf->n_conflicts, b) || names(b->conf->conflicts, b->conf->n_conflicts, a));
+}
+
 static bool start_blocked(struct unit *u)
 {
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *v = unit_at(i);
 		if (v != u && is_service(v) && starting(v) && ordered_after(u, v))
+			return true;
+		/* A unit it conflicts with goes down first, ordered or not: they
+		 * are rarely meant to run side by side even for a moment (the
+		 * same port, say). */
+		if (is_service(v) && stopping(v) && in_conflict(u, v))
 			return true;
 	}
 	return false;
@@ -227,6 +244,8 @@ static bool uq_push(struct uqueue *q, struct unit *u)
 	return true;
 }
 
+static void mark_stop(struct unit *root);
+
 void deps_mark_start(struct unit *root)
 {
 	struct uqueue q;
@@ -261,6 +280,20 @@ void deps_mark_start(struct unit *root)
 					continue;
 				v->svc.dep_start = v->svc.want_up = true;
 			}
+	}
+	/* Conflicts=: what the units on their way up conflict with goes down
+	 * (in one request, the unit asked for later wins). */
+	for (size_t k = 0; any_conflicts && k < q.tail; k++) {
+		struct unit *u = q.v[k];
+		for (size_t i = 0; u->svc.dep_start && i < unit_count(); i++) {
+			struct unit *v = unit_at(i);
+			if (!is_service(v) || v->svc.dep_stop || !in_conflict(u, v))
+				continue;
+			if (!svc_is_active(v) && !v->svc.dep_start && v->svc.state != SVC_AUTO_RESTART)
+				continue;
+			log_info("%s: stopping, it conflicts with %s", v->name, u->name);
+			mark_stop(v);
+		}
 	}
 	free(q.v);
 }
@@ -348,6 +381,9 @@ void deps_state_changed(struct unit *u)
 unsigned deps_check_cycles(void)
 {
 	size_t n = unit_count();
+	any_conflicts = false;
+	for (size_t a = 0; a < n; a++)
+		any_conflicts = any_conflicts || (unit_at(a)->conf && unit_at(a)->conf->n_conflicts);
 	bool *edge = calloc(n * n + 1, 1); /* edge[a*n+b]: a is ordered after b */
 	bool *alive = calloc(n + 1, 1);
 	if (!edge || !alive) {

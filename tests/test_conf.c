@@ -587,18 +587,21 @@ Test(unit, kind_from_name, .timeout = 10)
 	conf_free(&c);
 }
 
-/* OnFailure=/OnSuccess=: unit lists with specifiers, as Wants=. */
+/* OnFailure=/OnSuccess=/Conflicts=: unit lists with specifiers, as Wants=. */
 Test(conf, on_failure_on_success, .timeout = 10)
 {
 	struct unit_conf c;
 	cr_assert_eq(load("app.service",
 			  "[Unit]\nOnFailure=notify@%n.service mail.service\nOnSuccess=done.service\nOnSuccess=\n"
-			  "OnSuccess=after.service\n[Service]\nExecStart=/bin/true\n", &c), 0, "%s", err);
+			  "OnSuccess=after.service\nConflicts=other@%p.service\n[Service]\nExecStart=/bin/true\n", &c), 0,
+		     "%s", err);
 	cr_assert_eq(c.n_on_failure, 2);
 	cr_expect_str_eq(c.on_failure[0], "notify@app.service.service");
 	cr_expect_str_eq(c.on_failure[1], "mail.service");
 	cr_assert_eq(c.n_on_success, 1, "an empty assignment empties the list");
 	cr_expect_str_eq(c.on_success[0], "after.service");
+	cr_assert_eq(c.n_conflicts, 1);
+	cr_expect_str_eq(c.conflicts[0], "other@app.service");
 	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
 	conf_free(&c);
 	cr_expect_neq(load("a.service", "[Unit]\nOnFailure=bad/name\n[Service]\nExecStart=/bin/true\n", &c), 0);

@@ -1015,6 +1015,49 @@ Test(lifecycle, on_failure_and_on_success, .timeout = 60)
 	restart_then_stop(&d, "longrun");
 }
 
+/* Conflicts=: starting a unit stops the units it conflicts with, and the
+ * units that conflict with it (either side may say it); the start waits
+ * until they are down, here one that takes 300 ms to stop. At start-up,
+ * of two that conflict, the one asked for later (in name order) runs. */
+Test(lifecycle, conflicts, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char pidf[400], rep[400], out[1024], st[64];
+	snprintf(pidf, sizeof pidf, "%s/slow.pid", d.dir);
+	snprintf(rep, sizeof rep, "%s/report", d.dir);
+	hd_unit(&d, "a.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "b.service", "[Unit]\nConflicts=a.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "slow.service",
+		"[Service]\nExecStart=/bin/sh -c 'echo $$$$ > %s; trap \"sleep 0.3; exit 0\" TERM; "
+		"while :; do sleep 0.05; done'\n", pidf);
+	hd_unit(&d, "fast.service",
+		"[Unit]\nConflicts=slow.service\n[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+		"ExecStart=/bin/sh -c 'kill -0 $$(cat %s) 2>/dev/null && echo overlap > %s || echo alone > %s'\n",
+		pidf, rep, rep);
+	hd_start(&d);
+	/* At start-up: b (later) won over a; fast (earlier) lost to slow. */
+	cr_expect_eq(hd_wait_state(&d, "b.service", "running", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "slow.service", "running", 5000), 0);
+	cr_assert_eq(hd_unit_info(&d, "a.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+	/* Either way round. */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "a", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "b.service", "stopped", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "a.service", "running", 5000), 0);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "b", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "a.service", "stopped", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "b.service", "running", 5000), 0);
+	/* The start waits for the conflicting unit to be gone. */
+	cr_assert_not_null(h_wait_file(pidf, 5000));
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "fast", NULL), 0, "%s", out);
+	char *t = h_wait_file(rep, 5000);
+	cr_expect(t && !strcmp(t, "alone\n"), "fast.service saw: %s", t ? t : "(no report)");
+	cr_assert_eq(hd_unit_info(&d, "slow.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+	restart_then_stop(&d, "b");
+}
+
 /* MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality=: the
  * worker's tries fail with EPERM where an unfiltered one's pass, what
  * they allow still works, a 32-bit system call fails (ENOSYS), and with

@@ -20,7 +20,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+#include <linux/netlink.h>
+
+#include "caps.h"
+#include "conf.h"
 #include "condition.h"
+#include "creds.h"
 #include "specifier.h"
 
 extern char **environ;
@@ -43,6 +49,12 @@ static const char *const names[COND__MAX] = {
 	[COND_ARCHITECTURE] = "Architecture",
 	[COND_CPUS] = "CPUs",
 	[COND_MEMORY] = "Memory",
+	[COND_CAPABILITY] = "Capability",
+	[COND_CREDENTIAL] = "Credential",
+	[COND_AC_POWER] = "ACPower",
+	[COND_FIRST_BOOT] = "FirstBoot",
+	[COND_NEEDS_UPDATE] = "NeedsUpdate",
+	[COND_SECURITY] = "Security",
 };
 
 int cond_lookup(const char *key, enum cond_type *type, bool *assert)
@@ -159,6 +171,15 @@ int cond_parse(enum cond_type type, bool assert, const char *value, struct cond 
 			snprintf(why, whylen, "not a comparison such as '>=2'%s", type == COND_MEMORY ? " or '<1G'" : "");
 			return -EINVAL;
 		}
+	}
+	if (type == COND_CAPABILITY && caps_from_name(p) < 0) {
+		snprintf(why, whylen, "'%s' is not a capability", p);
+		return -EINVAL;
+	}
+	bool b;
+	if ((type == COND_AC_POWER || type == COND_FIRST_BOOT) && conf_parse_bool(p, &b) < 0) {
+		snprintf(why, whylen, "'%s' is not a boolean", p);
+		return -EINVAL;
 	}
 	out->param = strdup(p);
 	return out->param ? 0 : -ENOMEM;
@@ -329,6 +350,143 @@ static bool test_amount(enum cond_type t, const char *p)
 	return compare(have, op, want);
 }
 
+/* In the bounding set of the daemon (systemd reads CapBnd: too). */
+static bool test_capability(const char *p)
+{
+	int cap = caps_from_name(p);
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long bnd = 0;
+	bool found = false;
+	while (f && !found && fgets(line, sizeof line, f))
+		found = sscanf(line, "CapBnd: %llx", &bnd) == 1;
+	if (f)
+		fclose(f);
+	return cap >= 0 && found && (bnd >> cap & 1);
+}
+
+/* One of the daemon's own credentials (or encrypted ones), by name. */
+static bool test_credential(const char *p)
+{
+	static const char *const vars[2] = { "CREDENTIALS_DIRECTORY", "ENCRYPTED_CREDENTIALS_DIRECTORY" };
+	if (!creds_name_valid(p))
+		return false;
+	for (int i = 0; i < 2; i++) {
+		const char *dir = getenv(vars[i]);
+		char path[PATH_MAX];
+		struct stat st;
+		if (dir && dir[0] == '/' && snprintf(path, sizeof path, "%s/%s", dir, p) < (int)sizeof path &&
+		    lstat(path, &st) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* systemd's on_ac_power(): a mains supply online, or none known offline. */
+static bool on_ac_power(void)
+{
+	bool online = false, offline = false;
+	DIR *d = opendir("/sys/class/power_supply");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX], v[64];
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/sys/class/power_supply/%s/type", de->d_name);
+		if (!spec_first_line(path, v, sizeof v) || strcmp(v, "Mains") != 0)
+			continue;
+		snprintf(path, sizeof path, "/sys/class/power_supply/%s/online", de->d_name);
+		if (!spec_first_line(path, v, sizeof v))
+			continue;
+		if (!strcmp(v, "1"))
+			online = true;
+		else if (!strcmp(v, "0"))
+			offline = true;
+	}
+	if (d)
+		closedir(d);
+	return online || !offline;
+}
+
+/* /etc or /var older than /usr (its .updated stamp, as systemd-update-done
+ * writes it: the mtime, or TIMESTAMP_NSEC= inside when that has no
+ * nanoseconds). Anything missing: an update is needed. */
+static bool test_needs_update(const char *p)
+{
+	if (strcmp(p, "/etc") != 0 && strcmp(p, "/var") != 0)
+		return false;
+	char path[64], line[128];
+	struct stat usr, upd;
+	snprintf(path, sizeof path, "%s/.updated", p);
+	if (lstat(path, &upd) < 0 || stat("/usr/", &usr) < 0)
+		return true;
+	if (usr.st_mtim.tv_sec != upd.st_mtim.tv_sec)
+		return usr.st_mtim.tv_sec > upd.st_mtim.tv_sec;
+	uint64_t u = (uint64_t)usr.st_mtim.tv_sec * 1000000000u + (uint64_t)usr.st_mtim.tv_nsec;
+	if (upd.st_mtim.tv_nsec > 0)
+		return u > (uint64_t)upd.st_mtim.tv_sec * 1000000000u + (uint64_t)upd.st_mtim.tv_nsec;
+	FILE *f = fopen(path, "re");
+	unsigned long long stamp = 0;
+	bool found = false;
+	while (f && !found && fgets(line, sizeof line, f))
+		found = sscanf(line, "TIMESTAMP_NSEC=%llu", &stamp) == 1;
+	if (f)
+		fclose(f);
+	return !found || u > stamp;
+}
+
+static bool file_is(const char *path, const char *want)
+{
+	char v[64];
+	return spec_first_line(path, v, sizeof v) && !strcmp(v, want);
+}
+
+static bool dir_has_entry(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool any = false;
+	while (d && !any && (de = readdir(d)))
+		any = de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return any;
+}
+
+/* The kernel's security frameworks, found where systemd looks for them. */
+static bool test_security(const char *p)
+{
+	if (!strcmp(p, "selinux"))
+		return access("/sys/fs/selinux/enforce", F_OK) == 0;
+	if (!strcmp(p, "apparmor"))
+		return file_is("/sys/module/apparmor/parameters/enabled", "Y");
+	if (!strcmp(p, "tomoyo"))
+		return access("/sys/kernel/security/tomoyo/version", F_OK) == 0;
+	if (!strcmp(p, "ima"))
+		return access("/sys/kernel/security/ima/", F_OK) == 0;
+	if (!strcmp(p, "smack"))
+		return access("/sys/fs/smackfs/", F_OK) == 0;
+	if (!strcmp(p, "audit")) {
+		int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+		if (fd >= 0)
+			close(fd);
+		return fd >= 0 || (errno != EAFNOSUPPORT && errno != EPROTONOSUPPORT && errno != EPERM);
+	}
+	if (!strcmp(p, "uefi-secureboot")) {
+		/* 4 bytes of attributes, then the value. */
+		unsigned char b[5];
+		int fd = open("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+			      O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, b, sizeof b) : -1;
+		if (fd >= 0)
+			close(fd);
+		return n == 5 && b[4] == 1;
+	}
+	if (!strcmp(p, "tpm2"))
+		return dir_has_entry("/sys/class/tpmrm");
+	return false;
+}
+
 static bool test_raw(const struct cond *c)
 {
 	const char *p = c->param;
@@ -374,6 +532,24 @@ static bool test_raw(const struct cond *c)
 	case COND_CPUS:
 	case COND_MEMORY:
 		return test_amount(c->type, p);
+	case COND_CAPABILITY:
+		return test_capability(p);
+	case COND_CREDENTIAL:
+		return test_credential(p);
+	case COND_AC_POWER: {
+		bool b = false;
+		conf_parse_bool(p, &b);
+		return on_ac_power() == b;
+	}
+	case COND_FIRST_BOOT: {
+		bool b = false;
+		conf_parse_bool(p, &b);
+		return (access("/run/systemd/first-boot", F_OK) == 0) == b;
+	}
+	case COND_NEEDS_UPDATE:
+		return test_needs_update(p);
+	case COND_SECURITY:
+		return test_security(p);
 	case COND__MAX:
 		break;
 	}

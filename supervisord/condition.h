@@ -15,7 +15,12 @@
  * FileNotEmpty, FileIsExecutable (absolute paths); User, Group (the
  * daemon's own ids: a name, a number or @system); Host (hostname glob or
  * machine ID); KernelCommandLine; Environment (the daemon's environment);
- * Architecture; CPUs and Memory (with <, <=, =, !=, >=, >).
+ * Architecture; CPUs and Memory (with <, <=, =, !=, >=, >); Capability
+ * (in the daemon's bounding set); Credential (one of the daemon's own, in
+ * its $CREDENTIALS_DIRECTORY); ACPower; FirstBoot (/run/systemd/first-boot,
+ * which systemd makes); NeedsUpdate (/etc or /var older than /usr);
+ * Security (selinux, apparmor, tomoyo, ima, smack, audit, uefi-secureboot,
+ * tpm2).
  */
 #ifndef SUPD_CONDITION_H
 #define SUPD_CONDITION_H
@@ -41,6 +46,12 @@ enum cond_type {
 	COND_ARCHITECTURE,
 	COND_CPUS,
 	COND_MEMORY,
+	COND_CAPABILITY,
+	COND_CREDENTIAL,
+	COND_AC_POWER,
+	COND_FIRST_BOOT,
+	COND_NEEDS_UPDATE,
+	COND_SECURITY,
 	COND__MAX
 };
 

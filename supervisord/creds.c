@@ -21,6 +21,11 @@ static bool id_valid(const char *id, size_t n)
 	return true;
 }
 
+bool creds_name_valid(const char *id)
+{
+	return id_valid(id, strlen(id));
+}
+
 const char *creds_value_bad(bool set, const char *v)
 {
 	const char *colon = strchr(v, ':');

@@ -26,6 +26,9 @@
  * (SetCredential=, C escapes). NULL if good, else why not. */
 const char *creds_value_bad(bool set, const char *v);
 
+/* A credential's name: a file name of up to 248 bytes (systemd's rule). */
+bool creds_name_valid(const char *id);
+
 /* The directory of unit's credentials into buf; -errno if unknown. */
 int creds_dir(const char *unit, char *buf, size_t len);
 

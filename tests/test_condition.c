@@ -169,6 +169,61 @@ Test(condition, process_and_host)
 	cr_expect(!holds(COND_KERNEL_COMMAND_LINE, "supd_no_such_word"));
 }
 
+/* Capability, Credential, ACPower, FirstBoot, NeedsUpdate, Security:
+ * checked against what this process and machine have. */
+Test(condition, system_state)
+{
+	/* Capability: the bounding set, here this test's own. */
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long bnd = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "CapBnd: %llx", &bnd) == 1)
+			break;
+	if (f)
+		fclose(f);
+	cr_expect_eq(holds(COND_CAPABILITY, "CAP_CHOWN"), (bnd & 1) != 0);
+	cr_expect_eq(holds(COND_CAPABILITY, "cap_sys_resource"), (bnd >> 24 & 1) != 0);
+	struct cond c;
+	char why[256];
+	cr_expect_eq(cond_parse(COND_CAPABILITY, false, "CAP_BOGUS", &c, why, sizeof why), -EINVAL);
+	cr_expect(strstr(why, "not a capability"), "%s", why);
+
+	/* Credential: the daemon's own, in its $CREDENTIALS_DIRECTORY. */
+	char dir[] = "/tmp/supd-cond-XXXXXX", file[64];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(file, sizeof file, "%s/token", dir);
+	FILE *t = fopen(file, "w");
+	cr_assert_not_null(t);
+	fclose(t);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	cr_expect(!holds(COND_CREDENTIAL, "token"), "no credentials at all");
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	cr_expect(holds(COND_CREDENTIAL, "token"));
+	cr_expect(!holds(COND_CREDENTIAL, "other"));
+	cr_expect(!holds(COND_CREDENTIAL, "../tmp"), "not a credential name");
+	unsetenv("CREDENTIALS_DIRECTORY");
+	unlink(file);
+	rmdir(dir);
+
+	/* Booleans: one of the two holds, whatever the machine. */
+	cr_expect_neq(holds(COND_AC_POWER, "yes"), holds(COND_AC_POWER, "no"));
+	cr_expect_neq(holds(COND_FIRST_BOOT, "true"), holds(COND_FIRST_BOOT, "false"));
+	cr_expect_eq(holds(COND_FIRST_BOOT, "yes"), access("/run/systemd/first-boot", F_OK) == 0);
+	cr_expect_eq(cond_parse(COND_AC_POWER, false, "perhaps", &c, why, sizeof why), -EINVAL);
+
+	/* NeedsUpdate: only /etc and /var; a missing stamp means "needed". */
+	cr_expect(!holds(COND_NEEDS_UPDATE, "/usr"));
+	if (access("/etc/.updated", F_OK) != 0)
+		cr_expect(holds(COND_NEEDS_UPDATE, "/etc"));
+
+	/* Security: unknown names never hold; audit is this kernel's. */
+	cr_expect(!holds(COND_SECURITY, "no-such-framework"));
+	cr_expect_eq(holds(COND_SECURITY, "apparmor"), access("/sys/module/apparmor/parameters/enabled", F_OK) == 0 &&
+								 holds(COND_SECURITY, "apparmor"));
+	cr_expect_eq(holds(COND_SECURITY, "smack"), access("/sys/fs/smackfs/", F_OK) == 0);
+}
+
 Test(condition, lists)
 {
 	struct cond v[4];

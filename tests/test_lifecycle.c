@@ -2477,7 +2477,10 @@ Test(deps, conditions_skip_and_assertions_refuse, .timeout = 60)
 	hd_unit(&d, "needs.service", "[Unit]\nRequires=gated.service\nAfter=gated.service\n"
 		"[Service]\nExecStart=/bin/sleep 1000\n");
 	hd_unit(&d, "either.service", "[Unit]\nConditionPathExists=|/nonexistent/x\nConditionPathIsDirectory=|/\n"
-		"ConditionUser=!4000000\n[Service]\nExecStart=/bin/sleep 1000\n[Install]\nWantedBy=multi-user.target\n");
+		"ConditionUser=!4000000\nConditionCapability=CAP_KILL\n"
+		"[Service]\nExecStart=/bin/sleep 1000\n[Install]\nWantedBy=multi-user.target\n");
+	hd_unit(&d, "cred.service", "[Unit]\nConditionCredential=not-one-of-ours\n[Service]\nExecStart=/bin/sleep 1000\n"
+		"[Install]\nWantedBy=multi-user.target\n");
 	hd_unit(&d, "asserted.service", "[Unit]\nAssertPathExists=/nonexistent/y\n[Service]\nExecStart=/bin/sleep 1000\n");
 	/* Socket-activated and skipped: the client stays in the backlog, so
 	 * the socket would trigger again and again; its trigger limit fails
@@ -2490,6 +2493,7 @@ Test(deps, conditions_skip_and_assertions_refuse, .timeout = 60)
 
 	cr_expect_eq(hd_wait_state(&d, "either.service", "running", 5000), 0, "a triggering condition held");
 	cr_expect(hd_log_wait(&d, "gated.service: skipped: ConditionPathExists=", 5000), "no skip logged at boot");
+	cr_expect(hd_log_wait(&d, "cred.service: skipped: ConditionCredential=not-one-of-ours", 5000));
 	cr_assert_eq(hd_unit_info(&d, "gated.service", st, sizeof st, NULL, NULL, err, sizeof err), 0);
 	cr_expect_str_eq(st, "stopped");
 

@@ -256,13 +256,23 @@ static const struct conf_key unit_keys[] = {
 	{ NULL, NULL, 0, 0, 0 },
 };
 
+/* DefaultInstance=: an instance name (systemd's unit_instance_is_valid:
+ * what may stand between '@' and the suffix). */
+static int h_default_instance(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	char name[300];
+	if (*v && (strlen(v) > 200 || snprintf(name, sizeof name, "x@%s.service", v) < 0 || !conf_unit_name_valid(name)))
+		return conf_why(x, "'%s' is not a valid instance name", v);
+	return conf_h_string(x, k, v);
+}
+
 static const struct conf_key install_keys[] = {
 	UNITS("WantedBy", wanted_by),
 	{ "Alias", h_ignore, 0, 0, 0 },
 	{ "RequiredBy", h_ignore, 0, 0, 0 },
 	{ "UpheldBy", h_ignore, 0, 0, 0 },
 	{ "Also", h_ignore, 0, 0, 0 },
-	{ "DefaultInstance", h_ignore, 0, 0, 0 },
+	{ "DefaultInstance", h_default_instance, offsetof(struct unit_conf, default_instance), 0, 0 },
 	{ NULL, NULL, 0, 0, 0 },
 };
 
@@ -565,6 +575,7 @@ void conf_free(struct unit_conf *c)
 	free(c->name);
 	free(c->path);
 	free(c->description);
+	free(c->default_instance);
 	conf_strv_free(&c->wanted_by, &c->n_wanted_by);
 	conf_strv_free(&c->requires, &c->n_requires);
 	conf_strv_free(&c->wants, &c->n_wants);

@@ -279,6 +279,7 @@ struct unit_conf {
 	enum unit_kind kind;
 	bool per_instance;   /* a value uses %n %N %i %I or %f: each instance of a template parses it anew */
 	char *description;
+	char *default_instance; /* [Install] DefaultInstance= (templates) */
 	char **wanted_by;    /* [Install] WantedBy= */
 	size_t n_wanted_by;
 	char **requires, **wants, **after, **before, **binds_to, **part_of;

@@ -28,6 +28,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "deps.h"
+#include "template.h"
 #include "fdclaim.h"
 #include "fdstore.h"
 #include "reexec.h"
@@ -170,6 +171,25 @@ static void start_units(void)
 	/* Mark every unit to start first, then start them as After=/Before=
 	 * allow (deps.c): marking one at a time would start a unit before the
 	 * units it is ordered after were even asked for. */
+	/* A template with WantedBy= and DefaultInstance=: that instance, as
+	 * `systemctl enable` would have it (made first: the loop below then
+	 * sees it like any unit). */
+	size_t n = unit_count();
+	char **defaults = calloc(n + 1, sizeof *defaults);
+	for (size_t i = 0; defaults && i < n; i++) {
+		struct unit *u = unit_at(i);
+		const char *at = strchr(u->name, '@');
+		if (u->kind == UNIT_SERVICE && u->conf && conf_is_template(u->name) && u->conf->default_instance &&
+		    u->conf->n_wanted_by > 0 &&
+		    asprintf(&defaults[i], "%.*s@%s.service", (int)(at - u->name), u->name, u->conf->default_instance) < 0)
+			defaults[i] = NULL;
+	}
+	for (size_t i = 0; defaults && i < n; i++) {
+		if (defaults[i] && !template_find_or_make(defaults[i]))
+			log_err("%s: DefaultInstance=: could not make %s", defaults[i], defaults[i]);
+		free(defaults[i]);
+	}
+	free(defaults);
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *u = unit_at(i);
 		if (u->kind != UNIT_SERVICE || !u->conf || conf_is_template(u->name))

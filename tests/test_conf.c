@@ -605,6 +605,13 @@ Test(conf, on_failure_on_success, .timeout = 10)
 	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
 	conf_free(&c);
 	cr_expect_neq(load("a.service", "[Unit]\nOnFailure=bad/name\n[Service]\nExecStart=/bin/true\n", &c), 0);
+	/* DefaultInstance=, for a template. */
+	cr_assert_eq(load("t@.service", "[Service]\nExecStart=/bin/true\n[Install]\nDefaultInstance=main-1\n", &c), 0, "%s",
+		     err);
+	cr_expect_str_eq(c.default_instance, "main-1");
+	conf_free(&c);
+	cr_expect_neq(load("t@.service", "[Service]\nExecStart=/bin/true\n[Install]\nDefaultInstance=a/b\n", &c), 0);
+	cr_expect(strstr(err, "not a valid instance name"), "%s", err);
 }
 
 /* Template and instance names, as systemd splits them: the

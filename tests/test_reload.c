@@ -163,7 +163,8 @@ Test(reload, changed_socket_address_is_rebound, .timeout = 60)
  * naming the instance; a template itself does not start; instances live
  * through a re-exec, take the template's new text at a reload (used at
  * their next start) and go with it when it is removed. An instance file of
- * its own (a link to the template) is loaded from that file, as in systemd. */
+ * its own (a link to the template) is loaded from that file, and a template
+ * with WantedBy= and DefaultInstance= starts that instance, as in systemd. */
 Test(reload, template_instances, .timeout = 60)
 {
 	struct hd d;
@@ -176,7 +177,13 @@ Test(reload, template_instances, .timeout = 60)
 	hd_unit(&d, "app.service", "[Unit]\nWants=w@dep.service\n[Service]\nExecStart=/bin/sleep 1000\n");
 	snprintf(path, sizeof path, "%s/w@linked.service", d.units);
 	cr_assert_eq(symlink("w@.service", path), 0);
+	/* Enabled with a default instance: that one starts with the daemon. */
+	hd_unit(&d, "def@.service", "[Service]\nExecStart=/bin/sleep 1000\n[Install]\nWantedBy=multi-user.target\n"
+		"DefaultInstance=main\n");
 	hd_start(&d);
+	cr_expect_eq(hd_wait_state(&d, "def@main.service", "running", 5000), 0);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "status", "def@", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "stopped"), "the template itself: %s", out);
 
 	snprintf(rep, sizeof rep, "%s/dep.out", d.dir);
 	char *t = h_wait_file(rep, 5000);

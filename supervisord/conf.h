@@ -271,6 +271,21 @@ struct sock_conf {
 	uint64_t trigger_limit_interval_usec; /* default 2s */
 	unsigned trigger_limit_burst;   /* default 20 (200 with Accept=yes) */
 	bool remove_on_stop;
+	/* Options set after listen(), in the order of systemd's
+	 * socket_apply_socket_options(); 0 / NULL: not set (the kernel's own
+	 * value is left). */
+	uint64_t receive_buffer, send_buffer; /* ReceiveBuffer=, SendBuffer= (bytes) */
+	uint64_t pipe_size;             /* PipeSize= (FIFOs) */
+	int priority, mark, ip_tos, ip_ttl; /* Priority=, Mark=, IPTOS=, IPTTL= */
+	bool broadcast, pass_security, pass_pktinfo, transparent; /* Broadcast=, PassSecurity=, PassPacketInfo=, Transparent= */
+	int timestamping;               /* Timestamping=: 0 off, 1 us, 2 ns */
+	uint64_t defer_accept_usec;     /* DeferAcceptSec= */
+	uint64_t keep_alive_time_usec, keep_alive_interval_usec; /* KeepAliveTimeSec=, KeepAliveIntervalSec= */
+	unsigned keep_alive_probes;     /* KeepAliveProbes= */
+	char *tcp_congestion;           /* TCPCongestion= */
+	char *bind_to_device;           /* BindToDevice= (before bind: a failure fails the socket) */
+	char **symlinks;                /* Symlinks=: links to the one file-system socket or FIFO */
+	size_t n_symlinks;
 };
 
 struct unit_conf {

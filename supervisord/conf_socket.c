@@ -47,6 +47,9 @@ void conf_socket_free(struct sock_conf *s)
 	free(s->service);
 	free(s->socket_user);
 	free(s->socket_group);
+	free(s->tcp_congestion);
+	free(s->bind_to_device);
+	conf_strv_free(&s->symlinks, &s->n_symlinks);
 }
 
 static bool valid_port(const char *p)
@@ -183,6 +186,100 @@ static int h_burst(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	return conf_h_unsigned(x, k, v);
 }
 
+/* ReceiveBuffer=, SendBuffer=, PipeSize=: bytes, with K, M, G, T
+ * (1024-based), as systemd's parse_size(). */
+static int h_size(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	uint64_t *f = CONF_FIELD(x, k, uint64_t);
+	char *end;
+	if (*v == '\0') {
+		*f = 0;
+		return 0;
+	}
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	unsigned shift = 0;
+	const char *u = *end ? strchr("KMGT", *end) : NULL;
+	if (u && *u) {
+		shift = 10u * (unsigned)(u - "KMGT" + 1);
+		end++;
+	}
+	if (*end == 'B')
+		end++;
+	if (errno || end == v || *end || *v < '0' || *v > '9' || (shift && n > (UINT64_MAX >> shift)) ||
+	    (n << shift) > INT_MAX)
+		return conf_why(x, "not a size (bytes, or with K, M, G) up to 2G");
+	*f = (uint64_t)n << shift;
+	return 0;
+}
+
+/* Priority=, Mark=, IPTTL=: a number; 0, the kernel's own, for "" (it
+ * is left alone). */
+static int h_opt_int(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	int *f = CONF_FIELD(x, k, int);
+	unsigned u;
+	if (*v == '\0') {
+		*f = 0;
+		return 0;
+	}
+	if (conf_parse_unsigned(v, k->arg ? (unsigned)k->arg : INT_MAX, &u) < 0)
+		return conf_why(x, "not a number in 0..%u", k->arg ? (unsigned)k->arg : INT_MAX);
+	*f = (int)u;
+	return 0;
+}
+
+/* IPTOS=: a number or systemd's names for the classic TOS bits. */
+static int h_ip_tos(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	static const struct {
+		const char *name;
+		int tos;
+	} names[] = { { "low-delay", 0x10 }, { "throughput", 0x08 }, { "reliability", 0x04 }, { "low-cost", 0x02 } };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(v, names[i].name)) {
+			x->c->sock.ip_tos = names[i].tos;
+			return 0;
+		}
+	return h_opt_int(x, k, v);
+}
+
+static const struct conf_enum timestamping_names[] = {
+	{ "off", 0 }, { "us", 1 }, { "usec", 1 }, { "\xc2\xb5s", 1 }, { "ns", 2 }, { "nsec", 2 }, { NULL, 0 },
+};
+
+/* Symlinks=: absolute paths, accumulated; "" empties. */
+static int h_symlinks(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	struct sock_conf *s = &x->c->sock;
+	const char *p = v;
+	char *w;
+	int r;
+	if (*v == '\0') {
+		conf_strv_free(&s->symlinks, &s->n_symlinks);
+		return 0;
+	}
+	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
+		if (w[0] != '/') {
+			r = conf_why(x, "'%s' is not an absolute path", w);
+			free(w);
+			return r;
+		}
+		r = conf_strv_add(&s->symlinks, &s->n_symlinks, w);
+		free(w);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+static int h_ifname(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	if (strlen(v) >= 16 || strpbrk(v, "/: \t"))
+		return conf_why(x, "not a network interface name");
+	return conf_h_string(x, k, v);
+}
+
 static const struct conf_enum ipv6_only_names[] = {
 	{ "default", BIND_IPV6_DEFAULT }, { "both", BIND_IPV6_BOTH },
 	{ "ipv6-only", BIND_IPV6_ONLY }, { NULL, 0 },
@@ -214,18 +311,34 @@ const struct conf_key conf_socket_keys[] = {
 	KEY("TriggerLimitIntervalSec", conf_h_timespan, trigger_limit_interval_usec, 0),
 	KEY("TriggerLimitBurst", h_burst, trigger_limit_burst, 0),
 	KEY("RemoveOnStop", conf_h_bool, remove_on_stop, 0),
+	KEY("ReceiveBuffer", h_size, receive_buffer, 0),
+	KEY("SendBuffer", h_size, send_buffer, 0),
+	KEY("PipeSize", h_size, pipe_size, 0),
+	KEY("Priority", h_opt_int, priority, 0),
+	KEY("Mark", h_opt_int, mark, 0),
+	KEY("IPTOS", h_ip_tos, ip_tos, 255),
+	KEY("IPTTL", h_opt_int, ip_ttl, 255),
+	KEY("Broadcast", conf_h_bool, broadcast, 0),
+	KEY("PassSecurity", conf_h_bool, pass_security, 0),
+	KEY("PassPacketInfo", conf_h_bool, pass_pktinfo, 0),
+	KEY("Transparent", conf_h_bool, transparent, 0),
+	KEY("Timestamping", conf_h_enum, timestamping, timestamping_names),
+	KEY("DeferAcceptSec", conf_h_timespan, defer_accept_usec, 0),
+	KEY("KeepAliveTimeSec", conf_h_timespan, keep_alive_time_usec, 0),
+	KEY("KeepAliveIntervalSec", conf_h_timespan, keep_alive_interval_usec, 0),
+	KEY("KeepAliveProbes", conf_h_unsigned, keep_alive_probes, 0),
+	KEY("TCPCongestion", conf_h_string, tcp_congestion, 0),
+	KEY("BindToDevice", h_ifname, bind_to_device, 0),
+	KEY("Symlinks", h_symlinks, symlinks, 0),
 	{ NULL, NULL, 0, 0, 0 },
 };
 
 /* Keys systemd knows in [Socket] that we accept with a warning. */
 const char *const conf_socket_unsupported[] = {
 	"ListenSpecial", "ListenNetlink", "ListenMessageQueue", "ListenUSBFunction",
-	"SocketProtocol", "BindToDevice", "Symlinks", "Writable", "FlushPending", "Timestamping",
-	"Priority", "ReceiveBuffer", "SendBuffer", "IPTOS", "IPTTL", "Mark", "PipeSize",
+	"SocketProtocol", "Writable", "FlushPending",
 	"MessageQueueMaxMessages", "MessageQueueMessageSize", "SmackLabel", "SmackLabelIPIn",
-	"SmackLabelIPOut", "SELinuxContextFromNet", "PassSecurity", "PassPacketInfo",
-	"PassFileDescriptorsToExec", "Broadcast", "DeferAcceptSec", "KeepAliveTimeSec",
-	"KeepAliveIntervalSec", "KeepAliveProbes", "Transparent", "TCPCongestion",
+	"SmackLabelIPOut", "SELinuxContextFromNet", "PassFileDescriptorsToExec",
 	"ExecStartPre", "ExecStartPost", "ExecStopPre", "ExecStopPost", "TimeoutSec",
 	"PollLimitIntervalSec", "PollLimitBurst", "DeferTrigger", "NonBlocking", "User", "Group",
 	"SupplementaryGroups", "UMask", "WorkingDirectory", "Environment", "EnvironmentFile",
@@ -243,6 +356,13 @@ int conf_socket_finish(struct conf_ctx *x)
 			    "ListenSequentialPacket= or ListenFIFO=");
 	if (s->accept && s->service)
 		conf_report(x, 1, line, "Service= cannot be used with Accept=yes");
+	/* Symlinks= needs exactly one node in the file system (systemd). */
+	size_t nodes = 0;
+	for (size_t i = 0; i < s->n_listen; i++)
+		nodes += s->listen[i].kind == LISTEN_FIFO || s->listen[i].address[0] == '/';
+	if (s->n_symlinks && nodes != 1)
+		conf_report(x, 1, line, "Symlinks= needs exactly one socket or FIFO in the file system (there are %zu)",
+			    nodes);
 	if (s->accept && !x->burst_set)
 		s->trigger_limit_burst = 200;
 	if (!x->per_source_set)

@@ -21,6 +21,7 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -278,6 +279,68 @@ static int apply_options(int fd, const struct listen_addr *a, const struct sock_
 	if (sc->pass_credentials && a->family == AF_UNIX &&
 	    (r = set_int(fd, SOL_SOCKET, SO_PASSCRED, 1)) < 0)
 		return fail(r, err, errlen, "SO_PASSCRED %s", name);
+	if (sc->transparent && inet) {
+		r = a->family == AF_INET ? set_int(fd, IPPROTO_IP, IP_TRANSPARENT, 1)
+					 : set_int(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, 1);
+		if (r < 0)
+			return fail(r, err, errlen, "Transparent= %s", name);
+	}
+	if (sc->bind_to_device &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sc->bind_to_device, (socklen_t)strlen(sc->bind_to_device)) < 0)
+		return fail(-errno, err, errlen, "BindToDevice=%s %s", sc->bind_to_device, name);
+	return 0;
+}
+
+/* A buffer size as systemd's fd_set_rcvbuf() sets it: SO_RCVBUF, and
+ * where the kernel's maximum cut it short, SO_RCVBUFFORCE (privileged). */
+static int set_buffer(int fd, int opt, int force, uint64_t n)
+{
+	int v = 0;
+	socklen_t l = sizeof v;
+	int r = set_int(fd, SOL_SOCKET, opt, (int)n);
+	if (r < 0)
+		return r;
+	if (getsockopt(fd, SOL_SOCKET, opt, &v, &l) == 0 && (uint64_t)v >= 2 * n)
+		return 0;
+	return set_int(fd, SOL_SOCKET, force, (int)n);
+}
+
+/* Options that apply once the socket listens (socket_apply_socket_options). */
+static int apply_after(int fd, const struct listen_addr *a, const struct sock_conf *sc, const char *name, char *err,
+		       size_t errlen)
+{
+	int inet = a->family == AF_INET || a->family == AF_INET6;
+	int tcp = inet && a->type == SOCK_STREAM;
+	int r;
+#define OPT(cond, level, opt, val, what) \
+	if ((cond) && (r = set_int(fd, level, opt, (int)(val))) < 0) \
+		return fail(r, err, errlen, "%s %s", what, name);
+	OPT(tcp && sc->keep_alive_time_usec, IPPROTO_TCP, TCP_KEEPIDLE, sc->keep_alive_time_usec / 1000000,
+	    "KeepAliveTimeSec=")
+	OPT(tcp && sc->keep_alive_interval_usec, IPPROTO_TCP, TCP_KEEPINTVL, sc->keep_alive_interval_usec / 1000000,
+	    "KeepAliveIntervalSec=")
+	OPT(tcp && sc->keep_alive_probes, IPPROTO_TCP, TCP_KEEPCNT, sc->keep_alive_probes, "KeepAliveProbes=")
+	OPT(tcp && sc->defer_accept_usec, IPPROTO_TCP, TCP_DEFER_ACCEPT, sc->defer_accept_usec / 1000000,
+	    "DeferAcceptSec=")
+	OPT(sc->broadcast, SOL_SOCKET, SO_BROADCAST, 1, "Broadcast=")
+	OPT(sc->pass_security && a->family == AF_UNIX, SOL_SOCKET, SO_PASSSEC, 1, "PassSecurity=")
+	OPT(sc->pass_pktinfo && a->family == AF_INET, IPPROTO_IP, IP_PKTINFO, 1, "PassPacketInfo=")
+	OPT(sc->pass_pktinfo && a->family == AF_INET6, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "PassPacketInfo=")
+	OPT(sc->timestamping == 1, SOL_SOCKET, SO_TIMESTAMP, 1, "Timestamping=")
+	OPT(sc->timestamping == 2, SOL_SOCKET, SO_TIMESTAMPNS, 1, "Timestamping=")
+	OPT(sc->priority > 0, SOL_SOCKET, SO_PRIORITY, sc->priority, "Priority=")
+	OPT(sc->mark > 0, SOL_SOCKET, SO_MARK, sc->mark, "Mark=")
+	OPT(sc->ip_tos > 0 && a->family == AF_INET, IPPROTO_IP, IP_TOS, sc->ip_tos, "IPTOS=")
+	OPT(sc->ip_ttl > 0 && a->family == AF_INET, IPPROTO_IP, IP_TTL, sc->ip_ttl, "IPTTL=")
+	OPT(sc->ip_ttl > 0 && a->family == AF_INET6, IPPROTO_IPV6, IPV6_UNICAST_HOPS, sc->ip_ttl, "IPTTL=")
+#undef OPT
+	if (sc->receive_buffer && (r = set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, sc->receive_buffer)) < 0)
+		return fail(r, err, errlen, "ReceiveBuffer= %s", name);
+	if (sc->send_buffer && (r = set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, sc->send_buffer)) < 0)
+		return fail(r, err, errlen, "SendBuffer= %s", name);
+	if (tcp && sc->tcp_congestion &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, sc->tcp_congestion, (socklen_t)strlen(sc->tcp_congestion)) < 0)
+		return fail(-errno, err, errlen, "TCPCongestion=%s %s", sc->tcp_congestion, name);
 	return 0;
 }
 
@@ -324,6 +387,10 @@ static int open_fifo(const struct listen_addr *a, const struct sock_conf *sc, ch
 	}
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0) {
 		r = fail(-errno, err, errlen, "chown %s", a->path);
+		goto fail;
+	}
+	if (sc->pipe_size && fcntl(fd, F_SETPIPE_SZ, (int)sc->pipe_size) < 0) {
+		r = fail(-errno, err, errlen, "PipeSize= %s", a->path);
 		goto fail;
 	}
 	return fd;
@@ -428,6 +495,9 @@ int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, char
 			goto fail;
 		}
 	}
+	r = apply_after(fd, &a, sc, name, err, errlen);
+	if (r < 0)
+		goto fail;
 	return fd;
 fail:
 	close(fd);

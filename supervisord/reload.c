@@ -46,7 +46,16 @@ static bool same_socket_options(const struct sock_conf *a, const struct sock_con
 	return a->backlog == b->backlog && a->socket_mode == b->socket_mode && a->reuse_port == b->reuse_port &&
 	       a->free_bind == b->free_bind && a->keep_alive == b->keep_alive && a->no_delay == b->no_delay &&
 	       a->pass_credentials == b->pass_credentials && a->accept == b->accept &&
-	       a->bind_ipv6_only == b->bind_ipv6_only &&
+	       a->bind_ipv6_only == b->bind_ipv6_only && a->receive_buffer == b->receive_buffer &&
+	       a->send_buffer == b->send_buffer && a->pipe_size == b->pipe_size && a->priority == b->priority &&
+	       a->mark == b->mark && a->ip_tos == b->ip_tos && a->ip_ttl == b->ip_ttl && a->broadcast == b->broadcast &&
+	       a->pass_security == b->pass_security && a->pass_pktinfo == b->pass_pktinfo &&
+	       a->transparent == b->transparent && a->timestamping == b->timestamping &&
+	       a->defer_accept_usec == b->defer_accept_usec && a->keep_alive_time_usec == b->keep_alive_time_usec &&
+	       a->keep_alive_interval_usec == b->keep_alive_interval_usec &&
+	       a->keep_alive_probes == b->keep_alive_probes &&
+	       !strcmp(a->tcp_congestion ? a->tcp_congestion : "", b->tcp_congestion ? b->tcp_congestion : "") &&
+	       !strcmp(a->bind_to_device ? a->bind_to_device : "", b->bind_to_device ? b->bind_to_device : "") &&
 	       !strcmp(a->socket_user ? a->socket_user : "", b->socket_user ? b->socket_user : "") &&
 	       !strcmp(a->socket_group ? a->socket_group : "", b->socket_group ? b->socket_group : "");
 }

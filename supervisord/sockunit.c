@@ -13,6 +13,7 @@
  * close callback, so a socket unit can be closed and opened again at once.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,9 +187,62 @@ static void detach(struct listener *l)
 	l->watching = false;
 }
 
+/* The one path in the file system (socket or FIFO) Symlinks= points at. */
+static const char *node_path(struct unit *u)
+{
+	for (size_t i = 0; i < u->sock.n; i++) {
+		const struct listen_addr *a = sockunit_addr(u, i);
+		if (a && a->path[0] == '/')
+			return a->path;
+	}
+	return NULL;
+}
+
+static bool links_to(const char *link, const char *target)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(link, buf, sizeof buf - 1);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return !strcmp(buf, target);
+}
+
+/* Symlinks=: made once the unit listens; one that is in the way is
+ * replaced only with RemoveOnStop= (systemd's socket_symlink), and a
+ * failure is a warning, not a failed socket. */
+static void make_symlinks(struct unit *u)
+{
+	const struct sock_conf *c = &u->conf->sock;
+	const char *target = node_path(u);
+	for (size_t i = 0; target && i < c->n_symlinks; i++) {
+		const char *link = c->symlinks[i];
+		if (links_to(link, target))
+			continue;
+		int r = symlink(target, link);
+		if (r < 0 && errno == EEXIST && c->remove_on_stop && unlink(link) == 0)
+			r = symlink(target, link);
+		if (r < 0)
+			log_warn("%s: Symlinks=%s: %s", u->name, link, strerror(errno));
+	}
+}
+
+static void remove_symlinks(struct unit *u)
+{
+	const char *target = u->conf ? node_path(u) : NULL;
+	for (size_t i = 0; target && i < u->conf->sock.n_symlinks; i++)
+		if (links_to(u->conf->sock.symlinks[i], target))
+			unlink(u->conf->sock.symlinks[i]);
+}
+
 void sockunit_close(struct unit *u)
 {
 	struct sockunit *su = &u->sock;
+	bool open = false;
+	for (size_t i = 0; i < su->n; i++)
+		open = open || su->l[i].fd >= 0;
+	if (open)
+		remove_symlinks(u); /* with the path they point to (below) */
 	for (size_t i = 0; i < su->n; i++) {
 		struct listener *l = &su->l[i];
 		detach(l);
@@ -235,6 +289,7 @@ int sockunit_open(uv_loop_t *loop, struct unit *u)
 	}
 	text_clear(&su->error);
 	su->trig_begin = 0;
+	make_symlinks(u);
 	set_state(u, SOCK_LISTENING);
 	if (accepting(u))
 		sockunit_watch(u, true);

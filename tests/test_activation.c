@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -409,5 +410,78 @@ Test(activation, service_that_never_accepts_does_not_spin, .timeout = 60)
 	cr_expect_eq(hd_ctl(&d, NULL, 0, "status", NULL), 0);
 	cr_expect_lt(h_now_ms() - t0, 2000);
 	close(fd);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* Socket options set on the listener as systemd sets them, read back by
+ * the service from its fd 3 (buffers doubled by the kernel, as getsockopt
+ * reports them; SO_*BUFFORCE past the kernel's maximum, as root;
+ * PassSecurity= only where the kernel has it, AF_UNIX; IPTOS= after
+ * Priority=, so the kernel's priority for low-delay, 6, wins, as under
+ * systemd, which sets them in the same order); a bad
+ * one (an unknown congestion algorithm) fails that socket alone, naming it.
+ * Symlinks= point at the one path in the file system while the socket
+ * listens, and go with it. */
+Test(activation, socket_options_and_symlinks, .timeout = 60)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (SO_MARK, IP_TRANSPARENT, SO_RCVBUFFORCE)");
+	struct hd d;
+	hd_init(&d);
+	char rep[400], out[1024], sock[400], link1[400], link2[400];
+	int port = h_free_port(), port2 = h_free_port();
+	snprintf(rep, sizeof rep, "%s/opts", d.dir);
+	snprintf(sock, sizeof sock, "%s/app.sock", d.dir);
+	snprintf(link1, sizeof link1, "%s/alias1.sock", d.dir);
+	snprintf(link2, sizeof link2, "%s/alias2.sock", d.dir);
+	hd_unit(&d, "opts.socket",
+		"[Socket]\nListenStream=127.0.0.1:%d\nReceiveBuffer=8M\nSendBuffer=64K\nPriority=4\nMark=7\n"
+		"Broadcast=yes\nPassSecurity=yes\nPassPacketInfo=yes\nTimestamping=ns\nDeferAcceptSec=3\n"
+		"KeepAliveTimeSec=100\nKeepAliveIntervalSec=20\nKeepAliveProbes=5\nTransparent=yes\n"
+		"IPTOS=low-delay\nIPTTL=42\nTCPCongestion=reno\nBindToDevice=lo\n",
+		port);
+	hd_unit(&d, "opts.service", "[Service]\nExecStart=" H_WORKERS "/sysprobe %s sockopts\n", rep);
+	char rep2[400], rep3[400], fifo[400];
+	snprintf(rep2, sizeof rep2, "%s/prio", d.dir);
+	snprintf(rep3, sizeof rep3, "%s/pipe", d.dir);
+	snprintf(fifo, sizeof fifo, "%s/app.fifo", d.dir);
+	hd_unit(&d, "prio.socket", "[Socket]\nListenStream=127.0.0.1:%d\nPriority=4\n", h_free_port());
+	hd_unit(&d, "prio.service", "[Service]\nExecStart=" H_WORKERS "/sysprobe %s sockopts\n[Install]\nWantedBy=multi-user.target\n", rep2);
+	hd_unit(&d, "pipe.socket", "[Socket]\nListenFIFO=%s\nPipeSize=1M\n", fifo);
+	hd_unit(&d, "pipe.service", "[Service]\nExecStart=" H_WORKERS "/sysprobe %s sockopts\n[Install]\nWantedBy=multi-user.target\n", rep3);
+	hd_unit(&d, "badcc.socket", "[Socket]\nListenStream=127.0.0.1:%d\nTCPCongestion=no-such-algorithm\n", port2);
+	hd_unit(&d, "badcc.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "unix.socket", "[Socket]\nListenStream=%s\nSymlinks=%s %s\n", sock, link1, link2);
+	hd_unit(&d, "unix.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	char *p = h_wait_file(rep2, 5000);
+	cr_expect(p && strstr(p, " prio=4 "), "Priority= alone: %s", p ? p : "(no report)");
+	p = h_wait_file(rep3, 5000);
+	cr_expect(p && strstr(p, " pipe=1048576"), "PipeSize=: %s", p ? p : "(no report)");
+	char st[64], status[1024];
+	cr_assert_eq(hd_unit_info(&d, "opts.socket", st, sizeof st, NULL, NULL, status, sizeof status), 0);
+	cr_expect_str_eq(st, "listening", "%s", status);
+	/* Data with the connection: DeferAcceptSec= wakes the listener only then. */
+	int c = h_connect_tcp(port);
+	cr_assert_geq(c, 0);
+	cr_assert_eq(write(c, "x", 1), 1);
+	char *t = h_wait_file(rep, 5000);
+	close(c);
+	cr_expect(t && !strcmp(t, "rcvbuf=16777216 sndbuf=131072 prio=6 mark=7 bcast=1 passsec=-1 pktinfo=1 tsns=1 "
+				  "defer=3 idle=100 intvl=20 cnt=5 transparent=1 tos=16 ttl=42 cc=reno dev=lo pipe=-1\n"),
+		  "the service's fd 3: %s", t ? t : "(no report)");
+	cr_assert_eq(hd_unit_info(&d, "badcc.socket", st, sizeof st, NULL, NULL, status, sizeof status), 0);
+	cr_expect_str_eq(st, "failed");
+	cr_expect(strstr(status, "TCPCongestion=no-such-algorithm"), "%s", status);
+	char buf[400];
+	ssize_t n = readlink(link1, buf, sizeof buf - 1);
+	cr_expect(n > 0 && (buf[n] = '\0', !strcmp(buf, sock)), "%s -> %s", link1, n > 0 ? buf : "(none)");
+	n = readlink(link2, buf, sizeof buf - 1);
+	cr_expect(n > 0 && (buf[n] = '\0', !strcmp(buf, sock)), "%s -> %s", link2, n > 0 ? buf : "(none)");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "unix.socket", NULL), 0, "%s", out);
+	struct stat sb;
+	cr_expect_neq(lstat(link1, &sb), 0, "a link outlived its socket");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "unix.socket", NULL), 0, "%s", out);
+	cr_expect_eq(lstat(link2, &sb), 0, "the links come back with it");
 	cr_expect_eq(hd_stop(&d), 0);
 }

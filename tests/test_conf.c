@@ -614,6 +614,38 @@ Test(conf, on_failure_on_success, .timeout = 10)
 	cr_expect(strstr(err, "not a valid instance name"), "%s", err);
 }
 
+/* The socket options: sizes with K/M/G, IPTOS= names, Timestamping=,
+ * Symlinks= only with exactly one path in the file system. */
+Test(conf, socket_options, .timeout = 10)
+{
+	struct unit_conf c;
+	cr_assert_eq(load("a.socket",
+			  "[Socket]\nListenStream=/run/a.sock\nReceiveBuffer=8M\nSendBuffer=65536\nPipeSize=1K\n"
+			  "IPTOS=throughput\nIPTTL=3\nPriority=\nTimestamping=usec\nKeepAliveTimeSec=2min\n"
+			  "Symlinks=/run/b.sock\nSymlinks=\nSymlinks=/run/c.sock /run/d.sock\n", &c), 0, "%s", err);
+	cr_expect_eq(c.sock.receive_buffer, 8u << 20);
+	cr_expect_eq(c.sock.send_buffer, 65536);
+	cr_expect_eq(c.sock.pipe_size, 1024);
+	cr_expect_eq(c.sock.ip_tos, 0x08);
+	cr_expect_eq(c.sock.ip_ttl, 3);
+	cr_expect_eq(c.sock.priority, 0, "unset");
+	cr_expect_eq(c.sock.mark, 0, "unset");
+	cr_expect_eq(c.sock.timestamping, 1);
+	cr_expect_eq(c.sock.keep_alive_time_usec, 120000000u);
+	cr_assert_eq(c.sock.n_symlinks, 2);
+	cr_expect_str_eq(c.sock.symlinks[0], "/run/c.sock");
+	conf_free(&c);
+	const char *bad[] = { "ReceiveBuffer=lots", "ReceiveBuffer=3G", "IPTTL=256", "Timestamping=ms",
+			      "Symlinks=relative", "BindToDevice=a/b" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char t[256];
+		snprintf(t, sizeof t, "[Socket]\nListenStream=/run/a.sock\n%s\n", bad[i]);
+		cr_expect_neq(load("a.socket", t, &c), 0, "%s was taken", bad[i]);
+	}
+	cr_expect_neq(load("a.socket", "[Socket]\nListenStream=80\nSymlinks=/run/x\n", &c), 0);
+	cr_expect(strstr(err, "exactly one socket or FIFO"), "%s", err);
+}
+
 /* Template and instance names, as systemd splits them: the
  * first '@', up to the suffix. */
 Test(conf, template_names, .timeout = 10)

@@ -26,6 +26,9 @@
  *
  * "sysprobe FILE securebits": the secure bits, a number (SecureBits=).
  *
+ * "sysprobe FILE sockopts": the socket options of fd 3, NAME=VALUE each
+ * (socket units' ReceiveBuffer=, Priority= and the like).
+ *
  * "sysprobe FILE keyring": the session keyring's ID, its owner, and
  * whether the user keyring is linked into it: "ID UID yes|no"
  * (KeyringMode=).
@@ -45,6 +48,8 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <linux/keyctl.h>
 #include <linux/netlink.h>
 #include <stdbool.h>
@@ -90,6 +95,31 @@ static void int80(FILE *f)
 static void *nothing(void *a)
 {
 	return a;
+}
+
+static int opt(int level, int name)
+{
+	int v = -1;
+	socklen_t l = sizeof v;
+	return getsockopt(3, level, name, &v, &l) == 0 ? v : -1;
+}
+
+/* The options of fd 3, an IPv4 TCP listener or a FIFO (socket units' options). */
+static void sockopts(FILE *f)
+{
+	char cc[32] = "", dev[32] = "";
+	socklen_t l = sizeof cc;
+	getsockopt(3, IPPROTO_TCP, TCP_CONGESTION, cc, &l);
+	l = sizeof dev;
+	getsockopt(3, SOL_SOCKET, SO_BINDTODEVICE, dev, &l);
+	fprintf(f, "rcvbuf=%d sndbuf=%d prio=%d mark=%d bcast=%d passsec=%d pktinfo=%d tsns=%d defer=%d idle=%d "
+		   "intvl=%d cnt=%d transparent=%d tos=%d ttl=%d cc=%s dev=%s pipe=%d",
+		opt(SOL_SOCKET, SO_RCVBUF), opt(SOL_SOCKET, SO_SNDBUF), opt(SOL_SOCKET, SO_PRIORITY),
+		opt(SOL_SOCKET, SO_MARK), opt(SOL_SOCKET, SO_BROADCAST), opt(SOL_SOCKET, SO_PASSSEC),
+		opt(IPPROTO_IP, IP_PKTINFO), opt(SOL_SOCKET, SO_TIMESTAMPNS), opt(IPPROTO_TCP, TCP_DEFER_ACCEPT),
+		opt(IPPROTO_TCP, TCP_KEEPIDLE), opt(IPPROTO_TCP, TCP_KEEPINTVL), opt(IPPROTO_TCP, TCP_KEEPCNT),
+		opt(IPPROTO_IP, IP_TRANSPARENT), opt(IPPROTO_IP, IP_TOS), opt(IPPROTO_IP, IP_TTL), cc, dev,
+		fcntl(3, F_GETPIPE_SZ));
 }
 
 int main(int argc, char **argv)
@@ -155,6 +185,10 @@ int main(int argc, char **argv)
 		for (long i = 0; got > 0 && i < got / 4 && i < 256; i++)
 			linked = linked || ids[i] == uid_ring;
 		fprintf(f, "%ld %d %s ", sid, owner ? atoi(owner + 1) : -1, linked ? "yes" : "no");
+		goto done;
+	}
+	if (argc > 2 && !strcmp(argv[2], "sockopts")) {
+		sockopts(f);
 		goto done;
 	}
 	if (argc > 2 && !strcmp(argv[2], "int80")) {

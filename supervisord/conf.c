@@ -248,6 +248,14 @@ static const struct conf_key unit_keys[] = {
 	UNITS("OnFailure", on_failure),
 	UNITS("OnSuccess", on_success),
 	UNITS("Conflicts", conflicts),
+	{ "RefuseManualStart", conf_h_bool, offsetof(struct unit_conf, refuse_manual_start), 0, 0 },
+	{ "RefuseManualStop", conf_h_bool, offsetof(struct unit_conf, refuse_manual_stop), 0, 0 },
+	/* Metadata, and settings about targets and isolation, which do not
+	 * exist here: taken without a word, having nothing to do. */
+	{ "Documentation", h_ignore, 0, 0, 0 },
+	{ "DefaultDependencies", h_ignore, 0, 0, 0 },
+	{ "IgnoreOnIsolate", h_ignore, 0, 0, 0 },
+	{ "AllowIsolate", h_ignore, 0, 0, 0 },
 	{ "StartLimitIntervalSec", h_start_interval,
 	  offsetof(struct unit_conf, svc.start_limit_interval_usec), 0, 0 },
 	{ "StartLimitInterval", h_start_interval, /* the pre-v230 spelling */
@@ -277,11 +285,10 @@ static const struct conf_key install_keys[] = {
 };
 
 static const char *const unit_unsupported[] = {
-	"Documentation", "Requisite", "Upholds", "OnSuccessJobMode",
+	"Requisite", "Upholds", "OnSuccessJobMode",
 	"PropagatesReloadTo", "ReloadPropagatedFrom", "PropagatesStopTo", "StopPropagatedFrom",
 	"JoinsNamespaceOf", "RequiresMountsFor", "WantsMountsFor", "OnFailureJobMode",
-	"IgnoreOnIsolate", "StopWhenUnneeded", "RefuseManualStart", "RefuseManualStop",
-	"AllowIsolate", "DefaultDependencies", "SurviveFinalKillSignal", "CollectMode",
+	"StopWhenUnneeded", "SurviveFinalKillSignal", "CollectMode",
 	"FailureAction", "SuccessAction", "FailureActionExitStatus", "SuccessActionExitStatus",
 	"JobTimeoutSec", "JobRunningTimeoutSec", "JobTimeoutAction", "JobTimeoutRebootArgument",
 	"StartLimitAction", "RebootArgument", "SourcePath",

@@ -303,6 +303,7 @@ struct unit_conf {
 	size_t n_on_failure, n_on_success;
 	char **conflicts;                /* Conflicts=: stopped when this one starts, and the reverse */
 	size_t n_conflicts;
+	bool refuse_manual_start, refuse_manual_stop; /* RefuseManualStart=, RefuseManualStop= */
 	struct cond *conds;  /* [Unit] Condition*= and Assert*= (condition.h), in file order */
 	size_t n_conds;
 	union {

@@ -440,6 +440,16 @@ static void do_job(struct client *c, uint32_t id, uint16_t type, struct proto_bu
 			      (int)(strchr(u->name, '@') - u->name), u->name, strrchr(u->name, '.'));
 		return;
 	}
+	/* RefuseManualStart=/RefuseManualStop=: what other units pull in or
+	 * stop still happens; the operator's own request is refused, a
+	 * restart when either is set (it is a stop and a start). */
+	if (u->conf && ((u->conf->refuse_manual_start && type != PROTO_STOP) ||
+			(u->conf->refuse_manual_stop && type != PROTO_START))) {
+		bool start = u->conf->refuse_manual_start && type != PROTO_STOP;
+		ctl_reply_err(c, id, -EPERM, "%s may not be %s by hand (RefuseManual%s=yes)", u->name,
+			      start ? "started" : "stopped", start ? "Start" : "Stop");
+		return;
+	}
 	if (u->kind == UNIT_SOCKET) {
 		/* Socket units open and close at once: no job to wait for. */
 		int r = 0;

@@ -587,6 +587,21 @@ Test(unit, kind_from_name, .timeout = 10)
 	conf_free(&c);
 }
 
+/* Documentation= and the settings about targets and isolation are taken
+ * without a warning: there is nothing they could do here. RefuseManual*=
+ * are read. */
+Test(conf, silent_and_refuse_keys, .timeout = 10)
+{
+	struct unit_conf c;
+	cr_assert_eq(load("a.service",
+			  "[Unit]\nDocumentation=man:a(8) https://example.org\nDefaultDependencies=no\n"
+			  "IgnoreOnIsolate=yes\nAllowIsolate=no\nRefuseManualStart=yes\nRefuseManualStop=no\n"
+			  "[Service]\nExecStart=/bin/true\n", &c), 0, "%s", err);
+	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
+	cr_expect(c.refuse_manual_start && !c.refuse_manual_stop);
+	conf_free(&c);
+}
+
 /* OnFailure=/OnSuccess=/Conflicts=: unit lists with specifiers, as Wants=. */
 Test(conf, on_failure_on_success, .timeout = 10)
 {
@@ -688,14 +703,14 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	struct unit_conf c;
 
 	cr_assert_eq(load("a.service",
-			  "[Unit]\nFoo=1\nDocumentation=man:x\nConditionVirtualization=no\n"
+			  "[Unit]\nFoo=1\nRequisite=x.service\nConditionVirtualization=no\n"
 			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateMounts=yes\nTasksMax=100\n"
 			  "NUMAPolicy=default\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
 			  "[Socket]\nListenStream=1\n", &c), 0, "%s", err);
 	cr_expect_eq(dl.n_err, 0);
 	cr_expect_eq(dl.n_warn, 9, "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:2: unknown key 'Foo' in section [Unit], ignoring\n"), "%s", dl.text);
-	cr_expect(strstr(dl.text, "W /u/x:3: Documentation= in section [Unit] is not supported, ignoring"),
+	cr_expect(strstr(dl.text, "W /u/x:3: Requisite= in section [Unit] is not supported, ignoring"),
 		  "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:4: ConditionVirtualization= in section [Unit] is not supported"),
 		  "%s", dl.text);

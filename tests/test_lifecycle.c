@@ -1058,6 +1058,38 @@ Test(lifecycle, conflicts, .timeout = 60)
 	restart_then_stop(&d, "b");
 }
 
+/* RefuseManualStart=, RefuseManualStop=: the operator's start, stop or
+ * restart is refused, naming the setting; what other units pull in (Wants=)
+ * or take down (PartOf=) still happens, as in systemd. */
+Test(lifecycle, refuse_manual_start_and_stop, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char out[1024], st[64];
+	hd_unit(&d, "pinned.service",
+		"[Unit]\nRefuseManualStop=yes\nPartOf=owner.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "owner.service", "[Unit]\nWants=pinned.service pulled.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "pulled.service", "[Unit]\nRefuseManualStart=yes\n[Service]\nExecStart=/bin/sleep 1000\n"
+		"[Install]\nWantedBy=nothing.target\n");
+	hd_start(&d);
+	cr_expect_eq(hd_wait_state(&d, "pinned.service", "running", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "pulled.service", "running", 5000), 0, "pulled in by Wants=");
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "stop", "pinned", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "RefuseManualStop=yes"), "%s", out);
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "restart", "pinned", NULL), 0, "%s", out);
+	cr_assert_eq(hd_unit_info(&d, "pinned.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "running");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "pulled", NULL), 0, "%s", out);
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "start", "pulled", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "RefuseManualStart=yes"), "%s", out);
+	/* Taken down with what it is part of. */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "owner", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "pinned.service", "stopped", 5000), 0);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "owner", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "pulled.service", "running", 5000), 0, "pulled in again");
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality=: the
  * worker's tries fail with EPERM where an unfiltered one's pass, what
  * they allow still works, a 32-bit system call fails (ENOSYS), and with
@@ -2013,6 +2045,31 @@ Test(lifecycle, private_users, .timeout = 60)
 	char *t = h_slurp(pre);
 	cr_expect(t && !strcmp(t, "0 0 4294967295\n"), "the '+' command: %s", t ? t : "(no report)");
 	restart_then_stop(&d, "root");
+}
+
+/* PrivateUsers= for a daemon without CAP_SYS_ADMIN (a container's, say):
+ * the user namespace is made first, as systemd does for a user's manager,
+ * with the same maps and setgroups() denied. */
+Test(lifecycle, private_users_without_sys_admin, .timeout = 60)
+{
+	if (geteuid() != 0 || unshare_probe_flags(CLONE_NEWUSER) != 0)
+		cr_skip_test("needs root and user namespaces");
+	struct hd d;
+	hd_init(&d);
+	d.no_sys_admin = true;
+	char rep[400];
+	snprintf(rep, sizeof rep, "%s/report", d.dir);
+	hd_unit(&d, "u.service",
+		"[Service]\nPrivateUsers=yes\nExecStart=/bin/sh -c '{ awk \"{print \\$$1, \\$$2, \\$$3}\" /proc/self/uid_map; "
+		"cat /proc/self/setgroups; grep CapEff /proc/$$$$/status; } > %s.tmp; mv %s.tmp %s; exec sleep 1000'\n",
+		rep, rep, rep);
+	char want[128];
+	/* Root inside its own namespace: every capability there. */
+	snprintf(want, sizeof want, "0 0 1\ndeny\nCapEff:\t%016llx\n", (1ull << (own_last_cap() + 1)) - 1);
+	hd_start(&d);
+	char *t = h_wait_file(rep, 5000); /* h_slurp's buffer: read last */
+	cr_expect(t && !strcmp(t, want), "in the service:\n%s\nwanted:\n%s", t ? t : "(no report)", want);
+	restart_then_stop(&d, "u");
 }
 
 /* PrivateDevices=: /dev is a tmpfs with the API devices, devpts, shm and

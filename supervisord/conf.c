@@ -234,6 +234,47 @@ static int h_ignore(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	return 0;
 }
 
+/* SuccessAction=/FailureAction=: systemd's names (emergency-action.c). */
+static int h_action(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	static const char *const machine[] = { "reboot", "reboot-force", "reboot-immediate", "poweroff",
+					       "poweroff-force", "poweroff-immediate", "halt", "halt-force",
+					       "halt-immediate", "kexec", "kexec-force", "soft-reboot",
+					       "soft-reboot-force", NULL };
+	int *f = CONF_FIELD(x, k, int);
+	if (!*v || !strcmp(v, "none")) {
+		*f = CONF_ACTION_NONE;
+		return 0;
+	}
+	if (!strcmp(v, "exit") || !strcmp(v, "exit-force")) {
+		*f = CONF_ACTION_EXIT;
+		return 0;
+	}
+	for (size_t i = 0; machine[i]; i++)
+		if (!strcmp(v, machine[i])) {
+			*f = CONF_ACTION_MACHINE;
+			conf_report(x, 0, x->e->line, "%s=%s: the daemon exits instead (it does not act on the machine)",
+				    k->name, v);
+			return 0;
+		}
+	return conf_why(x, "'%s' is not an action (none, exit, exit-force, reboot, poweroff, ...)", v);
+}
+
+/* ...ExitStatus=: 0..255, or "" for the default (-1). */
+static int h_action_status(struct conf_ctx *x, const struct conf_key *k, const char *v)
+{
+	int *f = CONF_FIELD(x, k, int);
+	unsigned u;
+	if (!*v) {
+		*f = -1;
+		return 0;
+	}
+	if (conf_parse_unsigned(v, 255, &u) < 0)
+		return conf_why(x, "not an exit status (0 to 255)");
+	*f = (int)u;
+	return 0;
+}
+
 #define UNITS(key, field) \
 	{ key, conf_h_units, offsetof(struct unit_conf, field), offsetof(struct unit_conf, n_##field), 0 }
 
@@ -248,6 +289,10 @@ static const struct conf_key unit_keys[] = {
 	UNITS("OnFailure", on_failure),
 	UNITS("OnSuccess", on_success),
 	UNITS("Conflicts", conflicts),
+	{ "SuccessAction", h_action, offsetof(struct unit_conf, success_action), 0, 0 },
+	{ "FailureAction", h_action, offsetof(struct unit_conf, failure_action), 0, 0 },
+	{ "SuccessActionExitStatus", h_action_status, offsetof(struct unit_conf, success_action_exit_status), 0, 0 },
+	{ "FailureActionExitStatus", h_action_status, offsetof(struct unit_conf, failure_action_exit_status), 0, 0 },
 	{ "RefuseManualStart", conf_h_bool, offsetof(struct unit_conf, refuse_manual_start), 0, 0 },
 	{ "RefuseManualStop", conf_h_bool, offsetof(struct unit_conf, refuse_manual_stop), 0, 0 },
 	/* Metadata, and settings about targets and isolation, which do not
@@ -289,7 +334,6 @@ static const char *const unit_unsupported[] = {
 	"PropagatesReloadTo", "ReloadPropagatedFrom", "PropagatesStopTo", "StopPropagatedFrom",
 	"JoinsNamespaceOf", "RequiresMountsFor", "WantsMountsFor", "OnFailureJobMode",
 	"StopWhenUnneeded", "SurviveFinalKillSignal", "CollectMode",
-	"FailureAction", "SuccessAction", "FailureActionExitStatus", "SuccessActionExitStatus",
 	"JobTimeoutSec", "JobRunningTimeoutSec", "JobTimeoutAction", "JobTimeoutRebootArgument",
 	"StartLimitAction", "RebootArgument", "SourcePath",
 	"Condition*", "Assert*", NULL, /* checks we don't do */
@@ -426,6 +470,7 @@ static int init_unit(struct unit_conf *c, const char *name, const char *path, en
 {
 	memset(c, 0, sizeof(*c));
 	c->kind = kind;
+	c->success_action_exit_status = c->failure_action_exit_status = -1;
 	if (kind == UNIT_SERVICE)
 		conf_service_defaults(&c->svc);
 	else

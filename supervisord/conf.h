@@ -288,6 +288,12 @@ struct sock_conf {
 	size_t n_symlinks;
 };
 
+enum conf_action {
+	CONF_ACTION_NONE = 0,
+	CONF_ACTION_EXIT,       /* exit, exit-force */
+	CONF_ACTION_MACHINE,    /* reboot, poweroff, halt, kexec...: the daemon exits (action.h) */
+};
+
 struct unit_conf {
 	char *name;          /* "worker.service" */
 	char *path;          /* file it came from */
@@ -304,6 +310,8 @@ struct unit_conf {
 	char **conflicts;                /* Conflicts=: stopped when this one starts, and the reverse */
 	size_t n_conflicts;
 	bool refuse_manual_start, refuse_manual_stop; /* RefuseManualStart=, RefuseManualStop= */
+	int success_action, failure_action; /* SuccessAction=, FailureAction=: CONF_ACTION_* (action.h) */
+	int success_action_exit_status, failure_action_exit_status; /* ...ExitStatus=: 0..255, -1 unset */
 	struct cond *conds;  /* [Unit] Condition*= and Assert*= (condition.h), in file order */
 	size_t n_conds;
 	union {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "deps.h"
 #include "template.h"
 #include "log.h"
@@ -452,10 +453,11 @@ void deps_cycle_note(struct unit *u)
 		 cycle_list);
 }
 
-/* OnFailure=/OnSuccess= (systemd's unit_notify): the units listed are
- * started when u enters "failed" (not on its way to a restart: that is
- * auto-restart here; not for a dependency that failed it, which systemd does
- * not count as the unit failing), or "stopped" from anything but failed. */
+/* OnFailure=/OnSuccess= and FailureAction=/SuccessAction= (systemd's
+ * unit_notify): on entering "failed" (not on the way to a restart: that is
+ * auto-restart here; not for a dependency that failed it, which systemd
+ * does not count as the unit failing), or "stopped" from anything but
+ * failed. */
 void deps_on_transition(struct unit *u, enum svc_state old, enum svc_state st)
 {
 	const struct unit_conf *c = u->conf;
@@ -464,15 +466,14 @@ void deps_on_transition(struct unit *u, enum svc_state old, enum svc_state st)
 	char *const *list;
 	size_t n;
 	const char *key;
+	bool success;
 	if (st == SVC_FAILED && u->svc.result != RES_DEPENDENCY) {
-		list = c->on_failure, n = c->n_on_failure, key = "OnFailure=";
+		list = c->on_failure, n = c->n_on_failure, key = "OnFailure=", success = false;
 	} else if (st == SVC_STOPPED && old != SVC_FAILED) {
-		list = c->on_success, n = c->n_on_success, key = "OnSuccess=";
+		list = c->on_success, n = c->n_on_success, key = "OnSuccess=", success = true;
 	} else {
 		return;
 	}
-	if (n == 0)
-		return;
 	for (size_t i = 0; i < n; i++) {
 		bool missing;
 		struct unit *v = resolve_in(list[i], &missing, true);
@@ -484,5 +485,7 @@ void deps_on_transition(struct unit *u, enum svc_state old, enum svc_state st)
 		log_info("%s: %s starting %s", u->name, key, v->name);
 		deps_mark_start(v);
 	}
-	deps_run();
+	if (n)
+		deps_run();
+	action_run(u, success);
 }

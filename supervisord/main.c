@@ -27,6 +27,7 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "action.h"
 #include "deps.h"
 #include "template.h"
 #include "fdclaim.h"
@@ -211,8 +212,21 @@ static void start_units(void)
  * Otherwise a SIGTERM is an orderly stop and exits 0 whatever the units
  * did, as the supervisor of a host always has.
  */
+static int action_status = -1; /* SuccessAction=/FailureAction= exit's, if any */
+
+static void on_action(int status, const char *why)
+{
+	if (svc_shutting_down())
+		return;
+	action_status = status;
+	log_info("stopping every service: %s", why);
+	begin_shutdown();
+}
+
 static int exit_status(void)
 {
+	if (action_status >= 0)
+		return action_status;
 	if (getpid() != 1)
 		return 0;
 	int failed = 0;
@@ -491,6 +505,7 @@ int main(int argc, char **argv)
 	uv_signal_init(loop, &sig_hup);
 	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
 	spawn_note_signals(); /* every handler is in place: what children reset */
+	action_set_handler(on_action);
 
 	char path[4096];
 	snprintf(path, sizeof path, "%s/control.sock", runtime_dir);

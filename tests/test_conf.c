@@ -599,7 +599,20 @@ Test(conf, silent_and_refuse_keys, .timeout = 10)
 			  "[Service]\nExecStart=/bin/true\n", &c), 0, "%s", err);
 	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
 	cr_expect(c.refuse_manual_start && !c.refuse_manual_stop);
+	cr_expect(c.success_action == CONF_ACTION_NONE && c.success_action_exit_status == -1, "the defaults");
 	conf_free(&c);
+	cr_assert_eq(load("a.service",
+			  "[Unit]\nSuccessAction=exit\nFailureAction=poweroff-force\nFailureActionExitStatus=9\n"
+			  "SuccessActionExitStatus=3\nSuccessActionExitStatus=\n[Service]\nExecStart=/bin/true\n", &c), 0,
+		     "%s", err);
+	cr_expect_eq(c.success_action, CONF_ACTION_EXIT);
+	cr_expect_eq(c.failure_action, CONF_ACTION_MACHINE);
+	cr_expect_eq(c.failure_action_exit_status, 9);
+	cr_expect_eq(c.success_action_exit_status, -1, "an empty value: the default again");
+	cr_expect_eq(dl.n_warn, 1, "the machine action is warned about: %s", dl.text);
+	conf_free(&c);
+	cr_expect_neq(load("a.service", "[Unit]\nFailureAction=explode\n[Service]\nExecStart=/bin/true\n", &c), 0);
+	cr_expect_neq(load("a.service", "[Unit]\nFailureActionExitStatus=256\n[Service]\nExecStart=/bin/true\n", &c), 0);
 }
 
 /* OnFailure=/OnSuccess=/Conflicts=: unit lists with specifiers, as Wants=. */

@@ -1090,6 +1090,63 @@ Test(lifecycle, refuse_manual_start_and_stop, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* The daemon runs until exit, bounded; its exit status. */
+static int wait_daemon_exit(struct hd *d, int ms)
+{
+	int st;
+	long long end = h_now_ms() + ms;
+	while (h_now_ms() < end) {
+		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+			d->pid = 0;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		h_msleep(20);
+	}
+	return -1;
+}
+
+/* SuccessAction=, FailureAction=: "exit" stops every service and ends the
+ * daemon with ...ActionExitStatus=, or else the unit's main process's exit
+ * status (systemd's emergency_action, as for a container's manager); a
+ * machine action (reboot, ...) ends the daemon too, with a warning at load;
+ * a unit that Restart= brings back has not failed until its start limit. */
+Test(lifecycle, success_and_failure_actions, .timeout = 60)
+{
+	const struct {
+		const char *unit;
+		int status;
+	} cases[3] = {
+		{ "[Unit]\nSuccessAction=exit\nSuccessActionExitStatus=7\n[Service]\nType=oneshot\nExecStart=/bin/sleep 0.3\n", 7 },
+		{ "[Unit]\nFailureAction=exit-force\n[Service]\nExecStart=/bin/sh -c 'sleep 0.2; exit 3'\n", 3 },
+		{ "[Unit]\nFailureAction=reboot\nStartLimitBurst=3\nStartLimitIntervalSec=30s\n"
+		  "[Service]\nExecStart=/bin/sh -c 'exit 4'\nRestart=on-failure\nRestartSec=20ms\n", 4 },
+	};
+	for (int i = 0; i < 3; i++) {
+		struct hd d;
+		hd_init(&d);
+		hd_unit(&d, "job.service", "%s", cases[i].unit);
+		hd_unit(&d, "other.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+		hd_start(&d);
+		int other = 0;
+		long long end = h_now_ms() + 5000;
+		while (!other && h_now_ms() < end) {
+			hd_unit_info(&d, "other.service", NULL, 0, &other, NULL, NULL, 0);
+			h_msleep(5);
+		}
+		int rc = wait_daemon_exit(&d, 10000);
+		cr_expect_eq(rc, cases[i].status, "case %d: the daemon's exit status %d", i, rc);
+		cr_expect(other > 0 && !h_alive(other), "case %d: other.service was not stopped", i);
+		if (i == 2) {
+			cr_expect(hd_log_has(&d, "FailureAction=reboot: the daemon exits instead"), "no warning at load");
+			cr_expect(hd_log_has(&d, "job.service: start request repeated too quickly") ||
+					  hd_log_has(&d, "StartLimitBurst"),
+				  "it did not wait for the start limit");
+		}
+		if (rc < 0)
+			hd_stop(&d);
+	}
+}
+
 /* MemoryDenyWriteExecute=, RestrictRealtime=, LockPersonality=: the
  * worker's tries fail with EPERM where an unfiltered one's pass, what
  * they allow still works, a 32-bit system call fails (ENOSYS), and with

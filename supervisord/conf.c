@@ -289,6 +289,7 @@ static const struct conf_key unit_keys[] = {
 	UNITS("OnFailure", on_failure),
 	UNITS("OnSuccess", on_success),
 	UNITS("Conflicts", conflicts),
+	UNITS("Requisite", requisite),
 	{ "SuccessAction", h_action, offsetof(struct unit_conf, success_action), 0, 0 },
 	{ "FailureAction", h_action, offsetof(struct unit_conf, failure_action), 0, 0 },
 	{ "SuccessActionExitStatus", h_action_status, offsetof(struct unit_conf, success_action_exit_status), 0, 0 },
@@ -330,7 +331,7 @@ static const struct conf_key install_keys[] = {
 };
 
 static const char *const unit_unsupported[] = {
-	"Requisite", "Upholds", "OnSuccessJobMode",
+	"Upholds", "OnSuccessJobMode",
 	"PropagatesReloadTo", "ReloadPropagatedFrom", "PropagatesStopTo", "StopPropagatedFrom",
 	"JoinsNamespaceOf", "RequiresMountsFor", "WantsMountsFor", "OnFailureJobMode",
 	"StopWhenUnneeded", "SurviveFinalKillSignal", "CollectMode",
@@ -638,6 +639,7 @@ void conf_free(struct unit_conf *c)
 	conf_strv_free(&c->on_failure, &c->n_on_failure);
 	conf_strv_free(&c->on_success, &c->n_on_success);
 	conf_strv_free(&c->conflicts, &c->n_conflicts);
+	conf_strv_free(&c->requisite, &c->n_requisite);
 	for (size_t i = 0; i < c->n_conds; i++)
 		free(c->conds[i].param);
 	free(c->conds);

@@ -309,6 +309,8 @@ struct unit_conf {
 	size_t n_on_failure, n_on_success;
 	char **conflicts;                /* Conflicts=: stopped when this one starts, and the reverse */
 	size_t n_conflicts;
+	char **requisite;                /* Requisite=: must be up already, never pulled in */
+	size_t n_requisite;
 	bool refuse_manual_start, refuse_manual_stop; /* RefuseManualStart=, RefuseManualStop= */
 	int success_action, failure_action; /* SuccessAction=, FailureAction=: CONF_ACTION_* (action.h) */
 	int success_action_exit_status, failure_action_exit_status; /* ...ExitStatus=: 0..255, -1 unset */

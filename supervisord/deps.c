@@ -121,6 +121,19 @@ static struct unit *failed_requirement(struct unit *u)
 	return NULL;
 }
 
+/* A Requisite= unit that is neither up nor on its way up (it is never
+ * pulled in: the start fails at once, as in systemd). */
+static struct unit *missing_requisite(struct unit *u)
+{
+	for (size_t i = 0; i < u->conf->n_requisite; i++) {
+		bool missing;
+		struct unit *v = resolve(u->conf->requisite[i], &missing);
+		if (missing || (is_service(v) && !svc_is_active(v) && !starting(v)))
+			return v ? v : u; /* u: the name found nothing */
+	}
+	return NULL;
+}
+
 /* Does any loaded unit say Conflicts=? (Set by deps_check_cycles, which
  * runs whenever the registry changes: most setups have none, and the
  * checks below then cost nothing.) */
@@ -200,6 +213,14 @@ void deps_run(void)
 				} else if ((v = failed_requirement(u))) {
 					snprintf(err, sizeof err, "dependency failed: %s %s", v->name,
 						 v->svc.state == SVC_FAILED ? "failed" : "is stopped");
+					svc_fail_dependency(u, err);
+					again = true;
+				} else if (!start_blocked(u) && (v = missing_requisite(u))) {
+					if (v == u)
+						snprintf(err, sizeof err, "dependency failed: a Requisite= unit is not loaded");
+					else
+						snprintf(err, sizeof err, "dependency failed: %s is not active (Requisite=)",
+							 v->name);
 					svc_fail_dependency(u, err);
 					again = true;
 				} else if (!start_blocked(u)) {
@@ -308,12 +329,12 @@ int deps_request_start(struct unit *u, char *err, size_t errlen)
 	return 0;
 }
 
-/* Does w need u (Requires=, BindsTo=, PartOf=)? */
+/* Does w need u (Requires=, BindsTo=, PartOf=, Requisite=)? */
 static bool needs(const struct unit *w, const struct unit *u)
 {
 	const struct unit_conf *c = w->conf;
 	return names(c->requires, c->n_requires, u) || names(c->binds_to, c->n_binds_to, u) ||
-	       names(c->part_of, c->n_part_of, u);
+	       names(c->part_of, c->n_part_of, u) || names(c->requisite, c->n_requisite, u);
 }
 
 static void mark_stop(struct unit *root)

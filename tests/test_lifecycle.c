@@ -1090,6 +1090,31 @@ Test(lifecycle, refuse_manual_start_and_stop, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* Requisite=: the unit starts only if the other is up already; it is never
+ * pulled in, and the start fails at once, naming it. A stop of the other
+ * takes the unit down too, as for Requires=. */
+Test(lifecycle, requisite, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char out[1024], st[64];
+	hd_unit(&d, "base.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "needy.service", "[Unit]\nRequisite=base.service\nAfter=base.service\n"
+		"[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	cr_expect_eq(hd_wait_state(&d, "needy.service", "running", 5000), 0, "both up at start-up, in order");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "base", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "needy.service", "stopped", 5000), 0, "taken down with it");
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "start", "needy", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "base.service is not active (Requisite=)"), "%s", out);
+	cr_assert_eq(hd_unit_info(&d, "base.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped", "pulled in");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "base", NULL), 0, "%s", out);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "needy", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "needy.service", "running", 5000), 0);
+	restart_then_stop(&d, "needy");
+}
+
 /* The daemon runs until exit, bounded; its exit status. */
 static int wait_daemon_exit(struct hd *d, int ms)
 {

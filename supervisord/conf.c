@@ -290,6 +290,8 @@ static const struct conf_key unit_keys[] = {
 	UNITS("OnSuccess", on_success),
 	UNITS("Conflicts", conflicts),
 	UNITS("Requisite", requisite),
+	UNITS("Upholds", upholds),
+	{ "StopWhenUnneeded", conf_h_bool, offsetof(struct unit_conf, stop_when_unneeded), 0, 0 },
 	{ "SuccessAction", h_action, offsetof(struct unit_conf, success_action), 0, 0 },
 	{ "FailureAction", h_action, offsetof(struct unit_conf, failure_action), 0, 0 },
 	{ "SuccessActionExitStatus", h_action_status, offsetof(struct unit_conf, success_action_exit_status), 0, 0 },
@@ -331,10 +333,10 @@ static const struct conf_key install_keys[] = {
 };
 
 static const char *const unit_unsupported[] = {
-	"Upholds", "OnSuccessJobMode",
+	"OnSuccessJobMode",
 	"PropagatesReloadTo", "ReloadPropagatedFrom", "PropagatesStopTo", "StopPropagatedFrom",
 	"JoinsNamespaceOf", "RequiresMountsFor", "WantsMountsFor", "OnFailureJobMode",
-	"StopWhenUnneeded", "SurviveFinalKillSignal", "CollectMode",
+	"SurviveFinalKillSignal", "CollectMode",
 	"JobTimeoutSec", "JobRunningTimeoutSec", "JobTimeoutAction", "JobTimeoutRebootArgument",
 	"StartLimitAction", "RebootArgument", "SourcePath",
 	"Condition*", "Assert*", NULL, /* checks we don't do */
@@ -640,6 +642,7 @@ void conf_free(struct unit_conf *c)
 	conf_strv_free(&c->on_success, &c->n_on_success);
 	conf_strv_free(&c->conflicts, &c->n_conflicts);
 	conf_strv_free(&c->requisite, &c->n_requisite);
+	conf_strv_free(&c->upholds, &c->n_upholds);
 	for (size_t i = 0; i < c->n_conds; i++)
 		free(c->conds[i].param);
 	free(c->conds);

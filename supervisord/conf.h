@@ -311,6 +311,9 @@ struct unit_conf {
 	size_t n_conflicts;
 	char **requisite;                /* Requisite=: must be up already, never pulled in */
 	size_t n_requisite;
+	char **upholds;                  /* Upholds=: started whenever found down while this one is up */
+	size_t n_upholds;
+	bool stop_when_unneeded;         /* StopWhenUnneeded= */
 	bool refuse_manual_start, refuse_manual_stop; /* RefuseManualStart=, RefuseManualStop= */
 	int success_action, failure_action; /* SuccessAction=, FailureAction=: CONF_ACTION_* (action.h) */
 	int success_action_exit_status, failure_action_exit_status; /* ...ExitStatus=: 0..255, -1 unset */

@@ -138,6 +138,8 @@ static struct unit *missing_requisite(struct unit *u)
  * runs whenever the registry changes: most setups have none, and the
  * checks below then cost nothing.) */
 static bool any_conflicts;
+/* The same for Upholds= and StopWhenUnneeded=. */
+static bool any_upholds, any_unneeded;
 
 /* Conflicts=, either way round. */
 static bool in_conflict(const struct unit *a, const struct unit *b)
@@ -283,9 +285,9 @@ void deps_mark_start(struct unit *root)
 	while (q.head < q.tail) {
 		struct unit *u = q.v[q.head++];
 		const struct unit_conf *c = u->conf;
-		char *const *lists[3] = { c->requires, c->binds_to, c->wants };
-		size_t ns[3] = { c->n_requires, c->n_binds_to, c->n_wants };
-		for (int l = 0; l < 3; l++)
+		char *const *lists[4] = { c->requires, c->binds_to, c->wants, c->upholds };
+		size_t ns[4] = { c->n_requires, c->n_binds_to, c->n_wants, c->n_upholds };
+		for (int l = 0; l < 4; l++)
 			for (size_t i = 0; i < ns[l]; i++) {
 				bool missing;
 				/* An instance of a template is made here if need be. */
@@ -403,9 +405,13 @@ void deps_state_changed(struct unit *u)
 unsigned deps_check_cycles(void)
 {
 	size_t n = unit_count();
-	any_conflicts = false;
-	for (size_t a = 0; a < n; a++)
-		any_conflicts = any_conflicts || (unit_at(a)->conf && unit_at(a)->conf->n_conflicts);
+	any_conflicts = any_upholds = any_unneeded = false;
+	for (size_t a = 0; a < n; a++) {
+		const struct unit_conf *c = unit_at(a)->conf;
+		any_conflicts = any_conflicts || (c && c->n_conflicts);
+		any_upholds = any_upholds || (c && c->n_upholds);
+		any_unneeded = any_unneeded || (c && c->stop_when_unneeded);
+	}
 	bool *edge = calloc(n * n + 1, 1); /* edge[a*n+b]: a is ordered after b */
 	bool *alive = calloc(n + 1, 1);
 	if (!edge || !alive) {
@@ -479,11 +485,91 @@ void deps_cycle_note(struct unit *u)
  * auto-restart here; not for a dependency that failed it, which systemd
  * does not count as the unit failing), or "stopped" from anything but
  * failed. */
+/* Does w want u up, in any way (StopWhenUnneeded=)? */
+static bool uses(const struct unit *w, const struct unit *u)
+{
+	const struct unit_conf *c = w->conf;
+	return c && (names(c->requires, c->n_requires, u) || names(c->wants, c->n_wants, u) ||
+		     names(c->binds_to, c->n_binds_to, u) || names(c->requisite, c->n_requisite, u) ||
+		     names(c->upholds, c->n_upholds, u));
+}
+
+static bool up_or_coming(const struct unit *w)
+{
+	return (svc_is_active(w) || w->svc.dep_start || w->svc.state == SVC_AUTO_RESTART) && !w->svc.dep_stop;
+}
+
+/* StopWhenUnneeded=: v goes down once no unit that is up (or on its way)
+ * wants it any more. */
+static void stop_if_unneeded(struct unit *v)
+{
+	/* A socket's service is its socket's to keep (it triggers it). */
+	if (!is_service(v) || !v->conf->stop_when_unneeded || !svc_is_active(v) || v->svc.dep_stop ||
+	    v->svc.n_sockets > 0 || v->instance_of)
+		return;
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *w = unit_at(i);
+		if (w != v && is_service(w) && up_or_coming(w) && uses(w, v))
+			return;
+	}
+	log_info("%s: stopping, no unit needs it any more (StopWhenUnneeded=)", v->name);
+	mark_stop(v);
+}
+
+/* Upholds=, StopWhenUnneeded=: what a unit going down or coming up means
+ * for the others. */
+static void upholds_and_unneeded(struct unit *u, enum svc_state st)
+{
+	bool down = st == SVC_STOPPED || st == SVC_FAILED;
+	bool changed = false;
+	if (any_upholds && down) {
+		/* Upheld: started again at once while an upholder is up
+		 * (automatic: the start limit applies). */
+		for (size_t i = 0; i < unit_count(); i++) {
+			struct unit *w = unit_at(i);
+			if (w == u || !is_service(w) || !svc_is_active(w) || w->svc.dep_stop ||
+			    !names(w->conf->upholds, w->conf->n_upholds, u))
+				continue;
+			log_info("%s: starting again, %s upholds it (Upholds=)", u->name, w->name);
+			u->svc.dep_automatic = true;
+			deps_mark_start(u);
+			changed = true;
+			break;
+		}
+	}
+	if (any_unneeded) {
+		if (down) {
+			/* What u used may be unneeded now. */
+			char *const *lists[5] = { u->conf->requires, u->conf->wants, u->conf->binds_to, u->conf->requisite,
+						  u->conf->upholds };
+			size_t ns[5] = { u->conf->n_requires, u->conf->n_wants, u->conf->n_binds_to, u->conf->n_requisite,
+					 u->conf->n_upholds };
+			for (int l = 0; l < 5; l++)
+				for (size_t i = 0; i < ns[l]; i++) {
+					bool missing;
+					struct unit *v = resolve(lists[l][i], &missing);
+					if (v && v->conf && v->conf->stop_when_unneeded) {
+						stop_if_unneeded(v);
+						changed = true;
+					}
+				}
+		} else if (st == SVC_RUNNING || st == SVC_EXITED) {
+			/* Started by hand with nobody needing it: down again, as
+			 * in systemd. */
+			stop_if_unneeded(u);
+			changed = true;
+		}
+	}
+	if (changed)
+		deps_run();
+}
+
 void deps_on_transition(struct unit *u, enum svc_state old, enum svc_state st)
 {
 	const struct unit_conf *c = u->conf;
 	if (!c || old == st || svc_shutting_down())
 		return;
+	upholds_and_unneeded(u, st);
 	char *const *list;
 	size_t n;
 	const char *key;

@@ -1115,6 +1115,50 @@ Test(lifecycle, requisite, .timeout = 60)
 	restart_then_stop(&d, "needy");
 }
 
+/* Upholds=: while the upholder is up, the upheld unit is started again
+ * whenever it is found down (killed, stopped), the start limit bounding
+ * it; StopWhenUnneeded=: a unit goes down once no unit that is up wants
+ * it, and at once when started by hand with nobody wanting it (systemd). */
+Test(lifecycle, upholds_and_stop_when_unneeded, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char out[1024];
+	int pid = 0, pid2 = 0;
+	hd_unit(&d, "keeper.service", "[Unit]\nUpholds=kept.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "kept.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "user.service", "[Unit]\nWants=helper.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "helper.service", "[Unit]\nStopWhenUnneeded=yes\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	cr_expect_eq(hd_wait_state(&d, "kept.service", "running", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "helper.service", "running", 5000), 0, "wanted: it stays");
+	/* Killed: back at once (no Restart= of its own). */
+	hd_unit_info(&d, "kept.service", NULL, 0, &pid, NULL, NULL, 0);
+	cr_assert_gt(pid, 0);
+	kill(pid, SIGKILL);
+	long long end = h_now_ms() + 5000;
+	while (h_now_ms() < end && (pid2 == 0 || pid2 == pid)) {
+		hd_unit_info(&d, "kept.service", NULL, 0, &pid2, NULL, NULL, 0);
+		h_msleep(20);
+	}
+	cr_expect(pid2 > 0 && pid2 != pid, "not started again: pid %d, was %d", pid2, pid);
+	/* The upholder down: no more upholding. */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "keeper", NULL), 0, "%s", out);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "kept", NULL), 0, "%s", out);
+	h_msleep(300);
+	char st[64];
+	cr_assert_eq(hd_unit_info(&d, "kept.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+	/* Its user down: the helper goes too. */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "user", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "helper.service", "stopped", 5000), 0, "unneeded, still running");
+	/* Started by hand, nobody wanting it: down again. */
+	hd_ctl(&d, out, sizeof out, "start", "helper", NULL);
+	cr_expect(hd_log_wait(&d, "helper.service: stopping, no unit needs it any more", 5000));
+	cr_expect_eq(hd_wait_state(&d, "helper.service", "stopped", 5000), 0);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* The daemon runs until exit, bounded; its exit status. */
 static int wait_daemon_exit(struct hd *d, int ms)
 {

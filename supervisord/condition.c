@@ -350,19 +350,32 @@ static bool test_amount(enum cond_type t, const char *p)
 	return compare(have, op, want);
 }
 
+/* The number after key on the first line of path that starts with it (in
+ * base): true and *v. */
+static bool scan_file(const char *path, const char *key, int base, unsigned long long *v)
+{
+	char line[256], *end;
+	size_t n = strlen(key);
+	FILE *f = fopen(path, "re");
+	bool found = false;
+	while (f && !found && fgets(line, sizeof line, f)) {
+		if (strncmp(line, key, n) != 0)
+			continue;
+		errno = 0;
+		*v = strtoull(line + n, &end, base);
+		found = !errno && end != line + n;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /* In the bounding set of the daemon (systemd reads CapBnd: too). */
 static bool test_capability(const char *p)
 {
 	int cap = caps_from_name(p);
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "re");
 	unsigned long long bnd = 0;
-	bool found = false;
-	while (f && !found && fgets(line, sizeof line, f))
-		found = sscanf(line, "CapBnd: %llx", &bnd) == 1;
-	if (f)
-		fclose(f);
-	return cap >= 0 && found && (bnd >> cap & 1);
+	return cap >= 0 && scan_file("/proc/self/status", "CapBnd:", 16, &bnd) && (bnd >> cap & 1);
 }
 
 /* One of the daemon's own credentials (or encrypted ones), by name. */
@@ -415,7 +428,7 @@ static bool test_needs_update(const char *p)
 {
 	if (strcmp(p, "/etc") != 0 && strcmp(p, "/var") != 0)
 		return false;
-	char path[64], line[128];
+	char path[64];
 	struct stat usr, upd;
 	snprintf(path, sizeof path, "%s/.updated", p);
 	if (lstat(path, &upd) < 0 || stat("/usr/", &usr) < 0)
@@ -425,14 +438,8 @@ static bool test_needs_update(const char *p)
 	uint64_t u = (uint64_t)usr.st_mtim.tv_sec * 1000000000u + (uint64_t)usr.st_mtim.tv_nsec;
 	if (upd.st_mtim.tv_nsec > 0)
 		return u > (uint64_t)upd.st_mtim.tv_sec * 1000000000u + (uint64_t)upd.st_mtim.tv_nsec;
-	FILE *f = fopen(path, "re");
 	unsigned long long stamp = 0;
-	bool found = false;
-	while (f && !found && fgets(line, sizeof line, f))
-		found = sscanf(line, "TIMESTAMP_NSEC=%llu", &stamp) == 1;
-	if (f)
-		fclose(f);
-	return !found || u > stamp;
+	return !scan_file(path, "TIMESTAMP_NSEC=", 10, &stamp) || u > stamp;
 }
 
 static bool file_is(const char *path, const char *want)

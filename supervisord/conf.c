@@ -291,6 +291,10 @@ static const struct conf_key unit_keys[] = {
 	UNITS("Conflicts", conflicts),
 	UNITS("Requisite", requisite),
 	UNITS("Upholds", upholds),
+	UNITS("PropagatesReloadTo", propagates_reload_to),
+	UNITS("ReloadPropagatedFrom", reload_propagated_from),
+	UNITS("PropagatesStopTo", propagates_stop_to),
+	UNITS("StopPropagatedFrom", stop_propagated_from),
 	{ "StopWhenUnneeded", conf_h_bool, offsetof(struct unit_conf, stop_when_unneeded), 0, 0 },
 	{ "SuccessAction", h_action, offsetof(struct unit_conf, success_action), 0, 0 },
 	{ "FailureAction", h_action, offsetof(struct unit_conf, failure_action), 0, 0 },
@@ -334,7 +338,6 @@ static const struct conf_key install_keys[] = {
 
 static const char *const unit_unsupported[] = {
 	"OnSuccessJobMode",
-	"PropagatesReloadTo", "ReloadPropagatedFrom", "PropagatesStopTo", "StopPropagatedFrom",
 	"JoinsNamespaceOf", "RequiresMountsFor", "WantsMountsFor", "OnFailureJobMode",
 	"SurviveFinalKillSignal", "CollectMode",
 	"JobTimeoutSec", "JobRunningTimeoutSec", "JobTimeoutAction", "JobTimeoutRebootArgument",
@@ -643,6 +646,10 @@ void conf_free(struct unit_conf *c)
 	conf_strv_free(&c->conflicts, &c->n_conflicts);
 	conf_strv_free(&c->requisite, &c->n_requisite);
 	conf_strv_free(&c->upholds, &c->n_upholds);
+	conf_strv_free(&c->propagates_reload_to, &c->n_propagates_reload_to);
+	conf_strv_free(&c->reload_propagated_from, &c->n_reload_propagated_from);
+	conf_strv_free(&c->propagates_stop_to, &c->n_propagates_stop_to);
+	conf_strv_free(&c->stop_propagated_from, &c->n_stop_propagated_from);
 	for (size_t i = 0; i < c->n_conds; i++)
 		free(c->conds[i].param);
 	free(c->conds);

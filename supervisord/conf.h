@@ -313,6 +313,10 @@ struct unit_conf {
 	size_t n_requisite;
 	char **upholds;                  /* Upholds=: started whenever found down while this one is up */
 	size_t n_upholds;
+	char **propagates_reload_to, **reload_propagated_from; /* PropagatesReloadTo=, ReloadPropagatedFrom= */
+	size_t n_propagates_reload_to, n_reload_propagated_from;
+	char **propagates_stop_to, **stop_propagated_from;     /* PropagatesStopTo=, StopPropagatedFrom= */
+	size_t n_propagates_stop_to, n_stop_propagated_from;
 	bool stop_when_unneeded;         /* StopWhenUnneeded= */
 	bool refuse_manual_start, refuse_manual_stop; /* RefuseManualStart=, RefuseManualStop= */
 	int success_action, failure_action; /* SuccessAction=, FailureAction=: CONF_ACTION_* (action.h) */

@@ -339,6 +339,13 @@ static bool needs(const struct unit *w, const struct unit *u)
 	       names(c->part_of, c->n_part_of, u) || names(c->requisite, c->n_requisite, u);
 }
 
+/* PropagatesStopTo=/StopPropagatedFrom=: does a stop of u reach w? */
+static bool stop_propagates(const struct unit *u, const struct unit *w)
+{
+	return names(u->conf->propagates_stop_to, u->conf->n_propagates_stop_to, w) ||
+	       names(w->conf->stop_propagated_from, w->conf->n_stop_propagated_from, u);
+}
+
 static void mark_stop(struct unit *root)
 {
 	struct uqueue q;
@@ -351,11 +358,12 @@ static void mark_stop(struct unit *root)
 		struct unit *u = q.v[q.head++];
 		for (size_t i = 0; i < unit_count() && q.tail <= unit_count(); i++) {
 			struct unit *w = unit_at(i);
-			if (!is_service(w) || w->svc.dep_stop || !needs(w, u))
+			if (!is_service(w) || w->svc.dep_stop || !(needs(w, u) || stop_propagates(u, w)))
 				continue;
 			if (!svc_is_active(w) && !w->svc.dep_start && w->svc.state != SVC_AUTO_RESTART)
 				continue;
-			log_info("%s: stopping too, it depends on %s", w->name, u->name);
+			log_info("%s: stopping too, %s %s", w->name, needs(w, u) ? "it depends on" : "a stop propagates from",
+				 u->name);
 			w->svc.dep_stop = true;
 			w->svc.dep_start = false;
 			q.v[q.tail++] = w;
@@ -595,4 +603,24 @@ void deps_on_transition(struct unit *u, enum svc_state old, enum svc_state st)
 	if (n)
 		deps_run();
 	action_run(u, success);
+}
+
+void deps_propagate_reload(struct unit *u)
+{
+	if (!is_service(u))
+		return;
+	for (size_t i = 0; i < unit_count(); i++) {
+		struct unit *v = unit_at(i);
+		if (v == u || !is_service(v) || v->svc.state != SVC_RUNNING ||
+		    !(names(u->conf->propagates_reload_to, u->conf->n_propagates_reload_to, v) ||
+		      names(v->conf->reload_propagated_from, v->conf->n_reload_propagated_from, u)))
+			continue;
+		char err[SVC_ERROR_MAX];
+		if (svc_reload(v, err, sizeof err) < 0) {
+			log_warn("%s: reload propagated from %s: %s", v->name, u->name, err);
+			continue;
+		}
+		log_info("%s: reloading too, with %s (PropagatesReloadTo=)", v->name, u->name);
+		deps_propagate_reload(v); /* a cycle ends at a unit already reloading */
+	}
 }

@@ -48,6 +48,9 @@ void deps_defer(bool on);
 void deps_run(void);
 /* svc_set_state calls this on every transition of u. */
 void deps_state_changed(struct unit *u);
+/* PropagatesReloadTo=/ReloadPropagatedFrom=: u's reload has begun; reload
+ * the running units it reaches too. */
+void deps_propagate_reload(struct unit *u);
 /* ... and this, with the states, for OnFailure= and OnSuccess=. */
 void deps_on_transition(struct unit *u, enum svc_state old, enum svc_state st);
 

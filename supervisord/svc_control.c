@@ -31,6 +31,7 @@
 #include "control.h"
 #include "control_priv.h"
 #include "execplan.h"
+#include "deps.h"
 #include "log.h"
 #include "service_priv.h"
 
@@ -344,5 +345,7 @@ void ctl_unit_reload(struct client *c, uint32_t id, const char *name)
 			s->reload_req_id = old_id;
 		}
 		ctl_reply_err(c, id, r, "%s", err);
+		return;
 	}
+	deps_propagate_reload(u);
 }

@@ -622,7 +622,8 @@ Test(conf, on_failure_on_success, .timeout = 10)
 	cr_assert_eq(load("app.service",
 			  "[Unit]\nOnFailure=notify@%n.service mail.service\nOnSuccess=done.service\nOnSuccess=\n"
 			  "OnSuccess=after.service\nConflicts=other@%p.service\nRequisite=base.service\n"
-			  "Upholds=kept.service\nStopWhenUnneeded=yes\n"
+			  "Upholds=kept.service\nStopWhenUnneeded=yes\nPropagatesReloadTo=r.service\n"
+			  "StopPropagatedFrom=s.service\n"
 			  "[Service]\nExecStart=/bin/true\n", &c), 0,
 		     "%s", err);
 	cr_assert_eq(c.n_on_failure, 2);
@@ -637,6 +638,8 @@ Test(conf, on_failure_on_success, .timeout = 10)
 	cr_assert_eq(c.n_upholds, 1);
 	cr_expect_str_eq(c.upholds[0], "kept.service");
 	cr_expect(c.stop_when_unneeded);
+	cr_expect(c.n_propagates_reload_to == 1 && !strcmp(c.propagates_reload_to[0], "r.service"));
+	cr_expect(c.n_stop_propagated_from == 1 && !strcmp(c.stop_propagated_from[0], "s.service"));
 	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
 	conf_free(&c);
 	cr_expect_neq(load("a.service", "[Unit]\nOnFailure=bad/name\n[Service]\nExecStart=/bin/true\n", &c), 0);
@@ -723,14 +726,14 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	struct unit_conf c;
 
 	cr_assert_eq(load("a.service",
-			  "[Unit]\nFoo=1\nPropagatesReloadTo=x.service\nConditionVirtualization=no\n"
+			  "[Unit]\nFoo=1\nJoinsNamespaceOf=x.service\nConditionVirtualization=no\n"
 			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateMounts=yes\nTasksMax=100\n"
 			  "NUMAPolicy=default\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
 			  "[Socket]\nListenStream=1\n", &c), 0, "%s", err);
 	cr_expect_eq(dl.n_err, 0);
 	cr_expect_eq(dl.n_warn, 9, "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:2: unknown key 'Foo' in section [Unit], ignoring\n"), "%s", dl.text);
-	cr_expect(strstr(dl.text, "W /u/x:3: PropagatesReloadTo= in section [Unit] is not supported, ignoring"),
+	cr_expect(strstr(dl.text, "W /u/x:3: JoinsNamespaceOf= in section [Unit] is not supported, ignoring"),
 		  "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:4: ConditionVirtualization= in section [Unit] is not supported"),
 		  "%s", dl.text);

@@ -1159,6 +1159,56 @@ Test(lifecycle, upholds_and_stop_when_unneeded, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* PropagatesReloadTo=/ReloadPropagatedFrom=: reloading a unit reloads the
+ * running units it reaches, either side naming the other, each once even
+ * on a cycle; PropagatesStopTo=/StopPropagatedFrom=: stopping it stops
+ * them, and nothing else. */
+Test(lifecycle, propagated_reload_and_stop, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char log[400], out[1024], st[64];
+	snprintf(log, sizeof log, "%s/reloads", d.dir);
+#define RELOADS(tag) "ExecStart=/bin/sleep 1000\nExecReload=/bin/sh -c 'echo " tag " >> %s'\n"
+	hd_unit(&d, "a.service", "[Unit]\nPropagatesReloadTo=b.service\nPropagatesStopTo=c.service\n[Service]\n" RELOADS("a"),
+		log);
+	hd_unit(&d, "b.service", "[Unit]\nPropagatesReloadTo=a.service\n[Service]\n" RELOADS("b"), log);
+	hd_unit(&d, "d.service", "[Unit]\nReloadPropagatedFrom=a.service\n[Service]\n" RELOADS("d"), log);
+#undef RELOADS
+	hd_unit(&d, "c.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "e.service", "[Unit]\nStopPropagatedFrom=a.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	const char *all[5] = { "a.service", "b.service", "c.service", "d.service", "e.service" };
+	for (int i = 0; i < 5; i++)
+		cr_expect_eq(hd_wait_state(&d, all[i], "running", 5000), 0, "%s", all[i]);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "reload", "a", NULL), 0, "%s", out);
+	char sorted[64] = "";
+	long long end = h_now_ms() + 5000;
+	while (h_now_ms() < end && strcmp(sorted, "a\nb\nd\n") != 0) {
+		char cmd[500];
+		snprintf(cmd, sizeof cmd, "sort %s 2>/dev/null", log);
+		FILE *f = popen(cmd, "r");
+		size_t n = f ? fread(sorted, 1, sizeof sorted - 1, f) : 0;
+		sorted[n] = '\0';
+		if (f)
+			pclose(f);
+		h_msleep(20);
+	}
+	h_msleep(200); /* a second round, on the cycle, would have come */
+	char *t = h_slurp(log);
+	cr_expect(t && strlen(t) == 6, "each once: %s", t ? t : "(none)");
+	cr_expect_str_eq(sorted, "a\nb\nd\n");
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "a", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "c.service", "stopped", 5000), 0);
+	cr_expect_eq(hd_wait_state(&d, "e.service", "stopped", 5000), 0);
+	const char *kept[2] = { "b.service", "d.service" };
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(hd_unit_info(&d, kept[i], st, sizeof st, NULL, NULL, NULL, 0), 0);
+		cr_expect_str_eq(st, "running", "%s", kept[i]);
+	}
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* The daemon runs until exit, bounded; its exit status. */
 static int wait_daemon_exit(struct hd *d, int ms)
 {

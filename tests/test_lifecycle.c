@@ -966,6 +966,25 @@ static int status_field(pid_t pid, const char *key)
 	return k ? atoi(k + strlen(key)) : -1;
 }
 
+/* The lines of a file that several processes append to, sorted, once
+ * they are want (waiting at most 5 s); what they are then, in buf. */
+static void wait_sorted(const char *path, const char *want, char *buf, size_t len)
+{
+	long long end = h_now_ms() + 5000;
+	do {
+		char cmd[600];
+		snprintf(cmd, sizeof cmd, "sort %s 2>/dev/null", path);
+		FILE *f = popen(cmd, "r");
+		size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+		buf[n] = '\0';
+		if (f)
+			pclose(f);
+		if (!strcmp(buf, want))
+			return;
+		h_msleep(20);
+	} while (h_now_ms() < end);
+}
+
 /* OnFailure=, OnSuccess=: the units listed start when the unit fails, or
  * ends well (a clean exit, a stop), here instances of a template named after
  * it (%n), the usual way to get notified. A unit that Restart= brings back
@@ -993,20 +1012,8 @@ Test(lifecycle, on_failure_and_on_success, .timeout = 60)
 	cr_expect_eq(hd_wait_state(&d, "longrun.service", "running", 5000), 0);
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "longrun", NULL), 0, "%s", out);
 	const char *want = "again.service\ncrash.service\ngood.service\nlongrun.service\n";
-	char sorted[256] = "";
-	long long end = h_now_ms() + 5000;
-	while (h_now_ms() < end) {
-		char cmd[600];
-		snprintf(cmd, sizeof cmd, "sort %s 2>/dev/null", log);
-		FILE *f = popen(cmd, "r");
-		size_t n = f ? fread(sorted, 1, sizeof sorted - 1, f) : 0;
-		sorted[n] = '\0';
-		if (f)
-			pclose(f);
-		if (!strcmp(sorted, want))
-			break;
-		h_msleep(50);
-	}
+	char sorted[256];
+	wait_sorted(log, want, sorted, sizeof sorted);
 	h_msleep(300); /* a notification that should not come would have come */
 	char *t = h_slurp(log);
 	cr_expect_str_eq(sorted, want, "notified (sorted): %s", t ? t : "(nothing)");
@@ -1182,18 +1189,8 @@ Test(lifecycle, propagated_reload_and_stop, .timeout = 60)
 	for (int i = 0; i < 5; i++)
 		cr_expect_eq(hd_wait_state(&d, all[i], "running", 5000), 0, "%s", all[i]);
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "reload", "a", NULL), 0, "%s", out);
-	char sorted[64] = "";
-	long long end = h_now_ms() + 5000;
-	while (h_now_ms() < end && strcmp(sorted, "a\nb\nd\n") != 0) {
-		char cmd[500];
-		snprintf(cmd, sizeof cmd, "sort %s 2>/dev/null", log);
-		FILE *f = popen(cmd, "r");
-		size_t n = f ? fread(sorted, 1, sizeof sorted - 1, f) : 0;
-		sorted[n] = '\0';
-		if (f)
-			pclose(f);
-		h_msleep(20);
-	}
+	char sorted[64];
+	wait_sorted(log, "a\nb\nd\n", sorted, sizeof sorted);
 	h_msleep(200); /* a second round, on the cycle, would have come */
 	char *t = h_slurp(log);
 	cr_expect(t && strlen(t) == 6, "each once: %s", t ? t : "(none)");

@@ -1040,8 +1040,9 @@ Test(lifecycle, conflicts, .timeout = 60)
 		"while :; do sleep 0.05; done'\n", pidf);
 	hd_unit(&d, "fast.service",
 		"[Unit]\nConflicts=slow.service\n[Service]\nType=oneshot\nRemainAfterExit=yes\n"
-		"ExecStart=/bin/sh -c 'kill -0 $$(cat %s) 2>/dev/null && echo overlap > %s || echo alone > %s'\n",
-		pidf, rep, rep);
+		"ExecStart=/bin/sh -c '{ kill -0 $$(cat %s) 2>/dev/null && echo overlap || echo alone; } > %s.tmp; "
+		"mv %s.tmp %s'\n",
+		pidf, rep, rep, rep);
 	hd_start(&d);
 	/* At start-up: b (later) won over a; fast (earlier) lost to slow. */
 	cr_expect_eq(hd_wait_state(&d, "b.service", "running", 5000), 0);

@@ -170,10 +170,11 @@ Test(reload, template_instances, .timeout = 60)
 	struct hd d;
 	hd_init(&d);
 	char out[1024], rep[400], path[600];
+/* The report is written whole, then renamed: a reader never sees it half-made. */
 #define TEMPLATE(tag) \
-	"[Unit]\nDescription=worker %%i\n[Service]\nExecStart=/bin/sh -c 'echo \"" tag " %%i %%I %%n\" > %s/%%i.out; " \
-	"exec sleep 1000'\n"
-	hd_unit(&d, "w@.service", TEMPLATE("v1"), d.dir);
+	"[Unit]\nDescription=worker %%i\n[Service]\nExecStart=/bin/sh -c 'echo \"" tag " %%i %%I %%n\" > %s/%%i.tmp; " \
+	"mv %s/%%i.tmp %s/%%i.out; exec sleep 1000'\n"
+	hd_unit(&d, "w@.service", TEMPLATE("v1"), d.dir, d.dir, d.dir);
 	hd_unit(&d, "app.service", "[Unit]\nWants=w@dep.service\n[Service]\nExecStart=/bin/sleep 1000\n");
 	snprintf(path, sizeof path, "%s/w@linked.service", d.units);
 	cr_assert_eq(symlink("w@.service", path), 0);
@@ -213,7 +214,7 @@ Test(reload, template_instances, .timeout = 60)
 	cr_expect(before > 0 && after == before, "pid %d before the re-exec, %d after", before, after);
 
 	/* A changed template: the instance takes it at its next start. */
-	hd_unit(&d, "w@.service", TEMPLATE("v2"), d.dir);
+	hd_unit(&d, "w@.service", TEMPLATE("v2"), d.dir, d.dir, d.dir);
 	reload(&d, 1);
 	unlink(rep);
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "w@a-b", NULL), 0, "%s", out);

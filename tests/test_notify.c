@@ -660,7 +660,7 @@ Test(notify, watchdog_and_kill_signals, .timeout = 60)
 	hd_unit(&d, "rs.service",
 		"[Service]\nRestartKillSignal=SIGUSR2\n"
 		"ExecStart=/bin/sh -c 'trap \"echo usr2 >> %s; exit 0\" USR2; trap \"echo term >> %s; exit 0\" TERM; "
-		"while :; do sleep 0.05; done'\n[Install]\nWantedBy=multi-user.target\n", g, g);
+		"touch %s.ready; while :; do sleep 0.05; done'\n[Install]\nWantedBy=multi-user.target\n", g, g, g);
 	hd_start(&d);
 	cr_expect_eq(hd_wait_state(&d, "wd.service", "failed", 5000), 0);
 	char *t = h_slurp(f);
@@ -671,7 +671,14 @@ Test(notify, watchdog_and_kill_signals, .timeout = 60)
 
 	cr_assert_eq(hd_wait_state(&d, "rs.service", "running", 5000), 0);
 	int base = settled_fds(d.pid);
+	/* A simple service is running at its exec, before its shell has set
+	 * the traps: the stop waits for the new one to say it has. */
+	char ready[420];
+	snprintf(ready, sizeof ready, "%s.ready", g);
+	cr_assert_not_null(h_wait_file(ready, 5000));
+	unlink(ready);
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "rs", NULL), 0, "%s", out);
+	cr_expect_not_null(h_wait_file(ready, 5000), "the restarted shell did not set its traps");
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "rs", NULL), 0, "%s", out);
 	t = h_slurp(g);
 	cr_expect(t && !strcmp(t, "usr2\nterm\n"), "a restart must use RestartKillSignal=, a stop KillSignal=: %s",

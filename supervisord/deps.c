@@ -94,6 +94,12 @@ static bool stopping(const struct unit *v)
 	       st == SVC_STOP_POST;
 }
 
+/* Up, or on its way up (marked to start, or waiting to restart). */
+static bool up_or_coming(const struct unit *v)
+{
+	return svc_is_active(v) || v->svc.dep_start || v->svc.state == SVC_AUTO_RESTART;
+}
+
 /* Down for good: failed, or stopped with nobody wanting it up. */
 static bool down_for_good(const struct unit *v)
 {
@@ -121,15 +127,17 @@ static struct unit *failed_requirement(struct unit *u)
 	return NULL;
 }
 
-/* A Requisite= unit that is neither up nor on its way up (it is never
- * pulled in: the start fails at once, as in systemd). */
-static struct unit *missing_requisite(struct unit *u)
+/* The name of a Requisite= unit that is not loaded, or neither up nor on
+ * its way up (it is never pulled in: the start fails at once, as in
+ * systemd); *loaded says which. */
+static const char *missing_requisite(struct unit *u, bool *loaded)
 {
 	for (size_t i = 0; i < u->conf->n_requisite; i++) {
 		bool missing;
 		struct unit *v = resolve(u->conf->requisite[i], &missing);
+		*loaded = !missing;
 		if (missing || (is_service(v) && !svc_is_active(v) && !starting(v)))
-			return v ? v : u; /* u: the name found nothing */
+			return u->conf->requisite[i];
 	}
 	return NULL;
 }
@@ -209,6 +217,8 @@ void deps_run(void)
 				}
 			} else if (s->dep_start) {
 				struct unit *v;
+				const char *req;
+				bool loaded;
 				char err[SVC_ERROR_MAX];
 				if (svc_shutting_down()) {
 					s->dep_start = false;
@@ -217,12 +227,9 @@ void deps_run(void)
 						 v->svc.state == SVC_FAILED ? "failed" : "is stopped");
 					svc_fail_dependency(u, err);
 					again = true;
-				} else if (!start_blocked(u) && (v = missing_requisite(u))) {
-					if (v == u)
-						snprintf(err, sizeof err, "dependency failed: a Requisite= unit is not loaded");
-					else
-						snprintf(err, sizeof err, "dependency failed: %s is not active (Requisite=)",
-							 v->name);
+				} else if (!start_blocked(u) && (req = missing_requisite(u, &loaded))) {
+					snprintf(err, sizeof err, "dependency failed: %s %s (Requisite=)", req,
+						 loaded ? "is not active" : "not found or not loaded");
 					svc_fail_dependency(u, err);
 					again = true;
 				} else if (!start_blocked(u)) {
@@ -311,9 +318,7 @@ void deps_mark_start(struct unit *root)
 		struct unit *u = q.v[k];
 		for (size_t i = 0; u->svc.dep_start && i < unit_count(); i++) {
 			struct unit *v = unit_at(i);
-			if (!is_service(v) || v->svc.dep_stop || !in_conflict(u, v))
-				continue;
-			if (!svc_is_active(v) && !v->svc.dep_start && v->svc.state != SVC_AUTO_RESTART)
+			if (!is_service(v) || v->svc.dep_stop || !in_conflict(u, v) || !up_or_coming(v))
 				continue;
 			log_info("%s: stopping, it conflicts with %s", v->name, u->name);
 			mark_stop(v);
@@ -358,9 +363,7 @@ static void mark_stop(struct unit *root)
 		struct unit *u = q.v[q.head++];
 		for (size_t i = 0; i < unit_count() && q.tail <= unit_count(); i++) {
 			struct unit *w = unit_at(i);
-			if (!is_service(w) || w->svc.dep_stop || !(needs(w, u) || stop_propagates(u, w)))
-				continue;
-			if (!svc_is_active(w) && !w->svc.dep_start && w->svc.state != SVC_AUTO_RESTART)
+			if (!is_service(w) || w->svc.dep_stop || !(needs(w, u) || stop_propagates(u, w)) || !up_or_coming(w))
 				continue;
 			log_info("%s: stopping too, %s %s", w->name, needs(w, u) ? "it depends on" : "a stop propagates from",
 				 u->name);
@@ -488,11 +491,6 @@ void deps_cycle_note(struct unit *u)
 		 cycle_list);
 }
 
-/* OnFailure=/OnSuccess= and FailureAction=/SuccessAction= (systemd's
- * unit_notify): on entering "failed" (not on the way to a restart: that is
- * auto-restart here; not for a dependency that failed it, which systemd
- * does not count as the unit failing), or "stopped" from anything but
- * failed. */
 /* Does w want u up, in any way (StopWhenUnneeded=)? */
 static bool uses(const struct unit *w, const struct unit *u)
 {
@@ -502,26 +500,22 @@ static bool uses(const struct unit *w, const struct unit *u)
 		     names(c->upholds, c->n_upholds, u));
 }
 
-static bool up_or_coming(const struct unit *w)
-{
-	return (svc_is_active(w) || w->svc.dep_start || w->svc.state == SVC_AUTO_RESTART) && !w->svc.dep_stop;
-}
-
 /* StopWhenUnneeded=: v goes down once no unit that is up (or on its way)
- * wants it any more. */
-static void stop_if_unneeded(struct unit *v)
+ * wants it any more. True when it was marked to stop. */
+static bool stop_if_unneeded(struct unit *v)
 {
 	/* A socket's service is its socket's to keep (it triggers it). */
 	if (!is_service(v) || !v->conf->stop_when_unneeded || !svc_is_active(v) || v->svc.dep_stop ||
 	    v->svc.n_sockets > 0 || v->instance_of)
-		return;
+		return false;
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *w = unit_at(i);
-		if (w != v && is_service(w) && up_or_coming(w) && uses(w, v))
-			return;
+		if (w != v && is_service(w) && up_or_coming(w) && !w->svc.dep_stop && uses(w, v))
+			return false;
 	}
 	log_info("%s: stopping, no unit needs it any more (StopWhenUnneeded=)", v->name);
 	mark_stop(v);
+	return true;
 }
 
 /* Upholds=, StopWhenUnneeded=: what a unit going down or coming up means
@@ -545,33 +539,27 @@ static void upholds_and_unneeded(struct unit *u, enum svc_state st)
 			break;
 		}
 	}
-	if (any_unneeded) {
-		if (down) {
-			/* What u used may be unneeded now. */
-			char *const *lists[5] = { u->conf->requires, u->conf->wants, u->conf->binds_to, u->conf->requisite,
-						  u->conf->upholds };
-			size_t ns[5] = { u->conf->n_requires, u->conf->n_wants, u->conf->n_binds_to, u->conf->n_requisite,
-					 u->conf->n_upholds };
-			for (int l = 0; l < 5; l++)
-				for (size_t i = 0; i < ns[l]; i++) {
-					bool missing;
-					struct unit *v = resolve(lists[l][i], &missing);
-					if (v && v->conf && v->conf->stop_when_unneeded) {
-						stop_if_unneeded(v);
-						changed = true;
-					}
-				}
-		} else if (st == SVC_RUNNING || st == SVC_EXITED) {
-			/* Started by hand with nobody needing it: down again, as
-			 * in systemd. */
-			stop_if_unneeded(u);
-			changed = true;
+	if (any_unneeded && down) {
+		/* What u used may be unneeded now. */
+		for (size_t i = 0; i < unit_count(); i++) {
+			struct unit *v = unit_at(i);
+			if (v != u && is_service(v) && uses(u, v))
+				changed |= stop_if_unneeded(v);
 		}
+	} else if (any_unneeded && (st == SVC_RUNNING || st == SVC_EXITED)) {
+		/* Started by hand with nobody needing it: down again, as in
+		 * systemd. */
+		changed |= stop_if_unneeded(u);
 	}
 	if (changed)
 		deps_run();
 }
 
+/* OnFailure=/OnSuccess= and FailureAction=/SuccessAction= (systemd's
+ * unit_notify): on entering "failed" (not on the way to a restart: that is
+ * auto-restart here; not for a dependency that failed it, which systemd
+ * does not count as the unit failing), or "stopped" from anything but
+ * failed. Upholds= and StopWhenUnneeded= first. */
 void deps_on_transition(struct unit *u, enum svc_state old, enum svc_state st)
 {
 	const struct unit_conf *c = u->conf;

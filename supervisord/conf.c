@@ -135,6 +135,26 @@ int conf_h_units(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	return r;
 }
 
+int conf_word_list(struct conf_ctx *x, const struct conf_key *k, char ***list, size_t *n, const char *v,
+		   conf_word_check bad)
+{
+	const char *p = v;
+	char *w;
+	int r;
+	if (*v == '\0') {
+		conf_strv_free(list, n);
+		return 0;
+	}
+	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
+		const char *why = bad(k, w);
+		r = why ? conf_why(x, "'%.100s' %s", w, why) : conf_strv_add(list, n, w);
+		free(w);
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
 int conf_h_timespan(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	uint64_t *f = CONF_FIELD(x, k, uint64_t), t;

@@ -276,7 +276,7 @@ struct sock_conf {
 	 * value is left). */
 	uint64_t receive_buffer, send_buffer; /* ReceiveBuffer=, SendBuffer= (bytes) */
 	uint64_t pipe_size;             /* PipeSize= (FIFOs) */
-	int priority, mark, ip_tos, ip_ttl; /* Priority=, Mark=, IPTOS=, IPTTL= */
+	unsigned priority, mark, ip_tos, ip_ttl; /* Priority=, Mark=, IPTOS=, IPTTL= */
 	bool broadcast, pass_security, pass_pktinfo, transparent; /* Broadcast=, PassSecurity=, PassPacketInfo=, Transparent= */
 	int timestamping;               /* Timestamping=: 0 off, 1 us, 2 ns */
 	uint64_t defer_accept_usec;     /* DeferAcceptSec= */

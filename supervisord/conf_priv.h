@@ -68,6 +68,12 @@ void conf_report(struct conf_ctx *x, int is_error, unsigned line, const char *fm
 int conf_strv_add(char ***v, size_t *n, const char *s);
 void conf_strv_free(char ***v, size_t *n);
 int conf_h_string(struct conf_ctx *x, const struct conf_key *k, const char *v);
+/* A list of words, split as systemd does: each is added once bad() finds
+ * nothing wrong with it (else the value is refused, bad()'s reason after
+ * the word); an empty value resets the list. */
+typedef const char *(*conf_word_check)(const struct conf_key *k, const char *w);
+int conf_word_list(struct conf_ctx *x, const struct conf_key *k, char ***list, size_t *n, const char *v,
+		   conf_word_check bad);
 int conf_h_units(struct conf_ctx *x, const struct conf_key *k, const char *v);
 int conf_h_timespan(struct conf_ctx *x, const struct conf_key *k, const char *v);
 int conf_h_bool(struct conf_ctx *x, const struct conf_key *k, const char *v);

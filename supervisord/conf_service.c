@@ -404,31 +404,6 @@ static int h_protect(struct conf_ctx *x, const struct conf_key *k, const char *v
 	return conf_why(x, k->arg ? "not yes, no, read-only or tmpfs" : "not yes, no, full or strict");
 }
 
-/* A list of words, split as systemd does: each is added once bad() finds
- * nothing wrong with it (else the value is refused, bad()'s reason after
- * the word); an empty value resets the list. */
-typedef const char *(*word_check)(const struct conf_key *k, const char *w);
-
-static int word_list(struct conf_ctx *x, const struct conf_key *k, char ***list, size_t *n, const char *v,
-		     word_check bad)
-{
-	const char *p = v;
-	char *w;
-	int r;
-	if (*v == '\0') {
-		conf_strv_free(list, n);
-		return 0;
-	}
-	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
-		const char *why = bad(k, w);
-		r = why ? conf_why(x, "'%.100s' %s", w, why) : conf_strv_add(list, n, w);
-		free(w);
-		if (r < 0)
-			return r;
-	}
-	return r;
-}
-
 static const char *absolute_path_bad(const struct conf_key *k, const char *w)
 {
 	return (w[0] == '-' ? w[1] : w[0]) == '/' ? NULL : "is not an absolute path";
@@ -501,14 +476,14 @@ static int h_creds(struct conf_ctx *x, const struct conf_key *k, const char *v)
 
 static int h_binds(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
-	return word_list(x, k, CONF_FIELD(x, k, char **), CONF_FIELD2(x, k, size_t), v, k->arg ? tmpfs_bad : bind_bad);
+	return conf_word_list(x, k, CONF_FIELD(x, k, char **), CONF_FIELD2(x, k, size_t), v, k->arg ? tmpfs_bad : bind_bad);
 }
 
 /* ReadWritePaths=/ReadOnlyPaths=/InaccessiblePaths=: absolute paths, each
  * may start with "-" (missing is fine). */
 static int h_paths(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
-	return word_list(x, k, CONF_FIELD(x, k, char **), CONF_FIELD2(x, k, size_t), v, absolute_path_bad);
+	return conf_word_list(x, k, CONF_FIELD(x, k, char **), CONF_FIELD2(x, k, size_t), v, absolute_path_bad);
 }
 
 static const char *group_bad(const struct conf_key *k, const char *w)
@@ -524,7 +499,7 @@ static const char *group_bad(const struct conf_key *k, const char *w)
 static int h_groups(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	struct svc_conf *s = &x->c->svc;
-	return word_list(x, k, &s->supplementary_groups, &s->n_supplementary_groups, v, group_bad);
+	return conf_word_list(x, k, &s->supplementary_groups, &s->n_supplementary_groups, v, group_bad);
 }
 
 /* CapabilityBoundingSet= and AmbientCapabilities= (k->arg: 1 for the
@@ -709,7 +684,7 @@ static const char *env_name_bad(const struct conf_key *k, const char *w)
 /* PassEnvironment=NAME... and UnsetEnvironment=NAME[=VALUE]... */
 static int h_env_names(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
-	return word_list(x, k, CONF_FIELD(x, k, char **), CONF_FIELD2(x, k, size_t), v, env_name_bad);
+	return conf_word_list(x, k, CONF_FIELD(x, k, char **), CONF_FIELD2(x, k, size_t), v, env_name_bad);
 }
 
 static const char *relative_path_bad(const struct conf_key *k, const char *w)
@@ -731,7 +706,7 @@ static const char *relative_path_bad(const struct conf_key *k, const char *w)
 static int h_exec_dirs(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	struct svc_conf *s = &x->c->svc;
-	return word_list(x, k, &s->exec_dirs[k->arg], &s->n_exec_dirs[k->arg], v, relative_path_bad);
+	return conf_word_list(x, k, &s->exec_dirs[k->arg], &s->n_exec_dirs[k->arg], v, relative_path_bad);
 }
 
 static int h_exec_dir_mode(struct conf_ctx *x, const struct conf_key *k, const char *v)

@@ -213,22 +213,6 @@ static int h_size(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	return 0;
 }
 
-/* Priority=, Mark=, IPTTL=: a number; 0, the kernel's own, for "" (it
- * is left alone). */
-static int h_opt_int(struct conf_ctx *x, const struct conf_key *k, const char *v)
-{
-	int *f = CONF_FIELD(x, k, int);
-	unsigned u;
-	if (*v == '\0') {
-		*f = 0;
-		return 0;
-	}
-	if (conf_parse_unsigned(v, k->arg ? (unsigned)k->arg : INT_MAX, &u) < 0)
-		return conf_why(x, "not a number in 0..%u", k->arg ? (unsigned)k->arg : INT_MAX);
-	*f = (int)u;
-	return 0;
-}
-
 /* IPTOS=: a number or systemd's names for the classic TOS bits. */
 static int h_ip_tos(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
@@ -238,39 +222,25 @@ static int h_ip_tos(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	} names[] = { { "low-delay", 0x10 }, { "throughput", 0x08 }, { "reliability", 0x04 }, { "low-cost", 0x02 } };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (!strcmp(v, names[i].name)) {
-			x->c->sock.ip_tos = names[i].tos;
+			x->c->sock.ip_tos = (unsigned)names[i].tos;
 			return 0;
 		}
-	return h_opt_int(x, k, v);
+	return conf_h_unsigned(x, k, v);
 }
 
 static const struct conf_enum timestamping_names[] = {
 	{ "off", 0 }, { "us", 1 }, { "usec", 1 }, { "\xc2\xb5s", 1 }, { "ns", 2 }, { "nsec", 2 }, { NULL, 0 },
 };
 
+static const char *symlink_bad(const struct conf_key *k, const char *w)
+{
+	return w[0] == '/' ? NULL : "is not an absolute path";
+}
+
 /* Symlinks=: absolute paths, accumulated; "" empties. */
 static int h_symlinks(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
-	struct sock_conf *s = &x->c->sock;
-	const char *p = v;
-	char *w;
-	int r;
-	if (*v == '\0') {
-		conf_strv_free(&s->symlinks, &s->n_symlinks);
-		return 0;
-	}
-	while ((r = conf_extract_word(&p, &w, x->why, sizeof(x->why))) > 0) {
-		if (w[0] != '/') {
-			r = conf_why(x, "'%s' is not an absolute path", w);
-			free(w);
-			return r;
-		}
-		r = conf_strv_add(&s->symlinks, &s->n_symlinks, w);
-		free(w);
-		if (r < 0)
-			return r;
-	}
-	return r;
+	return conf_word_list(x, k, &x->c->sock.symlinks, &x->c->sock.n_symlinks, v, symlink_bad);
 }
 
 static int h_ifname(struct conf_ctx *x, const struct conf_key *k, const char *v)
@@ -314,10 +284,10 @@ const struct conf_key conf_socket_keys[] = {
 	KEY("ReceiveBuffer", h_size, receive_buffer, 0),
 	KEY("SendBuffer", h_size, send_buffer, 0),
 	KEY("PipeSize", h_size, pipe_size, 0),
-	KEY("Priority", h_opt_int, priority, 0),
-	KEY("Mark", h_opt_int, mark, 0),
+	KEY("Priority", conf_h_unsigned, priority, INT_MAX),
+	KEY("Mark", conf_h_unsigned, mark, INT_MAX),
 	KEY("IPTOS", h_ip_tos, ip_tos, 255),
-	KEY("IPTTL", h_opt_int, ip_ttl, 255),
+	KEY("IPTTL", conf_h_unsigned, ip_ttl, 255),
 	KEY("Broadcast", conf_h_bool, broadcast, 0),
 	KEY("PassSecurity", conf_h_bool, pass_security, 0),
 	KEY("PassPacketInfo", conf_h_bool, pass_pktinfo, 0),

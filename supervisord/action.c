@@ -26,9 +26,8 @@ void action_run(struct unit *u, bool success)
 	if (action == CONF_ACTION_NONE)
 		return;
 	/* By default the unit's main process's own exit status (systemd). */
-	int ws = u->kind == UNIT_SERVICE ? u->svc.wait_status : 0;
-	if (status < 0 && u->kind == UNIT_SERVICE && u->svc.main_ended && WIFEXITED(ws))
-		status = WEXITSTATUS(ws);
+	if (status < 0 && u->kind == UNIT_SERVICE && u->svc.main_ended && WIFEXITED(u->svc.wait_status))
+		status = WEXITSTATUS(u->svc.wait_status);
 	char why[300];
 	snprintf(why, sizeof why, "%s %s (%sAction=)", u->name, success ? "ended well" : "failed",
 		 success ? "Success" : "Failure");

@@ -448,18 +448,6 @@ static bool file_is(const char *path, const char *want)
 	return spec_first_line(path, v, sizeof v) && !strcmp(v, want);
 }
 
-static bool dir_has_entry(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-	bool any = false;
-	while (d && !any && (de = readdir(d)))
-		any = de->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return any;
-}
-
 /* The kernel's security frameworks, found where systemd looks for them. */
 static bool test_security(const char *p)
 {
@@ -490,7 +478,7 @@ static bool test_security(const char *p)
 		return n == 5 && b[4] == 1;
 	}
 	if (!strcmp(p, "tpm2"))
-		return dir_has_entry("/sys/class/tpmrm");
+		return dir_not_empty("/sys/class/tpmrm");
 	return false;
 }
 

@@ -103,8 +103,8 @@ int dynuser_acquire(const char *name, const char *const *hints, uid_t *uid, char
 			u = st.st_uid;
 	}
 	if (!u) {
-		uint32_t h = (uint32_t)(dynuser_hash(name, strlen(name)) % (DYNUSER_MAX - DYNUSER_MIN + 1));
 		uint32_t span = DYNUSER_MAX - DYNUSER_MIN + 1;
+		uint32_t h = (uint32_t)(dynuser_hash(name, strlen(name)) % span);
 		for (uint32_t k = 0; !u && k < span; k++) {
 			uid_t c = (uid_t)(DYNUSER_MIN + (h + k) % span);
 			if (is_free(dfd, name, c))

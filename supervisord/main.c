@@ -169,9 +169,6 @@ static void start_units(void)
 		if (u->kind == UNIT_SOCKET && u->conf)
 			sockunit_open(loop, u);
 	}
-	/* Mark every unit to start first, then start them as After=/Before=
-	 * allow (deps.c): marking one at a time would start a unit before the
-	 * units it is ordered after were even asked for. */
 	/* A template with WantedBy= and DefaultInstance=: that instance, as
 	 * `systemctl enable` would have it (made first: the loop below then
 	 * sees it like any unit). */
@@ -191,6 +188,9 @@ static void start_units(void)
 		free(defaults[i]);
 	}
 	free(defaults);
+	/* Mark every unit to start first, then start them as After=/Before=
+	 * allow (deps.c): marking one at a time would start a unit before the
+	 * units it is ordered after were even asked for. */
 	for (size_t i = 0; i < unit_count(); i++) {
 		struct unit *u = unit_at(i);
 		if (u->kind != UNIT_SERVICE || !u->conf || conf_is_template(u->name))
@@ -206,12 +206,6 @@ static void start_units(void)
 	deps_run();
 }
 
-/*
- * As a container's PID 1 the exit status is the container's: 1 when any
- * service ended failed (including a stop that needed SIGKILL), else 0.
- * Otherwise a SIGTERM is an orderly stop and exits 0 whatever the units
- * did, as the supervisor of a host always has.
- */
 static int action_status = -1; /* SuccessAction=/FailureAction= exit's, if any */
 
 static void on_action(int status, const char *why)
@@ -223,6 +217,13 @@ static void on_action(int status, const char *why)
 	begin_shutdown();
 }
 
+/*
+ * As a container's PID 1 the exit status is the container's: 1 when any
+ * service ended failed (including a stop that needed SIGKILL), else 0.
+ * Otherwise a SIGTERM is an orderly stop and exits 0 whatever the units
+ * did, as the supervisor of a host always has. An exit asked for by
+ * SuccessAction=/FailureAction= has its own status, first.
+ */
 static int exit_status(void)
 {
 	if (action_status >= 0)

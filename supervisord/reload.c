@@ -236,13 +236,11 @@ int unit_reload_all(uv_loop_t *loop, char *msg, size_t msglen)
 			t.kept++;
 			continue;
 		}
-		char *text = malloc(tu->text_len + 1);
+		char *text = template_text(tu);
 		if (!text) {
 			log_err("reload: %s: out of memory, keeping the old definition", u->name);
 			continue;
 		}
-		memcpy(text, tu->text, tu->text_len);
-		text[tu->text_len] = '\0';
 		change_unit(loop, u, text, tu->text_len, &t);
 	}
 

@@ -20,6 +20,16 @@ bool template_made(const struct unit *u)
 	       strcmp(base, t) == 0;
 }
 
+char *template_text(const struct unit *t)
+{
+	char *text = malloc(t->text_len + 1);
+	if (text) {
+		memcpy(text, t->text, t->text_len);
+		text[t->text_len] = '\0';
+	}
+	return text;
+}
+
 struct unit *template_find_or_make(const char *name)
 {
 	struct unit *u = unit_find(name);
@@ -30,11 +40,9 @@ struct unit *template_find_or_make(const char *name)
 	/* Services only: a socket instance would need its own listeners. */
 	if (!t || t->kind != UNIT_SERVICE || !t->text || t->instance_of)
 		return NULL;
-	char *text = malloc(t->text_len + 1);
+	char *text = template_text(t);
 	if (!text)
 		return NULL;
-	memcpy(text, t->text, t->text_len);
-	text[t->text_len] = '\0';
 	u = unit_new_from_text(t->svc.timer.loop, name, t->path, text, t->text_len, NULL);
 	if (!u)
 		return NULL;

@@ -23,6 +23,9 @@ struct unit;
 /* The unit called name (canonical: with its suffix), made from its template
  * service when there is none yet. NULL when neither exists. */
 struct unit *template_find_or_make(const char *name);
+/* A copy of the template t's text for an instance, NUL-terminated (NULL:
+ * out of memory). */
+char *template_text(const struct unit *t);
 /* Was u made from a template here (no file of its own)? */
 bool template_made(const struct unit *u);
 

@@ -174,21 +174,25 @@ static void rm_rf(const char *path)
 	}
 }
 
+int h_wait_exit(pid_t pid, int ms)
+{
+	long long end = h_now_ms() + ms;
+	do {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		h_msleep(10);
+	} while (h_now_ms() < end);
+	return -1;
+}
+
 int hd_stop(struct hd *d)
 {
 	int result = -1;
 	if (d->pid > 0) {
 		kill(d->pid, SIGTERM);
-		long long end = h_now_ms() + 15000;
 		int st;
-		while (h_now_ms() < end) {
-			pid_t r = waitpid(d->pid, &st, WNOHANG);
-			if (r == d->pid) {
-				result = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-				break;
-			}
-			h_msleep(10);
-		}
+		result = h_wait_exit(d->pid, 15000);
 		if (result < 0) {
 			/* It did not stop: show why before killing it. */
 			fprintf(stderr, "supervisord %d did not stop within 15 s; the end of %s:\n", (int)d->pid, d->log);

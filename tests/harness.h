@@ -94,6 +94,9 @@ ssize_t h_read_all(int fd, char *buf, size_t len, int ms);
 void h_msleep(int ms);
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long h_now_ms(void);
+/* Reap the child pid, waiting at most ms: its exit status (128 + the
+ * signal if killed), or -1 if it is still running. */
+int h_wait_exit(pid_t pid, int ms);
 /* Is a process alive (and not a zombie)? */
 bool h_alive(pid_t pid);
 /* The fields of /proc/PID/stat after the command name (state first) in

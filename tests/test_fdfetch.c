@@ -65,16 +65,12 @@ static pid_t spawn_env(char *const argv[], char *const env[])
 /* Wait (bounded) for pid; its exit status, or -1 (killed) on timeout. */
 static int wait_exit(pid_t pid, int ms)
 {
-	long long end = h_now_ms() + ms;
-	int st;
-	while (h_now_ms() < end) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		h_msleep(10);
+	int r = h_wait_exit(pid, ms);
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
 	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
+	return r;
 }
 
 /* Run fetchworker directly (outside any unit) and return its report. */

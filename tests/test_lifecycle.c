@@ -1207,21 +1207,6 @@ Test(lifecycle, propagated_reload_and_stop, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
-/* The daemon runs until exit, bounded; its exit status. */
-static int wait_daemon_exit(struct hd *d, int ms)
-{
-	int st;
-	long long end = h_now_ms() + ms;
-	while (h_now_ms() < end) {
-		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-			d->pid = 0;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
-		h_msleep(20);
-	}
-	return -1;
-}
-
 /* SuccessAction=, FailureAction=: "exit" stops every service and ends the
  * daemon with ...ActionExitStatus=, or else the unit's main process's exit
  * status (systemd's emergency_action, as for a container's manager); a
@@ -1250,7 +1235,9 @@ Test(lifecycle, success_and_failure_actions, .timeout = 60)
 			hd_unit_info(&d, "other.service", NULL, 0, &other, NULL, NULL, 0);
 			h_msleep(5);
 		}
-		int rc = wait_daemon_exit(&d, 10000);
+		int rc = h_wait_exit(d.pid, 10000); /* the daemon ends by itself */
+		if (rc >= 0)
+			d.pid = 0;
 		cr_expect_eq(rc, cases[i].status, "case %d: the daemon's exit status %d", i, rc);
 		cr_expect(other > 0 && !h_alive(other), "case %d: other.service was not stopped", i);
 		if (i == 2) {

@@ -270,18 +270,6 @@ static pid_t ctl_async(struct world *w, const char *out_path, const char *const 
 }
 
 /* Reap pid, waiting at most ms: its exit status, or -1 (still running). */
-static int wait_exit(pid_t pid, int ms)
-{
-	long long end = h_now_ms() + ms;
-	do {
-		int st;
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		h_msleep(10);
-	} while (h_now_ms() < end);
-	return -1;
-}
-
 static bool gone_within(pid_t pid, int ms)
 {
 	long long end = h_now_ms() + ms;
@@ -381,7 +369,7 @@ Test(reexec, a_target_that_never_answers_stalls_nothing, .timeout = 120)
 	cr_expect(strstr(out, "another reexec"), "message: %s", out);
 	cr_expect_lt(h_now_ms() - t0, 4500, "the loop was blocked");
 
-	int rc = wait_exit(ctl, 15000);
+	int rc = h_wait_exit(ctl, 15000);
 	cr_expect_gt(rc, 0, "the reexec of a binary that never answers succeeded (rc %d)", rc);
 	cr_expect_geq(h_now_ms() - t0, 4500, "answered before the check's time ran out");
 	char *text = h_slurp(outp);
@@ -402,7 +390,7 @@ Test(reexec, a_check_whose_client_leaves_is_cancelled, .timeout = 120)
 	pid_t hpid;
 	pid_t ctl = start_hanging_reexec(&w, &fds_before, outp, sizeof outp, &hpid);
 	kill(ctl, SIGKILL);
-	cr_expect_eq(wait_exit(ctl, 5000), 128 + SIGKILL);
+	cr_expect_eq(h_wait_exit(ctl, 5000), 128 + SIGKILL);
 	cr_expect(gone_within(hpid, 3000), "the check's process %d outlived its client", (int)hpid);
 	long long end = h_now_ms() + 3000;
 	while (!hd_log_has(&w.d, "cancelled: the client that asked for it went away") && h_now_ms() < end)

@@ -52,16 +52,13 @@ static int in_child(int (*fn)(void))
 	cr_assert_geq(p, 0);
 	if (p == 0)
 		_exit(fn());
-	int st = 0;
-	long end = h_now_ms() + 10000;
-	while (waitpid(p, &st, WNOHANG) == 0 && h_now_ms() < end)
-		usleep(2000);
-	if (h_now_ms() >= end) {
+	int r = h_wait_exit(p, 10000);
+	if (r < 0) {
 		kill(p, SIGKILL);
-		waitpid(p, &st, 0);
+		waitpid(p, NULL, 0);
 		cr_assert_fail("the child did not finish");
 	}
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
+	return r;
 }
 
 /* Nobody, as a user's daemon is: dumpable again after the change of IDs

@@ -483,5 +483,8 @@ Test(activation, socket_options_and_symlinks, .timeout = 60)
 	cr_expect_neq(lstat(link1, &sb), 0, "a link outlived its socket");
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "unix.socket", NULL), 0, "%s", out);
 	cr_expect_eq(lstat(link2, &sb), 0, "the links come back with it");
+	int fds = h_count_fds_settled(d.pid);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "opts", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a restart left descriptors behind");
 	cr_expect_eq(hd_stop(&d), 0);
 }

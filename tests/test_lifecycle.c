@@ -1095,7 +1095,7 @@ Test(lifecycle, refuse_manual_start_and_stop, .timeout = 60)
 	cr_expect_eq(hd_wait_state(&d, "pinned.service", "stopped", 5000), 0);
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "owner", NULL), 0, "%s", out);
 	cr_expect_eq(hd_wait_state(&d, "pulled.service", "running", 5000), 0, "pulled in again");
-	cr_expect_eq(hd_stop(&d), 0);
+	restart_then_stop(&d, "owner");
 }
 
 /* Requisite=: the unit starts only if the other is up already; it is never
@@ -1143,6 +1143,7 @@ Test(lifecycle, upholds_and_stop_when_unneeded, .timeout = 60)
 	/* Killed: back at once (no Restart= of its own). */
 	hd_unit_info(&d, "kept.service", NULL, 0, &pid, NULL, NULL, 0);
 	cr_assert_gt(pid, 0);
+	int fds = h_count_fds_settled(d.pid);
 	kill(pid, SIGKILL);
 	long long end = h_now_ms() + 5000;
 	while (h_now_ms() < end && (pid2 == 0 || pid2 == pid)) {
@@ -1150,6 +1151,7 @@ Test(lifecycle, upholds_and_stop_when_unneeded, .timeout = 60)
 		h_msleep(20);
 	}
 	cr_expect(pid2 > 0 && pid2 != pid, "not started again: pid %d, was %d", pid2, pid);
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "the restart by Upholds= left descriptors behind");
 	/* The upholder down: no more upholding. */
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "keeper", NULL), 0, "%s", out);
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "kept", NULL), 0, "%s", out);
@@ -1189,6 +1191,7 @@ Test(lifecycle, propagated_reload_and_stop, .timeout = 60)
 	const char *all[5] = { "a.service", "b.service", "c.service", "d.service", "e.service" };
 	for (int i = 0; i < 5; i++)
 		cr_expect_eq(hd_wait_state(&d, all[i], "running", 5000), 0, "%s", all[i]);
+	int fds = h_count_fds_settled(d.pid);
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "reload", "a", NULL), 0, "%s", out);
 	char sorted[64];
 	wait_sorted(log, "a\nb\nd\n", sorted, sizeof sorted);
@@ -1196,6 +1199,7 @@ Test(lifecycle, propagated_reload_and_stop, .timeout = 60)
 	char *t = h_slurp(log);
 	cr_expect(t && strlen(t) == 6, "each once: %s", t ? t : "(none)");
 	cr_expect_str_eq(sorted, "a\nb\nd\n");
+	cr_expect_eq(h_count_fds_settled(d.pid), fds, "the reloads left descriptors behind");
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "stop", "a", NULL), 0, "%s", out);
 	cr_expect_eq(hd_wait_state(&d, "c.service", "stopped", 5000), 0);
 	cr_expect_eq(hd_wait_state(&d, "e.service", "stopped", 5000), 0);
@@ -1246,8 +1250,7 @@ Test(lifecycle, success_and_failure_actions, .timeout = 60)
 					  hd_log_has(&d, "StartLimitBurst"),
 				  "it did not wait for the start limit");
 		}
-		if (rc < 0)
-			hd_stop(&d);
+		hd_stop(&d); /* its directory; the daemon too, if it did not end */
 	}
 }
 

@@ -1,14 +1,16 @@
 /*
  * condition.h - [Unit] Condition*= and Assert*= (systemd.unit(5)), checked
- * each time a service is about to start.
+ * each time a service is about to start, and before a socket unit binds.
  *
  * A failed condition skips the start: the service stays stopped, the start
- * job succeeds, and units that need it proceed, as in systemd. A failed
- * assertion fails the start job instead (result "assert"); the service
- * stays stopped, not failed. Within one list every plain check must hold;
- * of the checks marked with a leading '|' (triggering) at least one must.
- * A leading '!' (after any '|') negates a check. An empty value resets the
- * list (every Condition*=, or every Assert*=).
+ * job succeeds, and units that need it proceed, as in systemd. A socket
+ * skipped so stays stopped, and a service that needs it fails to start,
+ * naming it. A failed assertion fails the start job instead (result
+ * "assert"); the unit stays stopped, not failed. Within one list every
+ * plain check must hold; of the checks marked with a leading '|'
+ * (triggering) at least one must. A leading '!' (after any '|') negates a
+ * check. An empty value resets the list (every Condition*=, or every
+ * Assert*=).
  *
  * Checked here: PathExists, PathExistsGlob, PathIsDirectory,
  * PathIsSymbolicLink, PathIsMountPoint, PathIsReadWrite, DirectoryNotEmpty,

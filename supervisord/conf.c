@@ -447,8 +447,7 @@ static int apply_entry(struct conf_ctx *x, const struct section *secs, unsigned 
 		;
 	enum cond_type ctype;
 	bool cassert;
-	bool is_cond = !k->name && sec->keys == unit_keys && x->c->kind == UNIT_SERVICE &&
-		       cond_lookup(e->key, &ctype, &cassert) == 0;
+	bool is_cond = !k->name && sec->keys == unit_keys && cond_lookup(e->key, &ctype, &cassert) == 0;
 	if (!k->name && !is_cond) {
 		if (strncmp(e->key, "X-", 2) == 0)
 			return 0;

@@ -142,7 +142,11 @@ void svc_disarm_timer(struct unit *u)
 	u->svc.deadline_mono = 0;
 }
 
-/* Is this service down in a way that lets its sockets start it again? */
+/* Is this service down in a way that lets its sockets start it again?
+ * Past a start limit, only the operator starts it. After a failed
+ * dependency, once every socket it needs listens again (one that a
+ * condition skipped, or that failed to bind, was started later); a
+ * connection then starts it and what it requires, as in systemd. */
 bool svc_socket_watch_wanted(const struct unit *u)
 {
 	const struct service *s = &u->svc;
@@ -150,7 +154,12 @@ bool svc_socket_watch_wanted(const struct unit *u)
 		return false; /* (a start waiting for its ordering is on its way) */
 	if (s->state == SVC_STOPPED)
 		return true;
-	return s->state == SVC_FAILED && s->result != RES_START_LIMIT && s->result != RES_DEPENDENCY;
+	if (s->state != SVC_FAILED || s->result == RES_START_LIMIT)
+		return false;
+	for (size_t i = 0; s->result == RES_DEPENDENCY && i < s->n_sockets; i++)
+		if (s->sockets[i]->sock.state != SOCK_LISTENING)
+			return false;
+	return true;
 }
 
 /* RemoveIPC=, once the last service running as the same user is down. */

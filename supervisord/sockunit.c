@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "accept.h"
+#include "condition.h"
 #include "log.h"
 #include "service.h"
 #include "sockunit.h"
@@ -261,6 +262,32 @@ void sockunit_close(struct unit *u)
 		set_state(u, SOCK_STOPPED);
 }
 
+/* Condition*= and Assert*= before anything is bound, as systemd's
+ * unit_start checks them for every kind of unit: 0 when they hold; 1 when
+ * a condition was not met (the socket stays stopped, and that is no
+ * error); -EPROTO when an assertion failed. */
+static int conditions_hold(struct unit *u)
+{
+	const struct unit_conf *c = u->conf;
+	const struct cond *bad;
+	char what[SVC_ERROR_MAX - 64];
+	if (!c->n_conds)
+		return 0;
+	bool met = cond_list_test(c->conds, c->n_conds, false, &bad);
+	if (met && cond_list_test(c->conds, c->n_conds, true, &bad))
+		return 0;
+	cond_describe(bad, what, sizeof what);
+	if (!met) {
+		text_setf(&u->sock.error, SVC_ERROR_MAX, "skipped: %s was not met", what);
+		log_info("%s: skipped: %s was not met", u->name, what);
+	} else {
+		text_setf(&u->sock.error, SVC_ERROR_MAX, "%s failed", what);
+		log_err("%s: not starting: %s failed", u->name, what);
+	}
+	set_state(u, SOCK_STOPPED);
+	return met ? -EPROTO : 1;
+}
+
 int sockunit_open(uv_loop_t *loop, struct unit *u)
 {
 	sock_loop = loop;
@@ -269,6 +296,12 @@ int sockunit_open(uv_loop_t *loop, struct unit *u)
 	char err[SVC_ERROR_MAX];
 	int r = 0;
 
+	/* Listeners a reload carried over were judged when they were bound. */
+	bool fresh = true;
+	for (size_t i = 0; i < su->n; i++)
+		fresh = fresh && su->l[i].fd < 0;
+	if (fresh && (r = conditions_hold(u)) != 0)
+		return r;
 	for (size_t i = 0; i < su->n; i++) {
 		struct listener *l = &su->l[i];
 		if (l->fd < 0) {
@@ -344,6 +377,8 @@ int sockunit_start(uv_loop_t *loop, struct unit *u, char *err, size_t errlen)
 	if (u->sock.state == SOCK_LISTENING)
 		return 0;
 	int r = sockunit_open(loop, u);
+	if (r == 1)
+		return 0; /* skipped by a condition: started, as systemctl says */
 	if (r < 0) {
 		snprintf(err, errlen, "%s: %s", u->name, text_str(u->sock.error));
 		return r;

@@ -16,7 +16,9 @@
 #include "unit.h"
 
 /* Bind every listener (adopting the ones whose fd is already set, after a
- * re-exec or in rescue mode). Returns 0 or -errno (state FAILED, error set). */
+ * re-exec or in rescue mode). Returns 0; 1 when a Condition*= was not met
+ * (state STOPPED, error "skipped: ..."); -EPROTO when an Assert*= failed
+ * (STOPPED, error set); or -errno (state FAILED, error set). */
 int sockunit_open(uv_loop_t *loop, struct unit *u);
 /* After a re-exec: watch the listener fds restored from the state. */
 void sockunit_adopt(uv_loop_t *loop, struct unit *u);

@@ -2751,6 +2751,65 @@ Test(deps, conditions_skip_and_assertions_refuse, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* Condition*= and Assert*= in a socket unit, as systemd checks them for
+ * every kind of unit: a condition not met leaves the socket unbound and
+ * stopped (starting it succeeds, and binds once the condition holds); an
+ * assertion refuses the start. */
+Test(deps, socket_conditions, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char flag[400], out[2048], st[64], err[512];
+	snprintf(flag, sizeof flag, "%s/flag", d.dir);
+	int gport = h_free_port(), aport = h_free_port(), pport = h_free_port();
+	hd_unit(&d, "gated.socket", "[Unit]\nConditionPathExists=%s\n[Socket]\nListenStream=127.0.0.1:%d\n", flag,
+		gport);
+	hd_unit(&d, "gated.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "asserted.socket", "[Unit]\nAssertPathExists=/nonexistent/q\n[Socket]\nListenStream=127.0.0.1:%d\n",
+		aport);
+	hd_unit(&d, "asserted.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_unit(&d, "plain.socket", "[Unit]\nConditionPathIsDirectory=/\n[Socket]\nListenStream=127.0.0.1:%d\n", pport);
+	hd_unit(&d, "plain.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+	hd_start(&d);
+	int daemon_fds = h_count_fds_settled(d.pid);
+
+	cr_expect_eq(hd_wait_state(&d, "plain.socket", "listening", 5000), 0, "a condition that holds");
+	cr_expect(hd_log_wait(&d, "gated.socket: skipped: ConditionPathExists=", 5000), "no skip logged at boot");
+	cr_expect(hd_log_wait(&d, "asserted.socket: not starting: AssertPathExists=/nonexistent/q failed", 5000));
+	cr_assert_eq(hd_unit_info(&d, "gated.socket", st, sizeof st, NULL, NULL, err, sizeof err), 0);
+	cr_expect_str_eq(st, "stopped");
+	int cfd = h_connect_tcp(gport);
+	cr_expect_lt(cfd, 0, "a skipped socket must not be bound");
+	if (cfd >= 0)
+		close(cfd);
+	cr_expect(hd_log_count(&d, "listening on 127.0.0.1:") == 1, "only plain.socket binds");
+
+	/* Starting it is no error; what needs it fails, naming why. */
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "gated.socket", NULL), 0, "%s", out);
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "start", "gated.service", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "socket gated.socket is not listening: skipped: ConditionPathExists="), "%s", out);
+
+	/* Checked again at the next start. */
+	cr_assert_eq(h_write_file(flag, ""), 0);
+	cr_expect_eq(hd_ctl(&d, out, sizeof out, "start", "gated.socket", NULL), 0, "%s", out);
+	cr_expect_eq(hd_wait_state(&d, "gated.socket", "listening", 5000), 0);
+	cfd = h_connect_tcp(gport);
+	cr_expect_geq(cfd, 0, "bound once its condition holds");
+	cr_expect_eq(hd_wait_state(&d, "gated.service", "running", 5000), 0, "and it activates its service");
+	if (cfd >= 0)
+		close(cfd);
+
+	cr_expect_neq(hd_ctl(&d, out, sizeof out, "start", "asserted.socket", NULL), 0, "a failed assertion fails the start");
+	cr_expect(strstr(out, "AssertPathExists=/nonexistent/q failed"), "%s", out);
+	cr_assert_eq(hd_unit_info(&d, "asserted.socket", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped", "an assertion leaves the socket stopped, not failed");
+
+	char list[4096];
+	h_list_fds(d.pid, list, sizeof list);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds + 1, "gated.socket's listener, nothing else:\n%s", list);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* ExecCondition=: exit 0 goes on (to ExecStartPre=), 1-254 skips the
  * start as a Condition*= does (ExecStopPost= still runs, as in systemd),
  * 255 fails it; '-' makes any end a success. */

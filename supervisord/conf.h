@@ -61,8 +61,16 @@ enum kill_mode { KILL_CONTROL_GROUP = 0, KILL_MIXED, KILL_PROCESS, KILL_NONE };
  * log pipe), or to the socket with StandardInput=socket, and stderr to
  * wherever stdout goes -- systemd's defaults. */
 enum std_output { STDOUT_INHERIT = 0, STDOUT_NULL, STDOUT_FILE, STDOUT_APPEND, STDOUT_JOURNAL, STDOUT_SOCKET,
-		  STDOUT_UNSET, STDOUT_TRUNCATE };
-enum std_input { STDIN_NULL = 0, STDIN_SOCKET };
+		  STDOUT_UNSET, STDOUT_TRUNCATE, STDOUT_TTY };
+/* StandardInput=: tty, tty-force and tty-fail make the terminal at
+ * TTYPath= the main process's controlling one (conf_stdin_tty); data is
+ * StandardInputText=/StandardInputData=; file: a path. */
+enum std_input { STDIN_NULL = 0, STDIN_SOCKET, STDIN_TTY, STDIN_TTY_FORCE, STDIN_TTY_FAIL, STDIN_FILE, STDIN_DATA };
+#define CONF_STDIN_DATA_MAX (64u << 20) /* systemd's EXEC_STDIN_DATA_MAX */
+static inline bool conf_stdin_tty(enum std_input i)
+{
+	return i == STDIN_TTY || i == STDIN_TTY_FORCE || i == STDIN_TTY_FAIL;
+}
 
 /* ExecStart= and friends. Prefix characters ('-', '@', '+', '!', ':') are
  * stripped into flags. argv is NULL-terminated; path is argv[0] unless '@'
@@ -199,7 +207,11 @@ struct svc_conf {
 	struct open_file *open_files;   size_t n_open_files;
 	enum std_input std_input;
 	enum std_output std_output, std_error;
-	char *std_output_path, *std_error_path;
+	char *std_input_path, *std_output_path, *std_error_path;
+	char *stdin_data;               /* StandardInputText=/StandardInputData=, decoded */
+	size_t stdin_data_len;
+	char *tty_path;                 /* TTYPath=, NULL: /dev/console */
+	bool tty_reset, tty_vhangup;    /* TTYReset=, TTYVHangup= */
 	bool remain_after_exit;         /* RemainAfterExit= (Type=oneshot: active once done) */
 	bool private_tmp;               /* PrivateTmp= (privtmp.h) */
 	unsigned char protect_system;   /* ProtectSystem=: 0 no, 1 yes, 2 full, 3 strict */
@@ -362,6 +374,9 @@ int conf_parse_exit_status(const char *s, unsigned *code);     /* "DATAERR", "20
  * least as long as in: no escape grows); the length, or -EINVAL for an
  * escape that does not decode (or gives a NUL byte, unless accept_nul). */
 long conf_cunescape(const char *in, char *out, bool accept_nul);
+/* Base64 (whitespace ignored) decoded into out, which has room for
+ * strlen(in) / 4 * 3 + 2 bytes: the length, or -EINVAL. */
+long conf_unbase64(const char *in, char *out);
 /* Split a command line as systemd does (quotes, backslash escapes, prefix
  * characters). Fills cmd; returns 0 or -EINVAL with a reason in err. */
 int conf_parse_exec(const char *s, struct exec_cmd *cmd, char *err, size_t errlen);

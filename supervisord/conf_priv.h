@@ -99,6 +99,15 @@ void conf_socket_free(struct sock_conf *s);
  * why) or -ENOMEM. *p advances past the word and following whitespace. */
 int conf_extract_word(const char **p, char **word, char *why, size_t whylen);
 
+/* conf_stdio.c: StandardInput=/Output=/Error=, StandardInputText=/Data=,
+ * and systemd's fix-up once the section is read. */
+int conf_h_std_input(struct conf_ctx *x, const struct conf_key *k, const char *v);
+int conf_h_std_output(struct conf_ctx *x, const struct conf_key *k, const char *v);
+int conf_h_stdin_text(struct conf_ctx *x, const struct conf_key *k, const char *v);
+int conf_h_stdin_data(struct conf_ctx *x, const struct conf_key *k, const char *v);
+int conf_h_tty_path(struct conf_ctx *x, const struct conf_key *k, const char *v);
+void conf_stdio_finish(struct svc_conf *s);
+
 /* conf_values.c */
 int conf_parse_mode(const char *s, mode_t *out);
 bool conf_fdname_valid(const char *s);

@@ -115,8 +115,11 @@ void conf_service_free(struct svc_conf *s)
 	conf_strv_free(&s->credentials, &s->n_credentials);
 	conf_strv_free(&s->inaccessible_paths, &s->n_inaccessible_paths);
 	free(s->group);
+	free(s->std_input_path);
 	free(s->std_output_path);
 	free(s->std_error_path);
+	free(s->stdin_data);
+	free(s->tty_path);
 }
 
 static int h_type(struct conf_ctx *x, const struct conf_key *k, const char *v)
@@ -906,41 +909,6 @@ fail:
 }
 
 /* StandardOutput=/StandardError=; off2 is the field for a file's path. */
-static int h_std_output(struct conf_ctx *x, const struct conf_key *k, const char *v)
-{
-	static const struct conf_enum plain[] = {
-		{ "inherit", STDOUT_INHERIT }, { "null", STDOUT_NULL }, { "socket", STDOUT_SOCKET },
-		{ "journal", STDOUT_JOURNAL }, { "journal+console", STDOUT_JOURNAL },
-		{ "kmsg", STDOUT_JOURNAL }, { "kmsg+console", STDOUT_JOURNAL },
-		{ "syslog", STDOUT_JOURNAL }, { "syslog+console", STDOUT_JOURNAL }, { NULL, 0 },
-	};
-	enum std_output *f = CONF_FIELD(x, k, enum std_output);
-	char **path = CONF_FIELD2(x, k, char *), *d = NULL;
-	int mode;
-
-	if (*v == '\0') {
-		mode = STDOUT_UNSET; /* empty assignment: back to the default */
-	} else if (conf_enum_lookup(plain, v, &mode) == 0) {
-		;
-	} else if (strncmp(v, "file:", 5) == 0 || strncmp(v, "append:", 7) == 0 || strncmp(v, "truncate:", 9) == 0) {
-		mode = v[0] == 'f' ? STDOUT_FILE : v[0] == 'a' ? STDOUT_APPEND : STDOUT_TRUNCATE;
-		v = strchr(v, ':') + 1;
-		if (v[0] != '/')
-			return conf_why(x, "file path must be absolute");
-		d = strdup(v);
-		if (!d)
-			return -ENOMEM;
-	} else if (strncmp(v, "fd:", 3) == 0 || strcmp(v, "tty") == 0) {
-		return conf_why(x, "not supported (use inherit, null, journal, socket, file:, append: or truncate:)");
-	} else {
-		return conf_why(x, "unknown output");
-	}
-	free(*path);
-	*path = d;
-	*f = (enum std_output)mode;
-	return 0;
-}
-
 static int h_restart_mode(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	/* "direct" (v254) only changes which state dependants see; for us it
@@ -982,10 +950,6 @@ static const struct conf_enum keyring_names[] = {
 
 static const struct conf_enum proc_subset_names[] = {
 	{ "all", 0 }, { "pid", 1 }, { NULL, 0 },
-};
-
-static const struct conf_enum stdin_names[] = {
-	{ "null", STDIN_NULL }, { "socket", STDIN_SOCKET }, { NULL, 0 },
 };
 
 #define KEY(name, fn, field, arg) { name, fn, SVC(field), 0, (intptr_t)(arg) }
@@ -1090,9 +1054,14 @@ const struct conf_key conf_service_keys[] = {
 	KEY("FileDescriptorStoreMax", conf_h_unsigned, fdstore_max, 0),
 	KEY("FileDescriptorStorePreserve", h_preserve, fdstore_preserve, 1),
 	KEY("OpenFile", h_open_file, open_files, 0),
-	KEY("StandardInput", conf_h_enum, std_input, stdin_names),
-	LIST("StandardOutput", h_std_output, std_output, std_output_path, 0),
-	LIST("StandardError", h_std_output, std_error, std_error_path, 0),
+	LIST("StandardInput", conf_h_std_input, std_input, std_input_path, 0),
+	LIST("StandardOutput", conf_h_std_output, std_output, std_output_path, 0),
+	LIST("StandardError", conf_h_std_output, std_error, std_error_path, 0),
+	KEY("StandardInputText", conf_h_stdin_text, stdin_data, 0),
+	KEY("StandardInputData", conf_h_stdin_data, stdin_data, 0),
+	KEY("TTYPath", conf_h_tty_path, tty_path, 0),
+	KEY("TTYReset", conf_h_bool, tty_reset, 0),
+	KEY("TTYVHangup", conf_h_bool, tty_vhangup, 0),
 	KEY("RestartMode", h_restart_mode, restart_mode_overlap, 0),
 	KEY("RemainAfterExit", conf_h_bool, remain_after_exit, 0),
 	KEY("PrivateTmp", conf_h_bool, private_tmp, 0),
@@ -1131,7 +1100,7 @@ const char *const conf_service_unsupported[] = {
 	"USBFunctionDescriptors", "USBFunctionStrings",
 	"OpenFileDescriptorStoreMax",
 	"RootDirectory", "RootImage",
-	"StandardInputText", "StandardInputData", "TTYPath", "TTYReset", "TTYVHangup",
+	"TTYVTDisallocate",
 	"SyslogIdentifier", "SyslogFacility", "SyslogLevel", "SyslogLevelPrefix", "LogLevelMax",
 	"LogExtraFields", "LogRateLimitIntervalSec", "LogRateLimitBurst", "LogNamespace",
 	"SystemCallLog", "Personality",
@@ -1192,6 +1161,7 @@ int conf_service_finish(struct conf_ctx *x)
 		s->restrict_suid_sgid = true;
 	}
 
+	conf_stdio_finish(s);
 	if (s->n_exec_start == 0)
 		conf_report(x, 1, line, "service has no ExecStart=");
 	if (s->n_exec_start > 1 && s->type != SVC_TYPE_ONESHOT)

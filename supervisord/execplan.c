@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +31,7 @@
 #include "service.h"
 #include "svc_notify.h"
 #include "sysfilter.h"
+#include "tty.h"
 #include "userns.h"
 
 char execplan_notify_socket[108];
@@ -730,11 +734,50 @@ static int own_fd(struct exec_plan *p, int fd)
 	return fd;
 }
 
+/* A file for stdio (file:, append:, truncate:), or the AF_UNIX stream
+ * socket at that path, as systemd's acquire_path: opened without blocking
+ * (a FIFO without its other end must not stall the daemon), then made
+ * blocking for the program. */
+static int open_stdio_path(const char *path, int flags)
+{
+	int fd = open(path, flags | O_NOCTTY | O_CLOEXEC | O_NONBLOCK, 0644);
+	if (fd < 0 && errno == ENXIO && strlen(path) < sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		strcpy(sa.sun_path, path);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+			close(fd);
+			errno = ENXIO; /* the error of the open, not of this guess */
+			return -errno;
+		}
+		int acc = flags & O_ACCMODE;
+		if (acc != O_RDWR)
+			shutdown(fd, acc == O_RDONLY ? SHUT_WR : SHUT_RD);
+		return fd;
+	}
+	if (fd < 0)
+		return -errno;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
+/* How stdin relates to the terminal: not at all, the main process acquires
+ * it in the child, or another process of a unit whose stdin is a
+ * terminal (its stdin is /dev/null; outputs that follow stdin write to the
+ * terminal). */
+enum tty_in { TTY_IN_NONE, TTY_IN_ACQUIRED, TTY_IN_OTHER };
+
 /* The descriptor for one output setting; -1 means /dev/null in the child
  * only for stdin, so /dev/null is opened here when asked for. */
 static int output_fd(struct unit *u, struct exec_plan *p, enum std_output mode, const char *path, int stdin_fd,
-		     char *err, size_t errlen)
+		     enum tty_in tty_in, char *err, size_t errlen)
 {
+	const struct svc_conf *c = &u->conf->svc;
+	const char *tty = c->tty_path ? c->tty_path : TTY_DEFAULT_PATH;
 	int fd;
 	switch (mode) {
 	case STDOUT_UNSET:
@@ -746,61 +789,142 @@ static int output_fd(struct unit *u, struct exec_plan *p, enum std_output mode, 
 		return fd;
 	case STDOUT_SOCKET:
 	case STDOUT_INHERIT:
+		if (tty_in != TTY_IN_NONE)
+			goto tty;
 		if (stdin_fd >= 0)
 			return stdin_fd;
 		__attribute__((fallthrough)); /* stdin is /dev/null */
 	case STDOUT_NULL:
 		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			snprintf(err, errlen, "/dev/null: %s", strerror(e));
+			return -e;
+		}
+		break;
+	case STDOUT_TTY:
+	tty:
+		if (tty_in == TTY_IN_ACQUIRED)
+			return SPAWN_STDIO_TTY; /* the terminal the child makes its own */
+		/* Written to, not taken: systemd does not reset it for that. */
+		if ((fd = tty_open_output(tty)) < 0) {
+			snprintf(err, errlen, "tty %s: %s", tty, strerror(-fd));
+			return fd;
+		}
 		break;
 	case STDOUT_FILE:
 	case STDOUT_APPEND:
 	case STDOUT_TRUNCATE:
 		/* As systemd: file: writes from the start over what is there,
 		 * append: at the end, truncate: into an emptied file. */
-		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (mode == STDOUT_APPEND ? O_APPEND : 0) |
-				(mode == STDOUT_TRUNCATE ? O_TRUNC : 0), 0644);
+		fd = open_stdio_path(path, O_WRONLY | O_CREAT | (mode == STDOUT_APPEND ? O_APPEND : 0) |
+						   (mode == STDOUT_TRUNCATE ? O_TRUNC : 0));
 		if (fd < 0) {
-			int e = errno;
 			snprintf(err, errlen, "%s %s: %s",
 				 mode == STDOUT_APPEND ? "append:" : mode == STDOUT_TRUNCATE ? "truncate:" : "file:", path,
-				 strerror(e));
-			return -e;
+				 strerror(-fd));
+			return fd;
 		}
 		break;
 	default:
 		return -EINVAL;
 	}
-	if (fd < 0) {
-		int e = errno;
-		snprintf(err, errlen, "/dev/null: %s", strerror(e));
-		return -e;
-	}
 	return own_fd(p, fd);
 }
 
+/* StandardInput=data: a sealed memfd holding StandardInputText= and
+ * StandardInputData=, read from its start, as systemd's. */
+static int data_fd(const struct svc_conf *c, char *err, size_t errlen)
+{
+	int fd = memfd_create("exec-input", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		goto fail;
+	for (size_t off = 0; off < c->stdin_data_len;) {
+		ssize_t n = write(fd, c->stdin_data + off, c->stdin_data_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = EIO;
+		if (n <= 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		goto fail;
+	return fd;
+fail:;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	snprintf(err, errlen, "standard input data: %s", strerror(e));
+	return -e;
+}
+
 /*
- * stdin, stdout and stderr as systemd sets them: stdin is /dev/null or the
- * Accept=yes connection (StandardInput=socket); stdout by default goes to
- * the journal -- here the daemon's log pipe -- or to the connection in
- * inetd mode; "inherit" means stdin's descriptor; stderr by default goes
+ * stdin, stdout and stderr as systemd sets them: stdin is /dev/null, the
+ * Accept=yes connection (StandardInput=socket), a file, the data of
+ * StandardInputText=, or for the main process the terminal, which the
+ * child acquires (tty.h); stdout by default goes to the journal -- here
+ * the daemon's log pipe -- or, with a connection or a terminal as stdin, to
+ * that; "inherit" means stdin's descriptor; stderr by default goes
  * wherever stdout goes.
  */
-static int setup_stdio(struct unit *u, struct exec_plan *p, char *err, size_t errlen)
+static int setup_stdio(struct unit *u, struct exec_plan *p, bool main_process, char *err, size_t errlen)
 {
 	const struct svc_conf *c = &u->conf->svc;
 	int in = -1;
-	if (c->std_input == STDIN_SOCKET && u->svc.conn_fd >= 0)
-		in = u->svc.conn_fd;
+	enum tty_in tty_in = TTY_IN_NONE;
+	switch (c->std_input) {
+	case STDIN_SOCKET:
+		in = u->svc.conn_fd; /* -1 without one: /dev/null */
+		break;
+	case STDIN_FILE: {
+		/* Read and written when an output names the same file. */
+		bool rw = (c->std_output == STDOUT_FILE && strcmp(c->std_input_path, c->std_output_path) == 0) ||
+			  (c->std_error == STDOUT_FILE && strcmp(c->std_input_path, c->std_error_path) == 0);
+		if ((in = open_stdio_path(c->std_input_path, rw ? O_RDWR | O_CREAT : O_RDONLY)) < 0) {
+			snprintf(err, errlen, "file:%s: %s", c->std_input_path, strerror(-in));
+			return in;
+		}
+		if ((in = own_fd(p, in)) < 0)
+			return in;
+		break;
+	}
+	case STDIN_DATA:
+		if ((in = data_fd(c, err, errlen)) < 0 || (in = own_fd(p, in)) < 0)
+			return in;
+		break;
+	case STDIN_TTY:
+	case STDIN_TTY_FORCE:
+	case STDIN_TTY_FAIL:
+		tty_in = main_process ? TTY_IN_ACQUIRED : TTY_IN_OTHER;
+		break;
+	case STDIN_NULL:
+		break;
+	}
+	if (main_process && (tty_in || c->tty_reset || c->tty_vhangup) &&
+	    (tty_in || c->std_output == STDOUT_TTY || c->std_error == STDOUT_TTY)) {
+		p->req.tty_path = c->tty_path ? c->tty_path : TTY_DEFAULT_PATH;
+		p->req.tty_acquire = tty_in == TTY_IN_ACQUIRED;
+		p->req.tty_mode = c->std_input == STDIN_TTY_FORCE ? TTY_FORCE
+				  : c->std_input == STDIN_TTY_FAIL ? TTY_TRY
+								   : TTY_WAIT;
+		p->req.tty_hangup = c->tty_vhangup;
+		p->req.tty_reset = c->tty_reset;
+		p->req.tty_chown = tty_in && p->req.set_ids;
+	}
 	enum std_output om = c->std_output;
-	if (om == STDOUT_UNSET && in >= 0)
+	if (om == STDOUT_UNSET && ((c->std_input == STDIN_SOCKET && in >= 0) || tty_in))
 		om = STDOUT_INHERIT;
-	int out = output_fd(u, p, om, c->std_output_path, in, err, errlen);
-	if (out < 0)
+	int out = output_fd(u, p, om, c->std_output_path, in, tty_in, err, errlen);
+	if (out < 0 && out != SPAWN_STDIO_TTY)
 		return out;
 	int er;
 	if (c->std_error == STDOUT_UNSET || c->std_error == STDOUT_INHERIT)
 		er = out;
-	else if ((er = output_fd(u, p, c->std_error, c->std_error_path, in, err, errlen)) < 0)
+	else if ((er = output_fd(u, p, c->std_error, c->std_error_path, in, tty_in, err, errlen)) < 0 &&
+		 er != SPAWN_STDIO_TTY)
 		return er;
 	p->req.stdin_fd = in;
 	p->req.stdout_fd = out;
@@ -947,7 +1071,7 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 		snprintf(err, errlen, "environment: %s", strerror(ENOMEM));
 		goto fail;
 	}
-	if ((r = setup_stdio(u, p, err, errlen)) < 0)
+	if ((r = setup_stdio(u, p, main_process, err, errlen)) < 0)
 		goto fail;
 	p->envp = env.v;
 	env.v = NULL;

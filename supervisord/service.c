@@ -27,6 +27,7 @@
 #include "service.h"
 #include "service_priv.h"
 #include "sockunit.h"
+#include "tty.h"
 #include "svc_notify.h"
 
 static bool shutting_down;
@@ -201,6 +202,11 @@ void svc_down_cleanup(struct unit *u, bool restarting)
 	 * the instances of an Accept=yes socket share their template's). */
 	if (c->dynamic_user && !restarting && !u->instance_of)
 		dynuser_release(c->user);
+	/* The terminal as the next user finds it (systemd's
+	 * exec_context_revert_tty). */
+	if (conf_stdin_tty(c->std_input) || c->std_output == STDOUT_TTY || c->std_error == STDOUT_TTY)
+		tty_revert(c->tty_path ? c->tty_path : TTY_DEFAULT_PATH, c->tty_vhangup, c->tty_reset,
+			   conf_stdin_tty(c->std_input) && (c->user || c->dynamic_user));
 	if (u->svc.netns_fd >= 0) {
 		/* The namespace goes with the last process in it. */
 		close(u->svc.netns_fd);

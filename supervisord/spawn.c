@@ -39,6 +39,7 @@
 #include "cpusched.h"
 #include "spawn.h"
 #include "sysfilter.h"
+#include "tty.h"
 #include "userns.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -64,6 +65,7 @@ static const char *const stage_names[] = {
 	[STAGE_SECUREBITS] = "securebits",
 	[STAGE_KEYRING] = "keyring",
 	[STAGE_USERNS] = "user-namespace",
+	[STAGE_TTY] = "tty",
 };
 
 const char *spawn_stage_name(int stage)
@@ -369,6 +371,63 @@ out:
 	return e ? -1 : 0;
 }
 
+/* Default dispositions and an empty mask: the parent blocked all signals
+ * around fork, and libuv's handlers must not run here. Only the signals
+ * the daemon handles or ignores need it (the rest are at their default
+ * already): a few syscalls, not 64. */
+static int default_signals(const struct spawn_req *r)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int i = 0; i < n_nondefault; i++)
+		sigaction(nondefault[i], &sa, NULL);
+	/* IgnoreSIGPIPE= (systemd's default: yes): ignored across exec. */
+	sa.sa_handler = r->ignore_sigpipe ? SIG_IGN : SIG_DFL;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* StandardInput=tty*: TTYVHangup=, TTYReset=, then the terminal as this
+ * new session's controlling one, on stdin and on the outputs that follow
+ * it. Returns true when it waited for the terminal: then only the status
+ * pipe is left of the daemon's descriptors, and the signals are the
+ * program's (a stop's SIGTERM ends the wait). */
+static bool child_tty(const struct spawn_req *r, struct report *rep, int floor)
+{
+	bool wait = r->tty_acquire && r->tty_mode == TTY_WAIT;
+	if (wait) {
+		/* Forked, not sharing our memory (can_share): it may wait long,
+		 * and must not keep a socket the daemon closes meanwhile. */
+		int sfd = rep->status_fd;
+		if (sfd > floor)
+			syscall(SYS_close_range, (unsigned)floor, (unsigned)sfd - 1, 0u);
+		syscall(SYS_close_range, (unsigned)(sfd >= floor ? sfd + 1 : floor), ~0u, 0u);
+		if (default_signals(r) < 0)
+			child_fail(rep, STAGE_SIGNALS, errno);
+	}
+	/* systemd applies both to the main process's terminal whether or not
+	 * it reads from it (StandardOutput=tty alone). */
+	if (r->tty_hangup)
+		tty_hangup(r->tty_path, true);
+	if (r->tty_reset)
+		tty_reset(r->tty_path, true);
+	if (!r->tty_acquire)
+		return wait;
+	int t = tty_acquire(r->tty_path, (enum tty_mode)r->tty_mode);
+	if (t < 0)
+		child_fail(rep, STAGE_TTY, -t);
+	if (r->tty_chown && (fchown(t, r->uid, (gid_t)-1) < 0 || fchmod(t, 0620) < 0))
+		child_fail(rep, STAGE_TTY, errno);
+	if (dup2(t, 0) < 0 || (r->stdout_fd == SPAWN_STDIO_TTY && dup2(t, 1) < 0) ||
+	    (r->stderr_fd == SPAWN_STDIO_TTY && dup2(t, 2) < 0))
+		child_fail(rep, STAGE_TTY, errno);
+	close(t); /* above the passed descriptors: 0..floor-1 are taken */
+	return wait;
+}
+
 static void child(const struct spawn_req *r, int status_fd, struct spawn_err *shared)
 {
 	struct report rep = { status_fd, shared };
@@ -439,6 +498,7 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 
 	if (setsid() < 0)
 		child_fail(&rep, STAGE_SESSION, errno);
+	bool waited = r->tty_path && child_tty(r, &rep, floor);
 
 	/* PrivateUsers= for a daemon without CAP_SYS_ADMIN: the user namespace
 	 * first, so that the mount namespace below can be made in it. */
@@ -643,21 +703,9 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 		if (r->pid_slots[i])
 			put_uint(r->pid_slots[i], (unsigned)self);
 
-	/* 5. Default dispositions and an empty mask: the parent blocked all
-	 *    signals around fork, and libuv's handlers must not run here.
-	 *    Only the signals the daemon handles or ignores need it (the rest
-	 *    are at their default already): a few syscalls, not 64. */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	for (int i = 0; i < n_nondefault; i++)
-		sigaction(nondefault[i], &sa, NULL);
-	/* IgnoreSIGPIPE= (systemd's default: yes): ignored across exec. */
-	sa.sa_handler = r->ignore_sigpipe ? SIG_IGN : SIG_DFL;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+	/* 5. Default dispositions and an empty mask (done already when the
+	 *    terminal was waited for). */
+	if (!waited && default_signals(r) < 0)
 		child_fail(&rep, STAGE_SIGNALS, errno);
 
 	/* NoNewPrivileges=: last, so that nothing above is refused by it. */
@@ -735,7 +783,8 @@ static bool can_share(const struct spawn_req *r)
 		else if (m != MAP_FAILED)
 			munmap(m, CHILD_GUARD + CHILD_STACK);
 	}
-	return child_stack && r->nfds <= CHILD_MAX_FDS;
+	/* StandardInput=tty may wait for its terminal as long as it takes. */
+	return child_stack && r->nfds <= CHILD_MAX_FDS && !(r->tty_acquire && r->tty_mode == TTY_WAIT);
 #else
 	(void)r;
 	return false;

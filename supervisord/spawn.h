@@ -46,6 +46,7 @@ enum spawn_stage {
 	STAGE_SECUREBITS, /* SecureBits= */
 	STAGE_KEYRING,    /* KeyringMode= */
 	STAGE_USERNS,     /* PrivateUsers= */
+	STAGE_TTY,        /* StandardInput=tty*, TTYPath= */
 	STAGE__MAX
 };
 
@@ -87,7 +88,15 @@ struct spawn_req {
 	char *const *envp;
 	const int *fds;            /* placed at 3.. without FD_CLOEXEC */
 	size_t nfds;
-	int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null for stdin, the daemon's for out/err */
+	int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null for stdin, the daemon's for out/err;
+					     * SPAWN_STDIO_TTY for out/err: the terminal stdin acquires */
+	/* StandardInput=tty* (tty.h): the terminal at tty_path, acquired after
+	 * setsid() as stdin (tty_acquire set); TTYVHangup= and TTYReset= on it
+	 * first; given to uid (tty_chown) as systemd's chown_terminal does. */
+	const char *tty_path;
+	bool tty_acquire;
+	unsigned char tty_mode;     /* enum tty_mode */
+	bool tty_hangup, tty_reset, tty_chown;
 	const char *cwd;           /* NULL: stay in "/" */
 	bool cwd_missing_ok;
 	bool set_ids;              /* switch to uid/gid/groups */
@@ -129,6 +138,7 @@ struct spawn_req {
 };
 
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */
+#define SPAWN_STDIO_TTY (-2)
 
 /* Returns 0 and sets *pid and *status_fd (O_CLOEXEC, O_NONBLOCK), or -errno
  * if the fork or the pipe failed (nothing is left open). With now != NULL,

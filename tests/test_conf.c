@@ -1195,7 +1195,16 @@ static const struct {
 	{ "StandardOutput=journal+console", 15, STDOUT_JOURNAL },
 	{ "StandardOutput=kmsg", 15, STDOUT_JOURNAL },
 	{ "StandardOutput=socket", 15, STDOUT_SOCKET },
-	{ "StandardOutput=inherit", 15, STDOUT_INHERIT },
+	/* systemd's service_fix_stdio: inherited from /dev/null is the journal. */
+	{ "StandardOutput=inherit", 15, STDOUT_UNSET },
+	{ "StandardInput=tty\nStandardOutput=inherit", 15, STDOUT_INHERIT },
+	{ "StandardInput=socket\nStandardOutput=inherit", 15, STDOUT_INHERIT },
+	{ "StandardInput=tty-force", 14, STDIN_TTY_FORCE },
+	{ "StandardInput=tty-fail", 14, STDIN_TTY_FAIL },
+	{ "StandardInput=tty", 14, STDIN_TTY },
+	{ "StandardInput=data", 14, STDIN_DATA },
+	{ "StandardOutput=tty", 15, STDOUT_TTY },
+	{ "StandardError=tty", 16, STDOUT_TTY },
 	{ "StandardError=null", 16, STDOUT_NULL },
 	{ "StandardError=journal", 16, STDOUT_JOURNAL },
 	{ "RestartMode=overlap", 17, 1 },
@@ -1267,8 +1276,16 @@ static const struct {
 	{ "FileDescriptorStoreMax=4294967296", "FileDescriptorStoreMax=: '4294967296'" },
 	{ "FileDescriptorStoreMax=-1", "FileDescriptorStoreMax=" },
 	{ "FileDescriptorStorePreserve=sometimes", "FileDescriptorStorePreserve=" },
-	{ "StandardInput=tty", "StandardInput=: 'tty'" },
-	{ "StandardOutput=tty", "StandardOutput=: 'tty'" },
+	{ "StandardInput=fd:foo", "StandardInput=: 'fd:foo'" },
+	{ "StandardInput=file:rel", "StandardInput=: 'file:rel': file path must be absolute" },
+	{ "StandardInput=ttyy", "StandardInput=: 'ttyy': unknown input" },
+	{ "StandardOutput=fd", "StandardOutput=: 'fd'" },
+	{ "StandardInputData=!!!!", "StandardInputData=: '!!!!': not valid base64" },
+	{ "StandardInputData=aGk=x", "StandardInputData=: 'aGk=x': not valid base64" },
+	{ "StandardInputData=a", "StandardInputData=" },
+	{ "StandardInputData=a===", "StandardInputData=" },
+	{ "StandardInputText=\\q", "StandardInputText=" },
+	{ "TTYPath=dev/tty1", "TTYPath=: 'dev/tty1': path must be absolute" },
 	{ "StandardOutput=file:rel/path", "StandardOutput=: 'file:rel/path'" },
 	{ "StandardError=wat", "StandardError=" },
 	{ "RestartMode=fast", "RestartMode=" },
@@ -1613,6 +1630,46 @@ Test(service, std_output_files, .timeout = 10)
 	load_svc("StandardOutput=file:/x\nStandardOutput=null", &c);
 	cr_expect_eq(c.svc.std_output, STDOUT_NULL);
 	cr_expect_null(c.svc.std_output_path);
+	conf_free(&c);
+}
+
+/* StandardInputText= and StandardInputData= add up, in order, and imply
+ * StandardInput=data (systemd's service_fix_stdio); an empty value of
+ * either drops what came before. */
+Test(service, std_input, .timeout = 10)
+{
+	struct unit_conf c;
+
+	load_svc("StandardInputText=hello\\tthere\nStandardInputData=aGk=\n"
+		 "StandardInputData= IQ==\nStandardInputText=end", &c);
+	cr_expect_eq(c.svc.std_input, STDIN_DATA);
+	cr_assert_eq(c.svc.stdin_data_len, 19);
+	cr_expect_eq(memcmp(c.svc.stdin_data, "hello\tthere\nhi!end\n", 19), 0);
+	cr_expect_eq(c.svc.std_output, STDOUT_UNSET, "output to the journal");
+	conf_free(&c);
+
+	load_svc("StandardInputText=a\nStandardInputText=\nStandardInputData=YmM", &c);
+	cr_assert_eq(c.svc.stdin_data_len, 2);
+	cr_expect_eq(memcmp(c.svc.stdin_data, "bc", 2), 0);
+	conf_free(&c);
+
+	/* Another input chosen: the data waits unused, as in systemd. */
+	load_svc("StandardInput=tty\nStandardInputText=x", &c);
+	cr_expect_eq(c.svc.std_input, STDIN_TTY);
+	conf_free(&c);
+
+	load_svc("StandardInput=file:/etc/hostname\nStandardOutput=inherit\nTTYPath=/dev/tty9\n"
+		 "TTYReset=yes\nTTYVHangup=yes", &c);
+	cr_expect_eq(c.svc.std_input, STDIN_FILE);
+	cr_expect_str_eq(c.svc.std_input_path, "/etc/hostname");
+	cr_expect_eq(c.svc.std_output, STDOUT_UNSET, "a file is not written back to");
+	cr_expect_str_eq(c.svc.tty_path, "/dev/tty9");
+	cr_expect(c.svc.tty_reset && c.svc.tty_vhangup);
+	conf_free(&c);
+
+	load_svc("StandardInput=file:/x\nStandardInput=null", &c);
+	cr_expect_eq(c.svc.std_input, STDIN_NULL);
+	cr_expect_null(c.svc.std_input_path);
 	conf_free(&c);
 }
 

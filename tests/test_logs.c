@@ -1,13 +1,19 @@
 /*
  * test_logs.c - service output held by the supervisor: every line a service
  * writes reaches its log file, in order and once, through restarts and
- * re-execs; supctl logs shows it; output settings are honoured.
+ * re-execs; supctl logs shows it; output settings are honoured; and what
+ * services read: data, a file, a terminal.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,4 +324,205 @@ Test(logs, file_created_at_first_line_and_kept_across_reexec, .timeout = 60)
 	cr_expect(text && strstr(text, " first\n") && strstr(text, " second\n"), "log after the re-exec: %s",
 		  text ? text : "(none)");
 	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* ---- standard input (StandardInput=, StandardInputText=/Data=) ---- */
+
+static void slurp_into(const char *path, char *buf, size_t len, int ms)
+{
+	buf[0] = '\0';
+	for (int waited = 0; waited <= ms; waited += 20) {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			size_t n = fread(buf, 1, len - 1, f);
+			buf[n] = '\0';
+			fclose(f);
+			return;
+		}
+		h_msleep(20);
+	}
+}
+
+/* Data (to every process of the unit, each from its start), a file, a
+ * Unix socket named as an output file, and a FIFO nobody reads, which
+ * must fail the start rather than stall the daemon. */
+Test(stdio, input_data_file_and_socket_outputs, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char in[400], out[400], pre[400], fin[400], sock[400], fifo[400], buf[1024], reply[2048];
+	snprintf(in, sizeof in, "%s/in.txt", d.dir);
+	snprintf(out, sizeof out, "%s/data.out", d.dir);
+	snprintf(pre, sizeof pre, "%s/pre.out", d.dir);
+	snprintf(fin, sizeof fin, "%s/file.out", d.dir);
+	snprintf(sock, sizeof sock, "%s/out.sock", d.dir);
+	snprintf(fifo, sizeof fifo, "%s/fifo", d.dir);
+	cr_assert_eq(h_write_file(in, "from a file\n"), 0);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	/* "c2Vjb25kCg==" is "second\n". */
+	hd_unit(&d, "data.service",
+		"[Service]\nType=oneshot\nStandardInputText=first \\x41\nStandardInputData=c2Vjb25kCg==\n"
+		"ExecStartPre=/bin/sh -c 'cat > %s.tmp && mv %s.tmp %s'\n"
+		"ExecStart=/bin/sh -c 'cat > %s.tmp && mv %s.tmp %s'\n",
+		pre, pre, pre, out, out, out);
+	hd_unit(&d, "file.service",
+		"[Service]\nType=oneshot\nStandardInput=file:%s\nExecStart=/bin/sh -c 'cat > %s.tmp && mv %s.tmp %s'\n",
+		in, fin, fin, fin);
+	int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
+	cr_assert_eq(listen(ls, 4), 0);
+	hd_unit(&d, "tosock.service",
+		"[Service]\nType=oneshot\nExecStart=/bin/echo through a socket\nStandardOutput=file:%s\n", sock);
+	hd_unit(&d, "tofifo.service", "[Unit]\nConditionPathExists=%s/go\n[Service]\nType=oneshot\n"
+		"ExecStart=/bin/echo lost\nStandardOutput=file:%s\n", d.dir, fifo);
+	hd_start(&d);
+	int daemon_fds = h_count_fds_settled(d.pid);
+
+	slurp_into(out, buf, sizeof buf, 5000);
+	cr_expect_str_eq(buf, "first A\nsecond\n");
+	slurp_into(pre, buf, sizeof buf, 5000);
+	cr_expect_str_eq(buf, "first A\nsecond\n", "ExecStartPre= reads the same data from its start");
+	slurp_into(fin, buf, sizeof buf, 5000);
+	cr_expect_str_eq(buf, "from a file\n");
+
+	struct pollfd pfd = { ls, POLLIN, 0 };
+	cr_assert_eq(poll(&pfd, 1, 5000), 1, "no connection to the output socket");
+	int c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	cr_assert_geq(c, 0);
+	cr_expect_gt(h_read_all(c, buf, sizeof buf, 5000), 0);
+	cr_expect_str_eq(buf, "through a socket\n");
+	close(c);
+	close(ls);
+
+	char go[420];
+	snprintf(go, sizeof go, "%s/go", d.dir);
+	cr_assert_eq(h_write_file(go, ""), 0);
+	cr_expect_neq(hd_ctl(&d, reply, sizeof reply, "start", "tofifo", NULL), 0, "a FIFO without a reader");
+	cr_expect(strstr(reply, "file: ") && strstr(reply, "fifo"), "the error names the output: %s", reply);
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "status", NULL), 0, "the daemon still answers");
+
+	char list[4096];
+	h_list_fds(d.pid, list, sizeof list);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds, "descriptors left behind:\n%s", list);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* Read the terminal's master side until needle shows up (or ms pass),
+ * keeping what came in acc. EIO only means no slave is open right now. */
+static bool pty_wait_for(int master, char *acc, size_t cap, const char *needle, int ms)
+{
+	size_t have = strlen(acc);
+	for (int waited = 0; waited <= ms; waited += 20) {
+		if (strstr(acc, needle))
+			return true;
+		struct pollfd pfd = { master, POLLIN, 0 };
+		if (poll(&pfd, 1, 20) == 1 && (pfd.revents & POLLIN)) {
+			ssize_t n = read(master, acc + have, cap - 1 - have);
+			if (n > 0) {
+				have += (size_t)n;
+				acc[have] = '\0';
+			}
+		} else if (pfd.revents & (POLLHUP | POLLERR)) {
+			h_msleep(20);
+		}
+	}
+	return strstr(acc, needle) != NULL;
+}
+
+static uid_t tty_owner(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_uid : (uid_t)-1;
+}
+
+/* StandardInput=tty on a pseudo-terminal: the main process gets it as its
+ * controlling terminal (tty), after TTYVHangup= and TTYReset=; another
+ * unit's tty-fail is refused, its tty waits (and can be stopped while it
+ * waits), its tty-force takes it (with TTYVHangup=, which ends the session
+ * that had it); ExecStartPre= reads /dev/null and writes to the terminal;
+ * User= owns the terminal while it runs. */
+Test(stdio, terminal, .timeout = 90)
+{
+	struct hd d;
+	hd_init(&d);
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	cr_assert_geq(master, 0);
+	cr_assert_eq(grantpt(master), 0);
+	cr_assert_eq(unlockpt(master), 0);
+	char pts[128], reply[2048], acc[8192] = "";
+	snprintf(pts, sizeof pts, "%s", ptsname(master));
+	struct passwd *nobody = getpwnam("nobody");
+	cr_assert_not_null(nobody);
+	uid_t nobody_uid = nobody->pw_uid;
+
+	/* Started by hand only: each waits for its flag. */
+#define TTY_UNIT "[Unit]\nConditionPathExists=%s/go\n[Service]\nTTYPath=%s\n"
+	hd_unit(&d, "first.service", TTY_UNIT "StandardInput=tty\nTTYReset=yes\n"
+		"ExecStart=/bin/sh -c 'if : </dev/tty; then echo first-ctty; fi; read l; echo got:$$l; exec sleep 1000'\n",
+		d.dir, pts);
+	hd_unit(&d, "fail.service", TTY_UNIT "StandardInput=tty-fail\nExecStart=/bin/sleep 1000\n", d.dir, pts);
+	hd_unit(&d, "waiter.service", TTY_UNIT "StandardInput=tty\n"
+		"ExecStartPre=/bin/sh -c '[ -t 0 ] || echo pre-reads-null'\n"
+		"ExecStart=/bin/sh -c ': </dev/tty && echo waiter-ctty; exec sleep 1000'\n", d.dir, pts);
+	hd_unit(&d, "thief.service", TTY_UNIT "StandardInput=tty-force\nUser=nobody\nTTYVHangup=yes\n"
+		"ExecStart=/bin/sh -c ': </dev/tty && echo thief-ctty; exec sleep 1000'\n", d.dir, pts);
+	hd_start(&d);
+	int daemon_fds = h_count_fds_settled(d.pid);
+	char go[420];
+	snprintf(go, sizeof go, "%s/go", d.dir);
+	cr_assert_eq(h_write_file(go, ""), 0);
+
+	/* A terminal left in raw mode, held open by someone else. */
+	int held = open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	cr_assert_geq(held, 0);
+	struct termios t;
+	cr_assert_eq(tcgetattr(held, &t), 0);
+	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+	cr_assert_eq(tcsetattr(held, TCSANOW, &t), 0);
+
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "start", "first", NULL), 0, "%s", reply);
+	cr_expect(pty_wait_for(master, acc, sizeof acc, "first-ctty", 5000), "not its controlling terminal: '%s'", acc);
+	cr_assert_eq(tcgetattr(held, &t), 0);
+	cr_expect((t.c_lflag & (ICANON | ECHO)) == (ICANON | ECHO), "TTYReset= left the terminal raw");
+	cr_assert_eq(write(master, "hello\n", 6), 6);
+	cr_expect(pty_wait_for(master, acc, sizeof acc, "got:hello", 5000), "stdin is not the terminal: '%s'", acc);
+	int pid = 0;
+	char st[64];
+	cr_assert_eq(hd_unit_info(&d, "first.service", st, sizeof st, &pid, NULL, NULL, 0), 0);
+	cr_expect_eq(h_count_fds(pid), 3, "the service holds more than its stdio");
+
+	cr_expect_neq(hd_ctl(&d, reply, sizeof reply, "start", "fail", NULL), 0, "tty-fail took a busy terminal");
+	cr_expect(strstr(reply, "tty") && strstr(reply, "Operation not permitted"), "%s", reply);
+
+	/* tty waits; a stop ends the wait at once. */
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "start", "--no-block", "waiter", NULL), 0, "%s", reply);
+	cr_expect(pty_wait_for(master, acc, sizeof acc, "pre-reads-null", 5000), "ExecStartPre=: '%s'", acc);
+	h_msleep(300);
+	cr_expect(!strstr(acc, "waiter-ctty"), "waiter took a terminal another session controls");
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "stop", "waiter", NULL), 0, "%s", reply);
+	cr_expect_eq(hd_wait_state(&d, "waiter.service", "stopped", 3000), 0, "a waiting start did not stop");
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "start", "--no-block", "waiter", NULL), 0, "%s", reply);
+	h_msleep(300);
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "stop", "first", NULL), 0, "%s", reply);
+	cr_expect(pty_wait_for(master, acc, sizeof acc, "waiter-ctty", 5000), "the waiter never got it: '%s'", acc);
+	cr_expect_eq(hd_wait_state(&d, "waiter.service", "running", 3000), 0);
+
+	cr_expect_eq(tty_owner(pts), 0);
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "start", "thief", NULL), 0, "%s", reply);
+	cr_expect(pty_wait_for(master, acc, sizeof acc, "thief-ctty", 5000), "tty-force: '%s'", acc);
+	cr_expect_lt(write(held, "x", 1), 0, "TTYVHangup= left an old descriptor working");
+	close(held);
+	/* The hangup ended the waiter's session, as it ends a login's. */
+	cr_expect_eq(hd_wait_state(&d, "waiter.service", "stopped", 3000), 0);
+	cr_expect_eq(tty_owner(pts), nobody_uid, "User= does not own its terminal");
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "stop", "thief", NULL), 0, "%s", reply);
+	cr_expect_eq(tty_owner(pts), 0, "the terminal was not given back");
+
+	char list[4096];
+	h_list_fds(d.pid, list, sizeof list);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds, "descriptors left behind:\n%s", list);
+	cr_expect_eq(hd_stop(&d), 0);
+	close(master);
 }

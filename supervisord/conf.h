@@ -190,6 +190,7 @@ struct svc_conf {
 	unsigned exec_dir_mode[EXECDIR__MAX]; /* *DirectoryMode=, default 0755 */
 	int runtime_preserve;           /* RuntimeDirectoryPreserve=: 0 no, 1 restart, 2 yes */
 	bool send_sigkill;              /* SendSIGKILL=, default yes */
+	bool send_sighup;               /* SendSIGHUP=: SIGHUP after KillSignal= too */
 	enum kill_mode kill_mode;
 	char **environment;             /* Environment=, "K=V" strings, NULL-terminated */
 	char **environment_files;       /* EnvironmentFile=, paths or globs, "-" in front if optional */

@@ -986,6 +986,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("RestartPreventExitStatus", h_exit_set, restart_prevent, 0),
 	KEY("RestartForceExitStatus", h_exit_set, restart_force, 0),
 	KEY("SendSIGKILL", conf_h_bool, send_sigkill, 0),
+	KEY("SendSIGHUP", conf_h_bool, send_sighup, 0),
 	KEY("KillMode", conf_h_enum, kill_mode, kill_mode_names),
 	KEY("Environment", h_environment, environment, 0),
 	KEY("EnvironmentFile", h_environment_file, environment_files, 0),

@@ -388,6 +388,14 @@ unsigned svc_kill_all(struct unit *u, int sig, bool final)
 	}
 	if (mode == KILL_CONTROL_GROUP || (mode == KILL_MIXED && final))
 		n += svc_leftovers(u, sig);
+	/* SendSIGHUP=: then SIGHUP to the same processes, as systemd's
+	 * unit_kill_context, so that shells see their terminal gone. */
+	if (!final && sig != SIGHUP && u->conf->svc.send_sighup) {
+		signal_group(u, s->pid, SIGHUP, main_group);
+		signal_group(u, s->control_pid, SIGHUP, mode != KILL_PROCESS);
+		if (mode == KILL_CONTROL_GROUP)
+			svc_leftovers(u, SIGHUP);
+	}
 	return n;
 }
 

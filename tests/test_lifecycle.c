@@ -196,6 +196,34 @@ Test(lifecycle, leftovers_killed_when_main_exits, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* SendSIGHUP=: a stop sends SIGHUP after KillSignal=, so that a shell
+ * learns its terminal is gone; without it, KillSignal= alone. */
+#define HUP_UNIT                                                                                       \
+	"[Service]\n%sExecStart=/bin/sh -c \"trap 'echo term >> %s' TERM; trap 'echo hup >> %s' HUP; "    \
+	"echo > %s.tmp; mv %s.tmp %s; sleep 1000 & wait; sleep 0.3 & wait; exit 0\"\n"
+Test(lifecycle, send_sighup, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char hf[400], nf[400], hr[400], nr[400], buf[256];
+	snprintf(hf, sizeof hf, "%s/hup.out", d.dir);
+	snprintf(nf, sizeof nf, "%s/nohup.out", d.dir);
+	snprintf(hr, sizeof hr, "%s/hup.ready", d.dir);
+	snprintf(nr, sizeof nr, "%s/nohup.ready", d.dir);
+	hd_unit(&d, "hup.service", HUP_UNIT, "SendSIGHUP=yes\n", hf, hf, hr, hr, hr);
+	hd_unit(&d, "nohup.service", HUP_UNIT, "", nf, nf, nr, nr, nr);
+	hd_start(&d);
+	int daemon_fds = h_count_fds_settled(d.pid);
+	cr_assert(h_wait_file(hr, 5000) && h_wait_file(nr, 5000), "the shells never set their traps");
+	char reply[1024];
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "stop", "hup", "nohup", NULL), 0, "%s", reply);
+	slurp(hf, buf, sizeof buf);
+	cr_expect(strstr(buf, "term\n") && strstr(buf, "hup\n"), "SendSIGHUP=yes: '%s'", buf);
+	cr_expect_str_eq(slurp(nf, buf, sizeof buf), "term\n");
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 Test(lifecycle, exec_start_pre_post_order_and_failure, .timeout = 60)
 {
 	struct hd d;

@@ -38,6 +38,7 @@ struct conf_ctx {
 	bool per_source_set;      /* MaxConnectionsPerSource= given */
 	unsigned restart_line;    /* last Restart=, checked against Type= at the end */
 	bool timeout_start_set;   /* TimeoutStartSec=/TimeoutSec= given (Type=oneshot's default is infinity) */
+	bool type_set;            /* Type= given (without it and ExecStart=, the type is oneshot) */
 	char why[CONF_WHY_MAX];
 };
 

@@ -127,6 +127,7 @@ static int h_type(struct conf_ctx *x, const struct conf_key *k, const char *v)
 	static const char *const unsupported[] = { "dbus", NULL };
 	enum svc_type *f = CONF_FIELD(x, k, enum svc_type);
 
+	x->type_set = *v != '\0';
 	/* idle is simple with its output held back until the boot's other
 	 * jobs are dispatched (at most 5 s): here, simple. */
 	if (*v == '\0' || !strcmp(v, "idle")) {
@@ -1163,8 +1164,15 @@ int conf_service_finish(struct conf_ctx *x)
 	}
 
 	conf_stdio_finish(s);
-	if (s->n_exec_start == 0)
-		conf_report(x, 1, line, "service has no ExecStart=");
+	/* systemd's service_verify: no ExecStart= is for a oneshot (the type
+	 * when none is given) that has ExecStop= or SuccessAction= to do;
+	 * starting it runs ExecStartPre=/ExecStartPost= alone. */
+	if (s->n_exec_start == 0 && !x->type_set)
+		s->type = SVC_TYPE_ONESHOT;
+	if (s->n_exec_start == 0 && s->n_exec_stop == 0 && x->c->success_action == CONF_ACTION_NONE)
+		conf_report(x, 1, line, "service has no ExecStart=, ExecStop= or SuccessAction=");
+	else if (s->n_exec_start == 0 && s->type != SVC_TYPE_ONESHOT)
+		conf_report(x, 1, line, "service has no ExecStart=, which only Type=oneshot may lack");
 	if (s->n_exec_start > 1 && s->type != SVC_TYPE_ONESHOT)
 		conf_report(x, 1, s->exec_start[1].line, "more than one ExecStart= for Type=%s",
 			    type_names[s->type]);

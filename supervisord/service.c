@@ -432,6 +432,16 @@ void svc_spawn_main_now(struct unit *u)
 	char err[SVC_ERROR_MAX];
 
 	struct exec_plan plan;
+	if (c->n_exec_start == 0) {
+		/* A oneshot without ExecStart=: nothing to run, started. */
+		s->generation++;
+		s->started_mono = now_mono_usec();
+		s->result = RES_SUCCESS;
+		text_clear(&s->error);
+		svc_set_state(u, SVC_STARTING);
+		svc_main_ready(u);
+		return;
+	}
 	if (s->main_idx >= c->n_exec_start)
 		s->main_idx = 0; /* the file changed under a re-exec: start over */
 	int r = execplan_build(u, &c->exec_start[s->main_idx], EXECPLAN_MAIN, &plan, err, sizeof err);

@@ -1633,6 +1633,24 @@ Test(service, std_output_files, .timeout = 10)
 	conf_free(&c);
 }
 
+/* No ExecStart=: allowed for a oneshot (the type then, unless another is
+ * given) with ExecStop= or SuccessAction= (systemd's service_verify). */
+Test(service, without_exec_start, .timeout = 10)
+{
+	struct unit_conf c;
+	cr_assert_eq(load("reboot.service", "[Unit]\nSuccessAction=exit-force\n", &c), 0, "%s", err);
+	cr_expect_eq(c.svc.type, SVC_TYPE_ONESHOT);
+	cr_expect_eq(c.svc.n_exec_start, 0);
+	conf_free(&c);
+	cr_assert_eq(load("s.service", "[Service]\nRemainAfterExit=yes\nExecStop=/bin/true\n", &c), 0, "%s", err);
+	cr_expect_eq(c.svc.type, SVC_TYPE_ONESHOT);
+	conf_free(&c);
+	expect_fail("t.service", "[Service]\nType=simple\nExecStop=/bin/true\n",
+		    "/u/x:1: service has no ExecStart=, which only Type=oneshot may lack");
+	expect_fail("u.service", "[Service]\nType=oneshot\nExecStartPre=/bin/true\n",
+		    "/u/x:1: service has no ExecStart=, ExecStop= or SuccessAction=");
+}
+
 /* StandardInputText= and StandardInputData= add up, in order, and imply
  * StandardInput=data (systemd's service_fix_stdio); an empty value of
  * either drops what came before. */

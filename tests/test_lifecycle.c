@@ -1239,6 +1239,29 @@ Test(lifecycle, propagated_reload_and_stop, .timeout = 60)
 	cr_expect_eq(hd_stop(&d), 0);
 }
 
+/* A oneshot without ExecStart= (systemd's pattern for "run this at
+ * shutdown"): with RemainAfterExit=yes it is active at once, and its
+ * ExecStop= runs when it is stopped. */
+Test(lifecycle, oneshot_without_exec_start, .timeout = 60)
+{
+	struct hd d;
+	hd_init(&d);
+	char f[400], buf[256], reply[1024], st[64];
+	snprintf(f, sizeof f, "%s/trail", d.dir);
+	hd_unit(&d, "atstop.service", "[Service]\nRemainAfterExit=yes\nExecStartPost=/bin/sh -c 'echo post >> %s'\n"
+		"ExecStop=/bin/sh -c 'echo stop >> %s'\n", f, f);
+	hd_start(&d);
+	int daemon_fds = h_count_fds_settled(d.pid);
+	cr_expect_eq(hd_wait_state(&d, "atstop.service", "exited", 5000), 0);
+	cr_expect_str_eq(slurp(f, buf, sizeof buf), "post\n");
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "stop", "atstop", NULL), 0, "%s", reply);
+	cr_expect_str_eq(slurp(f, buf, sizeof buf), "post\nstop\n");
+	cr_assert_eq(hd_unit_info(&d, "atstop.service", st, sizeof st, NULL, NULL, NULL, 0), 0);
+	cr_expect_str_eq(st, "stopped");
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_expect_eq(hd_stop(&d), 0);
+}
+
 /* SuccessAction=, FailureAction=: "exit" stops every service and ends the
  * daemon with ...ActionExitStatus=, or else the unit's main process's exit
  * status (systemd's emergency_action, as for a container's manager); a
@@ -1249,13 +1272,16 @@ Test(lifecycle, success_and_failure_actions, .timeout = 60)
 	const struct {
 		const char *unit;
 		int status;
-	} cases[3] = {
+	} cases[4] = {
 		{ "[Unit]\nSuccessAction=exit\nSuccessActionExitStatus=7\n[Service]\nType=oneshot\nExecStart=/bin/sleep 0.3\n", 7 },
+		/* No ExecStart= (systemd-exit.service's way): a oneshot that is
+		 * done as soon as it is started. */
+		{ "[Unit]\nSuccessAction=exit\nSuccessActionExitStatus=5\n[Service]\nExecStartPre=/bin/sleep 0.3\n", 5 },
 		{ "[Unit]\nFailureAction=exit-force\n[Service]\nExecStart=/bin/sh -c 'sleep 0.2; exit 3'\n", 3 },
 		{ "[Unit]\nFailureAction=reboot\nStartLimitBurst=3\nStartLimitIntervalSec=30s\n"
 		  "[Service]\nExecStart=/bin/sh -c 'exit 4'\nRestart=on-failure\nRestartSec=20ms\n", 4 },
 	};
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		struct hd d;
 		hd_init(&d);
 		hd_unit(&d, "job.service", "%s", cases[i].unit);
@@ -1272,7 +1298,7 @@ Test(lifecycle, success_and_failure_actions, .timeout = 60)
 			d.pid = 0;
 		cr_expect_eq(rc, cases[i].status, "case %d: the daemon's exit status %d", i, rc);
 		cr_expect(other > 0 && !h_alive(other), "case %d: other.service was not stopped", i);
-		if (i == 2) {
+		if (i == 3) {
 			cr_expect(hd_log_has(&d, "FailureAction=reboot: the daemon exits instead"), "no warning at load");
 			cr_expect(hd_log_has(&d, "job.service: start request repeated too quickly") ||
 					  hd_log_has(&d, "StartLimitBurst"),

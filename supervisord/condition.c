@@ -28,6 +28,7 @@
 #include "condition.h"
 #include "creds.h"
 #include "specifier.h"
+#include "virt.h"
 
 extern char **environ;
 
@@ -55,6 +56,7 @@ static const char *const names[COND__MAX] = {
 	[COND_FIRST_BOOT] = "FirstBoot",
 	[COND_NEEDS_UPDATE] = "NeedsUpdate",
 	[COND_SECURITY] = "Security",
+	[COND_VIRTUALIZATION] = "Virtualization",
 };
 
 int cond_lookup(const char *key, enum cond_type *type, bool *assert)
@@ -545,6 +547,8 @@ static bool test_raw(const struct cond *c)
 		return test_needs_update(p);
 	case COND_SECURITY:
 		return test_security(p);
+	case COND_VIRTUALIZATION:
+		return virt_condition(p);
 	case COND__MAX:
 		break;
 	}

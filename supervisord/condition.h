@@ -22,7 +22,7 @@
  * its $CREDENTIALS_DIRECTORY); ACPower; FirstBoot (/run/systemd/first-boot,
  * which systemd makes); NeedsUpdate (/etc or /var older than /usr);
  * Security (selinux, apparmor, tomoyo, ima, smack, audit, uefi-secureboot,
- * tpm2).
+ * tpm2); Virtualization (virt.h).
  */
 #ifndef SUPD_CONDITION_H
 #define SUPD_CONDITION_H
@@ -54,6 +54,7 @@ enum cond_type {
 	COND_FIRST_BOOT,
 	COND_NEEDS_UPDATE,
 	COND_SECURITY,
+	COND_VIRTUALIZATION,
 	COND__MAX
 };
 

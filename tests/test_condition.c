@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "condition.h"
 #include "conf.h"
+#include "virt.h"
 
 static struct cond mk(enum cond_type t, const char *v)
 {
@@ -38,7 +40,7 @@ Test(condition, lookup_and_parse)
 	cr_expect(t == COND_PATH_EXISTS && !a);
 	cr_assert_eq(cond_lookup("AssertFileNotEmpty", &t, &a), 0);
 	cr_expect(t == COND_FILE_NOT_EMPTY && a);
-	cr_expect_eq(cond_lookup("ConditionVirtualization", &t, &a), -ENOENT);
+	cr_expect_eq(cond_lookup("ConditionControlGroupController", &t, &a), -ENOENT);
 	cr_expect_eq(cond_lookup("PathExists", &t, &a), -ENOENT);
 
 	struct cond c;
@@ -251,7 +253,7 @@ Test(condition, in_unit_files)
 	struct unit_conf c;
 	char err[512];
 	const char *t = "[Unit]\nConditionPathExists=/a\nConditionPathExists=\nConditionPathExists=|/b\n"
-			"AssertPathIsDirectory=!/c\nConditionVirtualization=no\n[Service]\nExecStart=/bin/true\n";
+			"AssertPathIsDirectory=!/c\nConditionControlGroupController=cpu\n[Service]\nExecStart=/bin/true\n";
 	cr_assert_eq(conf_load_text("x.service", "/u/x.service", t, strlen(t), &c, err, sizeof err, NULL, NULL), 0, "%s",
 		     err);
 	cr_assert_eq(c.n_conds, 2, "the empty value resets the conditions before it");
@@ -268,4 +270,67 @@ Test(condition, in_unit_files)
 	cr_assert_eq(conf_load_text("web.service", "/u/web.service", t, strlen(t), &c, err, sizeof err, NULL, NULL), 0);
 	cr_expect_str_eq(c.conds[0].param, "/run/web.flag");
 	conf_free(&c);
+}
+
+/* systemd's names for what a container manager or DMI/CPUID says. */
+Test(condition, virtualization_names)
+{
+	cr_expect_str_eq(virt_container_name("docker"), "docker");
+	cr_expect_str_eq(virt_container_name("lxc-libvirt"), "lxc-libvirt");
+	cr_expect_str_eq(virt_container_name("oci"), "container-other");
+	cr_expect_str_eq(virt_container_name("something-new"), "container-other");
+	cr_expect_null(virt_container_name(""));
+	cr_expect_str_eq(virt_vm_from_dmi("QEMU"), "qemu");
+	cr_expect_str_eq(virt_vm_from_dmi("innotek GmbH"), "oracle");
+	cr_expect_str_eq(virt_vm_from_dmi("Amazon EC2"), "amazon");
+	cr_expect_str_eq(virt_vm_from_dmi("VMware, Inc."), "vmware");
+	cr_expect_null(virt_vm_from_dmi("Dell Inc."));
+	cr_expect_str_eq(virt_vm_from_cpuid("KVMKVMKVM"), "kvm");
+	cr_expect_str_eq(virt_vm_from_cpuid("Microsoft Hv"), "microsoft");
+	cr_expect_null(virt_vm_from_cpuid("GenuineIntel"));
+}
+
+/* What systemd-detect-virt prints for one of its modes: its answer, or
+ * "none"; false when the program is missing. */
+static bool detect_virt(const char *mode, char *out, size_t len)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "systemd-detect-virt %s 2>/dev/null", mode);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return false;
+	out[0] = '\0';
+	if (!fgets(out, (int)len, p))
+		out[0] = '\0';
+	int st = pclose(p);
+	out[strcspn(out, "\n")] = '\0';
+	return WIFEXITED(st) && WEXITSTATUS(st) <= 1 && out[0];
+}
+
+/* The same answers as systemd's own tool on this machine, and
+ * ConditionVirtualization= follows them. */
+Test(condition, virtualization_as_systemd_sees_it)
+{
+	char all[64], ct[64], vm[64];
+	if (!detect_virt("", all, sizeof all) || !detect_virt("--container", ct, sizeof ct) ||
+	    !detect_virt("--vm", vm, sizeof vm))
+		cr_skip_test("systemd-detect-virt is not installed");
+	const char *c = virt_container(), *v = virt_vm();
+	cr_expect_str_eq(c ? c : "none", ct, "container");
+	cr_expect_str_eq(v ? v : "none", vm, "virtual machine");
+	bool any = strcmp(all, "none") != 0;
+	cr_expect_eq(holds(COND_VIRTUALIZATION, "yes"), any);
+	cr_expect_eq(holds(COND_VIRTUALIZATION, "no"), !any);
+	cr_expect_eq(holds(COND_VIRTUALIZATION, "container"), strcmp(ct, "none") != 0);
+	cr_expect_eq(holds(COND_VIRTUALIZATION, "!container"), strcmp(ct, "none") == 0);
+	cr_expect_eq(holds(COND_VIRTUALIZATION, "vm"), strcmp(vm, "none") != 0);
+	if (any)
+		cr_expect(holds(COND_VIRTUALIZATION, all), "ConditionVirtualization=%s", all);
+	cr_expect(!holds(COND_VIRTUALIZATION, "bochs") || !strcmp(all, "bochs"));
+	char pu[64];
+	if (detect_virt("--private-users", pu, sizeof pu) || pu[0] == '\0') {
+		/* prints nothing: the exit status says it */
+		int st = system("systemd-detect-virt -q --private-users");
+		cr_expect_eq(holds(COND_VIRTUALIZATION, "private-users"), WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
 }

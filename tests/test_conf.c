@@ -726,7 +726,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	struct unit_conf c;
 
 	cr_assert_eq(load("a.service",
-			  "[Unit]\nFoo=1\nJoinsNamespaceOf=x.service\nConditionVirtualization=no\n"
+			  "[Unit]\nFoo=1\nJoinsNamespaceOf=x.service\nConditionControlGroupController=cpu\n"
 			  "[Service]\nExecStart=/bin/true\nBar=2\nPrivateMounts=yes\nTasksMax=100\n"
 			  "NUMAPolicy=default\nX-Mine=ok\n[Frob]\nA=1\nB=2\n[X-Tool]\nC=3\n"
 			  "[Socket]\nListenStream=1\n", &c), 0, "%s", err);
@@ -735,7 +735,7 @@ Test(conf_warnings, unknown_is_warning_not_error, .timeout = 10)
 	cr_expect(strstr(dl.text, "W /u/x:2: unknown key 'Foo' in section [Unit], ignoring\n"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:3: JoinsNamespaceOf= in section [Unit] is not supported, ignoring"),
 		  "%s", dl.text);
-	cr_expect(strstr(dl.text, "W /u/x:4: ConditionVirtualization= in section [Unit] is not supported"),
+	cr_expect(strstr(dl.text, "W /u/x:4: ConditionControlGroupController= in section [Unit] is not supported"),
 		  "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:7: unknown key 'Bar' in section [Service], ignoring"), "%s", dl.text);
 	cr_expect(strstr(dl.text, "W /u/x:8: PrivateMounts= in section [Service] is not supported, ignoring"),

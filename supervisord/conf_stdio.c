@@ -12,6 +12,14 @@
 
 #include "conf_priv.h"
 
+/* The path after "file:" and the like: absolute, copied into *d. */
+static int file_path(struct conf_ctx *x, const char *p, char **d)
+{
+	if (p[0] != '/')
+		return conf_why(x, "file path must be absolute");
+	return (*d = strdup(p)) ? 0 : -ENOMEM;
+}
+
 int conf_h_std_input(struct conf_ctx *x, const struct conf_key *k, const char *v)
 {
 	static const struct conf_enum plain[] = {
@@ -30,10 +38,9 @@ int conf_h_std_input(struct conf_ctx *x, const struct conf_key *k, const char *v
 		;
 	} else if (strncmp(v, "file:", 5) == 0) {
 		mode = STDIN_FILE;
-		if (v[5] != '/')
-			return conf_why(x, "file path must be absolute");
-		if (!(d = strdup(v + 5)))
-			return -ENOMEM;
+		int r = file_path(x, v + 5, &d);
+		if (r < 0)
+			return r;
 	} else if (strcmp(v, "fd") == 0 || strncmp(v, "fd:", 3) == 0) {
 		return conf_why(x, "not supported (use null, tty, tty-force, tty-fail, socket, data or file:)");
 	} else {
@@ -64,12 +71,9 @@ int conf_h_std_output(struct conf_ctx *x, const struct conf_key *k, const char *
 		;
 	} else if (strncmp(v, "file:", 5) == 0 || strncmp(v, "append:", 7) == 0 || strncmp(v, "truncate:", 9) == 0) {
 		mode = v[0] == 'f' ? STDOUT_FILE : v[0] == 'a' ? STDOUT_APPEND : STDOUT_TRUNCATE;
-		v = strchr(v, ':') + 1;
-		if (v[0] != '/')
-			return conf_why(x, "file path must be absolute");
-		d = strdup(v);
-		if (!d)
-			return -ENOMEM;
+		int r = file_path(x, strchr(v, ':') + 1, &d);
+		if (r < 0)
+			return r;
 	} else if (strcmp(v, "fd") == 0 || strncmp(v, "fd:", 3) == 0) {
 		return conf_why(x, "not supported (use inherit, null, tty, journal, socket, file:, append: or truncate:)");
 	} else {

@@ -328,21 +328,6 @@ Test(logs, file_created_at_first_line_and_kept_across_reexec, .timeout = 60)
 
 /* ---- standard input (StandardInput=, StandardInputText=/Data=) ---- */
 
-static void slurp_into(const char *path, char *buf, size_t len, int ms)
-{
-	buf[0] = '\0';
-	for (int waited = 0; waited <= ms; waited += 20) {
-		FILE *f = fopen(path, "r");
-		if (f) {
-			size_t n = fread(buf, 1, len - 1, f);
-			buf[n] = '\0';
-			fclose(f);
-			return;
-		}
-		h_msleep(20);
-	}
-}
-
 /* Data (to every process of the unit, each from its start), a file, a
  * Unix socket named as an output file, and a FIFO nobody reads, which
  * must fail the start rather than stall the daemon. */
@@ -380,12 +365,12 @@ Test(stdio, input_data_file_and_socket_outputs, .timeout = 60)
 	hd_start(&d);
 	int daemon_fds = h_count_fds_settled(d.pid);
 
-	slurp_into(out, buf, sizeof buf, 5000);
-	cr_expect_str_eq(buf, "first A\nsecond\n");
-	slurp_into(pre, buf, sizeof buf, 5000);
-	cr_expect_str_eq(buf, "first A\nsecond\n", "ExecStartPre= reads the same data from its start");
-	slurp_into(fin, buf, sizeof buf, 5000);
-	cr_expect_str_eq(buf, "from a file\n");
+	const char *got = h_wait_file(out, 5000);
+	cr_expect_str_eq(got ? got : "(none)", "first A\nsecond\n");
+	got = h_wait_file(pre, 5000);
+	cr_expect_str_eq(got ? got : "(none)", "first A\nsecond\n", "ExecStartPre= reads the same data from its start");
+	got = h_wait_file(fin, 5000);
+	cr_expect_str_eq(got ? got : "(none)", "from a file\n");
 
 	struct pollfd pfd = { ls, POLLIN, 0 };
 	cr_assert_eq(poll(&pfd, 1, 5000), 1, "no connection to the output socket");

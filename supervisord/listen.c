@@ -6,10 +6,12 @@
  * never a file that was there before. On success the fd belongs to the
  * caller and the file system path stays until listen_unlink().
  *
- * Socket options follow systemd's socket_apply_socket_options(), except that
- * a failing option the unit asked for is an error here rather than a logged
- * warning: this module has no logger, and a unit that asked for ReusePort=
- * should not run silently without it.
+ * Socket options follow systemd's socket_address_listen() and
+ * socket_apply_socket_options(): SO_REUSEADDR and IPV6_V6ONLY must take, as
+ * the address means something else without them; any other option the
+ * kernel refuses (Mark= without CAP_NET_ADMIN, an unknown TCPCongestion=)
+ * is reported through the caller's warning function and the socket listens
+ * without it, so that a unit that works under systemd works here.
  *
  * Modes: bind() and mkfifo() run under umask(~mode & 0777) so the path never
  * exists with wider permissions than SocketMode= (umask is process-wide; the
@@ -61,6 +63,23 @@ static int fail(int r, char *err, size_t errlen, const char *fmt, ...)
 static int set_int(int fd, int level, int opt, int val)
 {
 	return setsockopt(fd, level, opt, &val, sizeof(val)) < 0 ? -errno : 0;
+}
+
+/* Where an option the kernel refused is reported. */
+struct warner {
+	listen_warn_fn fn;
+	void *ctx;
+};
+
+/* An option that did not take (r < 0): "<what> <name>: <strerror>",
+ * ignoring. */
+static void refused(const struct warner *w, int r, const char *what, const char *name)
+{
+	char msg[512];
+	if (r >= 0 || !w->fn)
+		return;
+	snprintf(msg, sizeof msg, "%s %s: %s, ignoring", what, name, strerror(-r));
+	w->fn(w->ctx, msg);
 }
 
 /* "mkdir -p" of the parent of path; directories we create get mode. */
@@ -244,7 +263,7 @@ static int resolve_owner(const struct sock_conf *sc, uid_t *uid, gid_t *gid, cha
 
 /* Options that apply before bind(). */
 static int apply_options(int fd, const struct listen_addr *a, const struct sock_conf *sc,
-			 const char *name, char *err, size_t errlen)
+			 const char *name, const struct warner *w, char *err, size_t errlen)
 {
 	int inet = a->family == AF_INET || a->family == AF_INET6;
 	int r;
@@ -262,32 +281,31 @@ static int apply_options(int fd, const struct listen_addr *a, const struct sock_
 		if (only >= 0 && (r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, only)) < 0)
 			return fail(r, err, errlen, "IPV6_V6ONLY %s", name);
 	}
-	if (sc->reuse_port && (r = set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1)) < 0)
-		return fail(r, err, errlen, "SO_REUSEPORT %s", name);
-	if (sc->free_bind && inet) {
-		r = a->family == AF_INET ? set_int(fd, IPPROTO_IP, IP_FREEBIND, 1)
-					 : set_int(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1);
-		if (r < 0)
-			return fail(r, err, errlen, "FreeBind %s", name);
+	if (sc->reuse_port)
+		refused(w, set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1), "ReusePort=", name);
+	if (sc->free_bind && inet)
+		refused(w,
+			a->family == AF_INET ? set_int(fd, IPPROTO_IP, IP_FREEBIND, 1)
+					     : set_int(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1),
+			"FreeBind=", name);
+	if (sc->keep_alive)
+		refused(w, set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1), "KeepAlive=", name);
+	if (sc->no_delay && inet && a->type == SOCK_STREAM)
+		refused(w, set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1), "NoDelay=", name);
+	if (sc->pass_credentials && a->family == AF_UNIX)
+		refused(w, set_int(fd, SOL_SOCKET, SO_PASSCRED, 1), "PassCredentials=", name);
+	if (sc->transparent && inet)
+		refused(w,
+			a->family == AF_INET ? set_int(fd, IPPROTO_IP, IP_TRANSPARENT, 1)
+					     : set_int(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, 1),
+			"Transparent=", name);
+	if (sc->bind_to_device) {
+		r = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sc->bind_to_device,
+			       (socklen_t)strlen(sc->bind_to_device)) < 0 ? -errno : 0;
+		char what[64];
+		snprintf(what, sizeof what, "BindToDevice=%.40s", sc->bind_to_device);
+		refused(w, r, what, name);
 	}
-	if (sc->keep_alive &&
-	    (r = set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1)) < 0)
-		return fail(r, err, errlen, "SO_KEEPALIVE %s", name);
-	if (sc->no_delay && inet && a->type == SOCK_STREAM &&
-	    (r = set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1)) < 0)
-		return fail(r, err, errlen, "TCP_NODELAY %s", name);
-	if (sc->pass_credentials && a->family == AF_UNIX &&
-	    (r = set_int(fd, SOL_SOCKET, SO_PASSCRED, 1)) < 0)
-		return fail(r, err, errlen, "SO_PASSCRED %s", name);
-	if (sc->transparent && inet) {
-		r = a->family == AF_INET ? set_int(fd, IPPROTO_IP, IP_TRANSPARENT, 1)
-					 : set_int(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, 1);
-		if (r < 0)
-			return fail(r, err, errlen, "Transparent= %s", name);
-	}
-	if (sc->bind_to_device &&
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sc->bind_to_device, (socklen_t)strlen(sc->bind_to_device)) < 0)
-		return fail(-errno, err, errlen, "BindToDevice=%s %s", sc->bind_to_device, name);
 	return 0;
 }
 
@@ -305,16 +323,16 @@ static int set_buffer(int fd, int opt, int force, uint64_t n)
 	return set_int(fd, SOL_SOCKET, force, (int)n);
 }
 
-/* Options that apply once the socket listens (socket_apply_socket_options). */
-static int apply_after(int fd, const struct listen_addr *a, const struct sock_conf *sc, const char *name, char *err,
-		       size_t errlen)
+/* Options that apply once the socket listens (socket_apply_socket_options):
+ * each one the kernel refuses is reported and skipped. */
+static void apply_after(int fd, const struct listen_addr *a, const struct sock_conf *sc, const char *name,
+			const struct warner *w)
 {
 	int inet = a->family == AF_INET || a->family == AF_INET6;
 	int tcp = inet && a->type == SOCK_STREAM;
-	int r;
 #define OPT(cond, level, opt, val, what) \
-	if ((cond) && (r = set_int(fd, level, opt, (int)(val))) < 0) \
-		return fail(r, err, errlen, "%s %s", what, name);
+	if (cond) \
+		refused(w, set_int(fd, level, opt, (int)(val)), what, name);
 	OPT(tcp && sc->keep_alive_time_usec, IPPROTO_TCP, TCP_KEEPIDLE, sc->keep_alive_time_usec / 1000000,
 	    "KeepAliveTimeSec=")
 	OPT(tcp && sc->keep_alive_interval_usec, IPPROTO_TCP, TCP_KEEPINTVL, sc->keep_alive_interval_usec / 1000000,
@@ -334,17 +352,21 @@ static int apply_after(int fd, const struct listen_addr *a, const struct sock_co
 	OPT(sc->ip_ttl > 0 && a->family == AF_INET, IPPROTO_IP, IP_TTL, sc->ip_ttl, "IPTTL=")
 	OPT(sc->ip_ttl > 0 && a->family == AF_INET6, IPPROTO_IPV6, IPV6_UNICAST_HOPS, sc->ip_ttl, "IPTTL=")
 #undef OPT
-	if (sc->receive_buffer && (r = set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, sc->receive_buffer)) < 0)
-		return fail(r, err, errlen, "ReceiveBuffer= %s", name);
-	if (sc->send_buffer && (r = set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, sc->send_buffer)) < 0)
-		return fail(r, err, errlen, "SendBuffer= %s", name);
-	if (tcp && sc->tcp_congestion &&
-	    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, sc->tcp_congestion, (socklen_t)strlen(sc->tcp_congestion)) < 0)
-		return fail(-errno, err, errlen, "TCPCongestion=%s %s", sc->tcp_congestion, name);
-	return 0;
+	if (sc->receive_buffer)
+		refused(w, set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, sc->receive_buffer), "ReceiveBuffer=", name);
+	if (sc->send_buffer)
+		refused(w, set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, sc->send_buffer), "SendBuffer=", name);
+	if (tcp && sc->tcp_congestion) {
+		int r = setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, sc->tcp_congestion,
+				   (socklen_t)strlen(sc->tcp_congestion)) < 0 ? -errno : 0;
+		char what[64];
+		snprintf(what, sizeof what, "TCPCongestion=%.40s", sc->tcp_congestion);
+		refused(w, r, what, name);
+	}
 }
 
-static int open_fifo(const struct listen_addr *a, const struct sock_conf *sc, char *err, size_t errlen)
+static int open_fifo(const struct listen_addr *a, const struct sock_conf *sc, const struct warner *w, char *err,
+		     size_t errlen)
 {
 	struct stat st;
 	mode_t mode = sc->socket_mode & 07777, old;
@@ -389,10 +411,8 @@ static int open_fifo(const struct listen_addr *a, const struct sock_conf *sc, ch
 		r = fail(-errno, err, errlen, "chown %s", a->path);
 		goto fail;
 	}
-	if (sc->pipe_size && fcntl(fd, F_SETPIPE_SZ, (int)sc->pipe_size) < 0) {
-		r = fail(-errno, err, errlen, "PipeSize= %s", a->path);
-		goto fail;
-	}
+	if (sc->pipe_size)
+		refused(w, fcntl(fd, F_SETPIPE_SZ, (int)sc->pipe_size) < 0 ? -errno : 0, "PipeSize=", a->path);
 	return fd;
 fail:
 	if (fd >= 0)
@@ -422,8 +442,10 @@ static int finish_unix_path(const struct listen_addr *a, const struct sock_conf 
 	return 0;
 }
 
-int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, char *err, size_t errlen)
+int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, listen_warn_fn warn, void *warn_ctx,
+		char *err, size_t errlen)
 {
+	const struct warner w = { warn, warn_ctx };
 	struct listen_addr a = *a_in;
 	char name[sizeof(a.path) + 64];
 	int fsock = a.family == AF_UNIX && a.path[0] == '/';
@@ -435,7 +457,7 @@ int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, char
 	if (err && errlen > 0)
 		err[0] = '\0';
 	if (a.family == 0)
-		return open_fifo(&a, sc, err, errlen);
+		return open_fifo(&a, sc, &w, err, errlen);
 	if (a.family != AF_INET && a.family != AF_INET6 && a.family != AF_UNIX)
 		return fail(-EAFNOSUPPORT, err, errlen, "listen family %d", a.family);
 
@@ -462,7 +484,7 @@ int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, char
 	if (fd < 0)
 		return fail(-errno, err, errlen, "socket %s", name);
 
-	r = apply_options(fd, &a, sc, name, err, errlen);
+	r = apply_options(fd, &a, sc, name, &w, err, errlen);
 	if (r < 0)
 		goto fail;
 	if (fsock) {
@@ -495,9 +517,7 @@ int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, char
 			goto fail;
 		}
 	}
-	r = apply_after(fd, &a, sc, name, err, errlen);
-	if (r < 0)
-		goto fail;
+	apply_after(fd, &a, sc, name, &w);
 	return fd;
 fail:
 	close(fd);

@@ -49,9 +49,14 @@ struct listen_addr *listen_parse_new(const struct listen_spec *spec, char *err, 
  * stream and seqpacket, listen. A stale Unix socket path (a socket nobody
  * listens on) is unlinked first; any other existing file is an error.
  * Returns the fd (>= 0, O_NONBLOCK, without FD_CLOEXEC) or -errno with a reason in err
- * (e.g. "bind 127.0.0.1:8080: Address already in use").
+ * (e.g. "bind 127.0.0.1:8080: Address already in use"). An option the
+ * kernel refuses, other than SO_REUSEADDR and IPV6_V6ONLY, goes to warn
+ * (when not NULL: "Mark= 127.0.0.1:80: Operation not permitted, ignoring")
+ * and the socket is made without it, as systemd does.
  */
-int listen_open(const struct listen_addr *a, const struct sock_conf *sc, char *err, size_t errlen);
+typedef void (*listen_warn_fn)(void *ctx, const char *msg);
+int listen_open(const struct listen_addr *a, const struct sock_conf *sc, listen_warn_fn warn, void *warn_ctx,
+		char *err, size_t errlen);
 
 /* Remove the file system path of a Unix socket or FIFO at exit (no-op for
  * inet and abstract). */

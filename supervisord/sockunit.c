@@ -262,6 +262,12 @@ void sockunit_close(struct unit *u)
 		set_state(u, SOCK_STOPPED);
 }
 
+/* listen_open's warning: the unit's name before it. */
+static void option_refused(void *ctx, const char *msg)
+{
+	log_warn("%s: %s", ((struct unit *)ctx)->name, msg);
+}
+
 /* Condition*= and Assert*= before anything is bound, as systemd's
  * unit_start checks them for every kind of unit: 0 when they hold; 1 when
  * a condition was not met (the socket stays stopped, and that is no
@@ -310,7 +316,7 @@ int sockunit_open(uv_loop_t *loop, struct unit *u)
 				r = -errno;
 				goto fail;
 			}
-			r = listen_open(l->addr, c, err, sizeof err);
+			r = listen_open(l->addr, c, option_refused, u, err, sizeof err);
 			if (r < 0)
 				goto fail;
 			l->fd = r; /* now owned by the listener */

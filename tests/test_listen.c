@@ -93,7 +93,7 @@ static int open_ok(enum listen_kind kind, const char *addr, const struct sock_co
 	int r = parse(kind, addr, a, err, sizeof(err));
 
 	cr_assert_eq(r, 0, "parse %s: %s", addr, err);
-	r = listen_open(a, sc, err, sizeof(err));
+	r = listen_open(a, sc, NULL, NULL, err, sizeof(err));
 	cr_assert_geq(r, 0, "open %s: %d %s", addr, r, err);
 	return r;
 }
@@ -426,7 +426,7 @@ Test(listen, port_in_use, .timeout = 10)
 
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", free_port(AF_INET));
 	fd = open_ok(LISTEN_STREAM, addr, &sc, &a);
-	r = listen_open(&a, &sc, err, sizeof(err));
+	r = listen_open(&a, &sc, NULL, NULL, err, sizeof(err));
 	cr_expect_eq(r, -EADDRINUSE, "second open: %d %s", r, err);
 	snprintf(want, sizeof(want), "bind %s: Address already in use", addr);
 	cr_expect_str_eq(err, want);
@@ -550,11 +550,11 @@ Test(listen, unix_owner, .timeout = 10)
 	close(fd);
 
 	sc.socket_user = "no-such-user-xyz";
-	cr_expect_lt(listen_open(&a, &sc, err, sizeof(err)), 0);
+	cr_expect_lt(listen_open(&a, &sc, NULL, NULL, err, sizeof(err)), 0);
 	cr_expect(strstr(err, "SocketUser=no-such-user-xyz") != NULL, "%s", err);
 	sc.socket_user = NULL;
 	sc.socket_group = "no-such-group-xyz";
-	cr_expect_lt(listen_open(&a, &sc, err, sizeof(err)), 0);
+	cr_expect_lt(listen_open(&a, &sc, NULL, NULL, err, sizeof(err)), 0);
 	cr_expect(strstr(err, "SocketGroup=no-such-group-xyz") != NULL, "%s", err);
 	listen_unlink(&a);
 	check_fds();
@@ -573,7 +573,7 @@ Test(listen, unix_stale_socket_replaced, .timeout = 10)
 	old = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	cr_assert_eq(bind(old, (struct sockaddr *)&a.sa, a.salen), 0);
 	close(old);
-	fd = listen_open(&a, &sc, err, sizeof(err));
+	fd = listen_open(&a, &sc, NULL, NULL, err, sizeof(err));
 	cr_assert_geq(fd, 0, "stale socket not replaced: %s", err);
 	c = connect_to(&a);
 	cr_expect_geq(c, 0);
@@ -594,7 +594,7 @@ Test(listen, unix_live_socket_refused, .timeout = 10)
 
 	snprintf(path, sizeof(path), "%s/live.sock", tmpdir);
 	live = open_ok(LISTEN_STREAM, path, &sc, &a);
-	r = listen_open(&a, &sc, err, sizeof(err));
+	r = listen_open(&a, &sc, NULL, NULL, err, sizeof(err));
 	cr_expect_eq(r, -EADDRINUSE, "live socket path: %d %s", r, err);
 	cr_expect(strstr(err, "socket path in use") != NULL, "%s", err);
 	if (r >= 0)
@@ -623,7 +623,7 @@ Test(listen, unix_path_not_socket, .timeout = 10)
 	cr_assert_geq(f, 0);
 	close(f);
 	cr_assert_eq(parse(LISTEN_STREAM, path, &a, err, sizeof(err)), 0);
-	r = listen_open(&a, &sc, err, sizeof(err));
+	r = listen_open(&a, &sc, NULL, NULL, err, sizeof(err));
 	cr_expect_eq(r, -EEXIST, "%d %s", r, err);
 	cr_expect(strstr(err, "not a socket") != NULL, "%s", err);
 	if (r >= 0)
@@ -754,7 +754,7 @@ Test(listen, fifo, .timeout = 10)
 	w = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
 	cr_assert_geq(w, 0);
 	close(w);
-	r = listen_open(&a, &sc, err, sizeof(err));
+	r = listen_open(&a, &sc, NULL, NULL, err, sizeof(err));
 	cr_expect_eq(r, -EEXIST, "%d %s", r, err);
 	if (r >= 0)
 		close(r);

@@ -61,11 +61,14 @@ enum kill_mode { KILL_CONTROL_GROUP = 0, KILL_MIXED, KILL_PROCESS, KILL_NONE };
  * log pipe), or to the socket with StandardInput=socket, and stderr to
  * wherever stdout goes -- systemd's defaults. */
 enum std_output { STDOUT_INHERIT = 0, STDOUT_NULL, STDOUT_FILE, STDOUT_APPEND, STDOUT_JOURNAL, STDOUT_SOCKET,
-		  STDOUT_UNSET, STDOUT_TRUNCATE, STDOUT_TTY };
+		  STDOUT_UNSET, STDOUT_TRUNCATE, STDOUT_TTY, STDOUT_FD };
 /* StandardInput=: tty, tty-force and tty-fail make the terminal at
  * TTYPath= the main process's controlling one (conf_stdin_tty); data is
- * StandardInputText=/StandardInputData=; file: a path. */
-enum std_input { STDIN_NULL = 0, STDIN_SOCKET, STDIN_TTY, STDIN_TTY_FORCE, STDIN_TTY_FAIL, STDIN_FILE, STDIN_DATA };
+ * StandardInputText=/StandardInputData=; file: a path; fd:NAME (and
+ * StandardOutput=fd:NAME) a descriptor the service is passed, by its
+ * name, kept where a file's path is. */
+enum std_input { STDIN_NULL = 0, STDIN_SOCKET, STDIN_TTY, STDIN_TTY_FORCE, STDIN_TTY_FAIL, STDIN_FILE, STDIN_DATA,
+		 STDIN_FD };
 #define CONF_STDIN_DATA_MAX (64u << 20) /* systemd's EXEC_STDIN_DATA_MAX */
 static inline bool conf_stdin_tty(enum std_input i)
 {

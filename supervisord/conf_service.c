@@ -1058,7 +1058,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("OpenFile", h_open_file, open_files, 0),
 	LIST("StandardInput", conf_h_std_input, std_input, std_input_path, 0),
 	LIST("StandardOutput", conf_h_std_output, std_output, std_output_path, 0),
-	LIST("StandardError", conf_h_std_output, std_error, std_error_path, 0),
+	LIST("StandardError", conf_h_std_output, std_error, std_error_path, 1),
 	KEY("StandardInputText", conf_h_stdin_text, stdin_data, 0),
 	KEY("StandardInputData", conf_h_stdin_data, stdin_data, 0),
 	KEY("TTYPath", conf_h_tty_path, tty_path, 0),

@@ -12,6 +12,15 @@
 
 #include "conf_priv.h"
 
+/* "fd" or "fd:NAME": the name (dflt when none is given) into *d. */
+static int fd_name(struct conf_ctx *x, const char *v, const char *dflt, char **d)
+{
+	const char *name = v[2] == ':' ? v + 3 : dflt;
+	if (!conf_fdname_valid(name))
+		return conf_why(x, "not a valid descriptor name");
+	return (*d = strdup(name)) ? 0 : -ENOMEM;
+}
+
 /* The path after "file:" and the like: absolute, copied into *d. */
 static int file_path(struct conf_ctx *x, const char *p, char **d)
 {
@@ -42,7 +51,10 @@ int conf_h_std_input(struct conf_ctx *x, const struct conf_key *k, const char *v
 		if (r < 0)
 			return r;
 	} else if (strcmp(v, "fd") == 0 || strncmp(v, "fd:", 3) == 0) {
-		return conf_why(x, "not supported (use null, tty, tty-force, tty-fail, socket, data or file:)");
+		mode = STDIN_FD;
+		int r = fd_name(x, v, "stdin", &d);
+		if (r < 0)
+			return r;
 	} else {
 		return conf_why(x, "unknown input");
 	}
@@ -75,7 +87,10 @@ int conf_h_std_output(struct conf_ctx *x, const struct conf_key *k, const char *
 		if (r < 0)
 			return r;
 	} else if (strcmp(v, "fd") == 0 || strncmp(v, "fd:", 3) == 0) {
-		return conf_why(x, "not supported (use inherit, null, tty, journal, socket, file:, append: or truncate:)");
+		mode = STDOUT_FD;
+		int r = fd_name(x, v, k->arg ? "stderr" : "stdout", &d);
+		if (r < 0)
+			return r;
 	} else {
 		return conf_why(x, "unknown output");
 	}
@@ -198,7 +213,8 @@ int conf_h_stdin_data(struct conf_ctx *x, const struct conf_key *k, const char *
 
 /* systemd's service_fix_stdio: text or data given means StandardInput=data
  * unless another input was chosen. Inherited output is stdin's only when
- * that is a terminal or a socket (stdout then shares it, execplan.c); from
+ * that is a terminal, a socket or a named descriptor (stdout then shares
+ * it, execplan.c); from
  * anything else (/dev/null, a file, data) it goes to the journal, as an
  * unset one does. systemd cannot tell "inherit" written from its default,
  * and so neither do we. */
@@ -206,7 +222,7 @@ void conf_stdio_finish(struct svc_conf *s)
 {
 	if (s->std_input == STDIN_NULL && s->stdin_data_len > 0)
 		s->std_input = STDIN_DATA;
-	if (conf_stdin_tty(s->std_input) || s->std_input == STDIN_SOCKET)
+	if (conf_stdin_tty(s->std_input) || s->std_input == STDIN_SOCKET || s->std_input == STDIN_FD)
 		return;
 	if (s->std_output == STDOUT_INHERIT)
 		s->std_output = STDOUT_UNSET;

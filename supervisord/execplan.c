@@ -765,6 +765,36 @@ static int open_stdio_path(const char *path, int flags)
 	return fd;
 }
 
+/* StandardInput=/Output=/Error=fd:NAME: the descriptor of that name among
+ * those the main process is passed, or for another process among the
+ * service's sockets and fd store (systemd fails such a process instead).
+ * Made blocking, as systemd does before handing it over. */
+static int named_fd(struct unit *u, const struct exec_plan *p, const char *name, char *err, size_t errlen)
+{
+	const struct service *s = &u->svc;
+	int fd = -1;
+	for (size_t i = 0; fd < 0 && i < p->nfds; i++)
+		if (strcmp(p->fdnames[i], name) == 0)
+			fd = p->fds[i];
+	for (size_t i = 0; fd < 0 && i < s->n_sockets; i++) {
+		const struct sockunit *su = &s->sockets[i]->sock;
+		for (size_t j = 0; fd < 0 && j < su->n; j++)
+			if (su->l[j].fd >= 0 && strcmp(sockunit_fdname(s->sockets[i]), name) == 0)
+				fd = su->l[j].fd;
+	}
+	for (const struct fdstore_entry *e = s->fdstore; fd < 0 && e; e = e->next)
+		if (strcmp(e->name, name) == 0)
+			fd = e->fd;
+	if (fd < 0) {
+		snprintf(err, errlen, "fd:%s: the service is passed no descriptor of that name", name);
+		return -ENOENT;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
 /* How stdin relates to the terminal: not at all, the main process acquires
  * it in the child, or another process of a unit whose stdin is a
  * terminal (its stdin is /dev/null; outputs that follow stdin write to the
@@ -802,6 +832,8 @@ static int output_fd(struct unit *u, struct exec_plan *p, enum std_output mode, 
 			return -e;
 		}
 		break;
+	case STDOUT_FD:
+		return named_fd(u, p, path, err, errlen); /* the socket's or the store's, not the plan's */
 	case STDOUT_TTY:
 	tty:
 		if (tty_in == TTY_IN_ACQUIRED)
@@ -895,6 +927,10 @@ static int setup_stdio(struct unit *u, struct exec_plan *p, bool main_process, c
 		if ((in = data_fd(c, err, errlen)) < 0 || (in = own_fd(p, in)) < 0)
 			return in;
 		break;
+	case STDIN_FD:
+		if ((in = named_fd(u, p, c->std_input_path, err, errlen)) < 0)
+			return in;
+		break;
 	case STDIN_TTY:
 	case STDIN_TTY_FORCE:
 	case STDIN_TTY_FAIL:
@@ -915,7 +951,7 @@ static int setup_stdio(struct unit *u, struct exec_plan *p, bool main_process, c
 		p->req.tty_chown = tty_in && p->req.set_ids;
 	}
 	enum std_output om = c->std_output;
-	if (om == STDOUT_UNSET && ((c->std_input == STDIN_SOCKET && in >= 0) || tty_in))
+	if (om == STDOUT_UNSET && (((c->std_input == STDIN_SOCKET || c->std_input == STDIN_FD) && in >= 0) || tty_in))
 		om = STDOUT_INHERIT;
 	int out = output_fd(u, p, om, c->std_output_path, in, tty_in, err, errlen);
 	if (out < 0 && out != SPAWN_STDIO_TTY)

@@ -403,9 +403,10 @@ void logpipe_prepare_all(uv_loop_t *loop)
 		const struct svc_conf *c = &u->conf->svc;
 		bool journal = c->std_output == STDOUT_UNSET || c->std_output == STDOUT_JOURNAL ||
 			       c->std_error == STDOUT_JOURNAL;
-		if (c->std_output == STDOUT_UNSET && (c->std_input == STDIN_SOCKET || conf_stdin_tty(c->std_input)) &&
+		if (c->std_output == STDOUT_UNSET &&
+		    (c->std_input == STDIN_SOCKET || c->std_input == STDIN_FD || conf_stdin_tty(c->std_input)) &&
 		    c->std_error != STDOUT_JOURNAL)
-			journal = false; /* inetd mode or a terminal: output goes there */
+			journal = false; /* inetd mode, a named fd or a terminal: output goes there */
 		if (journal && logpipe_writer(loop, u) < 0)
 			log_warn("%s: cannot set up its log pipe: %s", u->name, strerror(errno));
 	}

@@ -138,7 +138,7 @@ struct spawn_req {
 };
 
 #define SPAWN_PID_SLOT 12   /* digits of a pid_t plus NUL */
-#define SPAWN_STDIO_TTY (-2)
+#define SPAWN_STDIO_TTY (-4097) /* below every -errno */
 
 /* Returns 0 and sets *pid and *status_fd (O_CLOEXEC, O_NONBLOCK), or -errno
  * if the fork or the pipe failed (nothing is left open). With now != NULL,

@@ -1276,10 +1276,10 @@ static const struct {
 	{ "FileDescriptorStoreMax=4294967296", "FileDescriptorStoreMax=: '4294967296'" },
 	{ "FileDescriptorStoreMax=-1", "FileDescriptorStoreMax=" },
 	{ "FileDescriptorStorePreserve=sometimes", "FileDescriptorStorePreserve=" },
-	{ "StandardInput=fd:foo", "StandardInput=: 'fd:foo'" },
+	{ "StandardInput=fd:a:b", "StandardInput=: 'fd:a:b': not a valid descriptor name" },
 	{ "StandardInput=file:rel", "StandardInput=: 'file:rel': file path must be absolute" },
 	{ "StandardInput=ttyy", "StandardInput=: 'ttyy': unknown input" },
-	{ "StandardOutput=fd", "StandardOutput=: 'fd'" },
+	{ "StandardOutput=fd:", "StandardOutput=: 'fd:': not a valid descriptor name" },
 	{ "StandardInputData=!!!!", "StandardInputData=: '!!!!': not valid base64" },
 	{ "StandardInputData=aGk=x", "StandardInputData=: 'aGk=x': not valid base64" },
 	{ "StandardInputData=a", "StandardInputData=" },
@@ -1683,6 +1683,18 @@ Test(service, std_input, .timeout = 10)
 	cr_expect_eq(c.svc.std_output, STDOUT_UNSET, "a file is not written back to");
 	cr_expect_str_eq(c.svc.tty_path, "/dev/tty9");
 	cr_expect(c.svc.tty_reset && c.svc.tty_vhangup);
+	conf_free(&c);
+
+	load_svc("StandardInput=fd\nStandardError=fd", &c);
+	cr_expect_eq(c.svc.std_input, STDIN_FD);
+	cr_expect_str_eq(c.svc.std_input_path, "stdin");
+	cr_expect_eq(c.svc.std_output, STDOUT_UNSET, "follows the named fd at run time");
+	cr_expect_eq(c.svc.std_error, STDOUT_FD);
+	cr_expect_str_eq(c.svc.std_error_path, "stderr");
+	conf_free(&c);
+	load_svc("StandardOutput=fd:applog", &c);
+	cr_expect_eq(c.svc.std_output, STDOUT_FD);
+	cr_expect_str_eq(c.svc.std_output_path, "applog");
 	conf_free(&c);
 
 	load_svc("StandardInput=file:/x\nStandardInput=null", &c);

@@ -362,6 +362,16 @@ Test(stdio, input_data_file_and_socket_outputs, .timeout = 60)
 		"[Service]\nType=oneshot\nExecStart=/bin/echo through a socket\nStandardOutput=file:%s\n", sock);
 	hd_unit(&d, "tofifo.service", "[Unit]\nConditionPathExists=%s/go\n[Service]\nType=oneshot\n"
 		"ExecStart=/bin/echo lost\nStandardOutput=file:%s\n", d.dir, fifo);
+	/* StandardOutput=fd:NAME: a FIFO the supervisor holds, by its name. */
+	char named[400];
+	snprintf(named, sizeof named, "%s/named.fifo", d.dir);
+	hd_unit(&d, "named.socket", "[Socket]\nListenFIFO=%s\nFileDescriptorName=applog\n", named);
+	hd_unit(&d, "named.service", "[Service]\nStandardOutput=fd:applog\nExecStartPre=/bin/echo pre-to-the-fifo\n"
+		"ExecStart=/bin/sh -c 'echo to-the-fifo; exec sleep 1000'\n");
+	hd_unit(&d, "nodir.service", "[Unit]\nConditionPathExists=%s/go\n[Service]\nStandardOutput=file:%s/no/such/x\n"
+		"ExecStart=/bin/sleep 1000\n", d.dir, d.dir);
+	hd_unit(&d, "unnamed.service", "[Unit]\nConditionPathExists=%s/go\n[Service]\nStandardOutput=fd:nosuch\n"
+		"ExecStart=/bin/sleep 1000\n", d.dir);
 	hd_start(&d);
 	int daemon_fds = h_count_fds_settled(d.pid);
 
@@ -387,6 +397,27 @@ Test(stdio, input_data_file_and_socket_outputs, .timeout = 60)
 	cr_expect_neq(hd_ctl(&d, reply, sizeof reply, "start", "tofifo", NULL), 0, "a FIFO without a reader");
 	cr_expect(strstr(reply, "file: ") && strstr(reply, "fifo"), "the error names the output: %s", reply);
 	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "status", NULL), 0, "the daemon still answers");
+
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "start", "named.service", NULL), 0, "%s", reply);
+	int rf = open(named, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(rf, 0);
+	char got2[256] = "";
+	size_t have = 0;
+	for (int i = 0; i < 250 && !strstr(got2, "\nto-the-fifo\n"); i++) {
+		ssize_t n = read(rf, got2 + have, sizeof got2 - 1 - have);
+		if (n > 0)
+			got2[have += (size_t)n] = '\0';
+		else
+			h_msleep(20);
+	}
+	close(rf);
+	cr_expect_str_eq(got2, "pre-to-the-fifo\nto-the-fifo\n");
+	cr_expect_neq(hd_ctl(&d, reply, sizeof reply, "start", "unnamed", NULL), 0, "fd:nosuch: %s", reply);
+	cr_expect(strstr(reply, "fd:nosuch: the service is passed no descriptor of that name"), "%s", reply);
+	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "stop", "named.service", NULL), 0, "%s", reply);
+	/* ENOENT is an error like any other (it once meant "the terminal"). */
+	cr_expect_neq(hd_ctl(&d, reply, sizeof reply, "start", "nodir", NULL), 0, "a missing directory: %s", reply);
+	cr_expect(strstr(reply, "No such file or directory"), "%s", reply);
 
 	char list[4096];
 	h_list_fds(d.pid, list, sizeof list);

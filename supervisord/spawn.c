@@ -783,8 +783,10 @@ static bool can_share(const struct spawn_req *r)
 		else if (m != MAP_FAILED)
 			munmap(m, CHILD_GUARD + CHILD_STACK);
 	}
-	/* StandardInput=tty may wait for its terminal as long as it takes. */
-	return child_stack && r->nfds <= CHILD_MAX_FDS && !(r->tty_acquire && r->tty_mode == TTY_WAIT);
+	/* A terminal may keep the child waiting: as long as it takes for
+	 * StandardInput=tty, up to a second when it is being hung up. The
+	 * daemon must not wait with it (a page-table copy, for few units). */
+	return child_stack && r->nfds <= CHILD_MAX_FDS && !r->tty_path;
 #else
 	(void)r;
 	return false;

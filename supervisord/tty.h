@@ -13,7 +13,8 @@
  * that inherits it, as in systemd.
  *
  * tty_acquire, tty_hangup and tty_reset are called in the spawned child:
- * only system calls, no allocation, no locks.
+ * only system calls, no allocation, no locks. That child is forked, never
+ * vforked (spawn.c), as it may wait.
  */
 #ifndef SUPD_TTY_H
 #define SUPD_TTY_H

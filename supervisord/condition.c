@@ -584,6 +584,20 @@ bool cond_list_test(const struct cond *v, size_t n, bool assert, const struct co
 	return true;
 }
 
+int cond_check(const struct cond *v, size_t n, char *why, size_t len)
+{
+	const struct cond *bad;
+	char what[512];
+	if (!n)
+		return 0;
+	bool met = cond_list_test(v, n, false, &bad);
+	if (met && cond_list_test(v, n, true, &bad))
+		return 0;
+	cond_describe(bad, what, sizeof what);
+	snprintf(why, len, "%s %s", what, met ? "failed" : "was not met");
+	return met ? -1 : 1;
+}
+
 void cond_describe(const struct cond *c, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%s=%s%s%s", c->assert ? "Assert" : "Condition", c->type < COND__MAX ? names[c->type] : "?",

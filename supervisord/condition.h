@@ -78,6 +78,11 @@ bool cond_test(const struct cond *c);
  * list: true when the list holds; otherwise *failed names the first check
  * that failed (or the last triggering one, when none of them held). */
 bool cond_list_test(const struct cond *v, size_t n, bool assert, const struct cond **failed);
+/* A unit's whole check before it starts, as systemd's unit_start: its
+ * conditions, then its assertions. 0 when all hold; 1 when a condition was
+ * not met (why: "ConditionX=... was not met"); -1 when an assertion failed
+ * (why: "AssertX=... failed"). */
+int cond_check(const struct cond *v, size_t n, char *why, size_t len);
 /* "ConditionPathExists=!/x" into buf, for messages. */
 void cond_describe(const struct cond *c, char *buf, size_t len);
 

@@ -360,20 +360,13 @@ int svc_ring_push(struct service *s, uint64_t t)
 static bool conditions_hold(struct unit *u)
 {
 	struct service *s = &u->svc;
-	const struct unit_conf *c = u->conf;
-	const struct cond *bad;
-	char what[SVC_ERROR_MAX - 64];
+	char why[SVC_ERROR_MAX - 16];
 	s->condition_skipped = false;
-	if (!c->n_conds)
+	int r = cond_check(u->conf->conds, u->conf->n_conds, why, sizeof why);
+	if (r == 0)
 		return true;
-	bool met = cond_list_test(c->conds, c->n_conds, false, &bad);
-	if (met && cond_list_test(c->conds, c->n_conds, true, &bad))
-		return true;
-	cond_describe(bad, what, sizeof what);
 	s->generation++; /* a waiting start job sees this attempt */
-	if (!met) {
-		char why[SVC_ERROR_MAX];
-		snprintf(why, sizeof why, "%s was not met", what);
+	if (r > 0) {
 		log_info("%s: skipped: %s", u->name, why);
 		svc_skip_start(u, why, false);
 		return false;
@@ -381,8 +374,8 @@ static bool conditions_hold(struct unit *u)
 	s->want_up = false;
 	s->dep_start = false;
 	s->result = RES_ASSERT;
-	text_setf(&s->error, SVC_ERROR_MAX, "%s failed", what);
-	log_err("%s: not starting: %s failed", u->name, what);
+	text_setf(&s->error, SVC_ERROR_MAX, "%s", why);
+	log_err("%s: not starting: %s", u->name, why);
 	svc_set_state(u, SVC_STOPPED);
 	return false;
 }

@@ -274,24 +274,19 @@ static void option_refused(void *ctx, const char *msg)
  * error); -EPROTO when an assertion failed. */
 static int conditions_hold(struct unit *u)
 {
-	const struct unit_conf *c = u->conf;
-	const struct cond *bad;
-	char what[SVC_ERROR_MAX - 64];
-	if (!c->n_conds)
+	char why[SVC_ERROR_MAX - 16];
+	int r = cond_check(u->conf->conds, u->conf->n_conds, why, sizeof why);
+	if (r == 0)
 		return 0;
-	bool met = cond_list_test(c->conds, c->n_conds, false, &bad);
-	if (met && cond_list_test(c->conds, c->n_conds, true, &bad))
-		return 0;
-	cond_describe(bad, what, sizeof what);
-	if (!met) {
-		text_setf(&u->sock.error, SVC_ERROR_MAX, "skipped: %s was not met", what);
-		log_info("%s: skipped: %s was not met", u->name, what);
+	if (r > 0) {
+		text_setf(&u->sock.error, SVC_ERROR_MAX, "skipped: %s", why);
+		log_info("%s: skipped: %s", u->name, why);
 	} else {
-		text_setf(&u->sock.error, SVC_ERROR_MAX, "%s failed", what);
-		log_err("%s: not starting: %s failed", u->name, what);
+		text_setf(&u->sock.error, SVC_ERROR_MAX, "%s", why);
+		log_err("%s: not starting: %s", u->name, why);
 	}
 	set_state(u, SOCK_STOPPED);
-	return met ? -EPROTO : 1;
+	return r > 0 ? 1 : -EPROTO;
 }
 
 int sockunit_open(uv_loop_t *loop, struct unit *u)

@@ -334,3 +334,22 @@ Test(condition, virtualization_as_systemd_sees_it)
 		cr_expect_eq(holds(COND_VIRTUALIZATION, "private-users"), WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
 }
+
+/* The unit-level check: conditions first, then assertions, with the
+ * message both services and sockets log. */
+Test(condition, check_of_a_unit)
+{
+	char why[256];
+	struct cond v[2] = { mk(COND_PATH_EXISTS, "/"), mk(COND_PATH_IS_DIRECTORY, "/nonexistent/x") };
+	v[1].assert = true;
+	cr_expect_eq(cond_check(v, 1, why, sizeof why), 0);
+	cr_expect_eq(cond_check(v, 2, why, sizeof why), -1);
+	cr_expect_str_eq(why, "AssertPathIsDirectory=/nonexistent/x failed");
+	struct cond w[2] = { mk(COND_PATH_EXISTS, "/nonexistent/y"), v[1] };
+	cr_expect_eq(cond_check(w, 2, why, sizeof why), 1, "a condition comes before an assertion");
+	cr_expect_str_eq(why, "ConditionPathExists=/nonexistent/y was not met");
+	cr_expect_eq(cond_check(NULL, 0, why, sizeof why), 0);
+	free(v[0].param);
+	free(v[1].param);
+	free(w[0].param);
+}

@@ -391,5 +391,10 @@ void conf_exec_free(struct exec_cmd *cmd);
  * ProtectControlGroups=, PrivateDevices=)? PrivateTmp= is counted apart
  * (privtmp.h). */
 bool conf_svc_wants_mounts(const struct svc_conf *s);
+/* Does s read from or write to its terminal (StandardInput=tty*,
+ * StandardOutput=tty, StandardError=tty)? And which one it is: TTYPath=,
+ * else /dev/console. */
+bool conf_svc_uses_tty(const struct svc_conf *s);
+const char *conf_svc_tty_path(const struct svc_conf *s);
 
 #endif

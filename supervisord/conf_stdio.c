@@ -227,3 +227,13 @@ void conf_stdio_finish(struct svc_conf *s)
 	if (s->std_output == STDOUT_INHERIT)
 		s->std_output = STDOUT_UNSET;
 }
+
+bool conf_svc_uses_tty(const struct svc_conf *s)
+{
+	return conf_stdin_tty(s->std_input) || s->std_output == STDOUT_TTY || s->std_error == STDOUT_TTY;
+}
+
+const char *conf_svc_tty_path(const struct svc_conf *s)
+{
+	return s->tty_path ? s->tty_path : "/dev/console";
+}

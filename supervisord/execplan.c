@@ -806,8 +806,7 @@ enum tty_in { TTY_IN_NONE, TTY_IN_ACQUIRED, TTY_IN_OTHER };
 static int output_fd(struct unit *u, struct exec_plan *p, enum std_output mode, const char *path, int stdin_fd,
 		     enum tty_in tty_in, char *err, size_t errlen)
 {
-	const struct svc_conf *c = &u->conf->svc;
-	const char *tty = c->tty_path ? c->tty_path : TTY_DEFAULT_PATH;
+	const char *tty = conf_svc_tty_path(&u->conf->svc);
 	int fd;
 	switch (mode) {
 	case STDOUT_UNSET:
@@ -939,9 +938,8 @@ static int setup_stdio(struct unit *u, struct exec_plan *p, bool main_process, c
 	case STDIN_NULL:
 		break;
 	}
-	if (main_process && (tty_in || c->tty_reset || c->tty_vhangup) &&
-	    (tty_in || c->std_output == STDOUT_TTY || c->std_error == STDOUT_TTY)) {
-		p->req.tty_path = c->tty_path ? c->tty_path : TTY_DEFAULT_PATH;
+	if (main_process && conf_svc_uses_tty(c) && (tty_in || c->tty_reset || c->tty_vhangup)) {
+		p->req.tty_path = conf_svc_tty_path(c);
 		p->req.tty_acquire = tty_in == TTY_IN_ACQUIRED;
 		p->req.tty_mode = c->std_input == STDIN_TTY_FORCE ? TTY_FORCE
 				  : c->std_input == STDIN_TTY_FAIL ? TTY_TRY

@@ -204,8 +204,8 @@ void svc_down_cleanup(struct unit *u, bool restarting)
 		dynuser_release(c->user);
 	/* The terminal as the next user finds it (systemd's
 	 * exec_context_revert_tty). */
-	if (conf_stdin_tty(c->std_input) || c->std_output == STDOUT_TTY || c->std_error == STDOUT_TTY)
-		tty_revert(c->tty_path ? c->tty_path : TTY_DEFAULT_PATH, c->tty_vhangup, c->tty_reset,
+	if (conf_svc_uses_tty(c))
+		tty_revert(conf_svc_tty_path(c), c->tty_vhangup, c->tty_reset,
 			   conf_stdin_tty(c->std_input) && (c->user || c->dynamic_user));
 	if (u->svc.netns_fd >= 0) {
 		/* The namespace goes with the last process in it. */

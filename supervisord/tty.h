@@ -44,6 +44,4 @@ int tty_open_output(const char *path);
  * systemd's exec_context_revert_tty. */
 void tty_revert(const char *path, bool hangup, bool reset, bool owner);
 
-#define TTY_DEFAULT_PATH "/dev/console"
-
 #endif

@@ -10,20 +10,8 @@
 #endif
 
 #include "conf.h"
+#include "specifier.h"
 #include "virt.h"
-
-/* The first line of a small file, without its newline; false if unread. */
-static bool read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return false;
-	bool ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok;
-}
 
 const char *virt_container_name(const char *value)
 {
@@ -63,15 +51,15 @@ static const char *detect_container(void)
 	char v[256];
 	if (access("/proc/vz", F_OK) == 0 && access("/proc/bc", F_OK) != 0)
 		return "openvz";
-	if (read_line("/proc/sys/kernel/osrelease", v, sizeof v) && (strstr(v, "Microsoft") || strstr(v, "WSL")))
+	if (spec_first_line("/proc/sys/kernel/osrelease", v, sizeof v) && (strstr(v, "Microsoft") || strstr(v, "WSL")))
 		return "wsl";
-	if (read_line("/run/host/container-manager", v, sizeof v) && *v)
+	if (spec_first_line("/run/host/container-manager", v, sizeof v))
 		return virt_container_name(v);
 	if (getpid() == 1) {
 		const char *e = getenv("container");
 		if (e && *e)
 			return virt_container_name(e);
-	} else if ((read_line("/run/systemd/container", v, sizeof v) ||
+	} else if ((spec_first_line("/run/systemd/container", v, sizeof v) ||
 		    environ_container("/proc/1/environ", v, sizeof v)) && *v) {
 		return virt_container_name(v);
 	}
@@ -135,7 +123,7 @@ static const char *vm_dmi(void)
 	};
 	char v[256];
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		const char *vm = read_line(files[i], v, sizeof v) ? virt_vm_from_dmi(v) : NULL;
+		const char *vm = spec_first_line(files[i], v, sizeof v) ? virt_vm_from_dmi(v) : NULL;
 		if (vm)
 			return vm;
 	}
@@ -204,7 +192,7 @@ bool virt_private_users(void)
 {
 	char v[256];
 	/* The initial namespace maps every id: "0 0 4294967295". */
-	if (!read_line("/proc/self/uid_map", v, sizeof v))
+	if (!spec_first_line("/proc/self/uid_map", v, sizeof v))
 		return false;
 	unsigned long inner, outer, count;
 	return sscanf(v, "%lu %lu %lu", &inner, &outer, &count) != 3 || inner != 0 || outer != 0 ||

@@ -82,6 +82,17 @@ static void refused(const struct warner *w, int r, const char *what, const char 
 	w->fn(w->ctx, msg);
 }
 
+/* A string option (BindToDevice=, TCPCongestion=), reported as
+ * "KEY=value" when refused. */
+static void set_string(int fd, int level, int opt, const char *key, const char *value, const char *name,
+		       const struct warner *w)
+{
+	int r = setsockopt(fd, level, opt, value, (socklen_t)strlen(value)) < 0 ? -errno : 0;
+	char what[64];
+	snprintf(what, sizeof what, "%s%.40s", key, value);
+	refused(w, r, what, name);
+}
+
 /* "mkdir -p" of the parent of path; directories we create get mode. */
 static int mkdir_parents(const char *path, mode_t mode, char *err, size_t errlen)
 {
@@ -299,13 +310,8 @@ static int apply_options(int fd, const struct listen_addr *a, const struct sock_
 			a->family == AF_INET ? set_int(fd, IPPROTO_IP, IP_TRANSPARENT, 1)
 					     : set_int(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, 1),
 			"Transparent=", name);
-	if (sc->bind_to_device) {
-		r = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sc->bind_to_device,
-			       (socklen_t)strlen(sc->bind_to_device)) < 0 ? -errno : 0;
-		char what[64];
-		snprintf(what, sizeof what, "BindToDevice=%.40s", sc->bind_to_device);
-		refused(w, r, what, name);
-	}
+	if (sc->bind_to_device)
+		set_string(fd, SOL_SOCKET, SO_BINDTODEVICE, "BindToDevice=", sc->bind_to_device, name, w);
 	return 0;
 }
 
@@ -356,13 +362,8 @@ static void apply_after(int fd, const struct listen_addr *a, const struct sock_c
 		refused(w, set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, sc->receive_buffer), "ReceiveBuffer=", name);
 	if (sc->send_buffer)
 		refused(w, set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, sc->send_buffer), "SendBuffer=", name);
-	if (tcp && sc->tcp_congestion) {
-		int r = setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, sc->tcp_congestion,
-				   (socklen_t)strlen(sc->tcp_congestion)) < 0 ? -errno : 0;
-		char what[64];
-		snprintf(what, sizeof what, "TCPCongestion=%.40s", sc->tcp_congestion);
-		refused(w, r, what, name);
-	}
+	if (tcp && sc->tcp_congestion)
+		set_string(fd, IPPROTO_TCP, TCP_CONGESTION, "TCPCongestion=", sc->tcp_congestion, name, w);
 }
 
 static int open_fifo(const struct listen_addr *a, const struct sock_conf *sc, const struct warner *w, char *err,

@@ -328,6 +328,29 @@ Test(logs, file_created_at_first_line_and_kept_across_reexec, .timeout = 60)
 
 /* ---- standard input (StandardInput=, StandardInputText=/Data=) ---- */
 
+/* Read fd (a FIFO, a terminal's master side) until needle shows up (or
+ * ms pass), keeping what came in acc. On a terminal's master, EIO only
+ * means no slave is open right now. */
+static bool wait_for_text(int fd, char *acc, size_t cap, const char *needle, int ms)
+{
+	size_t have = strlen(acc);
+	for (int waited = 0; waited <= ms; waited += 20) {
+		if (strstr(acc, needle))
+			return true;
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		if (poll(&pfd, 1, 20) == 1 && (pfd.revents & POLLIN)) {
+			ssize_t n = read(fd, acc + have, cap - 1 - have);
+			if (n > 0) {
+				have += (size_t)n;
+				acc[have] = '\0';
+			}
+		} else if (pfd.revents & (POLLHUP | POLLERR)) {
+			h_msleep(20);
+		}
+	}
+	return strstr(acc, needle) != NULL;
+}
+
 /* Data (to every process of the unit, each from its start), a file, a
  * Unix socket named as an output file, and a FIFO nobody reads, which
  * must fail the start rather than stall the daemon. */
@@ -402,14 +425,7 @@ Test(stdio, input_data_file_and_socket_outputs, .timeout = 60)
 	int rf = open(named, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	cr_assert_geq(rf, 0);
 	char got2[256] = "";
-	size_t have = 0;
-	for (int i = 0; i < 250 && !strstr(got2, "\nto-the-fifo\n"); i++) {
-		ssize_t n = read(rf, got2 + have, sizeof got2 - 1 - have);
-		if (n > 0)
-			got2[have += (size_t)n] = '\0';
-		else
-			h_msleep(20);
-	}
+	wait_for_text(rf, got2, sizeof got2, "\nto-the-fifo\n", 5000);
 	close(rf);
 	cr_expect_str_eq(got2, "pre-to-the-fifo\nto-the-fifo\n");
 	cr_expect_neq(hd_ctl(&d, reply, sizeof reply, "start", "unnamed", NULL), 0, "fd:nosuch: %s", reply);
@@ -423,28 +439,6 @@ Test(stdio, input_data_file_and_socket_outputs, .timeout = 60)
 	h_list_fds(d.pid, list, sizeof list);
 	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds, "descriptors left behind:\n%s", list);
 	cr_expect_eq(hd_stop(&d), 0);
-}
-
-/* Read the terminal's master side until needle shows up (or ms pass),
- * keeping what came in acc. EIO only means no slave is open right now. */
-static bool pty_wait_for(int master, char *acc, size_t cap, const char *needle, int ms)
-{
-	size_t have = strlen(acc);
-	for (int waited = 0; waited <= ms; waited += 20) {
-		if (strstr(acc, needle))
-			return true;
-		struct pollfd pfd = { master, POLLIN, 0 };
-		if (poll(&pfd, 1, 20) == 1 && (pfd.revents & POLLIN)) {
-			ssize_t n = read(master, acc + have, cap - 1 - have);
-			if (n > 0) {
-				have += (size_t)n;
-				acc[have] = '\0';
-			}
-		} else if (pfd.revents & (POLLHUP | POLLERR)) {
-			h_msleep(20);
-		}
-	}
-	return strstr(acc, needle) != NULL;
 }
 
 static uid_t tty_owner(const char *path)
@@ -499,11 +493,11 @@ Test(stdio, terminal, .timeout = 90)
 	cr_assert_eq(tcsetattr(held, TCSANOW, &t), 0);
 
 	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "start", "first", NULL), 0, "%s", reply);
-	cr_expect(pty_wait_for(master, acc, sizeof acc, "first-ctty", 5000), "not its controlling terminal: '%s'", acc);
+	cr_expect(wait_for_text(master, acc, sizeof acc, "first-ctty", 5000), "not its controlling terminal: '%s'", acc);
 	cr_assert_eq(tcgetattr(held, &t), 0);
 	cr_expect((t.c_lflag & (ICANON | ECHO)) == (ICANON | ECHO), "TTYReset= left the terminal raw");
 	cr_assert_eq(write(master, "hello\n", 6), 6);
-	cr_expect(pty_wait_for(master, acc, sizeof acc, "got:hello", 5000), "stdin is not the terminal: '%s'", acc);
+	cr_expect(wait_for_text(master, acc, sizeof acc, "got:hello", 5000), "stdin is not the terminal: '%s'", acc);
 	int pid = 0;
 	char st[64];
 	cr_assert_eq(hd_unit_info(&d, "first.service", st, sizeof st, &pid, NULL, NULL, 0), 0);
@@ -514,7 +508,7 @@ Test(stdio, terminal, .timeout = 90)
 
 	/* tty waits; a stop ends the wait at once. */
 	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "start", "--no-block", "waiter", NULL), 0, "%s", reply);
-	cr_expect(pty_wait_for(master, acc, sizeof acc, "pre-reads-null", 5000), "ExecStartPre=: '%s'", acc);
+	cr_expect(wait_for_text(master, acc, sizeof acc, "pre-reads-null", 5000), "ExecStartPre=: '%s'", acc);
 	h_msleep(300);
 	cr_expect(!strstr(acc, "waiter-ctty"), "waiter took a terminal another session controls");
 	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "stop", "waiter", NULL), 0, "%s", reply);
@@ -522,12 +516,12 @@ Test(stdio, terminal, .timeout = 90)
 	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "start", "--no-block", "waiter", NULL), 0, "%s", reply);
 	h_msleep(300);
 	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "stop", "first", NULL), 0, "%s", reply);
-	cr_expect(pty_wait_for(master, acc, sizeof acc, "waiter-ctty", 5000), "the waiter never got it: '%s'", acc);
+	cr_expect(wait_for_text(master, acc, sizeof acc, "waiter-ctty", 5000), "the waiter never got it: '%s'", acc);
 	cr_expect_eq(hd_wait_state(&d, "waiter.service", "running", 3000), 0);
 
 	cr_expect_eq(tty_owner(pts), 0);
 	cr_expect_eq(hd_ctl(&d, reply, sizeof reply, "start", "thief", NULL), 0, "%s", reply);
-	cr_expect(pty_wait_for(master, acc, sizeof acc, "thief-ctty", 5000), "tty-force: '%s'", acc);
+	cr_expect(wait_for_text(master, acc, sizeof acc, "thief-ctty", 5000), "tty-force: '%s'", acc);
 	cr_expect_lt(write(held, "x", 1), 0, "TTYVHangup= left an old descriptor working");
 	close(held);
 	/* The hangup ended the waiter's session, as it ends a login's. */

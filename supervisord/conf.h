@@ -207,6 +207,7 @@ struct svc_conf {
 	size_t n_sockets;
 	enum notify_access notify_access; /* NOTIFY_UNSET: resolved at use (main if notify/watchdog/fdstore) */
 	unsigned fdstore_max;           /* FileDescriptorStoreMax=, default 0 */
+	bool non_blocking;              /* NonBlocking=: O_NONBLOCK on the socket-activation fds (else cleared) */
 	int fdstore_preserve;           /* 0 no, 1 restart (default), 2 yes */
 	struct open_file *open_files;   size_t n_open_files;
 	enum std_input std_input;
@@ -262,11 +263,17 @@ enum { CONF_KEYRING_DEFAULT, CONF_KEYRING_INHERIT, CONF_KEYRING_PRIVATE, CONF_KE
 /* ProtectProc=, as the kernel names its hidepid= values. */
 enum { CONF_PROC_DEFAULT, CONF_PROC_NOACCESS, CONF_PROC_INVISIBLE, CONF_PROC_PTRACEABLE };
 
-enum listen_kind { LISTEN_STREAM = 0, LISTEN_DATAGRAM = 1, LISTEN_SEQPACKET = 2, LISTEN_FIFO = 3 };
+enum listen_kind {
+	LISTEN_STREAM = 0, LISTEN_DATAGRAM = 1, LISTEN_SEQPACKET = 2, LISTEN_FIFO = 3,
+	LISTEN_SPECIAL = 4,   /* ListenSpecial=: an existing file or character device, opened */
+	LISTEN_NETLINK = 5,   /* ListenNetlink=: "FAMILY [GROUP]" */
+	LISTEN_MQUEUE = 6,    /* ListenMessageQueue=: a POSIX message queue "/name" */
+};
 
 struct listen_spec {
 	enum listen_kind kind;
-	char *address;  /* as written: "127.0.0.1:8080", "[::1]:80", "8080", "/path", "@abstract" */
+	char *address;  /* as written: "127.0.0.1:8080", "[::1]:80", "8080", "/path", "@abstract",
+			 * "route 1" (netlink), "/queue" (message queue) */
 	unsigned line;
 };
 
@@ -302,6 +309,8 @@ struct sock_conf {
 	char *bind_to_device;           /* BindToDevice= (before bind: a failure fails the socket) */
 	char **symlinks;                /* Symlinks=: links to the one file-system socket or FIFO */
 	size_t n_symlinks;
+	bool writable;                  /* Writable=: ListenSpecial= files opened read-write */
+	unsigned mq_maxmsg, mq_msgsize; /* MessageQueueMaxMessages=, MessageQueueMessageSize= (0: the kernel's) */
 };
 
 enum conf_action {

@@ -1007,6 +1007,7 @@ const struct conf_key conf_service_keys[] = {
 	KEY("RuntimeDirectoryPreserve", h_preserve, runtime_preserve, 0),
 	LIST("Nice", h_ranged_int, nice, nice_set, 0),
 	KEY("IgnoreSIGPIPE", conf_h_bool, ignore_sigpipe, 0),
+	KEY("NonBlocking", conf_h_bool, non_blocking, 0),
 	KEY("NoNewPrivileges", conf_h_bool, no_new_privileges, 0),
 	KEY("CapabilityBoundingSet", h_caps, cap_bounding, 0),
 	KEY("AmbientCapabilities", h_caps, cap_ambient, 1),
@@ -1097,7 +1098,7 @@ const struct conf_key conf_service_keys[] = {
 const char *const conf_service_unsupported[] = {
 	"BusName", "GuessMainPID",
 	"RuntimeRandomizedExtraSec",
-	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RootDirectoryStartOnly", "NonBlocking",
+	"TimeoutStartFailureMode", "TimeoutStopFailureMode", "RootDirectoryStartOnly",
 	"OOMPolicy", "ExitType", "PermissionsStartOnly",
 	"USBFunctionDescriptors", "USBFunctionStrings",
 	"OpenFileDescriptorStoreMax",

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include "conf_priv.h"
+#include "listen.h"
 
 #define SOCK(field) offsetof(struct unit_conf, sock.field)
 #define UNIX_PATH_MAX_ (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
@@ -80,8 +81,22 @@ static int check_inet(struct conf_ctx *x, const char *a)
 
 static int check_address(struct conf_ctx *x, enum listen_kind kind, const char *a)
 {
+	char why[128];
+	int proto;
+	unsigned groups;
+
 	if (kind == LISTEN_FIFO)
 		return a[0] == '/' ? 0 : conf_why(x, "FIFO path must be absolute");
+	if (kind == LISTEN_SPECIAL)
+		return a[0] == '/' ? 0 : conf_why(x, "path must be absolute");
+	if (kind == LISTEN_MQUEUE) {
+		/* mq_open(3): "/NAME", one component. */
+		if (a[0] != '/' || !a[1] || strchr(a + 1, '/') || strlen(a) > 255)
+			return conf_why(x, "a message queue is named /NAME (one component, at most 254 bytes)");
+		return 0;
+	}
+	if (kind == LISTEN_NETLINK)
+		return listen_parse_netlink(a, &proto, &groups, why, sizeof why) < 0 ? conf_why(x, "%s", why) : 0;
 	if (a[0] == '/' || a[0] == '@') {
 		if (strlen(a) > UNIX_PATH_MAX_)
 			return conf_why(x, "Unix socket path longer than %zu bytes", UNIX_PATH_MAX_);
@@ -262,6 +277,12 @@ const struct conf_key conf_socket_keys[] = {
 	{ "ListenDatagram", h_listen, 0, 0, LISTEN_DATAGRAM },
 	{ "ListenSequentialPacket", h_listen, 0, 0, LISTEN_SEQPACKET },
 	{ "ListenFIFO", h_listen, 0, 0, LISTEN_FIFO },
+	{ "ListenSpecial", h_listen, 0, 0, LISTEN_SPECIAL },
+	{ "ListenNetlink", h_listen, 0, 0, LISTEN_NETLINK },
+	{ "ListenMessageQueue", h_listen, 0, 0, LISTEN_MQUEUE },
+	KEY("Writable", conf_h_bool, writable, 0),
+	KEY("MessageQueueMaxMessages", conf_h_unsigned, mq_maxmsg, INT_MAX),
+	KEY("MessageQueueMessageSize", conf_h_unsigned, mq_msgsize, INT_MAX),
 	KEY("FileDescriptorName", h_fdname, fdname, 0),
 	KEY("Service", h_service, service, 0),
 	KEY("Backlog", h_backlog, backlog, 0),
@@ -305,9 +326,7 @@ const struct conf_key conf_socket_keys[] = {
 
 /* Keys systemd knows in [Socket] that we accept with a warning. */
 const char *const conf_socket_unsupported[] = {
-	"ListenSpecial", "ListenNetlink", "ListenMessageQueue", "ListenUSBFunction",
-	"SocketProtocol", "Writable", "FlushPending",
-	"MessageQueueMaxMessages", "MessageQueueMessageSize", "SmackLabel", "SmackLabelIPIn",
+	"ListenUSBFunction", "SocketProtocol", "FlushPending", "SmackLabel", "SmackLabelIPIn",
 	"SmackLabelIPOut", "SELinuxContextFromNet", "PassFileDescriptorsToExec",
 	"ExecStartPre", "ExecStartPost", "ExecStopPre", "ExecStopPost", "TimeoutSec",
 	"PollLimitIntervalSec", "PollLimitBurst", "DeferTrigger", "NonBlocking", "User", "Group",
@@ -322,14 +341,28 @@ int conf_socket_finish(struct conf_ctx *x)
 	unsigned line = x->kind_line ? x->kind_line : 1;
 
 	if (s->n_listen == 0)
-		conf_report(x, 1, line, "socket unit has no ListenStream=, ListenDatagram=, "
-			    "ListenSequentialPacket= or ListenFIFO=");
+		conf_report(x, 1, line, "socket unit has no Listen*= line (ListenStream=, ListenDatagram=, "
+			    "ListenSequentialPacket=, ListenFIFO=, ListenSpecial=, ListenNetlink=, ListenMessageQueue=)");
 	if (s->accept && s->service)
 		conf_report(x, 1, line, "Service= cannot be used with Accept=yes");
-	/* Symlinks= needs exactly one node in the file system (systemd). */
+	/* Accept=yes needs sockets that accept (systemd's socket_verify). */
+	for (size_t i = 0; s->accept && i < s->n_listen; i++) {
+		enum listen_kind k = s->listen[i].kind;
+		if (k != LISTEN_STREAM && k != LISTEN_SEQPACKET) {
+			conf_report(x, 1, s->listen[i].line ? s->listen[i].line : line,
+				    "Accept=yes needs stream or sequential-packet sockets, and %s cannot accept",
+				    s->listen[i].address);
+			break;
+		}
+	}
+	/* Symlinks= needs exactly one node in the file system (systemd):
+	 * a FIFO or a Unix socket with a path, not a special file or queue. */
 	size_t nodes = 0;
-	for (size_t i = 0; i < s->n_listen; i++)
-		nodes += s->listen[i].kind == LISTEN_FIFO || s->listen[i].address[0] == '/';
+	for (size_t i = 0; i < s->n_listen; i++) {
+		enum listen_kind k = s->listen[i].kind;
+		nodes += k == LISTEN_FIFO ||
+			 (k <= LISTEN_SEQPACKET && s->listen[i].address[0] == '/');
+	}
 	if (s->n_symlinks && nodes != 1)
 		conf_report(x, 1, line, "Symlinks= needs exactly one socket or FIFO in the file system (there are %zu)",
 			    nodes);

@@ -287,6 +287,7 @@ static int collect_fds(struct unit *u, struct exec_plan *p, char *err, size_t er
 				goto oom;
 		}
 	}
+	p->nsocket_fds = p->nfds;
 	for (struct fdstore_entry *e = s->fdstore; e; e = e->next)
 		if ((r = add_fd(p, &cap, e->fd, e->name)) < 0)
 			goto oom;
@@ -1056,6 +1057,7 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 			snprintf(err, errlen, "descriptors: %s", strerror(ENOMEM));
 			goto fail;
 		}
+		p->nsocket_fds = 1;
 		if (c->std_input == STDIN_SOCKET)
 			p->nfds = 0; /* inetd mode: the connection is stdio, no LISTEN_* */
 		if (u->svc.remote_addr[0]) {
@@ -1135,6 +1137,8 @@ int execplan_build(struct unit *u, const struct exec_cmd *cmd, unsigned flags, s
 	p->req.envp = p->envp;
 	p->req.fds = p->fds;
 	p->req.nfds = p->nfds;
+	p->req.nsocket_fds = p->nsocket_fds;
+	p->req.nonblock = c->non_blocking;
 	p->req.cwd = c->working_directory;
 	p->req.cwd_missing_ok = c->working_directory_missing_ok;
 	p->req.limits = c->limits;

@@ -22,6 +22,7 @@ struct exec_plan {
 	int *fds;
 	char **fdnames;
 	size_t nfds;
+	size_t nsocket_fds;      /* the first ones: from socket activation (NonBlocking=) */
 	int *owned;
 	size_t nowned;
 	gid_t *groups;

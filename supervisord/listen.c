@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <mqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -303,7 +304,7 @@ static int apply_options(int fd, const struct listen_addr *a, const struct sock_
 		refused(w, set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1), "KeepAlive=", name);
 	if (sc->no_delay && inet && a->type == SOCK_STREAM)
 		refused(w, set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1), "NoDelay=", name);
-	if (sc->pass_credentials && a->family == AF_UNIX)
+	if (sc->pass_credentials && (a->family == AF_UNIX || a->family == AF_NETLINK))
 		refused(w, set_int(fd, SOL_SOCKET, SO_PASSCRED, 1), "PassCredentials=", name);
 	if (sc->transparent && inet)
 		refused(w,
@@ -423,6 +424,49 @@ fail:
 	return r;
 }
 
+/* ListenSpecial=: an existing regular file or character device, never
+ * created (systemd's special_address_create). */
+static int open_special(const struct listen_addr *a, const struct sock_conf *sc, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(a->path, (sc->writable ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0)
+		return fail(-errno, err, errlen, "open %s", a->path);
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))) {
+		close(fd);
+		return fail(-EEXIST, err, errlen, "%s: not a regular file or character device", a->path);
+	}
+	return fd; /* inheritable: see listen.h */
+}
+
+/* ListenMessageQueue=: created with SocketMode= (under umask, as for a
+ * FIFO) if missing, opened read-only; an existing queue must have that mode
+ * and be the daemon's (systemd's mq_address_create). */
+static int open_mq(const struct listen_addr *a, const struct sock_conf *sc, char *err, size_t errlen)
+{
+	mode_t mode = sc->socket_mode & 0777, old;
+	struct mq_attr attr = { .mq_flags = O_NONBLOCK, .mq_maxmsg = sc->mq_maxmsg, .mq_msgsize = sc->mq_msgsize };
+	struct stat st;
+	old = umask(~mode & 0777);
+	mqd_t q = mq_open(a->path, O_RDONLY | O_NONBLOCK | O_CREAT, mode,
+			  sc->mq_maxmsg > 0 && sc->mq_msgsize > 0 ? &attr : NULL);
+	umask(old);
+	if (q == (mqd_t)-1)
+		return fail(-errno, err, errlen, "mq_open %s", a->path);
+	int fd = (int)q;
+	/* glibc's mq_open forces O_CLOEXEC: take it off, so that the queue
+	 * crosses a re-exec like every other listener. */
+	if (fcntl(fd, F_SETFD, 0) < 0) {
+		close(fd);
+		return fail(-errno, err, errlen, "fcntl %s", a->path);
+	}
+	if (fstat(fd, &st) < 0 || (st.st_mode & 0777) != mode || st.st_uid != geteuid() || st.st_gid != getegid()) {
+		close(fd);
+		return fail(-EEXIST, err, errlen, "message queue %s exists with another mode or owner", a->path);
+	}
+	return fd;
+}
+
 /* The file-system half of a Unix socket: make room for it before bind. */
 static int prepare_unix_path(const struct listen_addr *a, const struct sock_conf *sc,
 			     char *err, size_t errlen)
@@ -457,16 +501,20 @@ int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, list
 
 	if (err && errlen > 0)
 		err[0] = '\0';
-	if (a.family == 0)
+	if (a.kind == LISTEN_FIFO)
 		return open_fifo(&a, sc, &w, err, errlen);
-	if (a.family != AF_INET && a.family != AF_INET6 && a.family != AF_UNIX)
+	if (a.kind == LISTEN_SPECIAL)
+		return open_special(&a, sc, err, errlen);
+	if (a.kind == LISTEN_MQUEUE)
+		return open_mq(&a, sc, err, errlen);
+	if (a.family != AF_INET && a.family != AF_INET6 && a.family != AF_UNIX && a.family != AF_NETLINK)
 		return fail(-EAFNOSUPPORT, err, errlen, "listen family %d", a.family);
 
 	/* Without close-on-exec, deliberately: a listener crosses every re-exec,
 	 * and a thousand fcntl calls each time add up. Children never see it
 	 * unless passed: spawn.c sets close-on-exec on every fd above the ones
 	 * a child gets (close_range) before its exec. */
-	fd = socket(a.family, a.type | SOCK_NONBLOCK, 0);
+	fd = socket(a.family, a.type | SOCK_NONBLOCK, a.protocol);
 	if (fd < 0 && a.bare_port && errno == EAFNOSUPPORT) {
 		/* No IPv6 in this kernel: a bare port means 0.0.0.0, as in
 		 * systemd's socket_address_parse(). */
@@ -529,6 +577,6 @@ fail:
 
 void listen_unlink(const struct listen_addr *a)
 {
-	if ((a->family == AF_UNIX || a->family == 0) && a->path[0] == '/')
+	if (LISTEN_HAS_NODE(a))
 		(void)unlink(a->path);
 }

@@ -17,6 +17,13 @@
  *   "@name"           Unix socket in the abstract namespace
  * ListenFIFO= takes an absolute path; the FIFO is created if missing (mkfifo
  * with SocketMode=) and opened O_RDWR|O_NONBLOCK so it never sees EOF.
+ * ListenSpecial= opens an existing regular file or character device
+ * (/dev/kmsg, /proc/...) read-only, or read-write with Writable=.
+ * ListenNetlink= is "FAMILY [GROUP]": a raw netlink socket of that protocol
+ * ("route", "kobject-uevent", ... or a number) bound to that group mask.
+ * ListenMessageQueue= is a POSIX message queue "/NAME", created if missing
+ * with SocketMode= and MessageQueueMaxMessages=/MessageQueueMessageSize=,
+ * opened read-only. All as systemd's socket.c does.
  */
 #ifndef SUPD_LISTEN_H
 #define SUPD_LISTEN_H
@@ -28,13 +35,33 @@
 #include "conf.h"
 
 struct listen_addr {
-	int family;                  /* AF_INET, AF_INET6, AF_UNIX; 0 for a FIFO */
-	int type;                    /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET; 0 for a FIFO */
+	enum listen_kind kind;       /* the Listen*= it came from */
+	int family;                  /* AF_INET, AF_INET6, AF_UNIX, AF_NETLINK; 0 for a FIFO, special file or queue */
+	int type;                    /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW (netlink); 0 otherwise */
+	int protocol;                /* netlink: NETLINK_ROUTE, ...; 0 otherwise */
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	int bare_port;               /* 1 when given as a bare port (dual-stack) */
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1]; /* Unix/FIFO path, "@..." for abstract */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1]; /* Unix/FIFO/special path, "@..." for
+									 * abstract, "/NAME" of a queue */
 };
+
+/* Is it something other than a socket: a FIFO, special file or message queue? */
+#define LISTEN_IS_FILE(a) ((a)->family == 0)
+/* Does it have a node in the file system that Symlinks= may point at and
+ * that is removed with the socket: a Unix socket path or a FIFO? */
+#define LISTEN_HAS_NODE(a) \
+	((((a)->family == AF_UNIX) || (a)->kind == LISTEN_FIFO) && (a)->path[0] == '/')
+
+/* statfs(2) f_type of a message queue (the kernel's ipc/mqueue.c; not in
+ * the uapi headers). */
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC 0x19800202
+#endif
+
+/* ListenNetlink=: "FAMILY [GROUP]" to the protocol number and group mask.
+ * Returns 0, or -EINVAL with a reason in err. */
+int listen_parse_netlink(const char *s, int *protocol, unsigned *groups, char *err, size_t errlen);
 
 /* Parse `spec` (kind + address text). Returns 0, or -EINVAL with a reason in err. */
 int listen_parse(const struct listen_spec *spec, struct listen_addr *out, char *err, size_t errlen);
@@ -59,12 +86,12 @@ int listen_open(const struct listen_addr *a, const struct sock_conf *sc, listen_
 		char *err, size_t errlen);
 
 /* Remove the file system path of a Unix socket or FIFO at exit (no-op for
- * inet and abstract). */
+ * inet, abstract, netlink, special files and message queues). */
 void listen_unlink(const struct listen_addr *a);
 
 /* Describe an fd for `supctl fds`: kind ("tcp", "tcp6", "udp", "udp6",
- * "unix-stream", "unix-dgram", "unix-seqpacket", "fifo", "file", "memfd",
- * "pipe", "dir", "dev", "other") and its address or path. Works on any fd. */
+ * "unix-stream", "unix-dgram", "unix-seqpacket", "netlink", "fifo", "file",
+ * "memfd", "mqueue", "pipe", "dir", "dev", "other") and its address or path. Works on any fd. */
 void listen_describe_fd(int fd, char *kind, size_t kindlen, char *addr, size_t addrlen);
 
 /* Format a listen_addr for log lines: "127.0.0.1:8080", "[::]:8080", "/run/x.sock". */

@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netlink.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "listen.h"
@@ -276,7 +278,86 @@ static const int kind_type[] = {
 	[LISTEN_DATAGRAM] = SOCK_DGRAM,
 	[LISTEN_SEQPACKET] = SOCK_SEQPACKET,
 	[LISTEN_FIFO] = 0,
+	[LISTEN_SPECIAL] = 0,
+	[LISTEN_NETLINK] = SOCK_RAW,
+	[LISTEN_MQUEUE] = 0,
 };
+
+/* systemd's netlink_family_table: the names of <linux/netlink.h>. */
+static const char *const netlink_names[] = {
+	[NETLINK_ROUTE] = "route",
+	[NETLINK_FIREWALL] = "firewall",
+	[NETLINK_INET_DIAG] = "inet-diag",
+	[NETLINK_NFLOG] = "nflog",
+	[NETLINK_XFRM] = "xfrm",
+	[NETLINK_SELINUX] = "selinux",
+	[NETLINK_ISCSI] = "iscsi",
+	[NETLINK_AUDIT] = "audit",
+	[NETLINK_FIB_LOOKUP] = "fib-lookup",
+	[NETLINK_CONNECTOR] = "connector",
+	[NETLINK_NETFILTER] = "netfilter",
+	[NETLINK_IP6_FW] = "ip6-fw",
+	[NETLINK_DNRTMSG] = "dnrtmsg",
+	[NETLINK_KOBJECT_UEVENT] = "kobject-uevent",
+	[NETLINK_GENERIC] = "generic",
+	[NETLINK_SCSITRANSPORT] = "scsitransport",
+	[NETLINK_ECRYPTFS] = "ecryptfs",
+	[NETLINK_RDMA] = "rdma",
+};
+#define N_NETLINK_NAMES (sizeof(netlink_names) / sizeof(netlink_names[0]))
+
+/* Decimal digits only, at most max. */
+static int parse_uint(const char *s, size_t n, unsigned long max, unsigned long *v)
+{
+	*v = 0;
+	if (n == 0 || n > 10)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		*v = *v * 10 + (unsigned long)(s[i] - '0');
+	}
+	return *v <= max ? 0 : -ERANGE;
+}
+
+int listen_parse_netlink(const char *s, int *protocol, unsigned *groups, char *err, size_t errlen)
+{
+	static const char ws[] = " \t\n";
+	unsigned long v;
+	size_t n;
+
+	s += strspn(s, ws);
+	n = strcspn(s, ws);
+	if (n == 0)
+		return fail(err, errlen, "empty netlink family");
+	*protocol = -1;
+	for (size_t i = 0; i < N_NETLINK_NAMES; i++)
+		if (netlink_names[i] && strlen(netlink_names[i]) == n && !memcmp(netlink_names[i], s, n))
+			*protocol = (int)i;
+	if (*protocol < 0) {
+		if (parse_uint(s, n, INT_MAX, &v) < 0)
+			return fail(err, errlen, "%.*s: unknown netlink family (route, audit, kobject-uevent, "
+				    "generic, ... or a number)", (int)n, s);
+		*protocol = (int)v;
+	}
+	s += n;
+	s += strspn(s, ws);
+	*groups = 0;
+	n = strcspn(s, ws);
+	if (n == 0)
+		return 0;
+	if (s[n + strspn(s + n, ws)] != '\0')
+		return fail(err, errlen, "%s: expected \"FAMILY [GROUP]\"", s);
+	if (parse_uint(s, n, UINT_MAX, &v) < 0)
+		return fail(err, errlen, "%.*s: not a netlink group (0..%u)", (int)n, s, UINT_MAX);
+	*groups = (unsigned)v;
+	return 0;
+}
+
+static const char *netlink_name(int protocol)
+{
+	return protocol >= 0 && (size_t)protocol < N_NETLINK_NAMES ? netlink_names[protocol] : NULL;
+}
 
 int listen_parse(const struct listen_spec *spec, struct listen_addr *out, char *err, size_t errlen)
 {
@@ -291,14 +372,38 @@ int listen_parse(const struct listen_spec *spec, struct listen_addr *out, char *
 	if ((unsigned)spec->kind >= sizeof(kind_type) / sizeof(kind_type[0]))
 		return fail(err, errlen, "%s: unknown listen kind %d", spec->address, (int)spec->kind);
 	s = spec->address;
+	out->kind = spec->kind;
 
-	if (spec->kind == LISTEN_FIFO) {
+	if (spec->kind == LISTEN_FIFO || spec->kind == LISTEN_SPECIAL) {
 		r = simplify_path(s, out->path, sizeof(out->path), err, errlen);
 		if (r < 0)
 			goto fail; /* simplify_path may have written part of the path */
 		return 0;
 	}
+	if (spec->kind == LISTEN_MQUEUE) {
+		/* mq_open(3): "/NAME", one component of at most NAME_MAX. */
+		size_t l = strlen(s);
+		if (s[0] != '/' || l < 2 || strchr(s + 1, '/') || l > NAME_MAX || l >= sizeof(out->path)) {
+			r = fail(err, errlen, "%s: a message queue is named /NAME (one component, at most %d bytes)",
+				 s, NAME_MAX - 1);
+			goto fail;
+		}
+		memcpy(out->path, s, l + 1);
+		return 0;
+	}
 	out->type = kind_type[spec->kind];
+	if (spec->kind == LISTEN_NETLINK) {
+		struct sockaddr_nl *nl = (struct sockaddr_nl *)&out->sa;
+		unsigned groups;
+		r = listen_parse_netlink(s, &out->protocol, &groups, err, errlen);
+		if (r < 0)
+			goto fail;
+		nl->nl_family = AF_NETLINK;
+		nl->nl_groups = groups;
+		out->family = AF_NETLINK;
+		out->salen = sizeof(*nl);
+		return 0;
+	}
 
 	if (s[0] == '/' || s[0] == '@')
 		r = parse_unix(s, out, err, errlen);
@@ -396,18 +501,33 @@ static void format_sockaddr(const struct sockaddr_storage *ss, socklen_t salen, 
 	}
 }
 
+/* "netlink route 1", as ListenNetlink= writes it. */
+static void format_netlink(int protocol, unsigned groups, char *buf, size_t len)
+{
+	const char *name = netlink_name(protocol);
+	if (name)
+		snprintf(buf, len, "netlink %s %u", name, groups);
+	else
+		snprintf(buf, len, "netlink %d %u", protocol, groups);
+}
+
 void listen_format(const struct listen_addr *a, char *buf, size_t len)
 {
 	if (len == 0)
 		return;
 	if (a->family == AF_INET || a->family == AF_INET6)
 		format_sockaddr(&a->sa, a->salen, buf, len);
+	else if (a->family == AF_NETLINK)
+		format_netlink(a->protocol, ((const struct sockaddr_nl *)&a->sa)->nl_groups, buf, len);
+	else if (a->kind == LISTEN_MQUEUE)
+		snprintf(buf, len, "message queue %s", a->path);
 	else
 		snprintf(buf, len, "%s", a->path);
 }
 
 /* The target of /proc/self/fd/N: a path, "pipe:[ino]", "socket:[ino]",
  * "anon_inode:[eventfd]" or "/memfd:name (deleted)". */
+
 static void fd_link(int fd, char *buf, size_t len)
 {
 	char proc[64];
@@ -435,6 +555,8 @@ static const char *socket_kind(int domain, int type, int proto)
 		return type == SOCK_STREAM ? "unix-stream" :
 		       type == SOCK_DGRAM ? "unix-dgram" :
 		       type == SOCK_SEQPACKET ? "unix-seqpacket" : "other";
+	case AF_NETLINK:
+		return "netlink";
 	default:
 		return "other";
 	}
@@ -456,6 +578,14 @@ static void describe_socket(int fd, char *kind, size_t kindlen, char *addr, size
 		proto = 0;
 	snprintf(kind, kindlen, "%s", socket_kind(domain, type, proto));
 	memset(&ss, 0, sizeof(ss));
+	if (domain == AF_NETLINK) {
+		struct sockaddr_nl nl = { 0 };
+		socklen_t nll = sizeof(nl);
+		if (getsockname(fd, (struct sockaddr *)&nl, &nll) < 0)
+			nl.nl_groups = 0;
+		format_netlink(proto, nl.nl_groups, addr, addrlen);
+		return;
+	}
 	if (domain != AF_INET && domain != AF_INET6 && domain != AF_UNIX) {
 		fd_link(fd, addr, addrlen);
 		return;
@@ -473,6 +603,7 @@ void listen_describe_fd(int fd, char *kind, size_t kindlen, char *addr, size_t a
 {
 	char link[PATH_MAX];
 	struct stat st;
+	struct statfs sfs;
 	const char *k;
 
 	/* Write into locals first so that a zero-length buffer is never
@@ -492,6 +623,8 @@ void listen_describe_fd(int fd, char *kind, size_t kindlen, char *addr, size_t a
 	fd_link(fd, link, sizeof(link));
 	if (S_ISFIFO(st.st_mode))
 		k = strncmp(link, "pipe:", 5) == 0 ? "pipe" : "fifo";
+	else if (S_ISREG(st.st_mode) && fstatfs(fd, &sfs) == 0 && sfs.f_type == MQUEUE_MAGIC)
+		k = "mqueue"; /* the link is the queue's name, "/NAME" */
 	else if (S_ISREG(st.st_mode))
 		k = strncmp(link, "/memfd:", 7) == 0 ? "memfd" : "file";
 	else if (S_ISDIR(st.st_mode))

@@ -53,7 +53,8 @@ static bool same_socket_options(const struct sock_conf *a, const struct sock_con
 	       a->transparent == b->transparent && a->timestamping == b->timestamping &&
 	       a->defer_accept_usec == b->defer_accept_usec && a->keep_alive_time_usec == b->keep_alive_time_usec &&
 	       a->keep_alive_interval_usec == b->keep_alive_interval_usec &&
-	       a->keep_alive_probes == b->keep_alive_probes &&
+	       a->keep_alive_probes == b->keep_alive_probes && a->writable == b->writable &&
+	       a->mq_maxmsg == b->mq_maxmsg && a->mq_msgsize == b->mq_msgsize &&
 	       !strcmp(a->tcp_congestion ? a->tcp_congestion : "", b->tcp_congestion ? b->tcp_congestion : "") &&
 	       !strcmp(a->bind_to_device ? a->bind_to_device : "", b->bind_to_device ? b->bind_to_device : "") &&
 	       !strcmp(a->socket_user ? a->socket_user : "", b->socket_user ? b->socket_user : "") &&
@@ -62,7 +63,8 @@ static bool same_socket_options(const struct sock_conf *a, const struct sock_con
 
 static bool same_address(const struct listen_addr *a, const struct listen_addr *b)
 {
-	return a->family == b->family && a->type == b->type && a->salen == b->salen &&
+	return a->kind == b->kind && a->family == b->family && a->type == b->type && a->protocol == b->protocol &&
+	       a->salen == b->salen &&
 	       !memcmp(&a->sa, &b->sa, a->salen) && !strcmp(a->path, b->path) && a->bare_port == b->bare_port;
 }
 

@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/netlink.h>
 
 #include "control.h"
 #include "fdclaim.h"
@@ -33,7 +35,7 @@ static int inherited_max(void)
 	return 65536;
 }
 
-static bool sock_matches(int fd, int family, int type, const struct sockaddr *want, socklen_t wantlen)
+static bool sock_matches(int fd, int family, int type, int protocol, const struct sockaddr *want, socklen_t wantlen)
 {
 	int t, f;
 	socklen_t l = sizeof t;
@@ -46,6 +48,15 @@ static bool sock_matches(int fd, int family, int type, const struct sockaddr *wa
 	socklen_t sl = sizeof ss;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return false;
+	if (family == AF_NETLINK) {
+		/* The kernel gave it a port id when it was bound: compare
+		 * the protocol and the groups only. */
+		int p;
+		l = sizeof p;
+		return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, &l) == 0 && p == protocol &&
+		       sl >= sizeof(struct sockaddr_nl) &&
+		       ((struct sockaddr_nl *)&ss)->nl_groups == ((const struct sockaddr_nl *)want)->nl_groups;
+	}
 	if (family == AF_UNIX) {
 		/* Compare the path (or abstract name) bytes only. */
 		size_t off = offsetof(struct sockaddr_un, sun_path);
@@ -60,7 +71,7 @@ static bool sock_matches(int fd, int family, int type, const struct sockaddr *wa
 	return sl == wantlen && memcmp(&ss, want, sl) == 0;
 }
 
-static int find_fd(int family, int type, const struct sockaddr *sa, socklen_t salen)
+static int find_fd(int family, int type, int protocol, const struct sockaddr *sa, socklen_t salen)
 {
 	for (int fd = 3; fd < inherited_max(); fd++) {
 		if (fcntl(fd, F_GETFD) < 0) {
@@ -68,22 +79,43 @@ static int find_fd(int family, int type, const struct sockaddr *sa, socklen_t sa
 				break;
 			continue;
 		}
-		if (sock_matches(fd, family, type, sa, salen) && fdclaim_take(fd) == 0)
+		if (sock_matches(fd, family, type, protocol, sa, salen) && fdclaim_take(fd) == 0)
 			return fd;
 	}
 	return -1;
 }
 
-static int find_fifo(const char *path)
+/* A FIFO or special file: the inherited fd open on the file at path. */
+static int find_file(const char *path, bool fifo)
 {
 	struct stat want;
 	if (stat(path, &want) < 0)
 		return -1;
 	for (int fd = 3; fd < 4096; fd++) {
 		struct stat st;
-		if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		if (fstat(fd, &st) < 0 || (fifo ? !S_ISFIFO(st.st_mode) : !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)))
 			continue;
 		if (st.st_dev == want.st_dev && st.st_ino == want.st_ino && fdclaim_take(fd) == 0)
+			return fd;
+	}
+	return -1;
+}
+
+/* A message queue "/NAME": an fd of the mqueue file system whose
+ * /proc/self/fd link is that name. */
+static int find_mqueue(const char *name)
+{
+	for (int fd = 3; fd < 4096; fd++) {
+		struct statfs sfs;
+		char proc[64], link[300];
+		if (fstatfs(fd, &sfs) < 0 || sfs.f_type != MQUEUE_MAGIC)
+			continue;
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(proc, link, sizeof link - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (!strcmp(link, name) && fdclaim_take(fd) == 0)
 			return fd;
 	}
 	return -1;
@@ -102,7 +134,7 @@ static int find_unix(int type, const char *path)
 		sa.sun_path[0] = '\0';
 		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
 	}
-	return find_fd(AF_UNIX, type, (struct sockaddr *)&sa, len);
+	return find_fd(AF_UNIX, type, 0, (struct sockaddr *)&sa, len);
 }
 
 int rescue_adopt_control(uv_loop_t *loop, const char *path)
@@ -136,10 +168,12 @@ static void adopt_listeners(uv_loop_t *loop, struct unit *u)
 		if (!a)
 			continue;
 		int fd;
-		if (a->type == 0)
-			fd = find_fifo(a->path);
+		if (a->kind == LISTEN_MQUEUE)
+			fd = find_mqueue(a->path);
+		else if (LISTEN_IS_FILE(a))
+			fd = find_file(a->path, a->kind == LISTEN_FIFO);
 		else
-			fd = find_fd(a->family, a->type, (const struct sockaddr *)&a->sa, a->salen);
+			fd = find_fd(a->family, a->type, a->protocol, (const struct sockaddr *)&a->sa, a->salen);
 		if (fd < 0)
 			continue;
 		l->fd = fd; /* now owned by the listener */

@@ -5,15 +5,18 @@
  * O_NONBLOCK flag lives in the open file description that the service
  * shares. systemd passes sockets blocking (NonBlocking=no), and a worker
  * doing a blocking accept() would otherwise get EAGAIN. So sockets are set
- * back to blocking after uv_poll_init(); epoll does not care. FIFOs stay
- * non-blocking, as systemd opens them. Accept=yes sockets are never handed
- * to a service, so the daemon keeps them non-blocking and accepts itself.
+ * back to blocking after uv_poll_init(); epoll does not care. FIFOs,
+ * special files and queues stay as opened (non-blocking). Either way the
+ * service's child sets O_NONBLOCK on what it is passed as NonBlocking= says
+ * before its exec (spawn.c), as systemd does. Accept=yes sockets are never
+ * handed to a service, so the daemon keeps them non-blocking and accepts itself.
  *
  * Each listener's poll handle is allocated with the fd and freed in its
  * close callback, so a socket unit can be closed and opened again at once.
  */
 #include <errno.h>
 #include <limits.h>
+#include <mqueue.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,10 +124,37 @@ const char *sockunit_fdname(const struct unit *u)
 	return u->conf && u->conf->sock.fdname ? u->conf->sock.fdname : u->name;
 }
 
-/* Is listener l of u a FIFO? Known from its Listen*= line, unparsed. */
-static bool is_fifo(const struct unit *u, const struct listener *l)
+/* The Listen*= kind of listener l of u, known from its line, unparsed. */
+static enum listen_kind kind_of(const struct unit *u, const struct listener *l)
 {
-	return u->conf->sock.listen[l - u->sock.l].kind == LISTEN_FIFO;
+	return u->conf->sock.listen[l - u->sock.l].kind;
+}
+
+/* Is listener l a socket (rather than a FIFO, special file or queue)? */
+static bool is_socket(const struct unit *u, const struct listener *l)
+{
+	enum listen_kind k = kind_of(u, l);
+	return k != LISTEN_FIFO && k != LISTEN_SPECIAL && k != LISTEN_MQUEUE;
+}
+
+/* Is st what a listener of kind k opens? A message queue is a regular
+ * file of the mqueue file system. */
+static bool file_type_fits(enum listen_kind k, const struct stat *st, const char **what)
+{
+	switch (k) {
+	case LISTEN_FIFO:
+		*what = "FIFO";
+		return S_ISFIFO(st->st_mode);
+	case LISTEN_SPECIAL:
+		*what = "regular file or character device";
+		return S_ISREG(st->st_mode) || S_ISCHR(st->st_mode);
+	case LISTEN_MQUEUE:
+		*what = "message queue";
+		return S_ISREG(st->st_mode);
+	default:
+		*what = "socket";
+		return S_ISSOCK(st->st_mode);
+	}
 }
 
 /* The loop the daemon runs; socket units are created before any watch. */
@@ -144,10 +174,9 @@ static int attach(struct unit *u, struct listener *l)
 		 * before polling it (a FIFO or file where a socket should be
 		 * would make every accept fail). */
 		struct stat st;
-		bool want_fifo = is_fifo(u, l);
-		if (fstat(l->fd, &st) < 0 || (want_fifo ? !S_ISFIFO(st.st_mode) : !S_ISSOCK(st.st_mode))) {
-			log_err("%s: fd %d from the previous image is not a %s; not watched", u->name, l->fd,
-				want_fifo ? "FIFO" : "socket");
+		const char *what = "socket";
+		if (fstat(l->fd, &st) < 0 || !file_type_fits(kind_of(u, l), &st, &what)) {
+			log_err("%s: fd %d from the previous image is not a %s; not watched", u->name, l->fd, what);
 			return -ENOTSOCK;
 		}
 		l->unchecked = false;
@@ -166,7 +195,7 @@ static int attach(struct unit *u, struct listener *l)
 	/* uv_poll_init made the shared file description non-blocking: put
 	 * back what the service expects (blocking), unless the daemon itself
 	 * accepts (Accept=yes). */
-	if (!is_fifo(u, l))
+	if (is_socket(u, l))
 		set_nonblock(l->fd, accepting(u));
 	return 0;
 }
@@ -174,7 +203,7 @@ static int attach(struct unit *u, struct listener *l)
 /* An open listener's mode, without a watch yet. */
 static void settle_mode(struct unit *u, struct listener *l)
 {
-	if (!is_fifo(u, l))
+	if (is_socket(u, l))
 		set_nonblock(l->fd, accepting(u));
 }
 
@@ -193,7 +222,7 @@ static const char *node_path(struct unit *u)
 {
 	for (size_t i = 0; i < u->sock.n; i++) {
 		const struct listen_addr *a = sockunit_addr(u, i);
-		if (a && a->path[0] == '/')
+		if (a && LISTEN_HAS_NODE(a))
 			return a->path;
 	}
 	return NULL;
@@ -253,6 +282,9 @@ void sockunit_close(struct unit *u)
 			const struct listen_addr *a = sockunit_addr(u, i);
 			if (a)
 				listen_unlink(a);
+			/* A queue holds messages: removed only when asked (systemd). */
+			if (a && a->kind == LISTEN_MQUEUE && u->conf && u->conf->sock.remove_on_stop)
+				(void)mq_unlink(a->path);
 		}
 		free(l->addr);
 		l->addr = NULL;
@@ -357,8 +389,15 @@ void sockunit_watch(struct unit *u, bool on)
 		struct listener *l = &su->l[i];
 		if (l->fd < 0 || l->watching == on)
 			continue;
-		if (on && attach(u, l) < 0) {
-			log_err("%s: cannot watch fd %d", u->name, l->fd);
+		int r;
+		if (on && (r = attach(u, l)) < 0) {
+			const struct listen_addr *a = sockunit_addr(u, i);
+			char where[256] = "?";
+			if (a)
+				listen_format(a, where, sizeof where);
+			/* epoll refuses files without poll support: a regular
+			 * file, /dev/null, /dev/urandom (but not /dev/random). */
+			log_err("%s: cannot watch %s (fd %d) for activity: %s", u->name, where, l->fd, strerror(-r));
 			continue;
 		}
 		if (on)

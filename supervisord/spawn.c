@@ -487,6 +487,15 @@ static void child(const struct spawn_req *r, int status_fd, struct spawn_err *sh
 	for (size_t i = 0; i < n; i++)
 		if (dup2(fds[i], 3 + (int)i) < 0)
 			child_fail(&rep, STAGE_FDS, errno);
+	/* NonBlocking= on the socket-activation descriptors (systemd's
+	 * flags_fds): the flag lives in the open file description, which the
+	 * daemon only ever polls. */
+	for (size_t i = 0; i < r->nsocket_fds && i < n; i++) {
+		int fl = fcntl(3 + (int)i, F_GETFL);
+		int want = r->nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+		if (fl >= 0 && want != fl && fcntl(3 + (int)i, F_SETFL, want) < 0)
+			child_fail(&rep, STAGE_FDS, errno);
+	}
 
 	/* 4. Nothing else crosses exec: mark everything above as close-on-exec
 	 *    (descriptors the daemon itself inherited included). */

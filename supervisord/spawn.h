@@ -88,6 +88,8 @@ struct spawn_req {
 	char *const *envp;
 	const int *fds;            /* placed at 3.. without FD_CLOEXEC */
 	size_t nfds;
+	size_t nsocket_fds;        /* the first nsocket_fds come from socket activation: */
+	bool nonblock;             /* O_NONBLOCK set on them, or cleared (NonBlocking=) */
 	int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null for stdin, the daemon's for out/err;
 					     * SPAWN_STDIO_TTY for out/err: the terminal stdin acquires */
 	/* StandardInput=tty* (tty.h): the terminal at tty_path, acquired after

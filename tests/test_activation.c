@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 
 #define DGRAMWORKER H_WORKERS "/dgramworker"
 #define SDWORKER H_WORKERS "/sdworker"
+#define CORRUPTOR H_WORKERS "/corruptor"
 
 static bool file_has(const char *path, const char *needle, int ms)
 {
@@ -493,4 +495,126 @@ Test(activation, socket_options_and_symlinks, .timeout = 60)
 	cr_expect_eq(hd_ctl(&d, out, sizeof out, "restart", "opts", NULL), 0, "%s", out);
 	cr_expect_eq(h_count_fds_settled(d.pid), fds, "a restart left descriptors behind");
 	cr_expect_eq(hd_stop(&d), 0);
+}
+
+/* Wait for a report file naming a pid other than old (0: any); free() it. */
+static char *wait_report(const char *path, int old, int ms)
+{
+	long long end = h_now_ms() + ms;
+	do {
+		char *r = h_slurp(path); /* a static buffer */
+		const char *p = r ? strstr(r, "pid=") : NULL;
+		if (p && atoi(p + 4) != old)
+			return strdup(r);
+		h_msleep(20);
+	} while (h_now_ms() < end);
+	return NULL;
+}
+
+Test(activation, special_netlink_and_message_queue_listeners, .timeout = 90)
+{
+	struct hd d;
+	hd_init(&d);
+	char rep[400], nbrep[400], fifo[400], sock[400], nbfifo[400], nbsock[400], mq[64];
+	snprintf(rep, sizeof rep, "%s/k.report", d.dir);
+	snprintf(nbrep, sizeof nbrep, "%s/nb.report", d.dir);
+	snprintf(fifo, sizeof fifo, "%s/k.fifo", d.dir);
+	snprintf(sock, sizeof sock, "%s/k.sock", d.dir);
+	snprintf(nbfifo, sizeof nbfifo, "%s/nb.fifo", d.dir);
+	snprintf(nbsock, sizeof nbsock, "%s/nb.sock", d.dir);
+	snprintf(mq, sizeof mq, "/%s", strrchr(d.dir, '/') + 1); /* unique: the test's directory */
+	/* /dev/random is always readable: the socket activates its
+	 * service at once, through the special file. */
+	hd_unit(&d, "k.socket",
+		"[Socket]\nListenSpecial=/dev/random\nListenNetlink=route 1\nListenMessageQueue=%s\n"
+		"MessageQueueMaxMessages=4\nMessageQueueMessageSize=64\nSocketMode=0600\n"
+		"ListenFIFO=%s\nListenStream=%s\nRemoveOnStop=yes\n",
+		mq, fifo, sock);
+	hd_unit(&d, "k.service", "[Service]\nExecStart=" SDWORKER "\nEnvironment=REPORT=%s\n", rep);
+	hd_unit(&d, "nb.socket", "[Socket]\nListenStream=%s\nListenFIFO=%s\n", nbsock, nbfifo);
+	hd_unit(&d, "nb.service", "[Service]\nExecStart=" SDWORKER "\nEnvironment=REPORT=%s\nNonBlocking=yes\n",
+		nbrep);
+	setenv("REAL_DAEMON", H_DAEMON, 1); /* for the corruptor, below */
+	setenv("CORRUPT_MODE", "flip", 1);
+	hd_start(&d);
+
+	char *r = wait_report(rep, 0, 10000);
+	cr_assert(r, "k.service was not activated by its special file; log:\n%s", h_slurp(d.log));
+	cr_expect(strstr(r, "n=5\n"), "%s", r);
+	cr_expect(strstr(r, "fd3=k.socket:special\n"), "%s", r);
+	cr_expect(strstr(r, "fd4=k.socket:netlink\n"), "%s", r);
+	cr_expect(strstr(r, "fd5=k.socket:mqueue\n"), "%s", r);
+	cr_expect(strstr(r, "fd6=k.socket:fifo\n"), "%s", r);
+	cr_expect(strstr(r, "fd7=k.socket:unix-stream\n"), "%s", r);
+	/* NonBlocking=no (the default): every one of them blocking, the
+	 * FIFO, file and queue the daemon opened non-blocking included. */
+	cr_expect(strstr(r, "nb3=0\nnb4=0\nnb5=0\nnb6=0\nnb7=0\n"), "%s", r);
+	cr_expect(strstr(r, "open=0,1,2,3,4,5,6,7,\n"), "descriptors beyond 0-7:\n%s", r);
+	int kpid = atoi(strstr(r, "pid=") + 4);
+	free(r);
+
+	/* The queue: SocketMode= and the two sizes, and it takes messages. */
+	mqd_t q = mq_open(mq, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert(q != (mqd_t)-1, "mq_open %s: %s", mq, strerror(errno));
+	struct mq_attr at;
+	cr_expect_eq(mq_getattr(q, &at), 0);
+	cr_expect_eq(at.mq_maxmsg, 4);
+	cr_expect_eq(at.mq_msgsize, 64);
+	struct stat st;
+	cr_expect_eq(fstat((int)q, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0600, "mode %o", (unsigned)(st.st_mode & 0777));
+	cr_expect_eq(mq_send(q, "hello", 5, 0), 0, "mq_send: %s", strerror(errno));
+	mq_close(q);
+
+	/* NonBlocking=yes: set on every socket-activation fd. */
+	char ans[256];
+	cr_expect_gt(h_unix_get(nbsock, ans, sizeof ans, 5000), 0);
+	r = wait_report(nbrep, 0, 5000);
+	cr_assert(r, "nb.service did not start");
+	cr_expect(strstr(r, "fd3=nb.socket:unix-stream\nfd4=nb.socket:fifo\n"), "%s", r);
+	cr_expect(strstr(r, "nb3=1\nnb4=1\n"), "%s", r);
+	free(r);
+
+	char out[4096];
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "fds", "k.socket", NULL), 0, "%s", out);
+	cr_expect(strstr(out, "netlink route 1"), "%s", out);
+	cr_expect(strstr(out, " mqueue ") && strstr(out, mq), "%s", out);
+	cr_expect(strstr(out, "/dev/random"), "%s", out);
+
+	/* Across a re-exec the five descriptors are kept, and checked before
+	 * they are watched again: stopping the service re-arms the socket,
+	 * and the special file starts it again. */
+	int daemon_fds = h_count_fds_settled(d.pid);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "reexec", NULL), 0, "%s", out);
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "stop", "k.service", NULL), 0, "%s", out);
+	r = wait_report(rep, kpid, 10000);
+	cr_assert(r, "k.service was not activated again after the re-exec; log:\n%s", h_slurp(d.log));
+	cr_expect(strstr(r, "fd3=k.socket:special\nfd4=k.socket:netlink\nfd5=k.socket:mqueue\n"), "%s", r);
+	cr_expect(strstr(r, "open=0,1,2,3,4,5,6,7,\n"), "%s", r);
+	free(r);
+	cr_expect(!hd_log_has(&d, "not watched"), "a descriptor was refused after the re-exec");
+	cr_expect(!hd_log_has(&d, "rescue"), "the re-exec went to rescue mode:\n%s", h_slurp(d.log));
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+
+	/* A state the new image cannot use: rescue mode finds each of the
+	 * five among the descriptors it inherited (netlink by protocol and
+	 * groups, the queue by its name, the special file by its inode). */
+	hd_ctl(&d, out, sizeof out, "reexec", "--binary", CORRUPTOR, NULL); /* the client may be cut off */
+	long long end = h_now_ms() + 10000;
+	while (h_now_ms() < end && !hd_log_has(&d, "rescue: closed") && !hd_log_has(&d, "rescue: k.service: adopted"))
+		h_msleep(20);
+	cr_assert(hd_log_wait(&d, "running, 4 units", 10000));
+	cr_expect_eq(hd_log_count(&d, "rescue: k.socket: adopted fd"), 5, "log:\n%s", h_slurp(d.log));
+	cr_expect(!hd_log_has(&d, "(/dev/random): nothing claims it"), "log:\n%s", h_slurp(d.log));
+	cr_expect_eq(h_count_fds_settled(d.pid), daemon_fds);
+
+	/* RemoveOnStop=yes: the queue goes with the daemon's socket. */
+	cr_expect_eq(hd_stop(&d), 0);
+	q = mq_open(mq, O_RDONLY | O_CLOEXEC);
+	cr_expect(q == (mqd_t)-1 && errno == ENOENT, "the queue outlived its socket");
+	if (q != (mqd_t)-1) {
+		mq_close(q);
+		mq_unlink(mq);
+	}
 }

@@ -1479,6 +1479,10 @@ Test(service, process_settings, .timeout = 10)
 	load_svc("", &c);
 	cr_expect_eq(c.svc.runtime_max_usec, CONF_USEC_INFINITY);
 	cr_expect_eq(c.svc.type, SVC_TYPE_SIMPLE);
+	cr_expect(!c.svc.non_blocking);
+	conf_free(&c);
+	load_svc("NonBlocking=yes", &c);
+	cr_expect(c.svc.non_blocking);
 	conf_free(&c);
 	load_svc("Type=idle", &c);
 	cr_expect_eq(c.svc.type, SVC_TYPE_SIMPLE, "idle runs as simple");
@@ -1754,6 +1758,20 @@ Test(socket, listen_kinds_and_reset, .timeout = 10)
 	cr_expect_str_eq(c.sock.listen[0].address, "9090");
 	conf_free(&c);
 
+	/* ListenSpecial=, ListenNetlink=, ListenMessageQueue= and their options. */
+	load_sock("ListenSpecial=/dev/kmsg\nListenNetlink=kobject-uevent 1\nListenNetlink=16\n"
+		  "ListenMessageQueue=/q\nWritable=yes\nMessageQueueMaxMessages=8\nMessageQueueMessageSize=128", &c);
+	cr_assert_eq(c.sock.n_listen, 5);
+	cr_expect_eq(c.sock.listen[1].kind, LISTEN_SPECIAL);
+	cr_expect_eq(c.sock.listen[2].kind, LISTEN_NETLINK);
+	cr_expect_str_eq(c.sock.listen[2].address, "kobject-uevent 1");
+	cr_expect_eq(c.sock.listen[3].kind, LISTEN_NETLINK);
+	cr_expect_eq(c.sock.listen[4].kind, LISTEN_MQUEUE);
+	cr_expect(c.sock.writable);
+	cr_expect_eq(c.sock.mq_maxmsg, 8);
+	cr_expect_eq(c.sock.mq_msgsize, 128);
+	conf_free(&c);
+
 	expect_fail("a.socket", "[Unit]\nDescription=x\n[Socket]\nBacklog=5\n", "/u/x:3: socket unit has no Listen");
 	expect_fail("a.socket", "[Socket]\nListenStream=80\nListenStream=\n", "/u/x:1: socket unit has no Listen");
 }
@@ -1814,6 +1832,15 @@ static const struct {
 	{ "ListenDatagram=:53", "ListenDatagram=" },
 	{ "ListenSequentialPacket=127.0.0.1:80", "ListenSequentialPacket=" },
 	{ "ListenFIFO=fifo", "ListenFIFO=: 'fifo'" },
+	{ "ListenSpecial=dev/kmsg", "ListenSpecial=: 'dev/kmsg'" },
+	{ "ListenNetlink=nosuchfamily 1", "unknown netlink family" },
+	{ "ListenNetlink=route x", "not a netlink group" },
+	{ "ListenNetlink=route 1 2", "expected \"FAMILY [GROUP]\"" },
+	{ "ListenNetlink=route 4294967296", "not a netlink group" },
+	{ "ListenMessageQueue=q", "a message queue is named /NAME" },
+	{ "ListenMessageQueue=/a/b", "a message queue is named /NAME" },
+	{ "Writable=x", "Writable=" },
+	{ "MessageQueueMaxMessages=-1", "MessageQueueMaxMessages=" },
 	{ "FileDescriptorName=a:b", "FileDescriptorName=: 'a:b'" },
 	{ "FileDescriptorName=tab\there", "FileDescriptorName=" },
 	{ "Service=worker.socket", "Service=: 'worker.socket'" },
@@ -1853,6 +1880,11 @@ Test(socket, bad_values, .timeout = 10)
 	}
 	expect_fail("a.socket", "[Socket]\nListenStream=80\nAccept=yes\nService=x.service\n",
 		    "/u/x:1: Service= cannot be used with Accept=yes");
+	/* Accept=yes with something that cannot accept (systemd refuses it too). */
+	expect_fail("a.socket", "[Socket]\nListenStream=80\nListenDatagram=127.0.0.1:53\nAccept=yes\n",
+		    "/u/x:3: Accept=yes needs stream or sequential-packet sockets, and 127.0.0.1:53 cannot accept");
+	expect_fail("a.socket", "[Socket]\nAccept=yes\nListenFIFO=/run/f\n",
+		    "/u/x:3: Accept=yes needs stream");
 }
 
 Test(socket, service_keys_warn_in_socket, .timeout = 10)

@@ -432,7 +432,7 @@ Test(fdfetch, exec_fds_chain_loads_an_sd_listen_fds_program, .timeout = 60)
 	cr_expect(strstr(rep, want), "LISTEN_PID is not the exec'd process:\n%s", rep);
 	cr_expect(strstr(rep, "n=2\n"), "sd_listen_fds did not return 2:\n%s", rep);
 	cr_expect(strstr(rep, "fd3=w.socket:unix-stream\n"), "fd 3:\n%s", rep);
-	cr_expect(strstr(rep, "fd4=cfg:other\n"), "fd 4:\n%s", rep);
+	cr_expect(strstr(rep, "fd4=cfg:special\n"), "fd 4 (a regular file: sd_is_special):\n%s", rep);
 	cr_expect(strstr(rep, "open=0,1,2,3,4,\n"), "descriptors beyond 0-4:\n%s", rep);
 
 	/* The fetched listener works: sdworker answers on it, then exits. */

@@ -22,7 +22,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <mqueue.h>
 #include <unistd.h>
+#include <linux/netlink.h>
 
 #include "listen.h"
 
@@ -194,6 +197,12 @@ static const struct parse_ok valid[] = {
 	{ LISTEN_SEQPACKET, "@seq", AF_UNIX, SOCK_SEQPACKET, 0, "@seq" },
 	{ LISTEN_STREAM, "@abstract", AF_UNIX, SOCK_STREAM, 0, "@abstract" },
 	{ LISTEN_FIFO, "/run/x.fifo", 0, 0, 0, "/run/x.fifo" },
+	{ LISTEN_SPECIAL, "/dev//kmsg", 0, 0, 0, "/dev/kmsg" },
+	{ LISTEN_MQUEUE, "/queue", 0, 0, 0, "message queue /queue" },
+	{ LISTEN_NETLINK, "route 1", AF_NETLINK, SOCK_RAW, 0, "netlink route 1" },
+	{ LISTEN_NETLINK, " kobject-uevent\t 2 ", AF_NETLINK, SOCK_RAW, 0, "netlink kobject-uevent 2" },
+	{ LISTEN_NETLINK, "audit", AF_NETLINK, SOCK_RAW, 0, "netlink audit 0" },
+	{ LISTEN_NETLINK, "30 7", AF_NETLINK, SOCK_RAW, 0, "netlink 30 7" },
 };
 
 Test(listen, parse_valid, .timeout = 10)
@@ -896,5 +905,100 @@ Test(listen, format, .timeout = 10)
 	cr_assert_eq(parse(LISTEN_STREAM, "@name", &a, err, sizeof(err)), 0);
 	listen_format(&a, buf, sizeof(buf));
 	cr_expect_str_eq(buf, "@name");
+	check_fds();
+}
+
+/* ---- ListenSpecial=, ListenNetlink=, ListenMessageQueue= ---- */
+
+Test(listen, special_file, .timeout = 10)
+{
+	struct sock_conf sc = default_conf();
+	struct listen_addr a;
+	char kind[32], addr[PATH_MAX + 32], err[256], path[128];
+
+	int fd = open_ok(LISTEN_SPECIAL, "/dev/null", &sc, &a);
+	cr_expect(!(fcntl(fd, F_GETFD) & FD_CLOEXEC), "special file is close-on-exec");
+	cr_expect_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDONLY, "read-only without Writable=");
+	listen_describe_fd(fd, kind, sizeof kind, addr, sizeof addr);
+	cr_expect_str_eq(kind, "dev");
+	cr_expect_str_eq(addr, "/dev/null");
+	close(fd);
+	sc.writable = true;
+	fd = open_ok(LISTEN_SPECIAL, "/dev/null", &sc, &a);
+	cr_expect_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR, "Writable=yes");
+	close(fd);
+	/* A regular file is taken; a directory or a missing file is not, and
+	 * nothing is created or removed. */
+	snprintf(path, sizeof path, "%s/file", tmpdir);
+	close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	fd = open_ok(LISTEN_SPECIAL, path, &sc, &a);
+	close(fd);
+	listen_unlink(&a);
+	cr_expect_eq(access(path, F_OK), 0, "listen_unlink removed a special file");
+	sc.writable = false; /* a directory opened read-write fails with EISDIR */
+	cr_assert_eq(parse(LISTEN_SPECIAL, tmpdir, &a, err, sizeof err), 0);
+	cr_expect_eq(listen_open(&a, &sc, NULL, NULL, err, sizeof err), -EEXIST);
+	cr_expect(strstr(err, "not a regular file or character device"), "%s", err);
+	snprintf(path, sizeof path, "%s/missing", tmpdir);
+	cr_assert_eq(parse(LISTEN_SPECIAL, path, &a, err, sizeof err), 0);
+	cr_expect_eq(listen_open(&a, &sc, NULL, NULL, err, sizeof err), -ENOENT);
+	cr_expect_eq(access(path, F_OK), -1);
+	check_fds();
+}
+
+Test(listen, netlink, .timeout = 10)
+{
+	struct sock_conf sc = default_conf();
+	struct listen_addr a;
+	char kind[32], addr[PATH_MAX + 32];
+
+	sc.pass_credentials = true;
+	int fd = open_ok(LISTEN_NETLINK, "route 1", &sc, &a);
+	assert_fd_flags(fd);
+	cr_expect_eq(getint(fd, SOL_SOCKET, SO_DOMAIN), AF_NETLINK);
+	cr_expect_eq(getint(fd, SOL_SOCKET, SO_TYPE), SOCK_RAW);
+	cr_expect_eq(getint(fd, SOL_SOCKET, SO_PROTOCOL), NETLINK_ROUTE);
+	cr_expect_eq(getint(fd, SOL_SOCKET, SO_PASSCRED), 1, "PassCredentials= on a netlink socket");
+	struct sockaddr_nl nl;
+	socklen_t l = sizeof nl;
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&nl, &l), 0);
+	cr_expect_eq(nl.nl_groups, 1u);
+	listen_describe_fd(fd, kind, sizeof kind, addr, sizeof addr);
+	cr_expect_str_eq(kind, "netlink");
+	cr_expect_str_eq(addr, "netlink route 1");
+	close(fd);
+	check_fds();
+}
+
+Test(listen, message_queue, .timeout = 10)
+{
+	struct sock_conf sc = default_conf();
+	struct listen_addr a;
+	char kind[32], addr[PATH_MAX + 32], err[256], name[64];
+
+	snprintf(name, sizeof name, "/%s", strrchr(tmpdir, '/') + 1);
+	sc.socket_mode = 0640;
+	sc.mq_maxmsg = 3;
+	sc.mq_msgsize = 32;
+	int fd = open_ok(LISTEN_MQUEUE, name, &sc, &a);
+	assert_fd_flags(fd); /* glibc's O_CLOEXEC taken off: it crosses a re-exec */
+	struct mq_attr at;
+	cr_assert_eq(mq_getattr((mqd_t)fd, &at), 0);
+	cr_expect(at.mq_maxmsg == 3 && at.mq_msgsize == 32, "%ld %ld", at.mq_maxmsg, at.mq_msgsize);
+	cr_expect_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	struct stat st;
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0640);
+	listen_describe_fd(fd, kind, sizeof kind, addr, sizeof addr);
+	cr_expect_str_eq(kind, "mqueue");
+	cr_expect_str_eq(addr, name);
+	/* Open again: the same queue. With another mode: refused. */
+	int fd2 = open_ok(LISTEN_MQUEUE, name, &sc, &a);
+	close(fd2);
+	sc.socket_mode = 0600;
+	cr_expect_eq(listen_open(&a, &sc, NULL, NULL, err, sizeof err), -EEXIST);
+	cr_expect(strstr(err, "another mode or owner"), "%s", err);
+	close(fd);
+	cr_expect_eq(mq_unlink(name), 0);
 	check_fds();
 }

@@ -6,13 +6,15 @@
  *
  * Environment knobs (set with Environment= in the test's unit):
  *   REPORT=path   write what it received: LISTEN_PID check, fd names and
- *                 kinds, and its /proc/self/fd listing, then serve
+ *                 kinds, O_NONBLOCK of each, and its /proc/self/fd listing,
+ *                 then serve
  *   START_DELAY_MS=n  sleep before serving (a slow start-up)
  *   EXIT_AFTER=n  exit 0 after serving n requests
  *   NOTIFY_READY=1    send READY=1 (sd_notify) once it serves, after the delay
  */
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,9 +47,20 @@ static void write_report(const char *path, int n, char **names)
 			kind = "unix-stream";
 		else if (sd_is_socket(fd, AF_UNSPEC, SOCK_DGRAM, -1) > 0)
 			kind = "dgram";
+		else if (sd_is_socket(fd, AF_NETLINK, SOCK_RAW, -1) > 0)
+			kind = "netlink";
 		else if (sd_is_fifo(fd, NULL) > 0)
 			kind = "fifo";
+		else if (sd_is_mq(fd, NULL) > 0)
+			kind = "mqueue";
+		else if (sd_is_special(fd, NULL) > 0)
+			kind = "special";
 		fprintf(f, "fd%d=%s:%s\n", fd, names && names[i] ? names[i] : "?", kind);
+	}
+	/* O_NONBLOCK of each, as NonBlocking= left it. */
+	for (int i = 0; i < n; i++) {
+		int fl = fcntl(SD_LISTEN_FDS_START + i, F_GETFL);
+		fprintf(f, "nb%d=%d\n", SD_LISTEN_FDS_START + i, fl < 0 ? -1 : !!(fl & O_NONBLOCK));
 	}
 	/* Every descriptor open in this process, but the DIR's and the report's own. */
 	DIR *d = opendir("/proc/self/fd");

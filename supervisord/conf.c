@@ -472,6 +472,11 @@ static int apply_entry(struct conf_ctx *x, const struct section *secs, unsigned 
 	}
 	if (r == -ENOMEM)
 		return r;
+	/* A template itself is never started: a value that names the
+	 * instance ("Wants=%i.service" reads ".service" here) is judged in
+	 * each instance, which parses the text again under its own name. */
+	if (r < 0 && x->template_itself && spec_per_instance(e->value))
+		return 0;
 	if (r < 0)
 		conf_report(x, 1, e->line, "bad value for %s=: '%.200s'%s%s", e->key, e->value,
 			    x->why[0] ? ": " : "", x->why);
@@ -533,6 +538,7 @@ int conf_load_text(const char *name, const char *path, const char *text, size_t 
 	r = init_unit(out, name, path, kind);
 	if (r < 0)
 		goto out;
+	x.template_itself = conf_is_template(name);
 	/* def only ever holds the default scalars, never owned memory */
 	x.def.kind = kind;
 	if (kind == UNIT_SERVICE)

@@ -39,6 +39,7 @@ struct conf_ctx {
 	unsigned restart_line;    /* last Restart=, checked against Type= at the end */
 	bool timeout_start_set;   /* TimeoutStartSec=/TimeoutSec= given (Type=oneshot's default is infinity) */
 	bool type_set;            /* Type= given (without it and ExecStart=, the type is oneshot) */
+	bool template_itself;     /* NAME@.service: an empty instance; never started */
 	char why[CONF_WHY_MAX];
 };
 

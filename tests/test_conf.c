@@ -650,6 +650,21 @@ Test(conf, on_failure_on_success, .timeout = 10)
 	conf_free(&c);
 	cr_expect_neq(load("t@.service", "[Service]\nExecStart=/bin/true\n[Install]\nDefaultInstance=a/b\n", &c), 0);
 	cr_expect(strstr(err, "not a valid instance name"), "%s", err);
+	/* A template itself reads "%i" as nothing: a value that names the
+	 * instance is judged in each instance (Debian's systemd-fsck@.service
+	 * has BindsTo=%i.device), and one that does not is judged here. */
+	const char *deps = "[Unit]\nWants=%i.service\nAfter=x-%i.service\n[Service]\nExecStart=/bin/true\n";
+	cr_assert_eq(load("t@.service", deps, &c), 0, "%s", err);
+	cr_expect_eq(dl.n_warn, 0, "%s", dl.text);
+	cr_expect_eq(c.n_wants, 0);
+	conf_free(&c);
+	cr_assert_eq(load("t@a.service", deps, &c), 0, "%s", err);
+	cr_expect(c.n_wants == 1 && !strcmp(c.wants[0], "a.service"));
+	conf_free(&c);
+	cr_expect_neq(load("t@.service", "[Unit]\nWants=.service\n[Service]\nExecStart=/bin/true\n", &c), 0);
+	cr_expect(strstr(err, "invalid unit name"), "%s", err);
+	cr_expect_neq(load("t.service", "[Unit]\nWants=%i.service\n[Service]\nExecStart=/bin/true\n", &c), 0,
+		      "not a template: an error");
 }
 
 /* The socket options: sizes with K/M/G, IPTOS= names, Timestamping=,

@@ -311,6 +311,7 @@ struct sock_conf {
 	size_t n_symlinks;
 	bool writable;                  /* Writable=: ListenSpecial= files opened read-write */
 	unsigned mq_maxmsg, mq_msgsize; /* MessageQueueMaxMessages=, MessageQueueMessageSize= (0: the kernel's) */
+	int socket_protocol;            /* SocketProtocol=: IPPROTO_UDPLITE (datagram) or IPPROTO_SCTP (stream), 0 */
 };
 
 enum conf_action {

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,11 @@ static const struct conf_enum timestamping_names[] = {
 	{ "off", 0 }, { "us", 1 }, { "usec", 1 }, { "\xc2\xb5s", 1 }, { "ns", 2 }, { "nsec", 2 }, { NULL, 0 },
 };
 
+/* systemd 252 takes these two (IPPROTO_UDPLITE, IPPROTO_SCTP). */
+static const struct conf_enum protocol_names[] = {
+	{ "udplite", IPPROTO_UDPLITE }, { "sctp", IPPROTO_SCTP }, { NULL, 0 },
+};
+
 static const char *symlink_bad(const struct conf_key *k, const char *w)
 {
 	return w[0] == '/' ? NULL : "is not an absolute path";
@@ -281,6 +287,7 @@ const struct conf_key conf_socket_keys[] = {
 	{ "ListenNetlink", h_listen, 0, 0, LISTEN_NETLINK },
 	{ "ListenMessageQueue", h_listen, 0, 0, LISTEN_MQUEUE },
 	KEY("Writable", conf_h_bool, writable, 0),
+	KEY("SocketProtocol", conf_h_enum, socket_protocol, protocol_names),
 	KEY("MessageQueueMaxMessages", conf_h_unsigned, mq_maxmsg, INT_MAX),
 	KEY("MessageQueueMessageSize", conf_h_unsigned, mq_msgsize, INT_MAX),
 	KEY("FileDescriptorName", h_fdname, fdname, 0),
@@ -326,7 +333,7 @@ const struct conf_key conf_socket_keys[] = {
 
 /* Keys systemd knows in [Socket] that we accept with a warning. */
 const char *const conf_socket_unsupported[] = {
-	"ListenUSBFunction", "SocketProtocol", "FlushPending", "SmackLabel", "SmackLabelIPIn",
+	"ListenUSBFunction", "FlushPending", "SmackLabel", "SmackLabelIPIn",
 	"SmackLabelIPOut", "SELinuxContextFromNet", "PassFileDescriptorsToExec",
 	"ExecStartPre", "ExecStartPost", "ExecStopPre", "ExecStopPost", "TimeoutSec",
 	"PollLimitIntervalSec", "PollLimitBurst", "DeferTrigger", "NonBlocking", "User", "Group",

@@ -514,6 +514,12 @@ int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, list
 	 * and a thousand fcntl calls each time add up. Children never see it
 	 * unless passed: spawn.c sets close-on-exec on every fd above the ones
 	 * a child gets (close_range) before its exec. */
+	/* SocketProtocol=: SCTP for streams, UDP-Lite for datagrams, over IP
+	 * (systemd's socket_open_fds applies each to its socket type). */
+	if ((a.family == AF_INET || a.family == AF_INET6) &&
+	    ((a.type == SOCK_STREAM && sc->socket_protocol == IPPROTO_SCTP) ||
+	     (a.type == SOCK_DGRAM && sc->socket_protocol == IPPROTO_UDPLITE)))
+		a.protocol = sc->socket_protocol;
 	fd = socket(a.family, a.type | SOCK_NONBLOCK, a.protocol);
 	if (fd < 0 && a.bare_port && errno == EAFNOSUPPORT) {
 		/* No IPv6 in this kernel: a bare port means 0.0.0.0, as in
@@ -527,7 +533,7 @@ int listen_open(const struct listen_addr *a_in, const struct sock_conf *sc, list
 		sin->sin_addr.s_addr = htonl(INADDR_ANY);
 		a.family = AF_INET;
 		a.salen = sizeof(*sin);
-		fd = socket(a.family, a.type | SOCK_NONBLOCK, 0);
+		fd = socket(a.family, a.type | SOCK_NONBLOCK, a.protocol);
 	}
 	listen_format(&a, name, sizeof(name));
 	if (fd < 0)

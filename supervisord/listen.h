@@ -71,7 +71,7 @@ struct listen_addr *listen_parse_new(const struct listen_spec *spec, char *err, 
 
 /*
  * Create the socket/FIFO described by `a` with the options of `sc`
- * (Backlog=, SocketMode=, ReusePort=, FreeBind=, BindIPv6Only=, KeepAlive=,
+ * (SocketProtocol= for an IP stream or datagram socket, Backlog=, SocketMode=, ReusePort=, FreeBind=, BindIPv6Only=, KeepAlive=,
  * NoDelay=, PassCredentials=, SocketUser=/SocketGroup=), bind it and, for
  * stream and seqpacket, listen. A stale Unix socket path (a socket nobody
  * listens on) is unlinked first; any other existing file is an error.
@@ -90,7 +90,8 @@ int listen_open(const struct listen_addr *a, const struct sock_conf *sc, listen_
 void listen_unlink(const struct listen_addr *a);
 
 /* Describe an fd for `supctl fds`: kind ("tcp", "tcp6", "udp", "udp6",
- * "unix-stream", "unix-dgram", "unix-seqpacket", "netlink", "fifo", "file",
+ * "udplite", "udplite6", "sctp", "sctp6", "unix-stream", "unix-dgram",
+ * "unix-seqpacket", "netlink", "fifo", "file",
  * "memfd", "mqueue", "pipe", "dir", "dev", "other") and its address or path. Works on any fd. */
 void listen_describe_fd(int fd, char *kind, size_t kindlen, char *addr, size_t addrlen);
 

@@ -545,12 +545,14 @@ static const char *socket_kind(int domain, int type, int proto)
 {
 	int tcp = type == SOCK_STREAM && (proto == 0 || proto == IPPROTO_TCP);
 	int udp = type == SOCK_DGRAM && (proto == 0 || proto == IPPROTO_UDP);
+	int udplite = type == SOCK_DGRAM && proto == IPPROTO_UDPLITE;
+	int sctp = proto == IPPROTO_SCTP;
 
 	switch (domain) {
 	case AF_INET:
-		return tcp ? "tcp" : udp ? "udp" : "other";
+		return tcp ? "tcp" : udp ? "udp" : udplite ? "udplite" : sctp ? "sctp" : "other";
 	case AF_INET6:
-		return tcp ? "tcp6" : udp ? "udp6" : "other";
+		return tcp ? "tcp6" : udp ? "udp6" : udplite ? "udplite6" : sctp ? "sctp6" : "other";
 	case AF_UNIX:
 		return type == SOCK_STREAM ? "unix-stream" :
 		       type == SOCK_DGRAM ? "unix-dgram" :

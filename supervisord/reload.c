@@ -55,6 +55,7 @@ static bool same_socket_options(const struct sock_conf *a, const struct sock_con
 	       a->keep_alive_interval_usec == b->keep_alive_interval_usec &&
 	       a->keep_alive_probes == b->keep_alive_probes && a->writable == b->writable &&
 	       a->mq_maxmsg == b->mq_maxmsg && a->mq_msgsize == b->mq_msgsize &&
+	       a->socket_protocol == b->socket_protocol &&
 	       !strcmp(a->tcp_congestion ? a->tcp_congestion : "", b->tcp_congestion ? b->tcp_congestion : "") &&
 	       !strcmp(a->bind_to_device ? a->bind_to_device : "", b->bind_to_device ? b->bind_to_device : "") &&
 	       !strcmp(a->socket_user ? a->socket_user : "", b->socket_user ? b->socket_user : "") &&

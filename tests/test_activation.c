@@ -531,7 +531,9 @@ Test(activation, special_netlink_and_message_queue_listeners, .timeout = 90)
 		"ListenFIFO=%s\nListenStream=%s\nRemoveOnStop=yes\n",
 		mq, fifo, sock);
 	hd_unit(&d, "k.service", "[Service]\nExecStart=" SDWORKER "\nEnvironment=REPORT=%s\n", rep);
-	hd_unit(&d, "nb.socket", "[Socket]\nListenStream=%s\nListenFIFO=%s\n", nbsock, nbfifo);
+	int uport = h_free_port();
+	hd_unit(&d, "nb.socket", "[Socket]\nListenStream=%s\nListenFIFO=%s\nListenDatagram=127.0.0.1:%d\n"
+		"SocketProtocol=udplite\n", nbsock, nbfifo, uport);
 	hd_unit(&d, "nb.service", "[Service]\nExecStart=" SDWORKER "\nEnvironment=REPORT=%s\nNonBlocking=yes\n",
 		nbrep);
 	setenv("REAL_DAEMON", H_DAEMON, 1); /* for the corruptor, below */
@@ -567,15 +569,23 @@ Test(activation, special_netlink_and_message_queue_listeners, .timeout = 90)
 	mq_close(q);
 
 	/* NonBlocking=yes: set on every socket-activation fd. */
-	char ans[256];
+	char ans[256], out[4096];
 	cr_expect_gt(h_unix_get(nbsock, ans, sizeof ans, 5000), 0);
 	r = wait_report(nbrep, 0, 5000);
 	cr_assert(r, "nb.service did not start");
-	cr_expect(strstr(r, "fd3=nb.socket:unix-stream\nfd4=nb.socket:fifo\n"), "%s", r);
-	cr_expect(strstr(r, "nb3=1\nnb4=1\n"), "%s", r);
+	cr_expect(strstr(r, "fd3=nb.socket:unix-stream\nfd4=nb.socket:fifo\nfd5=nb.socket:dgram\n"), "%s", r);
+	cr_expect(strstr(r, "nb3=1\nnb4=1\nnb5=1\n"), "%s", r);
 	free(r);
+	/* SocketProtocol=udplite: the datagram socket is UDP-Lite. */
+	char want[64];
+	snprintf(want, sizeof want, "127.0.0.1:%d\n", uport);
+	cr_assert_eq(hd_ctl(&d, out, sizeof out, "fds", "nb.socket", NULL), 0, "%s", out);
+	const char *row = strstr(out, want), *bol = row;
+	while (bol && bol > out && bol[-1] != '\n')
+		bol--;
+	cr_expect(row && strstr(bol, " udplite ") && strstr(bol, " udplite ") < row, "no udplite row for %s in:\n%s",
+		  want, out);
 
-	char out[4096];
 	cr_assert_eq(hd_ctl(&d, out, sizeof out, "fds", "k.socket", NULL), 0, "%s", out);
 	cr_expect(strstr(out, "netlink route 1"), "%s", out);
 	cr_expect(strstr(out, " mqueue ") && strstr(out, mq), "%s", out);

@@ -5,6 +5,7 @@
  * conf_free() shows up as a failure.
  */
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <errno.h>
 #include <signal.h>
@@ -1774,6 +1775,12 @@ Test(socket, listen_kinds_and_reset, .timeout = 10)
 	conf_free(&c);
 
 	/* ListenSpecial=, ListenNetlink=, ListenMessageQueue= and their options. */
+	load_sock("SocketProtocol=udplite", &c);
+	cr_expect_eq(c.sock.socket_protocol, IPPROTO_UDPLITE);
+	conf_free(&c);
+	load_sock("SocketProtocol=sctp\nSocketProtocol=", &c);
+	cr_expect_eq(c.sock.socket_protocol, 0, "reset");
+	conf_free(&c);
 	load_sock("ListenSpecial=/dev/kmsg\nListenNetlink=kobject-uevent 1\nListenNetlink=16\n"
 		  "ListenMessageQueue=/q\nWritable=yes\nMessageQueueMaxMessages=8\nMessageQueueMessageSize=128", &c);
 	cr_assert_eq(c.sock.n_listen, 5);
@@ -1783,6 +1790,7 @@ Test(socket, listen_kinds_and_reset, .timeout = 10)
 	cr_expect_eq(c.sock.listen[3].kind, LISTEN_NETLINK);
 	cr_expect_eq(c.sock.listen[4].kind, LISTEN_MQUEUE);
 	cr_expect(c.sock.writable);
+	cr_expect_eq(c.sock.socket_protocol, 0);
 	cr_expect_eq(c.sock.mq_maxmsg, 8);
 	cr_expect_eq(c.sock.mq_msgsize, 128);
 	conf_free(&c);
@@ -1855,6 +1863,7 @@ static const struct {
 	{ "ListenMessageQueue=q", "a message queue is named /NAME" },
 	{ "ListenMessageQueue=/a/b", "a message queue is named /NAME" },
 	{ "Writable=x", "Writable=" },
+	{ "SocketProtocol=tcp", "SocketProtocol=" },
 	{ "MessageQueueMaxMessages=-1", "MessageQueueMaxMessages=" },
 	{ "FileDescriptorName=a:b", "FileDescriptorName=: 'a:b'" },
 	{ "FileDescriptorName=tab\there", "FileDescriptorName=" },

@@ -908,6 +908,41 @@ Test(listen, format, .timeout = 10)
 	check_fds();
 }
 
+/* ---- SocketProtocol= ---- */
+
+Test(listen, socket_protocol, .timeout = 10)
+{
+	struct sock_conf sc = default_conf();
+	struct listen_addr a;
+	char kind[32], addr[PATH_MAX + 32], name[64], err[256];
+
+	sc.socket_protocol = IPPROTO_UDPLITE;
+	snprintf(name, sizeof name, "127.0.0.1:%u", free_port(AF_INET));
+	int fd = open_ok(LISTEN_DATAGRAM, name, &sc, &a);
+	cr_expect_eq(getint(fd, SOL_SOCKET, SO_PROTOCOL), IPPROTO_UDPLITE);
+	listen_describe_fd(fd, kind, sizeof kind, addr, sizeof addr);
+	cr_expect_str_eq(kind, "udplite");
+	cr_expect_str_eq(addr, name);
+	close(fd);
+	/* Only datagrams take UDP-Lite: a stream stays TCP. */
+	snprintf(name, sizeof name, "127.0.0.1:%u", free_port(AF_INET));
+	fd = open_ok(LISTEN_STREAM, name, &sc, &a);
+	cr_expect_eq(getint(fd, SOL_SOCKET, SO_PROTOCOL), IPPROTO_TCP);
+	close(fd);
+	/* SCTP for streams, where the kernel has it. */
+	sc.socket_protocol = IPPROTO_SCTP;
+	cr_assert_eq(parse(LISTEN_STREAM, name, &a, err, sizeof err), 0);
+	fd = listen_open(&a, &sc, NULL, NULL, err, sizeof err);
+	if (fd >= 0) {
+		cr_expect_eq(getint(fd, SOL_SOCKET, SO_PROTOCOL), IPPROTO_SCTP);
+		close(fd);
+	} else {
+		cr_expect(fd == -EPROTONOSUPPORT || fd == -ESOCKTNOSUPPORT, "%d %s", fd, err);
+		cr_expect(strstr(err, name), "the error names the address: %s", err);
+	}
+	check_fds();
+}
+
 /* ---- ListenSpecial=, ListenNetlink=, ListenMessageQueue= ---- */
 
 Test(listen, special_file, .timeout = 10)

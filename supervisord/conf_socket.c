@@ -82,22 +82,15 @@ static int check_inet(struct conf_ctx *x, const char *a)
 
 static int check_address(struct conf_ctx *x, enum listen_kind kind, const char *a)
 {
-	char why[128];
-	int proto;
-	unsigned groups;
-
 	if (kind == LISTEN_FIFO)
 		return a[0] == '/' ? 0 : conf_why(x, "FIFO path must be absolute");
-	if (kind == LISTEN_SPECIAL)
-		return a[0] == '/' ? 0 : conf_why(x, "path must be absolute");
-	if (kind == LISTEN_MQUEUE) {
-		/* mq_open(3): "/NAME", one component. */
-		if (a[0] != '/' || !a[1] || strchr(a + 1, '/') || strlen(a) > 255)
-			return conf_why(x, "a message queue is named /NAME (one component, at most 254 bytes)");
-		return 0;
+	if (kind == LISTEN_SPECIAL || kind == LISTEN_MQUEUE || kind == LISTEN_NETLINK) {
+		/* listen.c's own parser judges these (pure: no lookup). */
+		const struct listen_spec spec = { .kind = kind, .address = (char *)a };
+		struct listen_addr parsed;
+		char why[sizeof parsed.path + 128];
+		return listen_parse(&spec, &parsed, why, sizeof why) < 0 ? conf_why(x, "%s", why) : 0;
 	}
-	if (kind == LISTEN_NETLINK)
-		return listen_parse_netlink(a, &proto, &groups, why, sizeof why) < 0 ? conf_why(x, "%s", why) : 0;
 	if (a[0] == '/' || a[0] == '@') {
 		if (strlen(a) > UNIX_PATH_MAX_)
 			return conf_why(x, "Unix socket path longer than %zu bytes", UNIX_PATH_MAX_);

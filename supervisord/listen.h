@@ -59,10 +59,6 @@ struct listen_addr {
 #define MQUEUE_MAGIC 0x19800202
 #endif
 
-/* ListenNetlink=: "FAMILY [GROUP]" to the protocol number and group mask.
- * Returns 0, or -EINVAL with a reason in err. */
-int listen_parse_netlink(const char *s, int *protocol, unsigned *groups, char *err, size_t errlen);
-
 /* Parse `spec` (kind + address text). Returns 0, or -EINVAL with a reason in err. */
 int listen_parse(const struct listen_spec *spec, struct listen_addr *out, char *err, size_t errlen);
 /* The same into a new allocation (free() it); NULL with the reason in err
@@ -71,8 +67,9 @@ struct listen_addr *listen_parse_new(const struct listen_spec *spec, char *err, 
 
 /*
  * Create the socket/FIFO described by `a` with the options of `sc`
- * (SocketProtocol= for an IP stream or datagram socket, Backlog=, SocketMode=, ReusePort=, FreeBind=, BindIPv6Only=, KeepAlive=,
- * NoDelay=, PassCredentials=, SocketUser=/SocketGroup=), bind it and, for
+ * (SocketProtocol= for an IP stream or datagram socket, Backlog=,
+ * SocketMode=, ReusePort=, FreeBind=, BindIPv6Only=, KeepAlive=, NoDelay=,
+ * PassCredentials=, SocketUser=/SocketGroup=), bind it and, for
  * stream and seqpacket, listen. A stale Unix socket path (a socket nobody
  * listens on) is unlinked first; any other existing file is an error.
  * Returns the fd (>= 0, O_NONBLOCK, without FD_CLOEXEC) or -errno with a reason in err

@@ -320,7 +320,8 @@ static int parse_uint(const char *s, size_t n, unsigned long max, unsigned long 
 	return *v <= max ? 0 : -ERANGE;
 }
 
-int listen_parse_netlink(const char *s, int *protocol, unsigned *groups, char *err, size_t errlen)
+/* ListenNetlink=: "FAMILY [GROUP]" to the protocol number and group mask. */
+static int parse_netlink(const char *s, int *protocol, unsigned *groups, char *err, size_t errlen)
 {
 	static const char ws[] = " \t\n";
 	unsigned long v;
@@ -381,11 +382,12 @@ int listen_parse(const struct listen_spec *spec, struct listen_addr *out, char *
 		return 0;
 	}
 	if (spec->kind == LISTEN_MQUEUE) {
-		/* mq_open(3): "/NAME", one component of at most NAME_MAX. */
+		/* mq_open(3): "/NAME", one component; the name must also fit
+		 * the path buffer (shorter than NAME_MAX). */
 		size_t l = strlen(s);
 		if (s[0] != '/' || l < 2 || strchr(s + 1, '/') || l > NAME_MAX || l >= sizeof(out->path)) {
-			r = fail(err, errlen, "%s: a message queue is named /NAME (one component, at most %d bytes)",
-				 s, NAME_MAX - 1);
+			r = fail(err, errlen, "%s: a message queue is named /NAME (one component, at most %zu bytes)",
+				 s, sizeof(out->path) - 2);
 			goto fail;
 		}
 		memcpy(out->path, s, l + 1);
@@ -395,7 +397,7 @@ int listen_parse(const struct listen_spec *spec, struct listen_addr *out, char *
 	if (spec->kind == LISTEN_NETLINK) {
 		struct sockaddr_nl *nl = (struct sockaddr_nl *)&out->sa;
 		unsigned groups;
-		r = listen_parse_netlink(s, &out->protocol, &groups, err, errlen);
+		r = parse_netlink(s, &out->protocol, &groups, err, errlen);
 		if (r < 0)
 			goto fail;
 		nl->nl_family = AF_NETLINK;
@@ -527,7 +529,6 @@ void listen_format(const struct listen_addr *a, char *buf, size_t len)
 
 /* The target of /proc/self/fd/N: a path, "pipe:[ino]", "socket:[ino]",
  * "anon_inode:[eventfd]" or "/memfd:name (deleted)". */
-
 static void fd_link(int fd, char *buf, size_t len)
 {
 	char proc[64];

@@ -9,22 +9,25 @@
  * a reference, and the teardown happens when the sharer exits, on its own
  * time and CPU.
  *
- * mmhold_start() creates such a sharer (clone with CLONE_VM): it drops its
- * copy of every descriptor but the read end of a close-on-exec pipe, and
- * waits for end-of-file there, which the exec delivers. It runs only raw
- * system calls on a stack of its own, with every signal blocked, and never
- * writes the memory it shares. It is a child of the daemon: the new image
- * reaps it like any process no unit knows. Where any step is not available
- * (another architecture, a kernel without close_range), nothing is started
- * and the exec tears the memory down itself, as before.
+ * mmhold_start() creates such a sharer (clone with CLONE_VM): it gives up
+ * its share of the descriptor table for an empty one of its own (an
+ * unshare that copies nothing, whatever the daemon holds), and waits on a
+ * futex word that the exec clears: right before execve() the daemon makes
+ * that word its thread's clear_child_tid, which the kernel zeroes and wakes
+ * when it lets go of the old memory. It runs only raw system calls on a
+ * stack of its own, with every signal blocked. It is a child of the
+ * daemon: the new image reaps it like any process no unit knows. Where
+ * any step is not available (another architecture, a kernel without
+ * close_range), nothing is started and the exec tears the memory down
+ * itself, as before.
  *
  * The holder writes one word of the memory it shares: the flag that says
- * it holds nothing but its pipe's read end, which the exec waits for
+ * its descriptor table is its own, which the exec waits for
  * (mmhold_ready). Found by a rescue-mode test on a loaded machine: a holder
  * that had not run yet kept the notify socket's abstract address bound,
  * and the rescue image could not bind it again.
  *
- * Owned while a holder runs: the pipe's two ends and the holder's stack.
+ * Owned while a holder runs: the holder's stack.
  */
 #ifndef SUPD_MMHOLD_H
 #define SUPD_MMHOLD_H

@@ -111,6 +111,11 @@ static void grow(struct state_out *o, size_t more)
 	o->cap = cap;
 }
 
+void so_reserve(struct state_out *o, size_t n)
+{
+	grow(o, n);
+}
+
 static void raw(struct state_out *o, const char *s, size_t n)
 {
 	grow(o, n);
@@ -119,6 +124,26 @@ static void raw(struct state_out *o, const char *s, size_t n)
 	memcpy(o->buf + o->len, s, n);
 	o->len += n;
 	o->buf[o->len] = '\0';
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+/* Has x a zero byte? (Exact as a yes/no: no false negatives.) */
+static inline uint64_t has_zero(uint64_t x)
+{
+	return (x - ONES) & ~x & HIGH;
+}
+
+/* Are all eight bytes of x plain (0x20..0x7e, not '\\')? May say no for
+ * a plain word; never says yes for one that is not. */
+static inline bool word_is_plain(uint64_t x)
+{
+	uint64_t bad = x & HIGH;                    /* >= 0x80 */
+	bad |= (x - 0x20 * ONES) & ~x & HIGH;       /* < 0x20 */
+	bad |= has_zero(x ^ (0x7f * ONES));         /* 0x7f */
+	bad |= has_zero(x ^ ((uint64_t)'\\' * ONES)); /* '\\' */
+	return !bad;
 }
 
 /* A byte that goes into a value as it is. */
@@ -139,6 +164,13 @@ static void escaped(struct state_out *o, const char *v, size_t n)
 		/* Runs of plain bytes are copied whole (unit texts are mostly
 		 * that, with a newline every few dozen bytes). */
 		size_t j = i;
+		while (j + 8 <= n) {
+			uint64_t x;
+			memcpy(&x, v + j, 8);
+			if (!word_is_plain(x))
+				break;
+			j += 8;
+		}
 		while (j < n && plain((unsigned char)v[j]))
 			j++;
 		memcpy(w, v + i, j - i);
@@ -309,26 +341,6 @@ int si_open(struct state_in *in, const char *p, size_t len, unsigned *format, ch
 	in->body_end = start;
 	in->line = 1;
 	return 0;
-}
-
-#define ONES 0x0101010101010101ull
-#define HIGH 0x8080808080808080ull
-
-/* Has x a zero byte? (Exact as a yes/no: no false negatives.) */
-static inline uint64_t has_zero(uint64_t x)
-{
-	return (x - ONES) & ~x & HIGH;
-}
-
-/* Are all eight bytes of x plain (0x20..0x7e, not '\\')? May say no for
- * a plain word; never says yes for one that is not. */
-static inline bool word_is_plain(uint64_t x)
-{
-	uint64_t bad = x & HIGH;                    /* >= 0x80 */
-	bad |= (x - 0x20 * ONES) & ~x & HIGH;       /* < 0x20 */
-	bad |= has_zero(x ^ (0x7f * ONES));         /* 0x7f */
-	bad |= has_zero(x ^ ((uint64_t)'\\' * ONES)); /* '\\' */
-	return !bad;
 }
 
 static int hexval(char c)

@@ -218,6 +218,12 @@ int state_write(struct state_out *o, struct fdlist *keep, struct fdlist *toggle,
 {
 	struct fdlist inh = { 0 };
 	struct handover h = { .keep = keep, .inh = &inh };
+	/* One allocation for about the whole state: the unit texts (a little
+	 * more when escaped) and a few hundred bytes of records per unit. */
+	size_t guess = 4096;
+	for (size_t i = 0; i < unit_count(); i++)
+		guess += unit_at(i)->text_len + unit_at(i)->text_len / 16 + 512;
+	so_reserve(o, guess);
 	so_fmt(o, "supervisord-state", "%u", o->format);
 	so_str(o, "previous-binary", prev_binary);
 	so_str(o, "version", supervisord_version);

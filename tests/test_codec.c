@@ -52,6 +52,36 @@ Test(codec, every_byte_value_round_trips)
 	so_free(&o);
 }
 
+Test(codec, the_writer_escapes_a_byte_anywhere_in_a_word)
+{
+	/* The writer, too, skips plain bytes eight at a time: each byte it
+	 * must escape, at each of 24 positions, is escaped and comes back. */
+	const unsigned char odd[] = { 0x00, 0x0a, 0x1f, '\\', 0x7f, 0x80, 0xff };
+	for (size_t b = 0; b < sizeof odd; b++) {
+		for (size_t pos = 0; pos < 24; pos++) {
+			char value[24];
+			memset(value, 'c', sizeof value);
+			value[pos] = (char)odd[b];
+			struct state_out o;
+			so_init(&o);
+			so_fmt(&o, "supervisord-state", "%d", STATE_FORMAT);
+			so_put(&o, "k", value, sizeof value);
+			so_finish(&o);
+			cr_assert_eq(o.err, 0);
+			const char *rec = strstr(o.buf, "\nk ") + 3;
+			for (const char *c = rec; *c != '\n'; c++)
+				cr_assert(*c >= 0x20 && *c < 0x7f, "byte 0x%02x at %zu written raw", odd[b], pos);
+			struct state_in in;
+			cr_assert_eq(read_one(o.buf, o.len, &in), 1);
+			cr_expect_eq(in.val_len, sizeof value);
+			cr_expect(!memcmp(in.val, value, sizeof value), "byte 0x%02x at %zu did not come back", odd[b],
+				  pos);
+			si_close(&in);
+			so_free(&o);
+		}
+	}
+}
+
 Test(codec, raw_bytes_the_writer_escapes_are_refused_anywhere)
 {
 	/* Each bad byte at each of 24 positions of a 24-byte plain value. */

@@ -71,10 +71,11 @@ __attribute__((no_sanitize("address", "undefined"))) static int holder(void *arg
 	 * mmhold_ready() waits for it. */
 	__atomic_store_n(&h.dropped, 1, __ATOMIC_RELEASE);
 	raw4(SYS_futex, (long)(intptr_t)&h.dropped, FUTEX_WAKE, 1, 0);
-	/* Until `go` is 0: the exec clears it (the daemon made it its
-	 * clear_child_tid word, which the kernel zeroes and wakes when it
-	 * releases the old memory at the exec), or mmhold_cancel does. Not a
-	 * private futex: the kernel's wake is not one. */
+	/* Until `go` is 0: the exec clears it (it is the daemon's
+	 * clear_child_tid word, which the kernel zeroes and wakes when the
+	 * daemon lets go of the old memory: at the exec, or if it dies first),
+	 * or mmhold_cancel does. Not a private futex: the kernel's wake is
+	 * not one. */
 	while (__atomic_load_n(&h.go, __ATOMIC_ACQUIRE) != 0)
 		raw4(SYS_futex, (long)(intptr_t)&h.go, FUTEX_WAIT, 1, 0);
 	return 0; /* the clone wrapper exits; the old image's memory goes with it */
@@ -94,6 +95,13 @@ int mmhold_start(void)
 	h.tid = 0;
 	h.dropped = 0;
 	h.go = 1;
+	/* `go` becomes this thread's clear_child_tid word: the kernel zeroes
+	 * it and wakes its waiters when this thread lets go of its memory,
+	 * at the exec or at its death (killed before the exec, the daemon
+	 * must not leave a holder waiting for ever). It stays so after a
+	 * failed exec; the word lives as long as the daemon, and nothing
+	 * joins this thread, which is all glibc's own word served. */
+	syscall(SYS_set_tid_address, &h.go);
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
@@ -139,16 +147,8 @@ void mmhold_ready(void)
 			release(); /* it left (no close_range): nothing holds the memory */
 			return;
 		}
-		if (__atomic_load_n(&h.dropped, __ATOMIC_ACQUIRE)) {
-			/* The exec clears this thread's clear_child_tid word, and
-			 * wakes its waiters, when it lets go of the old memory
-			 * (and only while another process shares it): that word
-			 * becomes `go`. It stays so if the exec fails; the word
-			 * lives as long as the daemon, and nothing joins this
-			 * thread, which is all glibc's own word served. */
-			syscall(SYS_set_tid_address, &h.go);
+		if (__atomic_load_n(&h.dropped, __ATOMIC_ACQUIRE))
 			return;
-		}
 		struct timespec ts = { 0, 1000 * 1000 };
 		syscall(SYS_futex, &h.dropped, FUTEX_WAIT, 0, &ts, NULL, 0);
 	}

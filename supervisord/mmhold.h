@@ -12,9 +12,10 @@
  * mmhold_start() creates such a sharer (clone with CLONE_VM): it gives up
  * its share of the descriptor table for an empty one of its own (an
  * unshare that copies nothing, whatever the daemon holds), and waits on a
- * futex word that the exec clears: right before execve() the daemon makes
- * that word its thread's clear_child_tid, which the kernel zeroes and wakes
- * when it lets go of the old memory. It runs only raw system calls on a
+ * futex word that the exec clears: the daemon makes that word its thread's
+ * clear_child_tid, which the kernel zeroes and wakes when the thread lets
+ * go of the old memory (at the exec, or at its death if it is killed
+ * first, so no holder outlives it). It runs only raw system calls on a
  * stack of its own, with every signal blocked. It is a child of the
  * daemon: the new image reaps it like any process no unit knows. Where
  * any step is not available (another architecture, a kernel without

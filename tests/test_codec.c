@@ -32,6 +32,16 @@ static int read_one(const char *doc, size_t len, struct state_in *in)
 	return si_next(in);
 }
 
+/* A whole document as the writer makes it: header, "k VALUE", checksum. */
+static void write_one(struct state_out *o, const char *value, size_t vlen)
+{
+	so_init(o);
+	so_fmt(o, "supervisord-state", "%d", STATE_FORMAT);
+	so_put(o, "k", value, vlen);
+	so_finish(o);
+	cr_assert_eq(o->err, 0);
+}
+
 Test(codec, every_byte_value_round_trips)
 {
 	char value[300];
@@ -39,11 +49,7 @@ Test(codec, every_byte_value_round_trips)
 		value[i] = (char)i;
 	memcpy(value + 256, "\\n\\x41 plain text\\", 18);
 	struct state_out o;
-	so_init(&o);
-	so_fmt(&o, "supervisord-state", "%d", STATE_FORMAT);
-	so_put(&o, "k", value, sizeof value);
-	so_finish(&o);
-	cr_assert_eq(o.err, 0);
+	write_one(&o, value, sizeof value);
 	struct state_in in;
 	cr_assert_eq(read_one(o.buf, o.len, &in), 1);
 	cr_assert_eq(in.val_len, sizeof value);
@@ -63,11 +69,7 @@ Test(codec, the_writer_escapes_a_byte_anywhere_in_a_word)
 			memset(value, 'c', sizeof value);
 			value[pos] = (char)odd[b];
 			struct state_out o;
-			so_init(&o);
-			so_fmt(&o, "supervisord-state", "%d", STATE_FORMAT);
-			so_put(&o, "k", value, sizeof value);
-			so_finish(&o);
-			cr_assert_eq(o.err, 0);
+			write_one(&o, value, sizeof value);
 			const char *rec = strstr(o.buf, "\nk ") + 3;
 			for (const char *c = rec; *c != '\n'; c++)
 				cr_assert(*c >= 0x20 && *c < 0x7f, "byte 0x%02x at %zu written raw", odd[b], pos);

@@ -19,14 +19,7 @@
 #include "daemon.h"
 #include "mmhold.h"
 
-/* The daemon's globals, as main.c sets them (this links the daemon's code). */
-const char *supervisord_version = "test";
-const char *daemon_units_dir = "/units";
-const char *daemon_runtime_dir = "/run/test";
-const char *daemon_log_dir = "/run/test/logs";
-uint64_t daemon_log_max;
-char daemon_self_exe[4096];
-bool daemon_verbose;
+#include "daemon_globals.h"
 
 /* In the forked stand-in: the holder it started (its only child), or 0. */
 static pid_t only_child(void)

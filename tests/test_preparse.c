@@ -20,14 +20,7 @@
 #include "state_codec.h"
 #include "unit.h"
 
-/* The daemon's globals, as main.c sets them (this links the daemon's code). */
-const char *supervisord_version = "test";
-const char *daemon_units_dir = "/units";
-const char *daemon_runtime_dir = "/run/test";
-const char *daemon_log_dir = "/run/test/logs";
-uint64_t daemon_log_max;
-char daemon_self_exe[4096];
-bool daemon_verbose;
+#include "daemon_globals.h"
 
 static const char svc_text[] = "[Unit]\nDescription=a\n[Service]\nExecStart=/bin/sleep 1000\nUnknownKey=1\n";
 static const char sock_text[] = "[Socket]\nListenStream=127.0.0.1:8080\nListenStream=/run/b.sock\n";

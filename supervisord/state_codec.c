@@ -113,7 +113,18 @@ static void grow(struct state_out *o, size_t more)
 
 void so_reserve(struct state_out *o, size_t n)
 {
-	grow(o, n);
+	if (o->err)
+		return;
+	size_t cap = o->len + n + 1;
+	if (cap > STATE_MAX_SIZE)
+		cap = STATE_MAX_SIZE; /* a guess past the bound is no error: the writes decide */
+	if (cap <= o->cap)
+		return;
+	char *nb = realloc(o->buf, cap);
+	if (nb) { /* without it, the writes grow the buffer as usual */
+		o->buf = nb;
+		o->cap = cap;
+	}
 }
 
 static void raw(struct state_out *o, const char *s, size_t n)

@@ -32,8 +32,9 @@ struct state_out {
 
 void so_init(struct state_out *o);
 void so_free(struct state_out *o);
-/* Room for n more bytes at once (a size known ahead saves the copies of
- * growing); an error is kept for so_finish, as any write's. */
+/* Room for about n more bytes at once (a size known ahead saves the
+ * copies of growing). A hint: capped at STATE_MAX_SIZE, and never an
+ * error (the writes still check the bound and report running out). */
 void so_reserve(struct state_out *o, size_t n);
 /* "key value\n" with value escaped; len bytes (may contain NUL). */
 void so_put(struct state_out *o, const char *key, const char *val, size_t len);

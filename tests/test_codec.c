@@ -84,6 +84,25 @@ Test(codec, the_writer_escapes_a_byte_anywhere_in_a_word)
 	}
 }
 
+Test(codec, a_reserve_is_a_hint_not_a_bound)
+{
+	/* state_write reserves a guess; one past the size bound must not
+	 * fail a state that fits. */
+	struct state_out o;
+	so_init(&o);
+	so_reserve(&o, (size_t)STATE_MAX_SIZE * 2);
+	cr_expect_eq(o.err, 0, "a guess past the bound failed the state");
+	so_fmt(&o, "supervisord-state", "%d", STATE_FORMAT);
+	so_put(&o, "k", "v", 1);
+	so_finish(&o);
+	cr_assert_eq(o.err, 0);
+	struct state_in in;
+	cr_assert_eq(read_one(o.buf, o.len, &in), 1);
+	cr_expect_str_eq(in.val, "v");
+	si_close(&in);
+	so_free(&o);
+}
+
 Test(codec, raw_bytes_the_writer_escapes_are_refused_anywhere)
 {
 	/* Each bad byte at each of 24 positions of a 24-byte plain value. */

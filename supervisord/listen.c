@@ -273,6 +273,11 @@ static int resolve_owner(const struct sock_conf *sc, uid_t *uid, gid_t *gid, cha
 	return 0;
 }
 
+/* An option the kernel may refuse: reported (w) and skipped. */
+#define OPT(cond, level, opt, val, what) \
+	if (cond) \
+		refused(w, set_int(fd, level, opt, (int)(val)), what, name);
+
 /* Options that apply before bind(). */
 static int apply_options(int fd, const struct listen_addr *a, const struct sock_conf *sc,
 			 const char *name, const struct warner *w, char *err, size_t errlen)
@@ -293,24 +298,15 @@ static int apply_options(int fd, const struct listen_addr *a, const struct sock_
 		if (only >= 0 && (r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, only)) < 0)
 			return fail(r, err, errlen, "IPV6_V6ONLY %s", name);
 	}
-	if (sc->reuse_port)
-		refused(w, set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1), "ReusePort=", name);
-	if (sc->free_bind && inet)
-		refused(w,
-			a->family == AF_INET ? set_int(fd, IPPROTO_IP, IP_FREEBIND, 1)
-					     : set_int(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1),
-			"FreeBind=", name);
-	if (sc->keep_alive)
-		refused(w, set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1), "KeepAlive=", name);
-	if (sc->no_delay && inet && a->type == SOCK_STREAM)
-		refused(w, set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1), "NoDelay=", name);
-	if (sc->pass_credentials && (a->family == AF_UNIX || a->family == AF_NETLINK))
-		refused(w, set_int(fd, SOL_SOCKET, SO_PASSCRED, 1), "PassCredentials=", name);
-	if (sc->transparent && inet)
-		refused(w,
-			a->family == AF_INET ? set_int(fd, IPPROTO_IP, IP_TRANSPARENT, 1)
-					     : set_int(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, 1),
-			"Transparent=", name);
+	OPT(sc->reuse_port, SOL_SOCKET, SO_REUSEPORT, 1, "ReusePort=")
+	OPT(sc->free_bind && a->family == AF_INET, IPPROTO_IP, IP_FREEBIND, 1, "FreeBind=")
+	OPT(sc->free_bind && a->family == AF_INET6, IPPROTO_IPV6, IPV6_FREEBIND, 1, "FreeBind=")
+	OPT(sc->keep_alive, SOL_SOCKET, SO_KEEPALIVE, 1, "KeepAlive=")
+	OPT(sc->no_delay && inet && a->type == SOCK_STREAM, IPPROTO_TCP, TCP_NODELAY, 1, "NoDelay=")
+	OPT(sc->pass_credentials && (a->family == AF_UNIX || a->family == AF_NETLINK), SOL_SOCKET, SO_PASSCRED, 1,
+	    "PassCredentials=")
+	OPT(sc->transparent && a->family == AF_INET, IPPROTO_IP, IP_TRANSPARENT, 1, "Transparent=")
+	OPT(sc->transparent && a->family == AF_INET6, IPPROTO_IPV6, IPV6_TRANSPARENT, 1, "Transparent=")
 	if (sc->bind_to_device)
 		set_string(fd, SOL_SOCKET, SO_BINDTODEVICE, "BindToDevice=", sc->bind_to_device, name, w);
 	return 0;
@@ -337,9 +333,6 @@ static void apply_after(int fd, const struct listen_addr *a, const struct sock_c
 {
 	int inet = a->family == AF_INET || a->family == AF_INET6;
 	int tcp = inet && a->type == SOCK_STREAM;
-#define OPT(cond, level, opt, val, what) \
-	if (cond) \
-		refused(w, set_int(fd, level, opt, (int)(val)), what, name);
 	OPT(tcp && sc->keep_alive_time_usec, IPPROTO_TCP, TCP_KEEPIDLE, sc->keep_alive_time_usec / 1000000,
 	    "KeepAliveTimeSec=")
 	OPT(tcp && sc->keep_alive_interval_usec, IPPROTO_TCP, TCP_KEEPINTVL, sc->keep_alive_interval_usec / 1000000,
@@ -358,7 +351,6 @@ static void apply_after(int fd, const struct listen_addr *a, const struct sock_c
 	OPT(sc->ip_tos > 0 && a->family == AF_INET, IPPROTO_IP, IP_TOS, sc->ip_tos, "IPTOS=")
 	OPT(sc->ip_ttl > 0 && a->family == AF_INET, IPPROTO_IP, IP_TTL, sc->ip_ttl, "IPTTL=")
 	OPT(sc->ip_ttl > 0 && a->family == AF_INET6, IPPROTO_IPV6, IPV6_UNICAST_HOPS, sc->ip_ttl, "IPTTL=")
-#undef OPT
 	if (sc->receive_buffer)
 		refused(w, set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, sc->receive_buffer), "ReceiveBuffer=", name);
 	if (sc->send_buffer)

@@ -14,6 +14,7 @@
 
 #include "fdclaim.h"
 #include "log.h"
+#include "procfs.h"
 #include <stdio.h>
 
 struct inherited {
@@ -227,10 +228,8 @@ unsigned fdclaim_close_rest(void)
 	 * child sees them: spawn.c closes what it does not pass. */
 	for (size_t i = 0; i < n_inh; i++) {
 		if (!inh[i].claimed) {
-			char link[64], target[256];
-			snprintf(link, sizeof link, "/proc/self/fd/%d", inh[i].fd);
-			ssize_t l = readlink(link, target, sizeof target - 1);
-			target[l > 0 ? l : 0] = '\0';
+			char target[256];
+			proc_fd_link(0, inh[i].fd, target, sizeof target);
 			log_warn("closing inherited fd %d (%s): nothing claims it", inh[i].fd, target);
 			close(inh[i].fd);
 			n++;

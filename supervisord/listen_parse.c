@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "listen.h"
+#include "procfs.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -527,21 +528,6 @@ void listen_format(const struct listen_addr *a, char *buf, size_t len)
 		snprintf(buf, len, "%s", a->path);
 }
 
-/* The target of /proc/self/fd/N: a path, "pipe:[ino]", "socket:[ino]",
- * "anon_inode:[eventfd]" or "/memfd:name (deleted)". */
-static void fd_link(int fd, char *buf, size_t len)
-{
-	char proc[64];
-	ssize_t n;
-
-	buf[0] = '\0';
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, buf, len - 1);
-	if (n < 0)
-		n = 0;
-	buf[n] = '\0';
-}
-
 static const char *socket_kind(int domain, int type, int proto)
 {
 	int tcp = type == SOCK_STREAM && (proto == 0 || proto == IPPROTO_TCP);
@@ -590,7 +576,7 @@ static void describe_socket(int fd, char *kind, size_t kindlen, char *addr, size
 		return;
 	}
 	if (domain != AF_INET && domain != AF_INET6 && domain != AF_UNIX) {
-		fd_link(fd, addr, addrlen);
+		proc_fd_link(0, fd, addr, addrlen);
 		return;
 	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) < 0) {
@@ -623,7 +609,7 @@ void listen_describe_fd(int fd, char *kind, size_t kindlen, char *addr, size_t a
 		describe_socket(fd, kbuf, sizeof(kbuf), abuf, sizeof(abuf));
 		goto out;
 	}
-	fd_link(fd, link, sizeof(link));
+	proc_fd_link(0, fd, link, sizeof(link));
 	if (S_ISFIFO(st.st_mode))
 		k = strncmp(link, "pipe:", 5) == 0 ? "pipe" : "fifo";
 	else if (S_ISREG(st.st_mode) && fstatfs(fd, &sfs) == 0 && sfs.f_type == MQUEUE_MAGIC)

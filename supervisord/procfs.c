@@ -118,3 +118,18 @@ bool proc_is_child(pid_t pid)
 	memset(&si, 0, sizeof si);
 	return pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) == 0;
 }
+
+size_t proc_fd_link(pid_t pid, int fd, char *buf, size_t len)
+{
+	char proc[64];
+	if (pid > 0)
+		snprintf(proc, sizeof proc, "/proc/%d/fd/%d", (int)pid, fd);
+	else
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	ssize_t n = len ? readlink(proc, buf, len - 1) : -1;
+	if (n < 0)
+		n = 0;
+	if (len)
+		buf[n] = '\0';
+	return (size_t)n;
+}

@@ -32,5 +32,9 @@ bool proc_lists_children(void);
  * ends meanwhile adds nothing. 0, or -errno (-ENOMEM: *v keeps what was
  * read). */
 int proc_children(pid_t pid, pid_t **v, size_t *n, size_t *cap);
+/* The target of /proc/PID/fd/FD (pid 0: this process), NUL-terminated in
+ * buf: a path, "pipe:[ino]", "socket:[ino]", "anon_inode:[eventfd]",
+ * "/memfd:name (deleted)"; "" when it cannot be read. Its length. */
+size_t proc_fd_link(pid_t pid, int fd, char *buf, size_t len);
 
 #endif

@@ -107,15 +107,10 @@ static int find_mqueue(const char *name)
 {
 	for (int fd = 3; fd < 4096; fd++) {
 		struct statfs sfs;
-		char proc[64], link[300];
+		char link[300];
 		if (fstatfs(fd, &sfs) < 0 || sfs.f_type != MQUEUE_MAGIC)
 			continue;
-		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-		ssize_t n = readlink(proc, link, sizeof link - 1);
-		if (n <= 0)
-			continue;
-		link[n] = '\0';
-		if (!strcmp(link, name) && fdclaim_take(fd) == 0)
+		if (proc_fd_link(0, fd, link, sizeof link) && !strcmp(link, name) && fdclaim_take(fd) == 0)
 			return fd;
 	}
 	return -1;
@@ -217,12 +212,9 @@ static pid_t parent_of(pid_t pid)
  * without it the child would get SIGPIPE once the ends were closed. */
 static void adopt_log_pipe(struct unit *u, pid_t pid)
 {
-	char link[64], target[64];
-	snprintf(link, sizeof link, "/proc/%d/fd/1", (int)pid);
-	ssize_t n = readlink(link, target, sizeof target - 1);
-	if (n <= 0)
+	char target[64];
+	if (!proc_fd_link(pid, 1, target, sizeof target))
 		return;
-	target[n] = '\0';
 	unsigned long ino;
 	if (sscanf(target, "pipe:[%lu]", &ino) != 1)
 		return;

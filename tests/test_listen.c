@@ -28,6 +28,7 @@
 #include <linux/netlink.h>
 
 #include "listen.h"
+#include "procfs.h"
 
 static char tmpdir[64];
 static int fds_at_start;
@@ -1036,4 +1037,32 @@ Test(listen, message_queue, .timeout = 10)
 	close(fd);
 	cr_expect_eq(mq_unlink(name), 0);
 	check_fds();
+}
+
+/* proc_fd_link (procfs.c), which the descriptions above and rescue mode
+ * read descriptors with: a pipe, a path, another process's fd, and "" for
+ * a closed number; a short buffer keeps its NUL. */
+Test(listen, proc_fd_link_names_what_a_descriptor_is, .timeout = 10)
+{
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	char buf[128], want[64];
+	struct stat st;
+	cr_assert_eq(fstat(p[0], &st), 0);
+	snprintf(want, sizeof want, "pipe:[%lu]", (unsigned long)st.st_ino);
+	cr_expect_eq(proc_fd_link(0, p[0], buf, sizeof buf), strlen(want));
+	cr_expect_str_eq(buf, want);
+	cr_expect_eq(proc_fd_link(getpid(), p[1], buf, sizeof buf), strlen(want), "by pid, as for a child");
+	cr_expect_str_eq(buf, want);
+	int fd = open("/dev/null", O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_expect_eq(proc_fd_link(0, fd, buf, sizeof buf), strlen("/dev/null"));
+	cr_expect_str_eq(buf, "/dev/null");
+	cr_expect_eq(proc_fd_link(0, fd, buf, 5), 4, "cut to the buffer");
+	cr_expect_str_eq(buf, "/dev");
+	close(fd);
+	cr_expect_eq(proc_fd_link(0, fd, buf, sizeof buf), 0);
+	cr_expect_str_eq(buf, "");
+	close(p[0]);
+	close(p[1]);
 }

@@ -2,6 +2,7 @@
  * preparse.c - see preparse.h.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -94,6 +95,24 @@ static bool stopped(void)
 	bool s = pp.stop;
 	pthread_mutex_unlock(&pp.mu);
 	return s;
+}
+
+/* glibc's default: the free space at the top of a heap beyond which a
+ * free() hands memory back to the kernel. */
+#define TRIM_THRESHOLD_DEFAULT (128 * 1024)
+
+/* None handed back while the thread runs, which reserve_heap below would
+ * otherwise cause at once: with two threads, each trim (madvise or a brk
+ * shrink) flushes the TLB of the other CPU too, an interrupt the first
+ * thread takes in the middle of its own restore (five of them, about
+ * 0.15 ms of the re-exec on a 2-core VM). The room is handed back later,
+ * by the first free() at the top of a heap after preparse_finish. (Setting
+ * it at all also fixes glibc's mmap threshold at its 128 KiB default,
+ * which it would otherwise raise after large blocks are freed: larger
+ * blocks then stay mapped apart and go back whole when freed.) */
+static void hold_trim(bool hold)
+{
+	mallopt(M_TRIM_THRESHOLD, hold ? 64 * 1024 * 1024 : TRIM_THRESHOLD_DEFAULT);
 }
 
 /* glibc grows a thread's own heap by exactly what an allocation lacks,
@@ -190,6 +209,7 @@ void preparse_start(const struct state_in *in)
 		CPU_CLR(here, &cpus);
 		pthread_attr_setaffinity_np(&attr, sizeof cpus, &cpus);
 	}
+	hold_trim(true); /* single-threaded still: mallopt is not for a running heap */
 	/* No signal is ever delivered to it: the first thread handles them all. */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -198,6 +218,7 @@ void preparse_start(const struct state_in *in)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (e != 0) {
+		hold_trim(false);
 		log_debug("re-exec: no second thread for the unit files (%s); parsing them in turn", strerror(e));
 		return;
 	}
@@ -239,6 +260,7 @@ void preparse_finish(void)
 	pthread_mutex_unlock(&pp.mu);
 	pthread_join(pp.thread, NULL);
 	pp.started = false;
+	hold_trim(false);
 	log_debug("re-exec: %zu of %zu unit files came parsed from the second thread (it parsed %zu)", pp.used, pp.next,
 		  pp.parsed);
 	for (size_t i = 0; i < pp.cap; i++)

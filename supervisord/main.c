@@ -505,7 +505,6 @@ int main(int argc, char **argv)
 	uv_signal_start(&sig_int, signal_cb, SIGINT);
 	uv_signal_init(loop, &sig_hup);
 	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
-	spawn_note_signals(); /* every handler is in place: what children reset */
 	action_set_handler(on_action);
 
 	char path[4096];
@@ -527,6 +526,11 @@ int main(int argc, char **argv)
 	} else if (fresh_start(path, rescue) != 0) {
 		return 1;
 	}
+
+	/* Every handler is in place: what children reset. Noted here, not
+	 * before the restore, whose answer would wait for its 64 queries; a
+	 * child started before (at a fresh start) noted them itself. */
+	spawn_note_signals();
 
 	/* The signal mask may come blocked across a re-exec (on purpose: no
 	 * SIGCHLD is lost in the window). Handlers are installed: unblock. */

@@ -11,6 +11,7 @@
  * The header codec is pure (no I/O) so it can be fuzzed.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -181,9 +182,18 @@ int proto_recv(int sock, uint8_t *buf, struct proto_hdr *h, const uint8_t **payl
 	msg.msg_control = cbuf.buf;
 	msg.msg_controllen = sizeof cbuf.buf;
 
-	do
+	/* ECONNRESET: the peer closed with something of ours unread (a
+	 * daemon refusing a client that pipelined its request behind HELLO).
+	 * The kernel reports that flag first, and clears it by reporting it;
+	 * what the peer sent before closing is still queued, and comes next
+	 * (then end-of-file). */
+	bool reset = false;
+	for (;;) {
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+		if (n >= 0 || (errno != EINTR && (errno != ECONNRESET || reset)))
+			break;
+		reset = reset || errno == ECONNRESET;
+	}
 	if (n < 0)
 		return -errno;
 

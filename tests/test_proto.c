@@ -578,6 +578,38 @@ Test(proto, send_recv_no_fds, .timeout = 10)
 	FD_END();
 }
 
+/* A peer that answers and closes while our next request is still unread
+ * on its side (the daemon refusing a client after HELLO, when supctl has
+ * sent its request behind it): the kernel flags our end ECONNRESET, which
+ * recvmsg reports before what is queued. The answer must still be read,
+ * then end-of-file. (Seen as "supervisord closed the connection" instead
+ * of the refusal's message, once, under ASan.) */
+Test(proto, recv_reads_the_answer_of_a_peer_that_reset, .timeout = 10)
+{
+	FD_BEGIN();
+	int sv[2];
+	struct proto_hdr h;
+	const uint8_t *payload;
+	size_t nfds;
+
+	seqpair(sv);
+	cr_assert_eq(proto_send(sv[1], PROTO_STATUS, 0, 2, NULL, 0, NULL, 0), 0); /* unread by sv[0] */
+	uint8_t mem[64];
+	struct proto_buf w;
+	proto_buf_init_writer(&w, mem, sizeof mem);
+	proto_put_i32(&w, -EACCES);
+	proto_put_str(&w, "permission denied");
+	cr_assert_eq(proto_send(sv[0], PROTO_R_ERROR, 0, 1, mem, w.len, NULL, 0), 0);
+	close(sv[0]);
+
+	cr_assert_eq(proto_recv(sv[1], rbuf, &h, &payload, rfds, &nfds), 0);
+	cr_assert_eq(h.type, PROTO_R_ERROR);
+	cr_assert_eq(h.id, 1);
+	cr_assert_eq(proto_recv(sv[1], rbuf, &h, &payload, rfds, &nfds), -EPIPE);
+	close(sv[1]);
+	FD_END();
+}
+
 Test(proto, send_recv_one_fd, .timeout = 10)
 {
 	FD_BEGIN();

@@ -691,13 +691,25 @@ int h_write_file(const char *path, const char *text)
 
 char *h_wait_file(const char *path, int ms)
 {
-	long long end = h_now_ms() + ms;
+	long long end = h_now_ms() + ms, empty_since = -1;
+	struct stat st;
 	do {
-		if (access(path, F_OK) == 0)
-			return h_slurp(path);
+		if (stat(path, &st) == 0) {
+			if (st.st_size > 0)
+				return h_slurp(path);
+			/* Created, not written yet: a shell's "> f" opens the file
+			 * before the command writes (seen once under load, an
+			 * empty read of what was about to be written). Empty is
+			 * the answer only once it stayed so for 200 ms. */
+			long long now = h_now_ms();
+			if (empty_since < 0)
+				empty_since = now;
+			else if (now - empty_since >= 200)
+				return h_slurp(path);
+		}
 		h_msleep(10);
 	} while (h_now_ms() < end);
-	return NULL;
+	return stat(path, &st) == 0 ? h_slurp(path) : NULL;
 }
 
 int h_connect_tcp(int port)

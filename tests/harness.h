@@ -84,7 +84,8 @@ int h_unix_get(const char *path, char *out, size_t outlen, int timeout_ms);
 char *h_slurp(const char *path);
 /* Create or truncate path with text: 0, or -errno. */
 int h_write_file(const char *path, const char *text);
-/* The same once the file exists, waiting at most ms; NULL on timeout. */
+/* The same once the file exists and has been written (non-empty, or empty
+ * for 200 ms), waiting at most ms; NULL when it never appeared. */
 char *h_wait_file(const char *path, int ms);
 /* A blocking TCP connection to 127.0.0.1:port: the fd, or -errno. */
 int h_connect_tcp(int port);

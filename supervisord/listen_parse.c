@@ -307,25 +307,23 @@ static const char *const netlink_names[] = {
 };
 #define N_NETLINK_NAMES (sizeof(netlink_names) / sizeof(netlink_names[0]))
 
-/* Decimal digits only, at most max. */
-static int parse_uint(const char *s, size_t n, unsigned long max, unsigned long *v)
+/* The n bytes at s (a token, not NUL-terminated) as conf_parse_unsigned
+ * reads them: decimal digits only, at most max; and at most 10 digits. */
+static int parse_uint(const char *s, size_t n, unsigned max, unsigned *v)
 {
-	*v = 0;
-	if (n == 0 || n > 10)
+	char buf[11];
+	if (n == 0 || n >= sizeof buf)
 		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		*v = *v * 10 + (unsigned long)(s[i] - '0');
-	}
-	return *v <= max ? 0 : -ERANGE;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return conf_parse_unsigned(buf, max, v);
 }
 
 /* ListenNetlink=: "FAMILY [GROUP]" to the protocol number and group mask. */
 static int parse_netlink(const char *s, int *protocol, unsigned *groups, char *err, size_t errlen)
 {
 	static const char ws[] = " \t\n";
-	unsigned long v;
+	unsigned v;
 	size_t n;
 
 	s += strspn(s, ws);
@@ -352,7 +350,7 @@ static int parse_netlink(const char *s, int *protocol, unsigned *groups, char *e
 		return fail(err, errlen, "%s: expected \"FAMILY [GROUP]\"", s);
 	if (parse_uint(s, n, UINT_MAX, &v) < 0)
 		return fail(err, errlen, "%.*s: not a netlink group (0..%u)", (int)n, s, UINT_MAX);
-	*groups = (unsigned)v;
+	*groups = v;
 	return 0;
 }
 

@@ -71,7 +71,10 @@ static bool sock_matches(int fd, int family, int type, int protocol, const struc
 	return sl == wantlen && memcmp(&ss, want, sl) == 0;
 }
 
-static int find_fd(int family, int type, int protocol, const struct sockaddr *sa, socklen_t salen)
+/* The first inherited fd that `match` accepts, claimed; -1 when none.
+ * Every number up to inherited_max() is tried (fdclaim_take() refuses one
+ * already claimed); past 4096 the scan ends at the first closed number. */
+static int find_inherited(bool (*match)(int fd, const void *want), const void *want)
 {
 	for (int fd = 3; fd < inherited_max(); fd++) {
 		if (fcntl(fd, F_GETFD) < 0) {
@@ -79,41 +82,66 @@ static int find_fd(int family, int type, int protocol, const struct sockaddr *sa
 				break;
 			continue;
 		}
-		if (sock_matches(fd, family, type, protocol, sa, salen) && fdclaim_take(fd) == 0)
+		if (match(fd, want) && fdclaim_take(fd) == 0)
 			return fd;
 	}
 	return -1;
+}
+
+struct want_sock {
+	int family, type, protocol;
+	const struct sockaddr *sa;
+	socklen_t salen;
+};
+
+static bool match_sock(int fd, const void *want)
+{
+	const struct want_sock *w = want;
+	return sock_matches(fd, w->family, w->type, w->protocol, w->sa, w->salen);
+}
+
+static int find_fd(int family, int type, int protocol, const struct sockaddr *sa, socklen_t salen)
+{
+	const struct want_sock w = { family, type, protocol, sa, salen };
+	return find_inherited(match_sock, &w);
+}
+
+struct want_file {
+	struct stat st; /* of the path */
+	bool fifo;      /* a FIFO, else a regular file or character device */
+};
+
+static bool match_file(int fd, const void *want)
+{
+	const struct want_file *w = want;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (w->fifo ? !S_ISFIFO(st.st_mode) : !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)))
+		return false;
+	return st.st_dev == w->st.st_dev && st.st_ino == w->st.st_ino;
 }
 
 /* A FIFO or special file: the inherited fd open on the file at path. */
 static int find_file(const char *path, bool fifo)
 {
-	struct stat want;
-	if (stat(path, &want) < 0)
+	struct want_file w = { .fifo = fifo };
+	if (stat(path, &w.st) < 0)
 		return -1;
-	for (int fd = 3; fd < 4096; fd++) {
-		struct stat st;
-		if (fstat(fd, &st) < 0 || (fifo ? !S_ISFIFO(st.st_mode) : !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)))
-			continue;
-		if (st.st_dev == want.st_dev && st.st_ino == want.st_ino && fdclaim_take(fd) == 0)
-			return fd;
-	}
-	return -1;
+	return find_inherited(match_file, &w);
 }
 
 /* A message queue "/NAME": an fd of the mqueue file system whose
  * /proc/self/fd link is that name. */
+static bool match_mqueue(int fd, const void *name)
+{
+	struct statfs sfs;
+	char link[300];
+	return fstatfs(fd, &sfs) == 0 && sfs.f_type == MQUEUE_MAGIC && proc_fd_link(0, fd, link, sizeof link) &&
+	       !strcmp(link, name);
+}
+
 static int find_mqueue(const char *name)
 {
-	for (int fd = 3; fd < 4096; fd++) {
-		struct statfs sfs;
-		char link[300];
-		if (fstatfs(fd, &sfs) < 0 || sfs.f_type != MQUEUE_MAGIC)
-			continue;
-		if (proc_fd_link(0, fd, link, sizeof link) && !strcmp(link, name) && fdclaim_take(fd) == 0)
-			return fd;
-	}
-	return -1;
+	return find_inherited(match_mqueue, name);
 }
 
 /* path: a file system path, or "@name" for the abstract namespace. */

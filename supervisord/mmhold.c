@@ -137,6 +137,16 @@ static void release(void)
 	h.stack = NULL;
 }
 
+/* Until the holder is gone (the kernel clears tid at its exit), 2 s at most. */
+static void wait_gone(void)
+{
+	pid_t t;
+	for (int i = 0; i < 200 && (t = __atomic_load_n(&h.tid, __ATOMIC_ACQUIRE)) != 0; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		syscall(SYS_futex, &h.tid, FUTEX_WAIT, t, &ts, NULL, 0);
+	}
+}
+
 void mmhold_ready(void)
 {
 	if (!h.running)
@@ -162,10 +172,7 @@ void mmhold_ready(void)
 	siginfo_t si;
 	while (waitid(P_PID, (id_t)h.pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
 		;
-	for (int i = 0; i < 200 && __atomic_load_n(&h.tid, __ATOMIC_ACQUIRE) != 0; i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		syscall(SYS_futex, &h.tid, FUTEX_WAIT, h.tid, &ts, NULL, 0);
-	}
+	wait_gone();
 	log_info("reexec: the memory holder had not started in 20 ms; the exec tears the old image down itself");
 	release();
 }
@@ -176,12 +183,6 @@ void mmhold_cancel(void)
 		return;
 	__atomic_store_n(&h.go, 0, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &h.go, FUTEX_WAKE, 1, NULL, NULL, 0);
-	for (int i = 0; i < 200; i++) {
-		pid_t t = __atomic_load_n(&h.tid, __ATOMIC_ACQUIRE);
-		if (t == 0)
-			break;
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		syscall(SYS_futex, &h.tid, FUTEX_WAIT, t, &ts, NULL, 0);
-	}
+	wait_gone();
 	release();
 }
